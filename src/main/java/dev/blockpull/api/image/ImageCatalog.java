@@ -1,0 +1,339 @@
+package dev.blockpull.api.image;
+
+import dev.blockpull.api.Paging;
+import dev.blockpull.format.BackingReference;
+import dev.blockpull.format.BackingResolver;
+import dev.blockpull.format.CreateOptions;
+import dev.blockpull.format.Image;
+import dev.blockpull.format.ImageChain;
+import dev.blockpull.format.ImageCreator;
+import dev.blockpull.format.ImageDetails;
+import dev.blockpull.format.ImageFormat;
+import dev.blockpull.format.ImageOpener;
+import dev.blockpull.io.BlockErrorKind;
+import dev.blockpull.io.BlockException;
+import dev.blockpull.io.BlockIoException;
+import dev.blockpull.io.DataRoot;
+import dev.blockpull.ops.BlockpullProperties;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Service;
+
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The image use-cases behind {@code /images}: create like {@code qemu-img create}, list the data
+ * root, show a backing chain like {@code qemu-img info --backing-chain}. Every file name goes
+ * through the {@link DataRoot} first, and backing-file strings found in images through it too,
+ * so nothing outside the root is opened or created.
+ */
+@Service
+class ImageCatalog {
+
+    private static final Logger log = LoggerFactory.getLogger(ImageCatalog.class);
+
+    /** How deep {@code GET /images} descends below the data root. */
+    static final int MAX_WALK_DEPTH = 16;
+    private static final int SECTOR = 512;
+    private static final int MIN_CLUSTER = 512;
+    private static final int MAX_CLUSTER = 2 * 1024 * 1024;
+
+    private final DataRoot root;
+    private final int maxChainDepth;
+    private final BackingResolver resolver;
+
+    ImageCatalog(DataRoot root, BackingResolver resolver, BlockpullProperties properties) {
+        this.root = root;
+        this.resolver = resolver;
+        this.maxChainDepth = properties.graph().maxChainDepth();
+    }
+
+    ImageInfoView create(CreateImageRequest request) {
+        ImageFormat format = ImageFormat.parse(request.format());
+        checkOptions(format, request);
+        Path path = root.resolve(request.filename());
+        String name = root.relativize(path);
+        if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            throw new BlockException(BlockErrorKind.CONFLICT,
+                    "Image '" + name + "' already exists; choose another filename (existing files are never overwritten)");
+        }
+        BackingReference backing = null;
+        long size;
+        if (request.backingFile() != null) {
+            Path backingPath = resolveBackingForCreate(path, name, request.backingFile());
+            backing = new BackingReference(request.backingFile(), request.backingFormat() != null
+                    ? ImageFormat.parse(request.backingFormat())
+                    : ImageOpener.probe(backingPath));
+            long backingSize = backingSize(backingPath, backing);
+            size = request.size() != null ? request.size() : backingSize;
+        } else if (request.size() != null) {
+            size = request.size();
+        } else {
+            throw invalid("size is required unless backingFile is given (then the backing image's size is taken)");
+        }
+        CreateOptions options = options(format, roundUpToSector(size), backing, request);
+        createParentDirectories(path, name);
+        ImageCreator.create(path, options);
+        log.info("Created image {} ({}, {} bytes{})", name, format, options.size(),
+                backing != null ? ", backing " + backing.fileName() : "");
+        return info(path, name);
+    }
+
+    ImageInfoView info(String filename) {
+        Path path = root.resolve(filename);
+        String name = root.relativize(path);
+        if (!Files.exists(path)) {
+            throw new BlockException(BlockErrorKind.NOT_FOUND, "Image '" + name + "' not found under the data root");
+        }
+        if (!Files.isRegularFile(path)) {
+            throw invalid("'" + name + "' is not a regular file");
+        }
+        return info(path, name);
+    }
+
+    Paging.Page<ImageView> list(int pageSize, @Nullable String pageToken) {
+        Paging.Page<String> names = Paging.page(imageFileNames(), n -> n, pageSize, pageToken);
+        List<ImageView> views = new ArrayList<>(names.items().size());
+        for (String name : names.items()) {
+            views.add(describe(name));
+        }
+        return new Paging.Page<>(views, names.nextPageToken());
+    }
+
+    private ImageInfoView info(Path path, String name) {
+        ImageFormat format = ImageOpener.probe(path);
+        try (ImageChain chain = openChain(path, format, maxChainDepth, name)) {
+            List<ImageLayerView> layers = chain.layers().stream().map(this::layer).toList();
+            ImageLayerView top = layers.get(0);
+            return new ImageInfoView(name, top.format(), top.virtualSize(), top.actualSize(), top.backingFile(),
+                    layers.size(), layers);
+        }
+    }
+
+    /**
+     * Opens a chain read-only. A missing file below the top is a broken image, not an unknown
+     * one: it is reported as invalid (400) so that 404 keeps meaning "no such image".
+     */
+    private ImageChain openChain(Path top, ImageFormat format, int depth, String name) {
+        try {
+            return ImageChain.open(top, format, resolver, depth, true);
+        } catch (BlockException e) {
+            if (e.kind() == BlockErrorKind.NOT_FOUND) {
+                throw new BlockException(BlockErrorKind.INVALID_IMAGE,
+                        "The backing chain of '" + name + "' is broken: " + e.getMessage(), e);
+            }
+            throw e;
+        }
+    }
+
+    private ImageLayerView layer(Image image) {
+        ImageDetails details = image.details();
+        Optional<BackingReference> backing = image.backing();
+        boolean raw = image.format() == ImageFormat.RAW;
+        return new ImageLayerView(
+                root.relativize(image.path()),
+                image.format().id(),
+                image.virtualSize(),
+                details.actualSize(),
+                image.clusterSize(),
+                backing.map(BackingReference::fileName).orElse(null),
+                backing.map(BackingReference::format).map(ImageFormat::id).orElse(null),
+                details.dirty(),
+                details.corrupt(),
+                details.compat(),
+                raw ? null : details.refcountBits(),
+                details.lazyRefcounts(),
+                details.compressionType(),
+                details.extendedL2());
+    }
+
+    /** One list entry; a file that fails to open is listed with the reason instead. */
+    private ImageView describe(String name) {
+        Path path = root.root().resolve(name);
+        String format = "raw";
+        try {
+            ImageFormat probed = ImageOpener.probe(path);
+            format = probed.id();
+            try (Image image = ImageOpener.open(path, probed, true)) {
+                return new ImageView(name, format, image.virtualSize(), image.details().actualSize(),
+                        image.backing().map(BackingReference::fileName).orElse(null), null);
+            }
+        } catch (BlockException e) {
+            return new ImageView(name, format, null, null, null, e.getMessage());
+        } catch (RuntimeException e) {
+            log.warn("Listing {}: {}", name, e.toString());
+            return new ImageView(name, format, null, null, null,
+                    "Cannot open: " + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()));
+        }
+    }
+
+    /** Regular files below the root (symbolic links are not followed), sorted by name. */
+    private List<String> imageFileNames() {
+        Path base = root.root();
+        List<String> names = new ArrayList<>();
+        try {
+            Files.walkFileTree(base, EnumSet.noneOf(java.nio.file.FileVisitOption.class), MAX_WALK_DEPTH,
+                    new SimpleFileVisitor<>() {
+                        @Override
+                        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                            if (attrs.isRegularFile()) {
+                                names.add(relative(base, file));
+                            }
+                            return FileVisitResult.CONTINUE;
+                        }
+
+                        @Override
+                        public FileVisitResult visitFileFailed(Path file, IOException e) {
+                            log.debug("Skipping {} while listing images: {}", file, e.toString());
+                            return FileVisitResult.CONTINUE;
+                        }
+                    });
+        } catch (IOException e) {
+            throw new BlockIoException("Cannot list the data root: " + e.getMessage(), e);
+        }
+        names.sort(null);
+        return names;
+    }
+
+    private static String relative(Path base, Path file) {
+        return base.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");
+    }
+
+    private Path resolveBackingForCreate(Path path, String name, String backingFile) {
+        Path backingPath;
+        try {
+            backingPath = root.resolveBacking(path, backingFile);
+        } catch (BlockException e) {
+            if (e.kind() == BlockErrorKind.NOT_FOUND) {
+                throw missingBacking(name, backingFile);
+            }
+            throw e;
+        }
+        if (!Files.isRegularFile(backingPath)) {
+            throw missingBacking(name, backingFile);
+        }
+        return backingPath;
+    }
+
+    /** Opens the backing chain as qemu-img create does: it must be valid, and its top gives the size. */
+    private long backingSize(Path backingPath, BackingReference backing) {
+        if (maxChainDepth < 2) {
+            throw invalid("A backing file would make the chain longer than blockpull.graph.max-chain-depth="
+                    + maxChainDepth);
+        }
+        try (ImageChain chain = openChain(backingPath, backing.format(), maxChainDepth - 1, root.relativize(backingPath))) {
+            return chain.top().virtualSize();
+        }
+    }
+
+    private static BlockException missingBacking(String name, String backingFile) {
+        return invalid("Could not open backing file '" + backingFile + "': no such image (backing file names are "
+                + "relative to the directory of '" + name + "')");
+    }
+
+    private static void checkOptions(ImageFormat format, CreateImageRequest r) {
+        if (r.backingFormat() != null && r.backingFile() == null) {
+            throw invalid("backingFormat needs backingFile");
+        }
+        if (r.size() != null && r.size() > Long.MAX_VALUE - SECTOR) {
+            throw invalid("size " + r.size() + " is too large");
+        }
+        if (format == ImageFormat.RAW) {
+            if (r.backingFile() != null) {
+                throw invalid("raw images cannot have a backing file; use format qcow2");
+            }
+            qcow2Only("clusterSize", r.clusterSize());
+            qcow2Only("compat", r.compat());
+            qcow2Only("refcountBits", r.refcountBits());
+            qcow2Only("lazyRefcounts", r.lazyRefcounts());
+            return;
+        }
+        Integer cluster = r.clusterSize();
+        if (cluster != null && (Integer.bitCount(cluster) != 1 || cluster < MIN_CLUSTER || cluster > MAX_CLUSTER)) {
+            throw invalid("clusterSize must be a power of two between 512 and 2097152 (2 MiB), got " + cluster);
+        }
+        Integer refcountBits = r.refcountBits();
+        if (refcountBits != null && (Integer.bitCount(refcountBits) != 1 || refcountBits > 64)) {
+            throw invalid("refcountBits must be a power of two and may not exceed 64, got " + refcountBits);
+        }
+        if (!isV3(r.compat())) {
+            if (refcountBits != null && refcountBits != 16) {
+                throw invalid("Different refcount widths than 16 bits require compatibility level 1.1 or above "
+                        + "(use compat=1.1 or greater)");
+            }
+            if (Boolean.TRUE.equals(r.lazyRefcounts())) {
+                throw invalid("Lazy refcounts only supported with compatibility level 1.1 and above "
+                        + "(use compat=1.1 or greater)");
+            }
+        }
+    }
+
+    private static CreateOptions options(ImageFormat format, long size, @Nullable BackingReference backing,
+                                         CreateImageRequest r) {
+        if (format == ImageFormat.RAW) {
+            return CreateOptions.raw(size);
+        }
+        CreateOptions options = CreateOptions.qcow2(size, backing).withCompatV3(isV3(r.compat()));
+        if (r.clusterSize() != null) {
+            options = options.withClusterSize(r.clusterSize());
+        }
+        if (r.refcountBits() != null) {
+            options = options.withRefcountBits(r.refcountBits());
+        }
+        if (r.lazyRefcounts() != null) {
+            options = options.withLazyRefcounts(r.lazyRefcounts());
+        }
+        return options;
+    }
+
+    /** compat defaults to 1.1 (qcow2 version 3), as in qemu-img since QEMU 1.7. */
+    private static boolean isV3(@Nullable String compat) {
+        if (compat == null) {
+            return true;
+        }
+        String c = compat.toLowerCase(Locale.ROOT);
+        return c.equals("1.1") || c.equals("v3");
+    }
+
+    private static void qcow2Only(String option, @Nullable Object value) {
+        if (value != null) {
+            throw invalid(option + " applies to qcow2 images only");
+        }
+    }
+
+    /** qemu-img rounds sizes up to whole 512-byte sectors; so do we. */
+    private static long roundUpToSector(long size) {
+        return (size + SECTOR - 1) / SECTOR * SECTOR;
+    }
+
+    private void createParentDirectories(Path path, String name) {
+        Path parent = path.getParent();
+        if (parent == null) {
+            return;
+        }
+        try {
+            Files.createDirectories(parent);
+        } catch (FileAlreadyExistsException e) {
+            throw invalid("Cannot create '" + name + "': a parent of it exists and is not a directory");
+        } catch (IOException e) {
+            throw new BlockIoException("Cannot create the directory of '" + name + "': " + e.getMessage(), e);
+        }
+    }
+
+    private static BlockException invalid(String message) {
+        return new BlockException(BlockErrorKind.INVALID_ARGUMENT, message);
+    }
+}

@@ -1,0 +1,69 @@
+package dev.blockpull.format;
+
+import org.jspecify.annotations.Nullable;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One opened image file: a single layer of a chain. Reads see this layer only (unallocated ranges
+ * read as zeros); what lies below is the caller's business, except for copy-on-write of partial
+ * clusters, for which a {@link BackingReader} is attached. Implementations are thread-safe: data
+ * I/O runs in parallel, metadata changes are serialised inside the image.
+ */
+public interface Image extends AutoCloseable {
+
+    ImageFormat format();
+
+    Path path();
+
+    /** Guest size in bytes. */
+    long virtualSize();
+
+    /** Allocation granularity: the cluster size for qcow2, 512 for raw. */
+    int clusterSize();
+
+    boolean isReadOnly();
+
+    /** The backing file named in this image's header. */
+    Optional<BackingReference> backing();
+
+    /** Format-specific facts for {@code qemu-img info}-like views. */
+    ImageDetails details();
+
+    /**
+     * Allocation of {@code [offset, offset + length)} clipped to the virtual size, as adjacent
+     * extents that cover the range exactly and are merged where {@link Extent#continuedBy} allows.
+     */
+    List<Extent> blockStatus(long offset, long length);
+
+    /** Reads this layer's content; unallocated ranges and ranges past the end read as zeros. */
+    void read(long offset, ByteBuffer dst);
+
+    /** Writes guest data; partial clusters that were unallocated are completed from the backing. */
+    void write(long offset, ByteBuffer src);
+
+    /**
+     * Makes the range read as zeros. qcow2 v3 stores zero clusters (freeing data clusters when
+     * {@code mayUnmap}); partial clusters are written as data.
+     */
+    void writeZeroes(long offset, long length, boolean mayUnmap);
+
+    /** Makes every acknowledged write durable. */
+    void flush();
+
+    /** The guest content below this image, used for copy-on-write; {@code null} means zeros. */
+    void attachBacking(@Nullable BackingReader backing);
+
+    /**
+     * Rewrites the backing file name and format in the header (crash-safely, after a flush), or
+     * removes the backing reference when {@code backing} is {@code null}.
+     */
+    void changeBackingFile(@Nullable BackingReference backing);
+
+    /** Flushes, clears the dirty state the engine may have set, and releases the file. */
+    @Override
+    void close();
+}

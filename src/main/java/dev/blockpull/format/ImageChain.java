@@ -1,0 +1,183 @@
+package dev.blockpull.format;
+
+import dev.blockpull.io.BlockErrorKind;
+import dev.blockpull.io.BlockException;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * An image and its whole backing chain, opened together: what {@code qemu-img convert},
+ * {@code map} and {@code info --backing-chain} see. Reads fall through unallocated ranges; bytes
+ * past the end of a shorter backing layer read as zeros (qcow2-notes §7).
+ */
+public final class ImageChain implements AutoCloseable {
+
+    private final List<Image> layers;
+
+    private ImageChain(List<Image> layers) {
+        this.layers = List.copyOf(layers);
+        for (int d = 0; d + 1 < layers.size(); d++) {
+            int below = d + 1;
+            layers.get(d).attachBacking((offset, dst) -> read(below, offset, dst));
+        }
+    }
+
+    /**
+     * Opens {@code top} and every backing file its headers name, all-or-nothing, at most
+     * {@code maxDepth} layers. Backing layers are opened read-only; loops are refused.
+     */
+    public static ImageChain open(Path top, ImageFormat format, BackingResolver resolver, int maxDepth,
+                                  boolean readOnly) {
+        List<Image> opened = new ArrayList<>();
+        Set<Object> seen = new HashSet<>();
+        try {
+            Path path = top;
+            ImageFormat fmt = format;
+            boolean ro = readOnly;
+            while (true) {
+                if (!seen.add(identity(path))) {
+                    throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Backing file '" + path
+                            + "' creates an infinite loop");
+                }
+                if (opened.size() >= maxDepth) {
+                    throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Backing chain of '" + top
+                            + "' is deeper than the limit of " + maxDepth + " images");
+                }
+                Image image = ImageOpener.open(path, fmt, ro);
+                opened.add(image);
+                BackingReference ref = image.backing().orElse(null);
+                if (ref == null) {
+                    return new ImageChain(opened);
+                }
+                path = resolver.resolve(image.path(), ref);
+                fmt = ref.format() != null ? ref.format() : ImageOpener.probe(path);
+                ro = true;
+            }
+        } catch (RuntimeException e) {
+            for (Image i : opened) {
+                try {
+                    i.close();
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private static Object identity(Path path) {
+        try {
+            Object key = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+            return key != null ? key : path.toRealPath();
+        } catch (IOException e) {
+            return path.toAbsolutePath().normalize();
+        }
+    }
+
+    /** Top first. */
+    public List<Image> layers() {
+        return layers;
+    }
+
+    public Image top() {
+        return layers.get(0);
+    }
+
+    /** Guest-visible content of the chain. */
+    public void read(long offset, ByteBuffer dst) {
+        read(0, offset, dst);
+    }
+
+    private void read(int depth, long offset, ByteBuffer dst) {
+        Image layer = layers.get(depth);
+        long inside = Math.max(0, Math.min(dst.remaining(), layer.virtualSize() - offset));
+        int limit = dst.limit();
+        if (inside > 0) {
+            for (Extent e : layer.blockStatus(offset, inside)) {
+                dst.limit(dst.position() + (int) e.length());
+                if (e.kind().isAllocated() || depth + 1 == layers.size()) {
+                    layer.read(e.offset(), dst);
+                } else {
+                    read(depth + 1, e.offset(), dst);
+                }
+                dst.limit(limit);
+            }
+        }
+        while (dst.hasRemaining()) {
+            dst.put((byte) 0);
+        }
+    }
+
+    /** Allocation of the chain with the depth of the providing layer, clipped to the top's size. */
+    public List<ChainExtent> map(long offset, long length) {
+        List<ChainExtent> out = new ArrayList<>();
+        long end = Math.min(top().virtualSize(), offset + Math.max(0, length));
+        if (offset >= 0 && offset < end) {
+            map(0, offset, end, out);
+        }
+        return out;
+    }
+
+    private void map(int depth, long offset, long end, List<ChainExtent> out) {
+        Image layer = layers.get(depth);
+        if (offset >= layer.virtualSize()) {
+            add(out, new ChainExtent(offset, end - offset, depth, ExtentKind.UNALLOCATED, Extent.NO_HOST_OFFSET));
+            return;
+        }
+        long inside = Math.min(end, layer.virtualSize());
+        for (Extent e : layer.blockStatus(offset, inside - offset)) {
+            if (e.kind().isAllocated()) {
+                add(out, new ChainExtent(e.offset(), e.length(), depth, e.kind(), e.hostOffset()));
+            } else if (depth + 1 < layers.size()) {
+                map(depth + 1, e.offset(), e.end(), out);
+            } else {
+                add(out, new ChainExtent(e.offset(), e.length(), depth, ExtentKind.UNALLOCATED,
+                        Extent.NO_HOST_OFFSET));
+            }
+        }
+        if (inside < end) {
+            add(out, new ChainExtent(inside, end - inside, depth, ExtentKind.UNALLOCATED, Extent.NO_HOST_OFFSET));
+        }
+    }
+
+    private static void add(List<ChainExtent> out, ChainExtent e) {
+        if (!out.isEmpty()) {
+            ChainExtent p = out.get(out.size() - 1);
+            boolean hostContiguous = p.hostOffset() == Extent.NO_HOST_OFFSET
+                    ? e.hostOffset() == Extent.NO_HOST_OFFSET
+                    : e.hostOffset() == p.hostOffset() + p.length();
+            if (p.end() == e.offset() && p.depth() == e.depth() && p.kind() == e.kind() && hostContiguous) {
+                out.set(out.size() - 1, new ChainExtent(p.offset(), p.length() + e.length(), p.depth(), p.kind(),
+                        p.hostOffset()));
+                return;
+            }
+        }
+        out.add(e);
+    }
+
+    @Override
+    public void close() {
+        RuntimeException first = null;
+        for (Image i : layers) {
+            try {
+                i.close();
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+}

@@ -1,0 +1,238 @@
+package dev.blockpull.format.qcow2;
+
+import dev.blockpull.format.BackingReader;
+import dev.blockpull.io.InvalidImageException;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns guest ranges into cluster-level work: the pieces a read or block-status query is made
+ * of, the plan of a write (which clusters are overwritten in place, which need a new host
+ * cluster), the data writes of that plan, and zero-cluster updates. Lookups and allocations run
+ * under the image's lock; {@link #writeData} runs outside it.
+ */
+final class ClusterPlanner {
+
+    /**
+     * A run of guest bytes of one type. {@code host} is the host offset of the first byte for
+     * NORMAL and ZERO_ALLOC runs, and the L2 entry for a COMPRESSED run (never merged).
+     */
+    record Piece(long offset, long length, ClusterType type, long host) {
+        long end() {
+            return offset + length;
+        }
+    }
+
+    /**
+     * What a write does to one guest cluster: overwrite {@code host} in place, or (when
+     * {@code allocates}) fill the new host cluster {@code host} whole, starting from what the
+     * cluster read as before ({@code oldType}/{@code oldEntry}).
+     */
+    record ClusterWrite(long guestCluster, ClusterType oldType, long oldEntry, long host, boolean allocates,
+                        boolean reusesHost) {
+    }
+
+    private final Qcow2Metadata meta;
+    private final MetadataIo io;
+
+    ClusterPlanner(Qcow2Metadata meta, MetadataIo io) {
+        this.meta = meta;
+        this.io = io;
+    }
+
+    // ---------------------------------------------------------------- reading
+
+    List<Piece> pieces(long offset, long length) {
+        List<Piece> out = new ArrayList<>();
+        int bits = meta.clusterBits();
+        int cs = 1 << bits;
+        int subBits = meta.isExtended() ? bits - 5 : bits;
+        long end = offset + length;
+        long pos = offset;
+        while (pos < end) {
+            long gc = pos >>> bits;
+            Qcow2Metadata.Mapping m = meta.lookup(gc);
+            long clusterStart = gc << bits;
+            long clusterEnd = Math.min(end, clusterStart + cs);
+            while (pos < clusterEnd) {
+                int sc = (int) ((pos - clusterStart) >>> subBits);
+                long subEnd = Math.min(clusterEnd, clusterStart + ((long) (sc + 1) << subBits));
+                ClusterType type = meta.type(m, sc);
+                long host = switch (type) {
+                    case NORMAL -> meta.dataCluster(m.entry()) + (pos - clusterStart);
+                    case ZERO_ALLOC -> L2Entry.hostOffset(m.entry()) + (pos - clusterStart);
+                    case COMPRESSED -> m.entry();
+                    default -> 0;
+                };
+                append(out, new Piece(pos, subEnd - pos, type, host));
+                pos = subEnd;
+            }
+        }
+        return out;
+    }
+
+    private static void append(List<Piece> out, Piece p) {
+        if (!out.isEmpty()) {
+            Piece prev = out.get(out.size() - 1);
+            boolean mergeable = prev.type() == p.type() && prev.end() == p.offset() && switch (p.type()) {
+                case NORMAL, ZERO_ALLOC -> prev.host() + prev.length() == p.host();
+                case COMPRESSED -> false;
+                default -> true;
+            };
+            if (mergeable) {
+                out.set(out.size() - 1, new Piece(prev.offset(), prev.length() + p.length(), p.type(), prev.host()));
+                return;
+            }
+        }
+        out.add(p);
+    }
+
+    // ---------------------------------------------------------------- writing
+
+    /** Decides per cluster, and allocates host clusters for those that need one, in contiguous runs. */
+    List<ClusterWrite> planWrite(long offset, int length) {
+        int bits = meta.clusterBits();
+        long first = offset >>> bits;
+        long last = (offset + length - 1) >>> bits;
+        List<ClusterWrite> plan = new ArrayList<>((int) (last - first + 1));
+        for (long gc = first; gc <= last; gc++) {
+            long entry = meta.lookup(gc).entry();
+            ClusterType type = L2Entry.type(entry, meta.header().isV3());
+            boolean copied = L2Entry.isCopied(entry);
+            if (type == ClusterType.NORMAL && copied) {
+                long host = meta.dataCluster(entry);
+                meta.guard().checkDataWrite(host);
+                plan.add(new ClusterWrite(gc, type, entry, host, false, false));
+            } else if (type == ClusterType.ZERO_ALLOC && copied) {
+                long host = meta.dataCluster(entry);
+                meta.guard().checkDataWrite(host);
+                plan.add(new ClusterWrite(gc, type, entry, host, true, true));
+            } else {
+                plan.add(new ClusterWrite(gc, type, entry, -1, true, false));
+            }
+        }
+        allocateRuns(plan);
+        return plan;
+    }
+
+    private void allocateRuns(List<ClusterWrite> plan) {
+        int cs = meta.clusterSize();
+        int i = 0;
+        while (i < plan.size()) {
+            if (plan.get(i).host() >= 0) {
+                i++;
+                continue;
+            }
+            int j = i;
+            while (j < plan.size() && plan.get(j).host() < 0) {
+                j++;
+            }
+            long host = meta.allocate(j - i);
+            for (int k = i; k < j; k++) {
+                ClusterWrite w = plan.get(k);
+                plan.set(k, new ClusterWrite(w.guestCluster(), w.oldType(), w.oldEntry(), host + (long) (k - i) * cs,
+                        true, false));
+            }
+            i = j;
+        }
+    }
+
+    /**
+     * Writes the data of a plan with as few calls as the host layout allows: bytes that go
+     * straight from {@code src} to host-contiguous places are one write; a partially written new
+     * cluster is completed from its old content (or the backing) and written whole.
+     */
+    void writeData(List<ClusterWrite> plan, long offset, ByteBuffer src, BackingReader backing) {
+        int bits = meta.clusterBits();
+        int cs = 1 << bits;
+        long end = offset + src.remaining();
+        int base = src.position();
+        long runHost = -1;
+        long runGuest = 0;
+        long runLength = 0;
+        for (ClusterWrite w : plan) {
+            long clusterStart = w.guestCluster() << bits;
+            long segStart = Math.max(offset, clusterStart);
+            long segEnd = Math.min(end, clusterStart + cs);
+            boolean whole = segStart == clusterStart && segEnd == clusterStart + cs;
+            if (w.allocates() && !whole) {
+                flushRun(src, base, offset, runGuest, runHost, runLength);
+                runLength = 0;
+                ByteBuffer cluster = oldContent(w, clusterStart, backing);
+                cluster.put((int) (segStart - clusterStart), src, base + (int) (segStart - offset),
+                        (int) (segEnd - segStart));
+                io.write(cluster.clear(), w.host());
+                continue;
+            }
+            long host = w.host() + (segStart - clusterStart);
+            if (runLength > 0 && runHost + runLength == host) {
+                runLength += segEnd - segStart;
+            } else {
+                flushRun(src, base, offset, runGuest, runHost, runLength);
+                runHost = host;
+                runGuest = segStart;
+                runLength = segEnd - segStart;
+            }
+        }
+        flushRun(src, base, offset, runGuest, runHost, runLength);
+        src.position(src.limit());
+    }
+
+    private void flushRun(ByteBuffer src, int base, long offset, long guest, long host, long length) {
+        if (length > 0) {
+            io.write(src.slice(base + (int) (guest - offset), (int) length), host);
+        }
+    }
+
+    /** What a cluster read as before this write: the starting point for a partial overwrite. */
+    private ByteBuffer oldContent(ClusterWrite w, long clusterStart, BackingReader backing) {
+        int cs = meta.clusterSize();
+        ByteBuffer buf = ByteBuffer.allocate(cs);
+        switch (w.oldType()) {
+            case NORMAL -> {
+                io.read(buf, meta.dataCluster(w.oldEntry()));
+                Qcow2Image.fillZeros(buf);
+            }
+            case COMPRESSED -> buf.put(meta.compressed().read(w.oldEntry()));
+            case UNALLOCATED_PLAIN, UNALLOCATED_ALLOC -> {
+                long inside = Math.max(0, Math.min(cs, meta.header().size() - clusterStart));
+                buf.limit((int) inside);
+                backing.read(clusterStart, buf);
+                buf.limit(cs);
+                Qcow2Image.fillZeros(buf);
+            }
+            default -> Qcow2Image.fillZeros(buf);
+        }
+        return buf.clear();
+    }
+
+    // ---------------------------------------------------------------- zeroing
+
+    /** Makes whole clusters read as zeros with the v3 zero flag. */
+    void zeroClusters(long first, long last, boolean mayUnmap) {
+        for (long gc = first; gc <= last; gc++) {
+            long entry = meta.lookup(gc).entry();
+            ClusterType type = L2Entry.type(entry, true);
+            switch (type) {
+                case ZERO_PLAIN -> { }
+                case UNALLOCATED_PLAIN, UNALLOCATED_ALLOC -> meta.setEntry(gc, L2Entry.ZERO, false);
+                case NORMAL -> {
+                    if (L2Entry.isCopied(entry) && !mayUnmap) {
+                        meta.setEntry(gc, L2Entry.hostOffset(entry) | L2Entry.COPIED | L2Entry.ZERO, false);
+                    } else {
+                        meta.setEntry(gc, L2Entry.ZERO, true);
+                    }
+                }
+                case ZERO_ALLOC -> {
+                    if (mayUnmap) {
+                        meta.setEntry(gc, L2Entry.ZERO, true);
+                    }
+                }
+                case COMPRESSED -> meta.setEntry(gc, L2Entry.ZERO, true);
+                default -> throw new InvalidImageException("Unexpected cluster type " + type);
+            }
+        }
+    }
+}

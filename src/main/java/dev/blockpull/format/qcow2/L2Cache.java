@@ -1,0 +1,66 @@
+package dev.blockpull.format.qcow2;
+
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.LongFunction;
+
+/**
+ * A bounded LRU cache of L2 tables. A dirty table may only reach the disk after the refcounts
+ * and data it points at are durable, so evicting one first runs the image's ordered metadata
+ * flush ({@code flushAll}), which writes every dirty table in the right order.
+ */
+final class L2Cache {
+
+    private final int capacity;
+    private final Runnable flushAll;
+    private final Map<Long, L2Table> tables = new LinkedHashMap<>(64, 0.75f, true);
+
+    L2Cache(int capacity, Runnable flushAll) {
+        this.capacity = Math.max(2, capacity);
+        this.flushAll = flushAll;
+    }
+
+    L2Table get(long offset, LongFunction<L2Table> loader) {
+        L2Table t = tables.get(offset);
+        if (t == null) {
+            t = loader.apply(offset);
+            put(t);
+        }
+        return t;
+    }
+
+    void put(L2Table table) {
+        tables.put(table.offset(), table);
+        if (tables.size() > capacity) {
+            evictOne(table);
+        }
+    }
+
+    void remove(long offset) {
+        tables.remove(offset);
+    }
+
+    private void evictOne(L2Table keep) {
+        Iterator<L2Table> it = tables.values().iterator();
+        while (it.hasNext()) {
+            L2Table victim = it.next();
+            if (victim == keep) {
+                continue;
+            }
+            if (victim.isDirty()) {
+                flushAll.run();
+            }
+            tables.remove(victim.offset());
+            return;
+        }
+    }
+
+    boolean hasDirty() {
+        return tables.values().stream().anyMatch(L2Table::isDirty);
+    }
+
+    Iterable<L2Table> tables() {
+        return tables.values();
+    }
+}

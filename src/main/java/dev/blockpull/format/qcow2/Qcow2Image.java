@@ -1,0 +1,434 @@
+package dev.blockpull.format.qcow2;
+
+import dev.blockpull.format.BackingReader;
+import dev.blockpull.format.BackingReference;
+import dev.blockpull.format.Extent;
+import dev.blockpull.format.ExtentKind;
+import dev.blockpull.format.Image;
+import dev.blockpull.format.ImageDetails;
+import dev.blockpull.format.ImageFormat;
+import dev.blockpull.io.BlockErrorKind;
+import dev.blockpull.io.BlockException;
+import dev.blockpull.io.BlockFile;
+import dev.blockpull.io.BlockIoException;
+import dev.blockpull.io.InvalidImageException;
+import dev.blockpull.io.UnsupportedFeatureException;
+import org.jspecify.annotations.Nullable;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A qcow2 image. Metadata lookups and changes run under one lock; guest data is read and
+ * written outside it, in parallel. A cluster being allocated is marked in flight so that an
+ * overlapping write waits for it instead of allocating it twice.
+ */
+public final class Qcow2Image implements Image {
+
+    /** L2 tables kept in memory: with 64 KiB clusters, 512 tables map 256 GiB. */
+    private static final int L2_CACHE_TABLES = 512;
+
+    private final MetadataIo io;
+    private final Qcow2Metadata meta;
+    private final ClusterPlanner planner;
+    private final boolean readOnly;
+    private final boolean dirtyAtOpen;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition allocationDone = lock.newCondition();
+    private final Set<Long> allocating = new HashSet<>();
+    private volatile @Nullable BackingReader backing;
+    private volatile boolean corrupt;
+    private boolean closed;
+
+    private Qcow2Image(MetadataIo io, Qcow2Metadata meta, boolean readOnly) {
+        this.io = io;
+        this.meta = meta;
+        this.readOnly = readOnly;
+        this.dirtyAtOpen = meta.header().hasIncompatible(FeatureBits.INCOMPAT_DIRTY);
+        this.corrupt = meta.header().hasIncompatible(FeatureBits.INCOMPAT_CORRUPT);
+        this.planner = new ClusterPlanner(meta, io);
+    }
+
+    /** Opens and validates a qcow2 image; a writable open refuses what this engine cannot write safely. */
+    public static Qcow2Image open(BlockFile file) {
+        MetadataIo io = new MetadataIo(file);
+        int probe = (int) Math.min(io.length(), 2 * 1024 * 1024);
+        ByteBuffer head = ByteBuffer.allocate(probe);
+        io.read(head, 0);
+        Qcow2Header header = Qcow2Header.parse(head.flip(), io.length());
+        boolean readOnly = file.isReadOnly();
+        if (!readOnly) {
+            refuseWritable(header);
+        }
+        Qcow2Metadata meta = new Qcow2Metadata(io, header, L2_CACHE_TABLES);
+        Qcow2Image image = new Qcow2Image(io, meta, readOnly);
+        if (!readOnly && header.autoclearFeatures() != 0) {
+            image.clearAutoclearBits();
+        }
+        return image;
+    }
+
+    private static void refuseWritable(Qcow2Header h) {
+        if (h.hasIncompatible(FeatureBits.INCOMPAT_CORRUPT)) {
+            throw new BlockException(BlockErrorKind.READ_ONLY, "Image is corrupt; cannot be opened read/write");
+        }
+        if (h.hasIncompatible(FeatureBits.INCOMPAT_DIRTY)) {
+            throw new UnsupportedFeatureException("Image was not closed cleanly (dirty bit set); run "
+                    + "'qemu-img check -r all' on it before opening it read/write");
+        }
+        if (h.hasExtendedL2()) {
+            throw new UnsupportedFeatureException("Writing to qcow2 images with extended L2 entries is not "
+                    + "supported; open the image read-only");
+        }
+        if (h.nbSnapshots() > 0) {
+            throw new UnsupportedFeatureException("Writing to qcow2 images with internal snapshots is not "
+                    + "supported; open the image read-only");
+        }
+        if (h.hasExtension(HeaderExtension.BITMAPS)) {
+            throw new UnsupportedFeatureException("Writing to qcow2 images with persistent bitmaps is not "
+                    + "supported; open the image read-only");
+        }
+    }
+
+    /** A writer that does not maintain what an autoclear bit vouches for must clear it first. */
+    private void clearAutoclearBits() {
+        io.writeLong(0, 88);
+        io.force();
+        meta.replaceHeader(meta.header().withAutoclearFeatures(0));
+    }
+
+    // ---------------------------------------------------------------- facts
+
+    @Override
+    public ImageFormat format() {
+        return ImageFormat.QCOW2;
+    }
+
+    @Override
+    public Path path() {
+        return io.file().path();
+    }
+
+    @Override
+    public long virtualSize() {
+        return meta.header().size();
+    }
+
+    @Override
+    public int clusterSize() {
+        return meta.clusterSize();
+    }
+
+    @Override
+    public boolean isReadOnly() {
+        return readOnly || corrupt;
+    }
+
+    @Override
+    public Optional<BackingReference> backing() {
+        return Optional.ofNullable(meta.header().backingReference());
+    }
+
+    @Override
+    public ImageDetails details() {
+        Qcow2Header h = meta.header();
+        long actual = io.length();
+        return new ImageDetails(h.isV3() ? "1.1" : "0.10", h.refcountBits(),
+                (h.compatibleFeatures() & FeatureBits.COMPAT_LAZY_REFCOUNTS) != 0, dirtyAtOpen,
+                h.hasIncompatible(FeatureBits.INCOMPAT_CORRUPT), h.compressionType() == 1 ? "zstd" : "zlib",
+                h.hasExtendedL2(), actual);
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    @Override
+    public List<Extent> blockStatus(long offset, long length) {
+        long end = Math.min(virtualSize(), offset + Math.max(0, length));
+        List<Extent> out = new ArrayList<>();
+        if (offset < 0 || offset >= end) {
+            return out;
+        }
+        for (ClusterPlanner.Piece p : pieces(offset, end - offset)) {
+            Extent e = new Extent(p.offset(), p.length(), kindOf(p.type()), hostOffsetOf(p));
+            if (!out.isEmpty() && out.get(out.size() - 1).continuedBy(e)) {
+                out.set(out.size() - 1, out.get(out.size() - 1).extendedBy(e.length()));
+            } else {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    private static ExtentKind kindOf(ClusterType t) {
+        return switch (t) {
+            case NORMAL, COMPRESSED -> ExtentKind.DATA;
+            case ZERO_ALLOC, ZERO_PLAIN -> ExtentKind.ZERO;
+            case UNALLOCATED_ALLOC, UNALLOCATED_PLAIN -> ExtentKind.UNALLOCATED;
+        };
+    }
+
+    private static long hostOffsetOf(ClusterPlanner.Piece p) {
+        return switch (p.type()) {
+            case NORMAL, ZERO_ALLOC -> p.host();
+            default -> Extent.NO_HOST_OFFSET;
+        };
+    }
+
+    private List<ClusterPlanner.Piece> pieces(long offset, long length) {
+        lock.lock();
+        try {
+            checkOpen();
+            return planner.pieces(offset, length);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) {
+        if (offset < 0) {
+            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Negative read offset " + offset);
+        }
+        long inside = Math.max(0, Math.min(dst.remaining(), virtualSize() - offset));
+        int limit = dst.limit();
+        if (inside > 0) {
+            for (ClusterPlanner.Piece p : pieces(offset, inside)) {
+                dst.limit(dst.position() + (int) p.length());
+                readPiece(p, dst);
+                dst.limit(limit);
+            }
+        }
+        fillZeros(dst);
+    }
+
+    private void readPiece(ClusterPlanner.Piece p, ByteBuffer dst) {
+        switch (p.type()) {
+            case NORMAL -> {
+                io.read(dst, p.host());
+                fillZeros(dst); // a short last cluster of the file reads as zeros
+            }
+            case COMPRESSED -> {
+                byte[] cluster = lockedDecompress(p.host());
+                int inCluster = (int) (p.offset() & (clusterSize() - 1));
+                dst.put(cluster, inCluster, (int) p.length());
+            }
+            default -> fillZeros(dst);
+        }
+    }
+
+    private byte[] lockedDecompress(long entry) {
+        return meta.compressed().read(entry);
+    }
+
+    static void fillZeros(ByteBuffer dst) {
+        while (dst.remaining() >= 8) {
+            dst.putLong(0);
+        }
+        while (dst.hasRemaining()) {
+            dst.put((byte) 0);
+        }
+    }
+
+    // ---------------------------------------------------------------- writes
+
+    @Override
+    public void write(long offset, ByteBuffer src) {
+        int length = src.remaining();
+        checkWrite(offset, length);
+        if (length == 0) {
+            return;
+        }
+        long first = offset >> meta.clusterBits();
+        long last = (offset + length - 1) >> meta.clusterBits();
+        List<ClusterPlanner.ClusterWrite> plan;
+        lock.lock();
+        try {
+            awaitNotAllocating(first, last);
+            plan = markCorruptOnFailure(() -> planner.planWrite(offset, length));
+            plan.stream().filter(ClusterPlanner.ClusterWrite::allocates).forEach(w -> allocating.add(w.guestCluster()));
+        } finally {
+            lock.unlock();
+        }
+        boolean done = false;
+        try {
+            planner.writeData(plan, offset, src, backingOrZeros());
+            done = true;
+        } finally {
+            commit(plan, done);
+        }
+    }
+
+    private void commit(List<ClusterPlanner.ClusterWrite> plan, boolean dataWritten) {
+        lock.lock();
+        try {
+            for (ClusterPlanner.ClusterWrite w : plan) {
+                if (w.allocates()) {
+                    if (dataWritten) {
+                        meta.setEntry(w.guestCluster(), w.host() | L2Entry.COPIED, !w.reusesHost());
+                    }
+                    allocating.remove(w.guestCluster());
+                }
+            }
+            allocationDone.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Metadata found inconsistent while preparing a write makes the image read-only from then on,
+     * as QEMU's corrupt bit does, so that nothing more is written on top of the damage.
+     */
+    private <T> T markCorruptOnFailure(java.util.function.Supplier<T> step) {
+        try {
+            return step.get();
+        } catch (InvalidImageException e) {
+            corrupt = true;
+            throw e;
+        }
+    }
+
+    @Override
+    public void writeZeroes(long offset, long length, boolean mayUnmap) {
+        checkWrite(offset, length);
+        int cs = clusterSize();
+        long end = offset + length;
+        long alignedStart = Math.min(end, (offset + cs - 1) & -(long) cs);
+        long alignedEnd = Math.max(alignedStart, end == virtualSize() ? (end + cs - 1) & -(long) cs : end & -(long) cs);
+        if (!meta.header().isV3() || alignedStart >= alignedEnd) {
+            writeZeroData(offset, length);
+            return;
+        }
+        writeZeroData(offset, alignedStart - offset);
+        lock.lock();
+        try {
+            long first = alignedStart >> meta.clusterBits();
+            long last = (alignedEnd >> meta.clusterBits()) - 1;
+            awaitNotAllocating(first, last);
+            planner.zeroClusters(first, last, mayUnmap);
+        } finally {
+            lock.unlock();
+        }
+        if (alignedEnd < end) {
+            writeZeroData(alignedEnd, end - alignedEnd);
+        }
+    }
+
+    private void writeZeroData(long offset, long length) {
+        ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(length, 1 << 20));
+        long done = 0;
+        while (done < length) {
+            int n = (int) Math.min(zeros.capacity(), length - done);
+            write(offset + done, zeros.clear().limit(n));
+            done += n;
+        }
+    }
+
+    @Override
+    public void flush() {
+        lock.lock();
+        try {
+            checkOpen();
+            meta.flush();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void attachBacking(@Nullable BackingReader reader) {
+        this.backing = reader;
+    }
+
+    private BackingReader backingOrZeros() {
+        BackingReader b = backing;
+        return b != null ? b : BackingReader.ZEROS;
+    }
+
+    @Override
+    public void changeBackingFile(@Nullable BackingReference ref) {
+        if (isReadOnly()) {
+            throw new BlockException(BlockErrorKind.READ_ONLY, "Block node is read-only");
+        }
+        lock.lock();
+        try {
+            checkOpen();
+            meta.flush();
+            meta.flush(); // the second pass makes the deferred refcount drops durable too
+            Qcow2Header next = meta.header().withBacking(ref == null ? null : ref.fileName(),
+                    ref == null || ref.format() == null ? null : ref.format().id());
+            new HeaderWriter(io).rewrite(next);
+            meta.replaceHeader(next);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (!isReadOnly()) {
+                meta.flush();
+                meta.flush();
+            }
+        } finally {
+            lock.unlock();
+            try {
+                io.file().close();
+            } catch (IOException e) {
+                throw new BlockIoException("Close of " + path() + " failed", e);
+            }
+        }
+    }
+
+    private void checkWrite(long offset, long length) {
+        if (isReadOnly()) {
+            throw new BlockException(BlockErrorKind.READ_ONLY, "Block node is read-only");
+        }
+        if (offset < 0 || length < 0 || offset + length > virtualSize() || offset + length < 0) {
+            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Write of " + length + " bytes at " + offset
+                    + " lies outside the image (" + virtualSize() + " bytes)");
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new BlockException(BlockErrorKind.CONFLICT, "Image " + path() + " is closed");
+        }
+    }
+
+    private void awaitNotAllocating(long first, long last) {
+        checkOpen();
+        while (overlapsAllocation(first, last)) {
+            allocationDone.awaitUninterruptibly();
+        }
+    }
+
+    private boolean overlapsAllocation(long first, long last) {
+        if (allocating.isEmpty()) {
+            return false;
+        }
+        if (last - first < allocating.size()) {
+            for (long c = first; c <= last; c++) {
+                if (allocating.contains(c)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        return allocating.stream().anyMatch(c -> c >= first && c <= last);
+    }
+}

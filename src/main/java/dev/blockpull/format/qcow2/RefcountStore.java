@@ -1,0 +1,231 @@
+package dev.blockpull.format.qcow2;
+
+import dev.blockpull.io.InvalidImageException;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The refcount table and a bounded cache of refcount blocks (qcow2-notes §6). Refcounts only
+ * ever change under the image's metadata lock. Dirty blocks and table entries are written by
+ * {@link #writeDirtyBlocks()} and {@link #writeDirtyTableEntries()}, which the image calls in the
+ * order that keeps "refcount never lower than references" true on disk (§8.1).
+ */
+final class RefcountStore {
+
+    /** Where the store gets fresh clusters for its own blocks and tables: the end of the file. */
+    interface ClusterReserve {
+        long reserve(int clusters);
+    }
+
+    /** Switches the header to a new refcount table, durably. */
+    interface TableRelocation {
+        void switchTo(long offset, int clusters);
+    }
+
+    private static final int CACHE_BLOCKS = 64;
+
+    private final MetadataIo io;
+    private final int clusterBits;
+    private final int order;
+    private final int entriesPerBlock;
+    private final long refcountMax;
+    private long[] table;
+    private long tableOffset;
+    private final BitSet dirtyTableEntries = new BitSet();
+    private final Map<Long, RefcountBlock> blocks = new LinkedHashMap<>(16, 0.75f, true);
+
+    RefcountStore(MetadataIo io, Qcow2Header header) {
+        this.io = io;
+        this.clusterBits = header.clusterBits();
+        this.order = header.refcountOrder();
+        this.entriesPerBlock = (int) (((long) header.clusterSize() * 8) >>> order);
+        this.refcountMax = order == 6 ? Long.MAX_VALUE : (1L << (1 << order)) - 1;
+        this.tableOffset = header.refcountTableOffset();
+        int entries = header.refcountTableClusters() * (header.clusterSize() / 8);
+        ByteBuffer raw = ByteBuffer.wrap(io.readFully(tableOffset, entries * 8, "Refcount table"));
+        this.table = new long[entries];
+        long fileLength = io.length();
+        for (int i = 0; i < entries; i++) {
+            long e = raw.getLong(i * 8);
+            if ((e & 0x1FFL) != 0) {
+                throw new InvalidImageException("Refcount table entry " + i + " has reserved bits set");
+            }
+            if (e != 0 && ((e & (clusterSize() - 1)) != 0 || e + clusterSize() > fileLength)) {
+                throw new InvalidImageException("Refcount block " + i + " at 0x" + Long.toHexString(e)
+                        + " is unaligned or beyond the end of the file");
+            }
+            table[i] = e;
+        }
+    }
+
+    int clusterSize() {
+        return 1 << clusterBits;
+    }
+
+    long tableOffset() {
+        return tableOffset;
+    }
+
+    int tableClusters() {
+        return (int) ((table.length * 8L) >> clusterBits);
+    }
+
+    long refcountMax() {
+        return refcountMax;
+    }
+
+    /** Offsets of every refcount block the table points at, for the metadata overlap guard. */
+    List<Long> blockOffsets() {
+        List<Long> result = new ArrayList<>();
+        for (long e : table) {
+            if (e != 0) {
+                result.add(e);
+            }
+        }
+        return result;
+    }
+
+    long get(long cluster) {
+        int t = (int) (cluster / entriesPerBlock);
+        if (cluster < 0 || t >= table.length || table[t] == 0) {
+            return 0;
+        }
+        return block(table[t]).get((int) (cluster % entriesPerBlock));
+    }
+
+    /** Whether the block covering {@code cluster} exists, so that adjusting it needs no allocation. */
+    boolean isCovered(long cluster) {
+        int t = (int) (cluster / entriesPerBlock);
+        return t < table.length && table[t] != 0;
+    }
+
+    /** Adds {@code delta} to the refcount of {@code cluster}, creating its block if needed. */
+    void adjust(long cluster, long delta, ClusterReserve reserve, TableRelocation relocation) {
+        ensureBlock(cluster, reserve, relocation);
+        int t = (int) (cluster / entriesPerBlock);
+        RefcountBlock b = block(table[t]);
+        int i = (int) (cluster % entriesPerBlock);
+        long next = b.get(i) + delta;
+        if (next < 0) {
+            throw new InvalidImageException("Refcount of cluster " + cluster + " would drop below zero");
+        }
+        if (Long.compareUnsigned(next, refcountMax) > 0) {
+            throw new InvalidImageException("Refcount of cluster " + cluster + " would exceed its maximum "
+                    + refcountMax);
+        }
+        b.set(i, next);
+    }
+
+    private void ensureBlock(long cluster, ClusterReserve reserve, TableRelocation relocation) {
+        long t = cluster / entriesPerBlock;
+        if (t >= table.length) {
+            growTable(t, reserve, relocation);
+        }
+        if (table[(int) t] != 0) {
+            return;
+        }
+        long blockCluster = reserve.reserve(1);
+        long blockOffset = blockCluster << clusterBits;
+        RefcountBlock b = new RefcountBlock(blockOffset, new byte[clusterSize()], order);
+        b.markDirty();
+        cache(b);
+        table[(int) t] = blockOffset;
+        dirtyTableEntries.set((int) t);
+        // The new block is counted like any cluster; usually it covers itself.
+        adjust(blockCluster, 1, reserve, relocation);
+    }
+
+    /**
+     * Grows the table as QEMU does (qcow2-notes §6.2 step 3): the new table goes to the end of the
+     * file, every block it needs is created there, all is written and flushed, then the header is
+     * switched with one durable write, and only then are the old table's clusters released.
+     */
+    private void growTable(long neededIndex, ClusterReserve reserve, TableRelocation relocation) {
+        int perCluster = clusterSize() / 8;
+        long wanted = Math.max(neededIndex + 1, table.length + table.length / 2);
+        long clusters = (wanted + perCluster - 1) / perCluster;
+        if (clusters * clusterSize() > 8L * 1024 * 1024) {
+            throw new InvalidImageException("Refcount table would exceed 8 MiB; the image is too large");
+        }
+        long oldOffset = tableOffset;
+        int oldClusters = tableClusters();
+        long newTableCluster = reserve.reserve((int) clusters);
+        table = java.util.Arrays.copyOf(table, (int) (clusters * perCluster));
+        for (long c = newTableCluster; c < newTableCluster + clusters; c++) {
+            adjust(c, 1, reserve, relocation);
+        }
+        writeDirtyBlocks();
+        ByteBuffer buf = ByteBuffer.allocate(table.length * 8);
+        for (long e : table) {
+            buf.putLong(e);
+        }
+        io.write(buf.flip(), newTableCluster << clusterBits);
+        io.force();
+        tableOffset = newTableCluster << clusterBits;
+        dirtyTableEntries.clear();
+        relocation.switchTo(tableOffset, (int) clusters);
+        for (long c = oldOffset >> clusterBits; c < (oldOffset >> clusterBits) + oldClusters; c++) {
+            adjust(c, -1, reserve, relocation);
+        }
+    }
+
+    private RefcountBlock block(long offset) {
+        RefcountBlock b = blocks.get(offset);
+        if (b == null) {
+            b = new RefcountBlock(offset, io.readFully(offset, clusterSize(), "Refcount block"), order);
+            cache(b);
+        }
+        return b;
+    }
+
+    private void cache(RefcountBlock b) {
+        blocks.put(b.offset(), b);
+        if (blocks.size() > CACHE_BLOCKS) {
+            var it = blocks.values().iterator();
+            while (blocks.size() > CACHE_BLOCKS && it.hasNext()) {
+                RefcountBlock victim = it.next();
+                if (victim == b) {
+                    continue;
+                }
+                // Writing a refcount block early is always safe: refcounts only rise before the
+                // pointers that use them, and fall only after those pointers are durable.
+                writeBlock(victim);
+                it.remove();
+            }
+        }
+    }
+
+    boolean hasDirtyBlocks() {
+        return blocks.values().stream().anyMatch(RefcountBlock::isDirty);
+    }
+
+    boolean hasDirtyTableEntries() {
+        return !dirtyTableEntries.isEmpty();
+    }
+
+    void writeDirtyBlocks() {
+        for (RefcountBlock b : blocks.values()) {
+            writeBlock(b);
+        }
+    }
+
+    private void writeBlock(RefcountBlock b) {
+        if (b.isDirty()) {
+            io.write(b.bytes().clone(), b.offset());
+            b.markClean();
+        }
+    }
+
+    /** Writes the table entries of new blocks; call only once those blocks are durable. */
+    void writeDirtyTableEntries() {
+        for (int i = dirtyTableEntries.nextSetBit(0); i >= 0; i = dirtyTableEntries.nextSetBit(i + 1)) {
+            io.writeLong(table[i], tableOffset + i * 8L);
+        }
+        dirtyTableEntries.clear();
+    }
+}

@@ -1,0 +1,193 @@
+package dev.blockpull.io;
+
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.StringJoiner;
+import java.util.regex.Pattern;
+
+/**
+ * The one directory images live in, and the only way to turn a name into a path. Names come
+ * from API users and from backing-file strings inside untrusted images, so every name is
+ * checked before anything is opened: no absolute paths (except, for backing files, ones that
+ * lie inside the root), no {@code ..} escapes, no protocol prefixes such as {@code json:} or
+ * {@code nbd:} (which QEMU would honour), no control characters, and no symlink that leads out.
+ *
+ * <p>The check runs when the name is resolved: a symlink created inside the root between the
+ * check and the open is not caught, so nothing but this service may write into the root.
+ */
+public final class DataRoot {
+
+    /** What QEMU takes for a protocol prefix: a scheme, then a colon (RFC 3986 scheme syntax). */
+    private static final Pattern SCHEME = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]*:");
+    private static final int QUOTE_LIMIT = 64;
+
+    private final Path root;
+
+    /** Creates the directory if missing; the root is kept as its canonical (real) path. */
+    public DataRoot(Path root) {
+        try {
+            Files.createDirectories(root);
+            this.root = root.toRealPath();
+        } catch (FileAlreadyExistsException e) {
+            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT,
+                    "Data root '" + root + "' exists but is not a directory", e);
+        } catch (IOException e) {
+            throw new BlockIoException("Cannot create or open data root '" + root + "': " + e.getMessage(), e);
+        }
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /**
+     * Resolves a file name given by an API user: relative to the root, without {@code ..}.
+     *
+     * @return the normalised absolute path; a final symlink that stays inside the root is not followed
+     * @throws BlockException kind {@link BlockErrorKind#INVALID_ARGUMENT} when the name is refused
+     */
+    public Path resolve(String name) {
+        String what = "File name " + quote(name);
+        checkSyntax(what, name);
+        if (name.startsWith("/")) {
+            throw refuse(what + " is an absolute path; give a path relative to the data root, e.g. 'vm1/disk.qcow2'");
+        }
+        if (hasDotDot(name)) {
+            throw refuse(what + " contains a '..' segment; give a path relative to the data root that stays inside it");
+        }
+        return confine(what, root.resolve(name).normalize());
+    }
+
+    /**
+     * Resolves a backing-file string found inside {@code image}, which may be a hostile image. A
+     * relative name is taken relative to the directory of {@code image} (as QEMU does), not to the
+     * working directory, and may use {@code ..} as long as the result stays inside the root; an
+     * absolute name is accepted only if it lies inside the root.
+     *
+     * @param image the image that names the backing file (absolute, or relative to the root)
+     * @throws BlockException kind {@link BlockErrorKind#INVALID_ARGUMENT} when the name is refused
+     */
+    public Path resolveBacking(Path image, String backingName) {
+        String what = "Backing file name " + quote(backingName);
+        checkSyntax(what, backingName);
+        Path imagePath = image.isAbsolute() ? image : root.resolve(image);
+        Path dir = imagePath.normalize().getParent();
+        Path candidate = (dir == null ? root : dir).resolve(backingName).normalize();
+        return confine(what, candidate);
+    }
+
+    /** The name of {@code path} relative to the root, with '/' separators. */
+    public String relativize(Path path) {
+        Path abs = (path.isAbsolute() ? path : root.resolve(path)).normalize();
+        if (!abs.startsWith(root)) {
+            throw refuse("Path '" + path + "' is outside the data root '" + root + "'");
+        }
+        StringJoiner name = new StringJoiner("/");
+        for (Path part : root.relativize(abs)) {
+            name.add(part.toString());
+        }
+        return name.toString();
+    }
+
+    @Override
+    public String toString() {
+        return "DataRoot[" + root + "]";
+    }
+
+    /** Refusals shared by user names and backing names. */
+    private static void checkSyntax(String what, String name) {
+        if (name.isEmpty()) {
+            throw refuse(what + " is empty; give a file name relative to the data root, e.g. 'vm1/disk.qcow2'");
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c == 0) {
+                throw refuse(what + " contains a NUL character; file names must be plain text");
+            }
+            if (Character.isISOControl(c)) {
+                throw refuse(what + " contains the control character U+" + String.format("%04X", (int) c)
+                        + "; file names must be plain text");
+            }
+        }
+        if (name.indexOf('\\') >= 0) {
+            throw refuse(what + " contains a backslash; separate directories with '/'");
+        }
+        if (SCHEME.matcher(name).find()) {
+            throw refuse(what + " uses a protocol prefix; only plain file names inside the data root are allowed"
+                    + " (write './" + abbreviate(name) + "' if a file name really contains a colon)");
+        }
+    }
+
+    /**
+     * Checks that {@code candidate}, a normalised absolute path, stays inside the root also after
+     * following symlinks: the deepest part of it that exists is canonicalised and re-checked.
+     */
+    private Path confine(String what, Path candidate) {
+        Path existing = deepestExisting(candidate);
+        Path real;
+        try {
+            real = existing.toRealPath();
+        } catch (NoSuchFileException e) {
+            // a dangling symlink: where it leads cannot be checked, and creating the file would follow it
+            throw refuse(what + " leads through a symbolic link whose target does not exist; "
+                    + "name the file directly");
+        } catch (IOException e) {
+            throw new BlockIoException(what + " cannot be checked: " + e.getMessage(), e);
+        }
+        if (!real.startsWith(root)) {
+            throw refuse(what + " resolves to a location outside the data root; "
+                    + "only files inside the data root can be used");
+        }
+        // an absolute name that reaches the root by another way (a symlink to it): use the real path
+        Path inside = candidate.startsWith(root) ? candidate : real.resolve(existing.relativize(candidate));
+        if (inside.equals(root)) {
+            throw refuse(what + " names the data root itself; name a file inside it");
+        }
+        return inside;
+    }
+
+    /** The longest prefix of an absolute {@code path} that exists, without following a final symlink. */
+    private static Path deepestExisting(Path path) {
+        Path p = path;
+        while (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            Path parent = p.getParent();
+            if (parent == null) {
+                return p; // no existing prefix at all (a missing file system root); toRealPath will say so
+            }
+            p = parent;
+        }
+        return p;
+    }
+
+    private static boolean hasDotDot(String name) {
+        for (String segment : name.split("/", -1)) {
+            if (segment.equals("..")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static BlockException refuse(String message) {
+        return new BlockException(BlockErrorKind.INVALID_ARGUMENT, message);
+    }
+
+    /** The name in quotes, shortened, with control characters escaped: it may be hostile. */
+    private static String quote(String name) {
+        return "'" + abbreviate(name) + "'";
+    }
+
+    private static String abbreviate(String name) {
+        StringBuilder out = new StringBuilder();
+        int i = 0;
+        for (; i < name.length() && out.length() < QUOTE_LIMIT; i++) {
+            char c = name.charAt(i);
+            out.append(Character.isISOControl(c) ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+        }
+        return i < name.length() ? out + "..." : out.toString();
+    }
+}

@@ -1,0 +1,59 @@
+package dev.blockpull.ops;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Positive;
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+import org.springframework.validation.annotation.Validated;
+
+import java.nio.file.Path;
+
+/**
+ * Every {@code blockpull.*} setting, bound once and validated at start-up: a bad value stops the
+ * service with a clear message instead of surfacing later as a strange runtime error.
+ *
+ * @param dataRoot the only directory images are opened from or created in
+ */
+@ConfigurationProperties("blockpull")
+@Validated
+public record BlockpullProperties(
+        @DefaultValue("./data") @NotNull Path dataRoot,
+        @DefaultValue @Valid Nbd nbd,
+        @DefaultValue @Valid Io io,
+        @DefaultValue @Valid Security security,
+        @DefaultValue @Valid Jobs jobs,
+        @DefaultValue @Valid Graph graph,
+        @DefaultValue @Valid Http http) {
+
+    /** @param port NBD listener port; 0 turns the NBD server off */
+    public record Nbd(@DefaultValue("10809") @Min(0) @Max(65535) int port) {
+    }
+
+    /** @param direct open image files with O_DIRECT, bypassing the page cache */
+    public record Io(@DefaultValue("false") boolean direct) {
+    }
+
+    /** @param token when set, API calls need {@code Authorization: Bearer <token>} */
+    public record Security(@Nullable String token) {
+    }
+
+    /** @param historySize finished jobs kept readable after they are dismissed */
+    public record Jobs(@DefaultValue("1000") @Positive int historySize) {
+    }
+
+    /**
+     * @param maxChainDepth most layers a backing chain may have, top included; deeper chains
+     *                      (or loops in backing-file names) are refused
+     */
+    public record Graph(@DefaultValue("64") @Min(1) @Max(1024) int maxChainDepth) {
+    }
+
+    /** @param maxRequestSize larger request bodies are refused with 413 before they are read */
+    public record Http(@DefaultValue("1MB") @NotNull DataSize maxRequestSize) {
+    }
+}

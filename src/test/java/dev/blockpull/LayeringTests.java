@@ -1,0 +1,45 @@
+package dev.blockpull;
+
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+
+/**
+ * The floors of design.md: arrows point down only, and the lowest five floors are plain Java.
+ * Floors that do not exist yet are allowed to be empty.
+ */
+@AnalyzeClasses(packages = "dev.blockpull", importOptions = ImportOption.DoNotIncludeTests.class)
+class LayeringTests {
+
+    @ArchTest
+    static final ArchRule lowerFloorsHaveNoSpring = noClasses()
+            .that().resideInAnyPackage("dev.blockpull.io..", "dev.blockpull.format..", "dev.blockpull.graph..",
+                    "dev.blockpull.job..", "dev.blockpull.stream..")
+            .should().dependOnClassesThat().resideInAnyPackage("org.springframework..")
+            .because("io, format, graph, job and stream are plain Java, readable and testable on their own");
+
+    @ArchTest
+    static final ArchRule arrowsPointDown = layeredArchitecture()
+            .consideringOnlyDependenciesInLayers()
+            .withOptionalLayers(true)
+            .layer("io").definedBy("dev.blockpull.io..")
+            .layer("format").definedBy("dev.blockpull.format..")
+            .layer("graph").definedBy("dev.blockpull.graph..")
+            .layer("job").definedBy("dev.blockpull.job..")
+            .layer("stream").definedBy("dev.blockpull.stream..")
+            .layer("nbd").definedBy("dev.blockpull.nbd..")
+            .layer("ops").definedBy("dev.blockpull.ops..")
+            .layer("api").definedBy("dev.blockpull.api..")
+            .whereLayer("api").mayNotBeAccessedByAnyLayer()
+            .whereLayer("ops").mayOnlyBeAccessedByLayers("api")
+            .whereLayer("nbd").mayOnlyBeAccessedByLayers("ops", "api")
+            .whereLayer("stream").mayOnlyBeAccessedByLayers("nbd", "ops", "api")
+            .whereLayer("job").mayOnlyBeAccessedByLayers("stream", "nbd", "ops", "api")
+            .whereLayer("graph").mayOnlyBeAccessedByLayers("job", "stream", "nbd", "ops", "api")
+            .whereLayer("format").mayOnlyBeAccessedByLayers("graph", "job", "stream", "nbd", "ops", "api")
+            .whereLayer("io").mayOnlyBeAccessedByLayers("format", "graph", "job", "stream", "nbd", "ops", "api");
+}

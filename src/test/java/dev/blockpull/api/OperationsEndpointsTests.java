@@ -1,0 +1,110 @@
+package dev.blockpull.api;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.servlet.client.RestTestClient;
+import tools.jackson.databind.JsonNode;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Actuator and OpenAPI endpoints as deployments and the Helm chart use them. */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@AutoConfigureRestTestClient
+class OperationsEndpointsTests {
+
+    @TempDir
+    static Path dataRoot;
+
+    @DynamicPropertySource
+    static void properties(DynamicPropertyRegistry registry) {
+        registry.add("blockpull.data-root", dataRoot::toString);
+        registry.add("blockpull.nbd.port", () -> "0");
+    }
+
+    @Autowired
+    RestTestClient client;
+
+    Reply get(String path) {
+        return Reply.of(client.get().uri(path).exchange());
+    }
+
+    @Test
+    void livenessProbeIsUpWithDetails() {
+        Reply r = get("/actuator/health/liveness");
+
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.text("status")).isEqualTo("UP");
+        assertThat(r.body().get("components").has("livenessState")).isTrue();
+    }
+
+    @Test
+    void readinessProbeIsUpWithDetails() {
+        Reply r = get("/actuator/health/readiness");
+
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.text("status")).isEqualTo("UP");
+        assertThat(r.body().get("components").has("readinessState")).isTrue();
+    }
+
+    @Test
+    void healthShowsItsComponents() {
+        Reply r = get("/actuator/health");
+
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body().get("components").has("diskSpace")).isTrue();
+    }
+
+    @Test
+    void prometheusScrapeCarriesTheApplicationTag() {
+        Reply r = get("/actuator/prometheus");
+
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.raw()).contains("application=\"blockpull\"");
+    }
+
+    @Test
+    void metricsAndInfoEndpointsAreExposed() {
+        assertThat(get("/actuator/metrics").status()).isEqualTo(200);
+        assertThat(get("/actuator/info").status()).isEqualTo(200);
+    }
+
+    @Test
+    void openApiDocumentHasTheImageOperations() {
+        Reply r = get("/v3/api-docs");
+
+        assertThat(r.status()).isEqualTo(200);
+        JsonNode paths = r.body().get("paths");
+        assertThat(paths.has("/images")).isTrue();
+        assertThat(paths.has("/images/info")).isTrue();
+        assertThat(operationIds(paths)).contains("createImage", "listImages", "getImageInfo");
+        assertThat(paths.get("/images").get("post").get("responses").get("409").get("content")
+                .has("application/problem+json")).isTrue();
+        assertThat(r.body().get("components").get("schemas").has("Problem")).isTrue();
+    }
+
+    @Test
+    void swaggerUiIsServed() {
+        Reply r = Reply.of(client.get().uri("/swagger-ui/index.html").exchange());
+
+        assertThat(r.status()).isEqualTo(200);
+    }
+
+    private static List<String> operationIds(JsonNode paths) {
+        List<String> ids = new ArrayList<>();
+        paths.values().forEach(path -> path.values().forEach(op -> {
+            if (op.has("operationId")) {
+                ids.add(op.get("operationId").asString());
+            }
+        }));
+        return ids;
+    }
+}
