@@ -44,6 +44,7 @@ public final class EngineBench {
 
     static final int COPY_BUFFER = 2 * 1024 * 1024;
     static final int MAX_CHAIN_DEPTH = 16;
+    static final int IN_FLIGHT = Integer.getInteger("bench.inFlight", 4);
 
     private static final PrintStream OUT = System.out;
 
@@ -124,37 +125,21 @@ public final class EngineBench {
      */
     static long readChain(Path top, Path out, boolean sparse, boolean useMap, boolean fsync) throws IOException {
         ImageFormat format = ImageOpener.probe(top);
-        ByteBuffer buffer = ByteBuffer.allocateDirect(COPY_BUFFER);
-        ByteBuffer zeros = ByteBuffer.allocateDirect(COPY_BUFFER);
         try (ImageChain chain = ImageChain.open(top, format, besideTheImage(), MAX_CHAIN_DEPTH, true);
              FileChannel dst = FileChannel.open(out, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                      StandardOpenOption.TRUNCATE_EXISTING)) {
             long size = chain.top().virtualSize();
-            List<long[]> ranges = new ArrayList<>();
+            List<long[]> chunks = new ArrayList<>();
             if (useMap) {
                 for (ChainExtent e : chain.map(0, size)) {
                     if (e.kind() == ExtentKind.DATA) {
-                        ranges.add(new long[] {e.offset(), e.end()});
+                        addChunks(chunks, e.offset(), e.end());
                     }
                 }
             } else {
-                ranges.add(new long[] {0, size});
+                addChunks(chunks, 0, size);
             }
-            for (long[] range : ranges) {
-                for (long offset = range[0]; offset < range[1]; offset += COPY_BUFFER) {
-                    int n = (int) Math.min(COPY_BUFFER, range[1] - offset);
-                    buffer.clear().limit(n);
-                    chain.read(offset, buffer);
-                    // Whether read() advances the position or not, the n bytes are what we copy.
-                    buffer.position(0).limit(n);
-                    if (sparse && !useMap && buffer.mismatch(zeros.duplicate().limit(n)) == -1) {
-                        continue;
-                    }
-                    while (buffer.hasRemaining()) {
-                        dst.write(buffer, offset + buffer.position());
-                    }
-                }
-            }
+            copyInParallel(chain, dst, chunks, sparse && !useMap);
             if (dst.size() < size) {
                 // A trailing hole: set the length, as convert does, by writing the last byte.
                 dst.write(ByteBuffer.allocate(1), size - 1);
@@ -163,6 +148,55 @@ public final class EngineBench {
                 dst.force(false);
             }
             return size;
+        }
+    }
+
+    private static void addChunks(List<long[]> chunks, long start, long end) {
+        for (long offset = start; offset < end; offset += COPY_BUFFER) {
+            chunks.add(new long[] {offset, Math.min(COPY_BUFFER, end - offset)});
+        }
+    }
+
+    /**
+     * Several copies in flight, as qemu-img convert keeps 8 coroutines busy: each worker owns
+     * one direct buffer and takes the next chunk from a shared cursor.
+     */
+    private static void copyInParallel(ImageChain chain, FileChannel dst, List<long[]> chunks, boolean sparse)
+            throws IOException {
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(IN_FLIGHT);
+        try {
+            List<java.util.concurrent.Future<?>> workers = new ArrayList<>();
+            for (int w = 0; w < IN_FLIGHT; w++) {
+                workers.add(pool.submit(() -> {
+                    ByteBuffer buffer = ByteBuffer.allocateDirect(COPY_BUFFER);
+                    ByteBuffer zeros = ByteBuffer.allocateDirect(COPY_BUFFER);
+                    for (int i = next.getAndIncrement(); i < chunks.size(); i = next.getAndIncrement()) {
+                        long offset = chunks.get(i)[0];
+                        int n = (int) chunks.get(i)[1];
+                        buffer.clear().limit(n);
+                        chain.read(offset, buffer);
+                        buffer.position(0).limit(n);
+                        if (sparse && buffer.mismatch(zeros.duplicate().limit(n)) == -1) {
+                            continue;
+                        }
+                        while (buffer.hasRemaining()) {
+                            dst.write(buffer, offset + buffer.position());
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : workers) {
+                f.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IOException(e.getCause());
+        } finally {
+            pool.shutdownNow();
         }
     }
 

@@ -73,16 +73,15 @@ public final class Qcow2Image implements Image {
         if (!readOnly && header.autoclearFeatures() != 0) {
             image.clearAutoclearBits();
         }
+        if (!readOnly && header.hasIncompatible(FeatureBits.INCOMPAT_DIRTY)) {
+            image.repairAndMarkClean();
+        }
         return image;
     }
 
     private static void refuseWritable(Qcow2Header h) {
         if (h.hasIncompatible(FeatureBits.INCOMPAT_CORRUPT)) {
             throw new BlockException(BlockErrorKind.READ_ONLY, "Image is corrupt; cannot be opened read/write");
-        }
-        if (h.hasIncompatible(FeatureBits.INCOMPAT_DIRTY)) {
-            throw new UnsupportedFeatureException("Image was not closed cleanly (dirty bit set); run "
-                    + "'qemu-img check -r all' on it before opening it read/write");
         }
         if (h.hasExtendedL2()) {
             throw new UnsupportedFeatureException("Writing to qcow2 images with extended L2 entries is not "
@@ -103,6 +102,18 @@ public final class Qcow2Image implements Image {
         io.writeLong(0, 88);
         io.force();
         meta.replaceHeader(meta.header().withAutoclearFeatures(0));
+    }
+
+    /**
+     * A dirty image (lazy refcounts, not closed cleanly) may have refcounts lower than its
+     * references; QEMU repairs them on a writable open, and so do we, before clearing the bit.
+     */
+    private void repairAndMarkClean() {
+        new RefcountRepair(meta).run();
+        long bits = meta.header().incompatibleFeatures() & ~FeatureBits.INCOMPAT_DIRTY;
+        io.writeLong(bits, 72);
+        io.force();
+        meta.replaceHeader(meta.header().withIncompatibleFeatures(bits));
     }
 
     // ---------------------------------------------------------------- facts

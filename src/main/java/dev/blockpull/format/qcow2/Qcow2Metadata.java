@@ -191,6 +191,23 @@ final class Qcow2Metadata {
         return table;
     }
 
+    RefcountStore refcounts() {
+        return refcounts;
+    }
+
+    L1Table l1() {
+        return l1;
+    }
+
+    /** The L2 table at {@code offset}, loaded through the cache; modify it only before the next cache access. */
+    L2Table l2Table(long offset) {
+        return l2Cache.get(offset, this::loadL2);
+    }
+
+    void adjustRefcount(long cluster, long delta) {
+        refcounts.adjust(cluster, delta, allocator, this::switchRefcountTable);
+    }
+
     // ---------------------------------------------------------------- ordering
 
     /**

@@ -98,6 +98,22 @@ final class RefcountStore {
         return block(table[t]).get((int) (cluster % entriesPerBlock));
     }
 
+    /** Calls {@code action} for every cluster whose stored refcount is not zero, each block read once. */
+    void forEachCounted(java.util.function.LongConsumer action) {
+        java.util.Set<Long> seen = new java.util.HashSet<>();
+        for (int t = 0; t < table.length; t++) {
+            if (table[t] == 0 || !seen.add(table[t])) {
+                continue;
+            }
+            RefcountBlock b = block(table[t]);
+            for (int i = 0; i < entriesPerBlock; i++) {
+                if (b.get(i) != 0) {
+                    action.accept((long) t * entriesPerBlock + i);
+                }
+            }
+        }
+    }
+
     /** Whether the block covering {@code cluster} exists, so that adjusting it needs no allocation. */
     boolean isCovered(long cluster) {
         int t = (int) (cluster / entriesPerBlock);
