@@ -8,7 +8,8 @@ package dev.blockpull.format;
  * @param length     its length in bytes
  * @param kind       data, zero or unallocated
  * @param hostOffset where the bytes sit in the image file, or {@link #NO_HOST_OFFSET}
- *                   (unallocated, plain zero and compressed clusters have none)
+ *                   (unallocated, plain zero and compressed clusters have none; an unallocated
+ *                   subcluster of an allocated extended-L2 cluster has one, as in QEMU)
  */
 public record Extent(long offset, long length, ExtentKind kind, long hostOffset) {
 

@@ -136,10 +136,20 @@ public final class ImageChain implements AutoCloseable {
             if (e.kind().isAllocated()) {
                 add(out, new ChainExtent(e.offset(), e.length(), depth, e.kind(), e.hostOffset()));
             } else if (depth + 1 < layers.size()) {
-                map(depth + 1, e.offset(), e.end(), out);
+                // QEMU (bdrv_co_block_status) answers "zero, not allocated" at THIS depth for the
+                // part of an unallocated run that lies past the end of the backing layer: the
+                // lookup stops here, it does not descend into the shorter layer.
+                long below = Math.min(e.end(), Math.max(e.offset(), layers.get(depth + 1).virtualSize()));
+                if (below > e.offset()) {
+                    map(depth + 1, e.offset(), below, out);
+                }
+                if (below < e.end()) {
+                    add(out, new ChainExtent(below, e.end() - below, depth, ExtentKind.UNALLOCATED,
+                            e.hasHostOffset() ? e.hostOffset() + (below - e.offset()) : Extent.NO_HOST_OFFSET));
+                }
             } else {
-                add(out, new ChainExtent(e.offset(), e.length(), depth, ExtentKind.UNALLOCATED,
-                        Extent.NO_HOST_OFFSET));
+                // the bottom answers; an unallocated subcluster of an allocated cluster keeps its offset
+                add(out, new ChainExtent(e.offset(), e.length(), depth, ExtentKind.UNALLOCATED, e.hostOffset()));
             }
         }
         if (inside < end) {

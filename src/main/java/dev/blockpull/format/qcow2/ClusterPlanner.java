@@ -62,7 +62,7 @@ final class ClusterPlanner {
                 ClusterType type = meta.type(m, sc);
                 long host = switch (type) {
                     case NORMAL -> meta.dataCluster(m.entry()) + (pos - clusterStart);
-                    case ZERO_ALLOC -> L2Entry.hostOffset(m.entry()) + (pos - clusterStart);
+                    case ZERO_ALLOC, UNALLOCATED_ALLOC -> L2Entry.hostOffset(m.entry()) + (pos - clusterStart);
                     case COMPRESSED -> m.entry();
                     default -> 0;
                 };
@@ -77,7 +77,7 @@ final class ClusterPlanner {
         if (!out.isEmpty()) {
             Piece prev = out.get(out.size() - 1);
             boolean mergeable = prev.type() == p.type() && prev.end() == p.offset() && switch (p.type()) {
-                case NORMAL, ZERO_ALLOC -> prev.host() + prev.length() == p.host();
+                case NORMAL, ZERO_ALLOC, UNALLOCATED_ALLOC -> prev.host() + prev.length() == p.host();
                 case COMPRESSED -> false;
                 default -> true;
             };

@@ -1,11 +1,8 @@
 package dev.blockpull.format.qcow2;
 
 import dev.blockpull.io.InvalidImageException;
-import io.airlift.compress.zstd.ZstdInputStream;
+import io.airlift.compress.zstd.ZstdDecompressor;
 
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
@@ -85,21 +82,70 @@ final class CompressedClusterReader {
         }
     }
 
+    /**
+     * QEMU's input ends with slack (the rest of the last 512-byte sector: zeros, or the start of
+     * the next compressed cluster), so the frames are delimited here and each is decoded on its
+     * own, until the cluster is full; what follows is never looked at (as in QEMU's
+     * {@code qcow2_zstd_decompress}, which stops once the output is full).
+     */
     private static int inflateZstd(byte[] in, int length, byte[] out) {
+        ZstdDecompressor decompressor = new ZstdDecompressor();
         int produced = 0;
-        try (InputStream z = new ZstdInputStream(new ByteArrayInputStream(in, 0, length))) {
+        int pos = 0;
+        try {
             while (produced < out.length) {
-                int n = z.read(out, produced, out.length - produced);
-                if (n < 0) {
-                    break;
-                }
-                produced += n;
+                int frame = zstdFrameSize(in, pos, length);
+                produced += decompressor.decompress(in, pos, frame, out, produced, out.length - produced);
+                pos += frame;
             }
-        } catch (IOException | RuntimeException e) {
-            if (produced < out.length) {
-                throw new InvalidImageException("Compressed cluster is not valid zstd data: " + e.getMessage());
-            }
+        } catch (RuntimeException e) {
+            throw new InvalidImageException("Compressed cluster is not valid zstd data: " + e.getMessage());
         }
         return produced;
+    }
+
+    /** Bytes of the zstd frame starting at {@code pos} (RFC 8878 §3.1.1), which must end by {@code end}. */
+    static int zstdFrameSize(byte[] in, int pos, int end) {
+        int p = pos;
+        if (end - p < 6 || littleEndian(in, p, 4) != 0xFD2FB528L) {
+            throw new InvalidImageException("no zstd frame at input offset " + pos);
+        }
+        p += 4;
+        int descriptor = in[p++] & 0xff;
+        int contentSizeFlag = descriptor >>> 6;
+        boolean singleSegment = (descriptor & 0x20) != 0;
+        boolean checksum = (descriptor & 0x04) != 0;
+        int dictionaryIdFlag = descriptor & 3;
+        p += singleSegment ? 0 : 1;
+        p += dictionaryIdFlag == 3 ? 4 : dictionaryIdFlag;
+        p += contentSizeFlag == 0 ? (singleSegment ? 1 : 0) : 1 << contentSizeFlag;
+        while (true) {
+            if (end - p < 3) {
+                throw new InvalidImageException("zstd frame at input offset " + pos + " is truncated");
+            }
+            int header = (int) littleEndian(in, p, 3);
+            p += 3;
+            int type = (header >>> 1) & 3;
+            if (type == 3) {
+                throw new InvalidImageException("zstd block of reserved type at input offset " + (p - 3));
+            }
+            p += type == 1 ? 1 : header >>> 3;
+            if ((header & 1) != 0) {
+                break;
+            }
+        }
+        p += checksum ? 4 : 0;
+        if (p > end) {
+            throw new InvalidImageException("zstd frame at input offset " + pos + " is truncated");
+        }
+        return p - pos;
+    }
+
+    private static long littleEndian(byte[] b, int p, int bytes) {
+        long v = 0;
+        for (int i = bytes - 1; i >= 0; i--) {
+            v = (v << 8) | (b[p + i] & 0xff);
+        }
+        return v;
     }
 }

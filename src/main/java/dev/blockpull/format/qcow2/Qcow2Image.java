@@ -188,7 +188,8 @@ public final class Qcow2Image implements Image {
 
     private static long hostOffsetOf(ClusterPlanner.Piece p) {
         return switch (p.type()) {
-            case NORMAL, ZERO_ALLOC -> p.host();
+            // QEMU sets BDRV_BLOCK_OFFSET_VALID for UNALLOCATED_ALLOC subclusters too (qcow2-notes §7.1)
+            case NORMAL, ZERO_ALLOC, UNALLOCATED_ALLOC -> p.host();
             default -> Extent.NO_HOST_OFFSET;
         };
     }
