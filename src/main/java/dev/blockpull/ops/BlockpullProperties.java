@@ -12,6 +12,7 @@ import org.springframework.util.unit.DataSize;
 import org.springframework.validation.annotation.Validated;
 
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * Every {@code blockpull.*} setting, bound once and validated at start-up: a bad value stops the
@@ -49,8 +50,11 @@ public record BlockpullProperties(
     /**
      * @param maxChainDepth most layers a backing chain may have, top included; deeper chains
      *                      (or loops in backing-file names) are refused
+     * @param drainTimeout  a drain waiting longer than this turns readiness DOWN (the drain goes on
+     *                      waiting); API operations that drain give up after twice this
      */
-    public record Graph(@DefaultValue("64") @Min(1) @Max(1024) int maxChainDepth) {
+    public record Graph(@DefaultValue("64") @Min(1) @Max(1024) int maxChainDepth,
+                        @DefaultValue("30s") @NotNull Duration drainTimeout) {
     }
 
     /** @param maxRequestSize larger request bodies are refused with 413 before they are read */

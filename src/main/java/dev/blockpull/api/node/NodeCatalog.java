@@ -1,0 +1,119 @@
+package dev.blockpull.api.node;
+
+import dev.blockpull.api.Paging;
+import dev.blockpull.format.ChainExtent;
+import dev.blockpull.format.Extent;
+import dev.blockpull.format.ExtentKind;
+import dev.blockpull.graph.BackingChain;
+import dev.blockpull.graph.BlockNode;
+import dev.blockpull.graph.CopyOnReadFilter;
+import dev.blockpull.graph.Driver;
+import dev.blockpull.graph.Link;
+import dev.blockpull.graph.NodeDefinition;
+import dev.blockpull.graph.NodeGraph;
+import dev.blockpull.io.BlockErrorKind;
+import dev.blockpull.io.BlockException;
+import dev.blockpull.ops.BlockpullProperties;
+import org.jspecify.annotations.Nullable;
+import org.springframework.stereotype.Service;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The use-cases behind {@code /nodes}: translate requests into graph definitions, call the graph,
+ * and turn nodes into views. Rules live in the graph; this class only maps.
+ */
+@Service
+class NodeCatalog {
+
+    private final NodeGraph graph;
+    private final Duration maxDrainWait;
+
+    NodeCatalog(NodeGraph graph, BlockpullProperties properties) {
+        this.graph = graph;
+        this.maxDrainWait = properties.graph().drainTimeout().multipliedBy(2);
+    }
+
+    NodeView open(OpenNodeRequest request) {
+        return view(graph.open(definition(request)));
+    }
+
+    Paging.Page<NodeView> list(int pageSize, @Nullable String pageToken) {
+        Paging.Page<BlockNode> page = Paging.page(graph.nodes(), BlockNode::name, pageSize, pageToken);
+        return new Paging.Page<>(page.items().stream().map(this::view).toList(), page.nextPageToken());
+    }
+
+    NodeView get(String name) {
+        return view(graph.get(name));
+    }
+
+    List<NodeView> chain(String name) {
+        return BackingChain.chain(graph.get(name)).stream().map(this::view).toList();
+    }
+
+    List<MapEntryView> map(String name, long offset, @Nullable Long length) {
+        BlockNode node = graph.get(name);
+        if (offset < 0 || (length != null && length < 0)) {
+            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "offset and length must not be negative");
+        }
+        if (node.driver() == Driver.FILE) {
+            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Node '" + name
+                    + "' is a protocol node; map its format node");
+        }
+        long len = length != null ? length : Math.max(0, node.length() - offset);
+        List<MapEntryView> out = new ArrayList<>();
+        for (ChainExtent e : BackingChain.map(node, offset, len)) {
+            out.add(new MapEntryView(e.offset(), e.length(), e.depth(), e.kind().isAllocated(),
+                    e.kind() != ExtentKind.DATA, e.kind() == ExtentKind.DATA,
+                    e.hostOffset() == Extent.NO_HOST_OFFSET ? null : e.hostOffset()));
+        }
+        return out;
+    }
+
+    void delete(String name) {
+        graph.close(name, maxDrainWait);
+    }
+
+    NodeView snapshot(String name, SnapshotRequest request) {
+        return view(graph.snapshot(name, request.snapshotFile(), request.snapshotNodeName(), maxDrainWait));
+    }
+
+    // ------------------------------------------------------------------ mapping
+
+    private static NodeDefinition definition(OpenNodeRequest r) {
+        FileRequest f = r.file();
+        if (!"file".equals(f.driver())) {
+            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Unknown protocol driver '" + f.driver()
+                    + "'; only 'file' is supported");
+        }
+        BackingRequest b = r.backing();
+        NodeDefinition.BackingDefinition backing;
+        if (b == null) {
+            backing = new NodeDefinition.FromHeader();
+        } else if (b instanceof BackingRequest.None) {
+            backing = new NodeDefinition.NoBacking();
+        } else if (b instanceof BackingRequest.Reference ref) {
+            backing = new NodeDefinition.Existing(ref.nodeName());
+        } else {
+            backing = new NodeDefinition.Nested(definition(((BackingRequest.Nested) b).definition()));
+        }
+        return new NodeDefinition(r.nodeName(), Driver.parseFormat(r.driver()),
+                new NodeDefinition.FileDefinition(f.filename(), f.readOnly()), backing,
+                Boolean.TRUE.equals(r.readOnly()));
+    }
+
+    NodeView view(BlockNode n) {
+        Link backing = n.backingLink();
+        BlockNode backingNode = backing == null ? null : backing.child();
+        Link fileLink = n.isFilter() ? n.filteredLink() : n.fileLink();
+        BlockNode fileNode = fileLink == null ? null : fileLink.child();
+        Link next = n.isFilter() ? n.filteredLink() : backing;
+        BlockNode bottom = n instanceof CopyOnReadFilter cor ? cor.bottom() : null;
+        return new NodeView(n.name(), n.driver().id(), graph.filename(n), n.length(), n.isReadOnly(),
+                backingNode == null ? null : backingNode.name(), fileNode == null ? null : fileNode.name(),
+                n.isImplicit(), n.requests().inFlight(), next != null && next.isFrozen(), graph.usedBy(n),
+                bottom == null ? null : bottom.name());
+    }
+}

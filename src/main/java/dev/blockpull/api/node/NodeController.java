@@ -1,0 +1,149 @@
+package dev.blockpull.api.node;
+
+import dev.blockpull.api.Paging;
+import dev.blockpull.api.ProblemSchema;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.PositiveOrZero;
+import org.jspecify.annotations.Nullable;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.util.UriComponentsBuilder;
+
+import java.net.URI;
+import java.util.List;
+
+@RestController
+@RequestMapping("/nodes")
+@Tag(name = "nodes", description = "The block graph, like blockdev-add / query-named-block-nodes / blockdev-del")
+class NodeController {
+
+    private static final String PROBLEM = MediaType.APPLICATION_PROBLEM_JSON_VALUE;
+
+    private final NodeCatalog nodes;
+
+    NodeController(NodeCatalog nodes) {
+        this.nodes = nodes;
+    }
+
+    @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
+    @Operation(operationId = "openNode", summary = "Open an image and its backing chain as nodes (blockdev-add)",
+            description = "With backing omitted, the chain named in the image headers is opened too, with generated "
+                    + "'#block...' names. All-or-nothing: on any error nothing stays open.")
+    @ApiResponse(responseCode = "201", description = "Opened; the body is the top node",
+            headers = @Header(name = "Location", description = "/nodes/{nodeName}"))
+    @ApiResponse(responseCode = "400", description = "Bad arguments, an invalid node name, a file or backing file "
+            + "outside the data root, a chain too deep or with a loop, an invalid image",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "404", description = "The image file or the referenced backing node does not exist",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "409", description = "Duplicate node name, or the file is open already",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    ResponseEntity<NodeView> openNode(@Valid @RequestBody OpenNodeRequest request) {
+        NodeView top = nodes.open(request);
+        return ResponseEntity.created(location(top.nodeName())).body(top);
+    }
+
+    @GetMapping
+    @Operation(operationId = "listNodes", summary = "All nodes (query-named-block-nodes)",
+            description = "Sorted by name, paged with a cursor: a Link header with rel=\"next\" when more follow.")
+    @ApiResponse(responseCode = "200", description = "One page of nodes",
+            headers = @Header(name = "Link", description = "<...pageToken=...>; rel=\"next\" when more follow"))
+    @ApiResponse(responseCode = "400", description = "Bad pageSize or pageToken",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    ResponseEntity<List<NodeView>> listNodes(
+            @Parameter(description = "Items per page, 1..1000")
+            @RequestParam(defaultValue = "" + Paging.DEFAULT_PAGE_SIZE) @Min(1) @Max(Paging.MAX_PAGE_SIZE) int pageSize,
+            @Parameter(description = "Cursor from the previous page's Link header")
+            @RequestParam(required = false) @Nullable String pageToken) {
+        Paging.Page<NodeView> page = nodes.list(pageSize, pageToken);
+        return ResponseEntity.ok().headers(page.headers(pageSize)).body(page.items());
+    }
+
+    @GetMapping("/{nodeName}")
+    @Operation(operationId = "getNode", summary = "One node")
+    @ApiResponse(responseCode = "200", description = "The node")
+    @ApiResponse(responseCode = "404", description = "No such node",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    NodeView getNode(@PathVariable String nodeName) {
+        return nodes.get(nodeName);
+    }
+
+    @GetMapping("/{nodeName}/chain")
+    @Operation(operationId = "getNodeChain", summary = "The node and every node below it, top first",
+            description = "Follows filtered children of filters and backing children of format nodes.")
+    @ApiResponse(responseCode = "200", description = "The chain, top first")
+    @ApiResponse(responseCode = "404", description = "No such node",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    List<NodeView> getNodeChain(@PathVariable String nodeName) {
+        return nodes.chain(nodeName);
+    }
+
+    @GetMapping("/{nodeName}/map")
+    @Operation(operationId = "mapNode", summary = "Allocation of the chain, like qemu-img map --output=json",
+            description = "Runs with start, length, the depth of the providing layer (0 = this node; filters not "
+                    + "counted), present, zero, data and the host offset where there is one.")
+    @ApiResponse(responseCode = "200", description = "The map")
+    @ApiResponse(responseCode = "400", description = "Negative offset or length",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "404", description = "No such node",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    List<MapEntryView> mapNode(@PathVariable String nodeName,
+                               @Parameter(description = "First byte; default 0")
+                               @RequestParam(defaultValue = "0") @PositiveOrZero long offset,
+                               @Parameter(description = "Bytes; default: to the end of the node")
+                               @RequestParam(required = false) @PositiveOrZero @Nullable Long length) {
+        return nodes.map(nodeName, offset, length);
+    }
+
+    @DeleteMapping("/{nodeName}")
+    @Operation(operationId = "deleteNode", summary = "Close a node (blockdev-del)",
+            description = "Implicit nodes below it that nothing else uses close with it.")
+    @ApiResponse(responseCode = "204", description = "Closed")
+    @ApiResponse(responseCode = "404", description = "No such node",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "409", description = "A job, an export or a parent node uses it, or it is an "
+            + "implicit node", content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    ResponseEntity<Void> deleteNode(@PathVariable String nodeName) {
+        nodes.delete(nodeName);
+        return ResponseEntity.noContent().build();
+    }
+
+    @PostMapping(path = "/{nodeName}/snapshot", consumes = MediaType.APPLICATION_JSON_VALUE)
+    @Operation(operationId = "snapshotNode", summary = "New qcow2 overlay as the active top (blockdev-snapshot-sync)",
+            description = "Creates the overlay with the node as its backing file (name relative to the overlay's "
+                    + "directory, with the format), opens it read-write, points the node's parents and users at "
+                    + "it, and reopens the node read-only.")
+    @ApiResponse(responseCode = "201", description = "The overlay node",
+            headers = @Header(name = "Location", description = "/nodes/{snapshotNodeName}"))
+    @ApiResponse(responseCode = "400", description = "Bad arguments or a file outside the data root",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "404", description = "No such node",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "409", description = "The file exists, the name is taken, or a job holds the node",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    ResponseEntity<NodeView> snapshotNode(@PathVariable String nodeName, @Valid @RequestBody SnapshotRequest request) {
+        NodeView overlay = nodes.snapshot(nodeName, request);
+        return ResponseEntity.created(location(overlay.nodeName())).body(overlay);
+    }
+
+    private static URI location(String nodeName) {
+        return UriComponentsBuilder.fromPath("/nodes/{name}").buildAndExpand(nodeName).encode().toUri();
+    }
+}

@@ -1,0 +1,84 @@
+package dev.blockpull.graph;
+
+import dev.blockpull.format.Extent;
+import org.jspecify.annotations.Nullable;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A filter: passes every request to its one child. Its length is the child's, and allocation
+ * questions are answered by the child. Subclasses add behaviour (copy-on-read; throttle later).
+ */
+public abstract class FilterNode extends BlockNode {
+
+    private final Link filtered;
+    private final boolean implicit;
+
+    FilterNode(String name, Driver driver, BlockNode child, boolean implicit, DrainCoordinator drains) {
+        super(name, driver, drains, false);
+        this.filtered = new Link(this, ChildRole.FILTERED, child);
+        this.implicit = implicit;
+    }
+
+    public BlockNode child() {
+        return Objects.requireNonNull(filtered.child(), "filter without child");
+    }
+
+    @Override
+    public Link filteredLink() {
+        return filtered;
+    }
+
+    @Override
+    public boolean isImplicit() {
+        return implicit;
+    }
+
+    @Override
+    public long length() {
+        return child().length();
+    }
+
+    @Override
+    public boolean isReadOnly() {
+        return child().isReadOnly();
+    }
+
+    @Override
+    public @Nullable Path path() {
+        return child().path();
+    }
+
+    @Override
+    public List<Link> children() {
+        return List.of(filtered);
+    }
+
+    @Override
+    protected void doRead(long offset, ByteBuffer dst) {
+        child().read(offset, dst);
+    }
+
+    @Override
+    protected void doWrite(long offset, ByteBuffer src) {
+        child().write(offset, src);
+    }
+
+    @Override
+    protected void doWriteZeroes(long offset, long length, boolean mayUnmap) {
+        child().writeZeroes(offset, length, mayUnmap);
+    }
+
+    @Override
+    protected void doFlush() {
+        child().flush();
+    }
+
+    @Override
+    protected List<Extent> doBlockStatus(long offset, long length) {
+        return child().blockStatus(offset, length);
+    }
+}

@@ -1,0 +1,234 @@
+package dev.blockpull.graph;
+
+import dev.blockpull.format.BackingReference;
+import dev.blockpull.format.Extent;
+import dev.blockpull.format.Image;
+import dev.blockpull.format.ImageFormat;
+import dev.blockpull.io.BlockErrorKind;
+import dev.blockpull.io.BlockException;
+import org.jspecify.annotations.Nullable;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A qcow2 or raw image over its {@code file} node, with a COW child for qcow2. Reads fall through
+ * what the image does not hold to the backing node (past the backing's end: zeros); writes,
+ * write-zeroes and flush go to the image; partial-cluster copy-on-write reads through the
+ * backing node too. Large requests pass to the image whole, split only where allocation changes.
+ */
+public final class FormatNode extends BlockNode {
+
+    private final Link file;
+    private final @Nullable Link backing;
+    private volatile Image image;
+    private final boolean direct;
+    private final ImageFileOpener opener;
+    private final RangeLocks serialisation = new RangeLocks();
+    /** Copy-on-read filters reading into this node; while any, writes are serialised per cluster. */
+    private volatile int copyOnReadUsers;
+
+    FormatNode(String name, Image image, ProtocolNode file, boolean direct, ImageFileOpener opener,
+               DrainCoordinator drains, boolean userOwned) {
+        super(name, Driver.of(image.format()), drains, userOwned);
+        this.image = image;
+        this.direct = direct;
+        this.opener = opener;
+        this.file = new Link(this, ChildRole.FILE, file);
+        this.backing = image.format() == ImageFormat.QCOW2 ? new Link(this, ChildRole.BACKING, null) : null;
+        image.attachBacking(this::readBelow);
+    }
+
+    @Override
+    public long length() {
+        return image.virtualSize();
+    }
+
+    @Override
+    public boolean isReadOnly() {
+        return image.isReadOnly();
+    }
+
+    @Override
+    public Path path() {
+        return image.path();
+    }
+
+    public ImageFormat format() {
+        return image.format();
+    }
+
+    /** Allocation granularity: the qcow2 cluster size, 512 for raw. */
+    public int clusterSize() {
+        return image.clusterSize();
+    }
+
+    /** The backing file named in the image header (which may differ from the backing link). */
+    public Optional<BackingReference> headerBacking() {
+        return image.backing();
+    }
+
+    /**
+     * Rewrites the backing file name and format in the image header, after a flush; the graph's
+     * backing link is {@link NodeGraph#setBacking}'s business. Null removes the reference.
+     */
+    public void changeBackingFile(@Nullable BackingReference reference) {
+        checkOpen();
+        image.changeBackingFile(reference);
+    }
+
+    /** The storage node. */
+    public ProtocolNode file() {
+        return (ProtocolNode) java.util.Objects.requireNonNull(file.child());
+    }
+
+    @Override
+    public Link fileLink() {
+        return file;
+    }
+
+    @Override
+    public @Nullable Link backingLink() {
+        return backing;
+    }
+
+    /** The COW child, if any. */
+    public @Nullable BlockNode backingNode() {
+        return backing == null ? null : backing.child();
+    }
+
+    @Override
+    public List<Link> children() {
+        List<Link> out = new ArrayList<>(2);
+        out.add(file);
+        if (backing != null && backing.child() != null) {
+            out.add(backing);
+        }
+        return out;
+    }
+
+    Image image() {
+        return image;
+    }
+
+    /** The engine's own image, for engine-level work (header inspection, tests). */
+    public Image imageForInspection() {
+        return image;
+    }
+
+    // ------------------------------------------------------------------ I/O
+
+    @Override
+    protected void doRead(long offset, ByteBuffer dst) {
+        Image img = image;
+        BlockNode below = backingNode();
+        if (below == null) {
+            img.read(offset, dst); // unallocated reads as zeros: nothing below
+            return;
+        }
+        int limit = dst.limit();
+        for (Extent e : img.blockStatus(offset, dst.remaining())) {
+            dst.limit(dst.position() + (int) e.length());
+            if (e.kind().isAllocated()) {
+                img.read(e.offset(), dst);
+            } else {
+                below.read(e.offset(), dst);
+            }
+            dst.limit(limit);
+        }
+        Zeros.fill(dst);
+    }
+
+    /** Copy-on-write of partial clusters: the guest view below this image. */
+    private void readBelow(long offset, ByteBuffer dst) {
+        BlockNode below = backingNode();
+        if (below == null) {
+            Zeros.fill(dst);
+        } else {
+            below.read(offset, dst);
+        }
+    }
+
+    @Override
+    protected void doWrite(long offset, ByteBuffer src) {
+        if (copyOnReadUsers == 0) {
+            image.write(offset, src);
+            return;
+        }
+        RangeLocks.Range r = lockClusters(offset, src.remaining());
+        try {
+            image.write(offset, src);
+        } finally {
+            serialisation.unlock(r);
+        }
+    }
+
+    @Override
+    protected void doWriteZeroes(long offset, long length, boolean mayUnmap) {
+        if (copyOnReadUsers == 0) {
+            image.writeZeroes(offset, length, mayUnmap);
+            return;
+        }
+        RangeLocks.Range r = lockClusters(offset, length);
+        try {
+            image.writeZeroes(offset, length, mayUnmap);
+        } finally {
+            serialisation.unlock(r);
+        }
+    }
+
+    @Override
+    protected void doFlush() {
+        image.flush();
+    }
+
+    @Override
+    protected List<Extent> doBlockStatus(long offset, long length) {
+        return image.blockStatus(offset, length);
+    }
+
+    // ------------------------------------------------------------------ copy-on-read support
+
+    RangeLocks.Range lockClusters(long offset, long length) {
+        long cs = image.clusterSize();
+        long start = offset / cs * cs;
+        long end = (offset + length + cs - 1) / cs * cs;
+        return serialisation.lock(start, end);
+    }
+
+    void unlockClusters(RangeLocks.Range r) {
+        serialisation.unlock(r);
+    }
+
+    /** Called under a drain by the graph when a copy-on-read filter starts or stops reading into this node. */
+    void addCopyOnReadUser(int delta) {
+        copyOnReadUsers += delta;
+    }
+
+    // ------------------------------------------------------------------ reopen and close
+
+    /** Reopens the image in another mode, under a drain; the old image stays if the new open fails. */
+    void reopen(boolean readOnly) {
+        Image old = image;
+        if (old.isReadOnly() == readOnly) {
+            return;
+        }
+        if (!readOnly && file().isStorageReadOnly()) {
+            throw new BlockException(BlockErrorKind.READ_ONLY, "Block node is read-only");
+        }
+        old.flush();
+        Image fresh = opener.open(old.path(), old.format(), readOnly, direct);
+        fresh.attachBacking(this::readBelow);
+        image = fresh;
+        old.close();
+    }
+
+    @Override
+    void closeResources() {
+        super.closeResources();
+        image.close();
+    }
+}
