@@ -53,6 +53,15 @@ final class ClusterPlanner {
         long pos = offset;
         while (pos < end) {
             long gc = pos >>> bits;
+            if (!meta.hasL2Table(gc)) {
+                // No L2 table: the whole range it would map is unallocated. One step, not one per
+                // cluster, so a huge sparse guest costs time in proportion to its L1 (§11).
+                long l2Span = meta.l2Entries() << bits;
+                long rangeEnd = Math.min(end, (pos / l2Span + 1) * l2Span);
+                append(out, new Piece(pos, rangeEnd - pos, ClusterType.UNALLOCATED_PLAIN, 0));
+                pos = rangeEnd;
+                continue;
+            }
             Qcow2Metadata.Mapping m = meta.lookup(gc);
             long clusterStart = gc << bits;
             long clusterEnd = Math.min(end, clusterStart + cs);

@@ -27,6 +27,24 @@ final class MetadataGuard {
         }
     }
 
+    /**
+     * Like {@link #add}, but refuses a structure that shares a cluster with one added before: a
+     * refcount block lying on the L1 table, say, would have refcount updates written over L1
+     * entries (QEMU's overlap check refuses those writes).
+     */
+    void addExclusive(long offset, long bytes, String what) {
+        long first = offset >> clusterBits;
+        long last = (offset + Math.max(bytes, 1) - 1) >> clusterBits;
+        for (long c = first; c <= last; c++) {
+            String other = clusters.get(c);
+            if (other != null) {
+                throw new InvalidImageException("Corrupt image: the " + what + " at 0x" + Long.toHexString(offset)
+                        + " overlaps the " + other);
+            }
+        }
+        add(offset, bytes, what);
+    }
+
     void remove(long offset, long bytes) {
         long first = offset >> clusterBits;
         long last = (offset + Math.max(bytes, 1) - 1) >> clusterBits;

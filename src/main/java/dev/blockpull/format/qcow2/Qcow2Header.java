@@ -170,7 +170,7 @@ record Qcow2Header(int version, int clusterBits, long size, int cryptMethod, int
         if (headerLength > clusterSize || headerLength > buf.remaining()) {
             throw new InvalidImageException("qcow2 header exceeds cluster size");
         }
-        if (refcountOrder > 6) {
+        if (refcountOrder < 0 || refcountOrder > 6) { // a u32 on disk: 0xffffffff is 4294967295, not -1
             throw new InvalidImageException("Reference count entry width too large; may not exceed 64 bits");
         }
         int compressionType = 0;

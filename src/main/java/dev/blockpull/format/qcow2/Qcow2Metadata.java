@@ -47,12 +47,12 @@ final class Qcow2Metadata {
         this.l2Cache = new L2Cache(l2CacheTables, this::flush);
         this.compressed = new CompressedClusterReader(io, clusterBits, header.compressionType());
         guard.add(0, 1, "header");
-        guard.add(header.refcountTableOffset(), (long) header.refcountTableClusters() << clusterBits,
+        guard.addExclusive(header.refcountTableOffset(), (long) header.refcountTableClusters() << clusterBits,
                 "refcount table");
         for (long b : refcounts.blockOffsets()) {
-            guard.add(b, 1, "refcount block");
+            guard.addExclusive(b, 1, "refcount block");
         }
-        guard.add(header.l1TableOffset(), header.l1Size() * 8L, "L1 table");
+        guard.addExclusive(header.l1TableOffset(), header.l1Size() * 8L, "L1 table");
         for (long e : l1.entries()) {
             long l2 = L2Entry.hostOffset(e);
             if (l2 != 0) {
@@ -122,6 +122,12 @@ final class Qcow2Metadata {
                     + " lies beyond the end of the file");
         }
         return host;
+    }
+
+    /** Whether an L2 table maps {@code guestCluster} (else it and its whole L2 range are unallocated). */
+    boolean hasL2Table(long guestCluster) {
+        long l1Index = guestCluster >>> l2Bits;
+        return l1Index < l1.size() && L2Entry.hostOffset(l1.get((int) l1Index)) != 0;
     }
 
     private @Nullable L2Table l2ForRead(long guestCluster) {
@@ -217,8 +223,8 @@ final class Qcow2Metadata {
     void flush() {
         refcounts.writeDirtyBlocks();
         io.force();
-        if (refcounts.hasDirtyTableEntries()) {
-            refcounts.writeDirtyTableEntries();
+        while (refcounts.hasDirtyTableEntries()) {
+            refcounts.writeLinkableTableEntries();
             io.force();
         }
         if (l2Cache.hasDirty()) {

@@ -55,10 +55,17 @@ final class RefcountRepair {
         }
         countRange(h.l1TableOffset(), h.l1Size() * 8L);
         long[] l1 = meta.l1().entries();
+        java.util.Set<Long> walked = new java.util.HashSet<>();
         for (int i = 0; i < l1.length; i++) {
             long l2 = L2Entry.hostOffset(l1[i]);
             if (l2 == 0) {
                 continue;
+            }
+            if (!walked.add(l2)) {
+                // Without snapshots an L2 table has exactly one L1 entry. Re-walking a shared table
+                // for each entry would cost L1 size x L2 size steps (2^36 with 2 MiB clusters).
+                throw new InvalidImageException("Corrupt image: L2 table at 0x" + Long.toHexString(l2)
+                        + " is referenced by more than one L1 entry; run 'qemu-img check -r all' on it");
             }
             count(l2 >> bits, 1);
             L2Table table = meta.l2Table(l2);

@@ -38,6 +38,8 @@ final class RefcountStore {
     private long tableOffset;
     private final BitSet dirtyTableEntries = new BitSet();
     private final Map<Long, RefcountBlock> blocks = new LinkedHashMap<>(16, 0.75f, true);
+    /** Set when relocating the table failed half-way; nothing may be written after that. */
+    private @org.jspecify.annotations.Nullable RuntimeException broken;
 
     RefcountStore(MetadataIo io, Qcow2Header header) {
         this.io = io;
@@ -122,6 +124,7 @@ final class RefcountStore {
 
     /** Adds {@code delta} to the refcount of {@code cluster}, creating its block if needed. */
     void adjust(long cluster, long delta, ClusterReserve reserve, TableRelocation relocation) {
+        checkNotBroken();
         ensureBlock(cluster, reserve, relocation);
         int t = (int) (cluster / entriesPerBlock);
         RefcountBlock b = block(table[t]);
@@ -172,19 +175,28 @@ final class RefcountStore {
         int oldClusters = tableClusters();
         long newTableCluster = reserve.reserve((int) clusters);
         table = java.util.Arrays.copyOf(table, (int) (clusters * perCluster));
-        for (long c = newTableCluster; c < newTableCluster + clusters; c++) {
-            adjust(c, 1, reserve, relocation);
+        try {
+            for (long c = newTableCluster; c < newTableCluster + clusters; c++) {
+                adjust(c, 1, reserve, relocation);
+            }
+            writeDirtyBlocks();
+            ByteBuffer buf = ByteBuffer.allocate(table.length * 8);
+            for (long e : table) {
+                buf.putLong(e);
+            }
+            io.write(buf.flip(), newTableCluster << clusterBits);
+            io.force();
+            tableOffset = newTableCluster << clusterBits;
+            dirtyTableEntries.clear();
+            relocation.switchTo(tableOffset, (int) clusters);
+        } catch (RuntimeException e) {
+            // The in-memory table is now larger than (or elsewhere than) the one the header names on
+            // disk, and after a failed write or flush nobody knows which of the two the disk holds:
+            // writing table entries or blocks from here could land on other metadata. Stop writing;
+            // the file is in a state a crash could leave, and reopening it re-reads the truth.
+            broken = e;
+            throw e;
         }
-        writeDirtyBlocks();
-        ByteBuffer buf = ByteBuffer.allocate(table.length * 8);
-        for (long e : table) {
-            buf.putLong(e);
-        }
-        io.write(buf.flip(), newTableCluster << clusterBits);
-        io.force();
-        tableOffset = newTableCluster << clusterBits;
-        dirtyTableEntries.clear();
-        relocation.switchTo(tableOffset, (int) clusters);
         for (long c = oldOffset >> clusterBits; c < (oldOffset >> clusterBits) + oldClusters; c++) {
             adjust(c, -1, reserve, relocation);
         }
@@ -225,6 +237,7 @@ final class RefcountStore {
     }
 
     void writeDirtyBlocks() {
+        checkNotBroken();
         for (RefcountBlock b : blocks.values()) {
             writeBlock(b);
         }
@@ -239,9 +252,42 @@ final class RefcountStore {
 
     /** Writes the table entries of new blocks; call only once those blocks are durable. */
     void writeDirtyTableEntries() {
+        checkNotBroken();
         for (int i = dirtyTableEntries.nextSetBit(0); i >= 0; i = dirtyTableEntries.nextSetBit(i + 1)) {
             io.writeLong(table[i], tableOffset + i * 8L);
         }
         dirtyTableEntries.clear();
+    }
+
+    /**
+     * Writes the table entries of the new blocks that can be linked now: a block whose own
+     * refcount lives in a block that is itself still unlinked must wait until that one is durably
+     * linked (rule R1: the refcount of a refcount block must be reachable before the pointer to
+     * it is). The caller forces after each call and calls again while entries remain.
+     */
+    void writeLinkableTableEntries() {
+        checkNotBroken();
+        java.util.BitSet ready = new java.util.BitSet();
+        for (int i = dirtyTableEntries.nextSetBit(0); i >= 0; i = dirtyTableEntries.nextSetBit(i + 1)) {
+            int holder = (int) ((table[i] >>> clusterBits) / entriesPerBlock);
+            if (holder == i || !dirtyTableEntries.get(holder)) {
+                ready.set(i);
+            }
+        }
+        if (ready.isEmpty()) {
+            ready.or(dirtyTableEntries); // a cycle cannot come from the append-only allocator
+        }
+        for (int i = ready.nextSetBit(0); i >= 0; i = ready.nextSetBit(i + 1)) {
+            io.writeLong(table[i], tableOffset + i * 8L);
+        }
+        dirtyTableEntries.andNot(ready);
+    }
+
+    private void checkNotBroken() {
+        if (broken != null) {
+            throw new dev.blockpull.io.BlockException(dev.blockpull.io.BlockErrorKind.IO_ERROR,
+                    "Growing the refcount table failed earlier (" + broken.getMessage() + "); the image "
+                    + "must be closed and reopened before it is written again", broken);
+        }
     }
 }
