@@ -1,0 +1,40 @@
+package dev.blockpull.job;
+
+/** What a job's {@link Job#run} may call; handed to it by the scheduler, used on the job thread. */
+public interface JobContext {
+
+    String jobId();
+
+    /**
+     * The per-iteration yield of a run loop (QEMU's block_job_ratelimit_sleep): sleeps as long
+     * as the rate limit asks, recomputing the delay after every early wake-up (set-speed, pause,
+     * resume, drain), parks while a user, error-stop or drain pause is requested (status
+     * {@code paused}, {@code busy=false}), and throws {@link JobCancelledException} once the job
+     * is cancelled. Call it with no I/O in flight: drains wait for exactly this point.
+     */
+    void pausePoint();
+
+    /** Whether the job has been (force-)cancelled; {@link #pausePoint()} also throws then. */
+    boolean isCancelled();
+
+    /** QEMU's job_progress_set_remaining: total = current + remaining. */
+    void setProgressRemaining(long remaining);
+
+    /** QEMU's job_progress_update: {@code bytes} more are done (skipped, copied or ignored). */
+    void addProgress(long bytes);
+
+    /** After a request that the rate limit pays for (stream: copied chunks only). */
+    void rateLimitAccount(long bytes);
+
+    /**
+     * QEMU's block_job_error_action: decides by the job's on-error policy, emits BLOCK_JOB_ERROR
+     * (unless cancelled), and for {@link ErrorAction#STOP} makes the job user-paused with
+     * ioStatus {@code failed}/{@code nospace} so that the next {@link #pausePoint()} parks it
+     * and a resume (which resets ioStatus) lets the loop retry. The loop acts on the answer:
+     * STOP → retry the same chunk, REPORT → fail now, IGNORE → count the chunk, fail at the end.
+     */
+    ErrorAction handleError(Throwable error, IoOperation operation);
+
+    /** QEMU's job_transition_to_ready, for jobs waiting for {@code complete} (never stream). */
+    void transitionToReady();
+}

@@ -1,0 +1,245 @@
+package dev.blockpull.job;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Runs jobs, each on its own platform thread, and answers the verbs of QMP's job-* and
+ * block-job-* commands from any thread. Owns the event bus and the history of dismissed jobs.
+ * <p>
+ * Job ids are unique among live jobs; a dismissed job's id is free again and a new job with it
+ * replaces the history record. Verbs on a dismissed job still in the history are refused by the
+ * verb table (status {@code null}, 409), not "not found": its resource is still readable.
+ */
+public final class JobScheduler implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(JobScheduler.class);
+    private static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
+
+    private final JobSchedulerSettings settings;
+    private final JobEventBus events;
+    private final JobHistory history;
+    private final Map<String, ScheduledJob> live = new ConcurrentHashMap<>();
+    /** Guards id check-and-insert, retirement and {@link #closed}; taken after a job's own lock. */
+    private final Object registry = new Object();
+    private boolean closed;
+
+    public JobScheduler() {
+        this(JobSchedulerSettings.defaults());
+    }
+
+    public JobScheduler(JobSchedulerSettings settings) {
+        this.settings = settings;
+        this.events = new JobEventBus(settings.eventRingSize(), settings.subscriberQueueCapacity(), settings.clock());
+        this.history = new JobHistory(settings.historySize(), settings.historyMaxAge(), settings.clock());
+    }
+
+    public JobEventBus events() {
+        return events;
+    }
+
+    public JobHistory history() {
+        return history;
+    }
+
+    // ---------------------------------------------------------------- creation
+
+    /**
+     * QEMU's job_create + the speed of block_job_create: checks the id (invalid, in use), emits
+     * {@code created}, then applies the speed (negative: {@code null} follows and the job is gone).
+     * The caller finishes its set-up and calls {@link JobHandle#start()} or
+     * {@link JobHandle#earlyFail()}.
+     */
+    public JobHandle create(Job job, JobOptions options) {
+        synchronized (registry) {
+            if (closed) {
+                throw new JobStateConflictException("The job scheduler is shut down");
+            }
+            JobIds.check(options.id());
+            if (live.containsKey(options.id())) {
+                throw new JobIdInUseException(options.id());
+            }
+            ScheduledJob created = new ScheduledJob(job, options, events, settings, this::retire);
+            created.markCreated();
+            if (options.speed() < 0) {
+                created.earlyFail();
+                throw new InvalidSpeedException();
+            }
+            created.applyInitialSpeed(options.speed());
+            live.put(options.id(), created);
+            history.remove(options.id());
+            return created;
+        }
+    }
+
+    /** {@link #create} then {@link JobHandle#start()}, for jobs with nothing to set up in between. */
+    public JobHandle start(Job job, JobOptions options) {
+        JobHandle handle = create(job, options);
+        handle.start();
+        return handle;
+    }
+
+    private void retire(ScheduledJob job, JobView finalView, boolean started) {
+        synchronized (registry) {
+            live.remove(job.id(), job);
+            if (started) {
+                history.add(finalView);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- queries
+
+    /** The live job, else its history record. */
+    public Optional<JobView> find(String id) {
+        ScheduledJob job = live.get(id);
+        if (job != null) {
+            return Optional.of(job.view());
+        }
+        return history.get(id);
+    }
+
+    /** @throws JobNotFoundException when neither live nor in the history */
+    public JobView get(String id) {
+        return find(id).orElseThrow(() -> new JobNotFoundException(id));
+    }
+
+    /** Live jobs and the history, ordered by creation time, then id. */
+    public List<JobView> list() {
+        Map<String, JobView> byId = new LinkedHashMap<>();
+        // Live first, then history: a job dismissed in between shows up twice, never not at all.
+        for (ScheduledJob job : live.values()) {
+            byId.put(job.id(), job.view());
+        }
+        for (JobView finished : history.list()) {
+            byId.merge(finished.id(), finished, (a, b) -> a.version() >= b.version() ? a : b);
+        }
+        List<JobView> views = new ArrayList<>(byId.values());
+        views.sort(Comparator.comparing(JobView::createdAt).thenComparing(JobView::id));
+        return views;
+    }
+
+    /** The handle of a live job, for the floor that created it (drain adapters). */
+    public Optional<JobHandle> handle(String id) {
+        return Optional.ofNullable(live.get(id));
+    }
+
+    // ---------------------------------------------------------------- verbs
+
+    /** job-pause / block-job-pause. */
+    public JobView pause(String id) {
+        return liveJob(id, JobVerb.PAUSE).userPause();
+    }
+
+    /** job-resume / block-job-resume; also resets ioStatus after an error stop. */
+    public JobView resume(String id) {
+        return liveJob(id, JobVerb.RESUME).userResume();
+    }
+
+    /** job-cancel: always forced (QEMU's job-cancel has no force argument). */
+    public JobView cancel(String id) {
+        return liveJob(id, JobVerb.CANCEL).cancel(true, false);
+    }
+
+    /** block-job-cancel: without {@code force} refused for a user-paused job. */
+    public JobView blockJobCancel(String id, boolean force) {
+        return liveJob(id, JobVerb.CANCEL).cancel(force, true);
+    }
+
+    /** block-job-set-speed. */
+    public JobView setSpeed(String id, long bytesPerSecond) {
+        return liveJob(id, JobVerb.SET_SPEED).setSpeed(bytesPerSecond);
+    }
+
+    /** job-complete. */
+    public JobView complete(String id) {
+        return liveJob(id, JobVerb.COMPLETE).complete();
+    }
+
+    /** job-finalize: runs prepare and the rest of completion on the calling thread. */
+    public JobView finalizeJob(String id) {
+        return liveJob(id, JobVerb.FINALIZE).finalizeJob();
+    }
+
+    /** job-dismiss: the job leaves the live set and stays readable in the history. */
+    public JobView dismiss(String id) {
+        return liveJob(id, JobVerb.DISMISS).dismiss();
+    }
+
+    private ScheduledJob liveJob(String id, JobVerb verb) {
+        ScheduledJob job = live.get(id);
+        if (job != null) {
+            return job;
+        }
+        if (history.get(id).isPresent()) {
+            throw new JobVerbRefusedException(id, JobStatus.NULL, verb);
+        }
+        throw new JobNotFoundException(id);
+    }
+
+    // ---------------------------------------------------------------- drain and shutdown
+
+    /**
+     * Internal pause of every live job (drain-all): each is asked to stop at its next pause point.
+     * Wait with {@link DrainSection#awaitQuiescent}, end with {@link DrainSection#close()}.
+     */
+    public DrainSection pauseAllAtPausePoints() {
+        return DrainSection.begin(new ArrayList<>(live.values()));
+    }
+
+    /**
+     * Graceful stop: no new jobs; every job is paused at a pause point (so no job I/O is in
+     * flight), then cancelled as QEMU does at exit (job_cancel_sync_all), which runs its abort and
+     * clean hooks and leaves its chain as before the job; finally the job threads are joined.
+     *
+     * @return true if every job thread ended within the timeout
+     */
+    public boolean shutdown(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (registry) {
+            closed = true;
+        }
+        List<ScheduledJob> jobs = new ArrayList<>(live.values());
+        boolean stopped = true;
+        try (DrainSection drain = DrainSection.begin(jobs)) {
+            if (!drain.awaitQuiescent(timeout)) {
+                log.warn("Jobs {} did not reach a pause point within {}; cancelling anyway",
+                        drain.notQuiescent(), timeout);
+            }
+            for (ScheduledJob job : jobs) {
+                job.cancelForShutdown(Math.max(deadline - System.nanoTime(), 0));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        try {
+            for (ScheduledJob job : jobs) {
+                if (!job.joinThread(deadline - System.nanoTime())) {
+                    log.warn("Job thread {}{} did not end within {}", ScheduledJob.THREAD_PREFIX, job.id(), timeout);
+                    stopped = false;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stopped = false;
+        }
+        events.close();
+        return stopped;
+    }
+
+    /** {@link #shutdown} with 30 s. */
+    @Override
+    public void close() {
+        shutdown(DEFAULT_SHUTDOWN_TIMEOUT);
+    }
+}
