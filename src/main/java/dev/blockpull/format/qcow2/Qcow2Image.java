@@ -228,16 +228,12 @@ public final class Qcow2Image implements Image {
                 fillZeros(dst); // a short last cluster of the file reads as zeros
             }
             case COMPRESSED -> {
-                byte[] cluster = lockedDecompress(p.host());
+                byte[] cluster = meta.compressed().read(p.host());
                 int inCluster = (int) (p.offset() & (clusterSize() - 1));
                 dst.put(cluster, inCluster, (int) p.length());
             }
             default -> fillZeros(dst);
         }
-    }
-
-    private byte[] lockedDecompress(long entry) {
-        return meta.compressed().read(entry);
     }
 
     static void fillZeros(ByteBuffer dst) {

@@ -42,7 +42,7 @@ final class Qcow2Metadata {
         this.l2Bits = clusterBits - (extended ? 4 : 3);
         this.guard = new MetadataGuard(clusterBits);
         this.l1 = L1Table.load(io, header);
-        this.refcounts = new RefcountStore(io, header);
+        this.refcounts = new RefcountStore(io, header, guard);
         this.allocator = new ClusterAllocator(refcounts, this::switchRefcountTable, clusterBits, io.length());
         this.l2Cache = new L2Cache(l2CacheTables, this::flush);
         this.compressed = new CompressedClusterReader(io, clusterBits, header.compressionType());

@@ -30,6 +30,7 @@ final class RefcountStore {
     private static final int CACHE_BLOCKS = 64;
 
     private final MetadataIo io;
+    private final MetadataGuard guard;
     private final int clusterBits;
     private final int order;
     private final int entriesPerBlock;
@@ -41,8 +42,9 @@ final class RefcountStore {
     /** Set when relocating the table failed half-way; nothing may be written after that. */
     private @org.jspecify.annotations.Nullable RuntimeException broken;
 
-    RefcountStore(MetadataIo io, Qcow2Header header) {
+    RefcountStore(MetadataIo io, Qcow2Header header, MetadataGuard guard) {
         this.io = io;
+        this.guard = guard;
         this.clusterBits = header.clusterBits();
         this.order = header.refcountOrder();
         this.entriesPerBlock = (int) (((long) header.clusterSize() * 8) >>> order);
@@ -153,6 +155,7 @@ final class RefcountStore {
         RefcountBlock b = new RefcountBlock(blockOffset, new byte[clusterSize()], order);
         b.markDirty();
         cache(b);
+        guard.add(blockOffset, 1, "refcount block");
         table[(int) t] = blockOffset;
         dirtyTableEntries.set((int) t);
         // The new block is counted like any cluster; usually it covers itself.
