@@ -128,13 +128,13 @@ public final class ImageChain implements AutoCloseable {
     private void map(int depth, long offset, long end, List<ChainExtent> out) {
         Image layer = layers.get(depth);
         if (offset >= layer.virtualSize()) {
-            add(out, new ChainExtent(offset, end - offset, depth, ExtentKind.UNALLOCATED, Extent.NO_HOST_OFFSET));
+            ChainExtent.appendMerged(out, new ChainExtent(offset, end - offset, depth, ExtentKind.UNALLOCATED, Extent.NO_HOST_OFFSET));
             return;
         }
         long inside = Math.min(end, layer.virtualSize());
         for (Extent e : layer.blockStatus(offset, inside - offset)) {
             if (e.kind().isAllocated()) {
-                add(out, new ChainExtent(e.offset(), e.length(), depth, e.kind(), e.hostOffset()));
+                ChainExtent.appendMerged(out, new ChainExtent(e.offset(), e.length(), depth, e.kind(), e.hostOffset()));
             } else if (depth + 1 < layers.size()) {
                 // QEMU (bdrv_co_block_status) answers "zero, not allocated" at THIS depth for the
                 // part of an unallocated run that lies past the end of the backing layer: the
@@ -144,32 +144,17 @@ public final class ImageChain implements AutoCloseable {
                     map(depth + 1, e.offset(), below, out);
                 }
                 if (below < e.end()) {
-                    add(out, new ChainExtent(below, e.end() - below, depth, ExtentKind.UNALLOCATED,
+                    ChainExtent.appendMerged(out, new ChainExtent(below, e.end() - below, depth, ExtentKind.UNALLOCATED,
                             e.hasHostOffset() ? e.hostOffset() + (below - e.offset()) : Extent.NO_HOST_OFFSET));
                 }
             } else {
                 // the bottom answers; an unallocated subcluster of an allocated cluster keeps its offset
-                add(out, new ChainExtent(e.offset(), e.length(), depth, ExtentKind.UNALLOCATED, e.hostOffset()));
+                ChainExtent.appendMerged(out, new ChainExtent(e.offset(), e.length(), depth, ExtentKind.UNALLOCATED, e.hostOffset()));
             }
         }
         if (inside < end) {
-            add(out, new ChainExtent(inside, end - inside, depth, ExtentKind.UNALLOCATED, Extent.NO_HOST_OFFSET));
+            ChainExtent.appendMerged(out, new ChainExtent(inside, end - inside, depth, ExtentKind.UNALLOCATED, Extent.NO_HOST_OFFSET));
         }
-    }
-
-    private static void add(List<ChainExtent> out, ChainExtent e) {
-        if (!out.isEmpty()) {
-            ChainExtent p = out.get(out.size() - 1);
-            boolean hostContiguous = p.hostOffset() == Extent.NO_HOST_OFFSET
-                    ? e.hostOffset() == Extent.NO_HOST_OFFSET
-                    : e.hostOffset() == p.hostOffset() + p.length();
-            if (p.end() == e.offset() && p.depth() == e.depth() && p.kind() == e.kind() && hostContiguous) {
-                out.set(out.size() - 1, new ChainExtent(p.offset(), p.length() + e.length(), p.depth(), p.kind(),
-                        p.hostOffset()));
-                return;
-            }
-        }
-        out.add(e);
     }
 
     @Override

@@ -160,14 +160,14 @@ public final class BackingChain {
 
     private static void map(BlockNode layer, int depth, long offset, long end, List<ChainExtent> out) {
         if (offset >= layer.length()) {
-            add(out, new ChainExtent(offset, end - offset, depth, ExtentKind.UNALLOCATED, Extent.NO_HOST_OFFSET));
+            ChainExtent.appendMerged(out, new ChainExtent(offset, end - offset, depth, ExtentKind.UNALLOCATED, Extent.NO_HOST_OFFSET));
             return;
         }
         BlockNode below = chainNext(layer);
         long inside = Math.min(end, layer.length());
         for (Extent e : layer.blockStatus(offset, inside - offset)) {
             if (e.kind().isAllocated()) {
-                add(out, new ChainExtent(e.offset(), e.length(), depth, e.kind(), e.hostOffset()));
+                ChainExtent.appendMerged(out, new ChainExtent(e.offset(), e.length(), depth, e.kind(), e.hostOffset()));
             } else if (below != null) {
                 // past the end of a shorter backing, QEMU answers for the layer above it (qemu-img 7.2)
                 long split = Math.min(e.end(), Math.max(e.offset(), below.length()));
@@ -175,32 +175,16 @@ public final class BackingChain {
                     map(below, depth + 1, e.offset(), split, out);
                 }
                 if (split < e.end()) {
-                    add(out, new ChainExtent(split, e.end() - split, depth, ExtentKind.UNALLOCATED,
+                    ChainExtent.appendMerged(out, new ChainExtent(split, e.end() - split, depth, ExtentKind.UNALLOCATED,
                             Extent.NO_HOST_OFFSET));
                 }
             } else {
-                add(out, new ChainExtent(e.offset(), e.length(), depth, ExtentKind.UNALLOCATED,
+                ChainExtent.appendMerged(out, new ChainExtent(e.offset(), e.length(), depth, ExtentKind.UNALLOCATED,
                         Extent.NO_HOST_OFFSET));
             }
         }
         if (inside < end) {
-            add(out, new ChainExtent(inside, end - inside, depth, ExtentKind.UNALLOCATED, Extent.NO_HOST_OFFSET));
+            ChainExtent.appendMerged(out, new ChainExtent(inside, end - inside, depth, ExtentKind.UNALLOCATED, Extent.NO_HOST_OFFSET));
         }
-    }
-
-    /** Appends, merging with the previous run where qemu-img would print one row. */
-    private static void add(List<ChainExtent> out, ChainExtent e) {
-        if (!out.isEmpty()) {
-            ChainExtent p = out.get(out.size() - 1);
-            boolean hostContiguous = p.hostOffset() == Extent.NO_HOST_OFFSET
-                    ? e.hostOffset() == Extent.NO_HOST_OFFSET
-                    : e.hostOffset() == p.hostOffset() + p.length();
-            if (p.end() == e.offset() && p.depth() == e.depth() && p.kind() == e.kind() && hostContiguous) {
-                out.set(out.size() - 1, new ChainExtent(p.offset(), p.length() + e.length(), p.depth(), p.kind(),
-                        p.hostOffset()));
-                return;
-            }
-        }
-        out.add(e);
     }
 }
