@@ -1,0 +1,168 @@
+package dev.blockpull.stream;
+
+import dev.blockpull.graph.Attachment;
+import dev.blockpull.job.ErrorAction;
+import dev.blockpull.job.IoOperation;
+import dev.blockpull.job.JobContext;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+
+/**
+ * The run loop of stream-semantics §3. Each iteration starts at a pause point (the rate-limit
+ * sleep, pause and cancel), with nothing of this job in flight; then it plans a few chunks and
+ * copies the ones to copy, several at once when not rate limited (design.md: copies in flight),
+ * each as a copy-on-read prefetch through the job's attachment to its filter (§3.2), so that a
+ * guest write that landed meanwhile is never overwritten. Results are then taken in offset order,
+ * exactly as QEMU's sequential loop takes them: progress, rate-limit accounting for copies only,
+ * and the on-error policy for the first failed chunk (stop: retry from it after resume; report:
+ * fail with it; ignore: count it and go on, fail at the end).
+ */
+final class CopyLoop {
+
+    private static final Logger log = LoggerFactory.getLogger(CopyLoop.class);
+
+    private final Attachment attachment;
+    private final ChunkPlanner planner;
+    private final long length;
+    private final StreamSettings settings;
+    private final ExecutorService copiers;
+    private final LongSupplier speed;
+    private final LongAdder copiedTotal;
+    private final ChunkBatch batch;
+    private final Future<?>[] futures;
+
+    CopyLoop(Attachment attachment, ChunkPlanner planner, long length, StreamSettings settings,
+             ExecutorService copiers, LongSupplier speed, LongAdder copiedTotal) {
+        this.attachment = attachment;
+        this.planner = planner;
+        this.length = length;
+        this.settings = settings;
+        this.copiers = copiers;
+        this.speed = speed;
+        this.copiedTotal = copiedTotal;
+        this.batch = new ChunkBatch(settings.maxPlanned());
+        this.futures = new Future<?>[settings.maxPlanned()];
+    }
+
+    /** Runs to the end; throws the first error (report, or ignored ones) or JobCancelledException. */
+    void run(JobContext context) {
+        context.setProgressRemaining(length);
+        RuntimeException firstError = null;
+        long offset = 0;
+        long copied = 0;
+        iterations:
+        while (offset < length) {
+            context.pausePoint();
+            int maxCopies = speed.getAsLong() > 0 ? 1 : settings.copiesInFlight();
+            planner.plan(offset, maxCopies, batch);
+            copyAll();
+            for (int i = 0; i < batch.size; i++) {
+                RuntimeException error = batch.errors[i];
+                if (error != null) {
+                    ErrorAction action = context.handleError(error, IoOperation.READ);
+                    log.debug("Chunk at {} failed ({}): {}", batch.offsets[i], action, error.toString());
+                    if (action == ErrorAction.STOP) {
+                        offset = batch.offsets[i];
+                        continue iterations; // paused at the next pause point; this chunk is retried
+                    }
+                    if (firstError == null) {
+                        firstError = error;
+                    }
+                    if (action == ErrorAction.REPORT) {
+                        break iterations;
+                    }
+                }
+                long n = batch.lengths[i];
+                context.addProgress(n);
+                if (batch.copy[i]) {
+                    context.rateLimitAccount(n);
+                    if (error == null) {
+                        copiedTotal.add(n);
+                        copied += n;
+                    }
+                }
+                offset = batch.end(i);
+            }
+        }
+        log.debug("Copy loop ended at {} of {} after copying {} bytes", offset, length, copied);
+        if (firstError != null) {
+            throw firstError;
+        }
+    }
+
+    /** Copies the batch's copy chunks, the last on this thread and the others on the copiers; waits for all. */
+    private void copyAll() {
+        int last = -1;
+        for (int i = 0; i < batch.size; i++) {
+            if (batch.copy[i] && batch.errors[i] == null) {
+                last = i;
+            }
+        }
+        if (last < 0) {
+            return;
+        }
+        @Nullable Map<String, String> mdc = batch.copies > 1 ? MDC.getCopyOfContextMap() : null;
+        for (int i = 0; i < last; i++) {
+            if (batch.copy[i] && batch.errors[i] == null) {
+                int index = i;
+                futures[i] = copiers.submit(() -> copyWithMdc(index, mdc));
+            }
+        }
+        copyOne(last);
+        for (int i = 0; i < last; i++) {
+            Future<?> f = futures[i];
+            if (f != null) {
+                futures[i] = null;
+                await(f, i);
+            }
+        }
+    }
+
+    private void copyWithMdc(int i, @Nullable Map<String, String> mdc) {
+        if (mdc != null) {
+            MDC.setContextMap(mdc);
+        }
+        try {
+            copyOne(i);
+        } finally {
+            MDC.clear();
+        }
+    }
+
+    private void copyOne(int i) {
+        try {
+            attachment.prefetch(batch.offsets[i], batch.lengths[i]);
+        } catch (RuntimeException e) {
+            batch.errors[i] = e;
+        }
+    }
+
+    /** Waits for a copy even when interrupted: a pause point must never see it in flight. */
+    private void await(Future<?> f, int i) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                f.get();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                batch.errors[i] = cause instanceof RuntimeException re ? re : new IllegalStateException(cause);
+                break;
+            }
+        }
+        if (interrupted) {
+            log.warn("Stream job thread was interrupted while waiting for its copies; ignored");
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package dev.blockpull.stream;
+
+import dev.blockpull.graph.Attachment;
+import dev.blockpull.graph.BackingChain;
+import dev.blockpull.graph.NodeGraph;
+import dev.blockpull.job.Job;
+import dev.blockpull.job.JobContext;
+import dev.blockpull.job.JobHandle;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The stream job as the job floor runs it: {@link #run} is the copy loop (§3), {@link #prepare}
+ * the completion (§4.1), {@link #clean} the release of everything the set-up took (§4.2). The
+ * abort path needs nothing of its own: the chain was never changed, and clean drops the filter
+ * and restores read-only.
+ */
+final class StreamJob implements Job {
+
+    static final String TYPE = "stream";
+    private static final Logger log = LoggerFactory.getLogger(StreamJob.class);
+
+    private final NodeGraph graph;
+    private final StreamPlan plan;
+    private final StreamRoles roles;
+    private final StreamResources resources;
+    private final StreamSettings settings;
+    private final ExecutorService copiers;
+    private final LongAdder copiedTotal;
+    private volatile @Nullable JobHandle handle;
+    private volatile @Nullable JobDrainAdapter drainAdapter;
+
+    StreamJob(NodeGraph graph, StreamPlan plan, StreamRoles roles, StreamResources resources, StreamSettings settings,
+              ExecutorService copiers, LongAdder copiedTotal) {
+        this.graph = graph;
+        this.plan = plan;
+        this.roles = roles;
+        this.resources = resources;
+        this.settings = settings;
+        this.copiers = copiers;
+        this.copiedTotal = copiedTotal;
+    }
+
+    /** After the scheduler created the job: its handle and the drain adapter made from it. */
+    void bind(JobHandle jobHandle, JobDrainAdapter adapter) {
+        this.handle = jobHandle;
+        this.drainAdapter = adapter;
+    }
+
+    @Override
+    public String type() {
+        return TYPE;
+    }
+
+    @Override
+    public void run(JobContext context) {
+        MDC.put("node", roles.top().name());
+        try {
+            if (roles.nothingToStream()) {
+                log.debug("Nothing to stream into {}", roles.top().name());
+                return;
+            }
+            Attachment attachment = Objects.requireNonNull(resources.attachment, "attachment");
+            long length = roles.device().length();
+            ChunkPlanner planner = new ChunkPlanner(roles.top(), BackingChain.cow(roles.top()), roles.baseOverlay(),
+                    length, settings.chunkSize());
+            JobHandle h = Objects.requireNonNull(handle, "handle");
+            new CopyLoop(attachment, planner, length, settings, copiers, () -> h.view().speed(), copiedTotal)
+                    .run(context);
+        } finally {
+            MDC.remove("node");
+        }
+    }
+
+    @Override
+    public void prepare() {
+        withMdc(() -> new StreamCompletion(graph, plan, roles, resources).prepare(drainAdapter));
+    }
+
+    @Override
+    public void clean() {
+        withMdc(() -> resources.release(drainAdapter));
+    }
+
+    /** Completion hooks may run on a caller's thread (finalize, cancel in pending): log with the job's MDC. */
+    private void withMdc(Runnable action) {
+        String oldJob = MDC.get("jobId");
+        String oldNode = MDC.get("node");
+        MDC.put("jobId", plan.jobId());
+        MDC.put("node", roles.top().name());
+        try {
+            action.run();
+        } finally {
+            restore("jobId", oldJob);
+            restore("node", oldNode);
+        }
+    }
+
+    private static void restore(String key, @Nullable String value) {
+        if (value == null) {
+            MDC.remove(key);
+        } else {
+            MDC.put(key, value);
+        }
+    }
+}
