@@ -39,12 +39,29 @@ public record BlockpullProperties(
     public record Io(@DefaultValue("false") boolean direct) {
     }
 
-    /** @param token when set, API calls need {@code Authorization: Bearer <token>} */
-    public record Security(@Nullable String token) {
+    /**
+     * @param token          when set, API calls need {@code Authorization: Bearer <token>}
+     * @param protectMetrics with a token set, {@code /actuator/prometheus} needs it too
+     */
+    public record Security(@Nullable String token, @DefaultValue("false") boolean protectMetrics) {
     }
 
-    /** @param historySize finished jobs kept readable after they are dismissed */
-    public record Jobs(@DefaultValue("1000") @Positive int historySize) {
+    /**
+     * @param historySize     finished jobs kept readable after they are dismissed
+     * @param historyMaxAge   how long a dismissed job stays readable
+     * @param shutdownTimeout on shutdown, how long jobs get to park at a pause point and wind up
+     * @param stuckTimeout    a job that has not reached a pause point for this long while a drain
+     *                        waits for it turns liveness DOWN (the scheduler is stuck)
+     * @param eventsHeartbeat interval of the keep-alive comment on {@code /jobs/events}
+     * @param eventsTimeout   an SSE stream is closed after this long (the client reconnects
+     *                        with Last-Event-ID)
+     */
+    public record Jobs(@DefaultValue("1000") @Positive int historySize,
+                       @DefaultValue("1h") @NotNull Duration historyMaxAge,
+                       @DefaultValue("20s") @NotNull Duration shutdownTimeout,
+                       @DefaultValue("5m") @NotNull Duration stuckTimeout,
+                       @DefaultValue("15s") @NotNull Duration eventsHeartbeat,
+                       @DefaultValue("30m") @NotNull Duration eventsTimeout) {
     }
 
     /**

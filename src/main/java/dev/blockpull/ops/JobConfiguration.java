@@ -1,0 +1,39 @@
+package dev.blockpull.ops;
+
+import dev.blockpull.graph.NodeGraph;
+import dev.blockpull.job.JobScheduler;
+import dev.blockpull.job.JobSchedulerSettings;
+import dev.blockpull.stream.StreamLauncher;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.DependsOn;
+
+/**
+ * The job scheduler and the stream launcher of the service, and the lifecycle that stops them
+ * after HTTP has drained and before the graph closes its images.
+ */
+@Configuration(proxyBeanMethods = false)
+class JobConfiguration {
+
+    /**
+     * Depends on the graph only for the order of destruction: beans are destroyed before what
+     * they depend on, so a scheduler that was never stopped by its lifecycle (a failed start)
+     * still winds its jobs up while their images are open.
+     */
+    @Bean(destroyMethod = "close")
+    @DependsOn("nodeGraph")
+    JobScheduler jobScheduler(BlockpullProperties properties) {
+        BlockpullProperties.Jobs jobs = properties.jobs();
+        return new JobScheduler(JobSchedulerSettings.defaults().withHistory(jobs.historySize(), jobs.historyMaxAge()));
+    }
+
+    @Bean
+    StreamLauncher streamLauncher(NodeGraph graph, JobScheduler scheduler) {
+        return new StreamLauncher(graph, scheduler);
+    }
+
+    @Bean
+    JobSchedulerLifecycle jobSchedulerLifecycle(JobScheduler scheduler, NodeGraph graph, BlockpullProperties properties) {
+        return new JobSchedulerLifecycle(scheduler, graph, properties.jobs().shutdownTimeout());
+    }
+}

@@ -1,0 +1,142 @@
+package dev.blockpull.api.job;
+
+import dev.blockpull.api.Reply;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.servlet.client.RestTestClient;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static dev.blockpull.api.ProblemAssert.assertProblem;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** {@code /jobs/events}: QMP events as SSE, in QEMU's order, with Last-Event-ID replay. */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@AutoConfigureRestTestClient
+class JobEventsTests {
+
+    @TempDir
+    static Path dataRoot;
+
+    @DynamicPropertySource
+    static void properties(DynamicPropertyRegistry registry) {
+        registry.add("blockpull.data-root", dataRoot::toString);
+        registry.add("blockpull.nbd.port", () -> "0");
+        registry.add("blockpull.jobs.events-heartbeat", () -> "200ms");
+    }
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    RestTestClient client;
+
+    JobApi api;
+
+    @BeforeEach
+    void api() {
+        api = new JobApi(client, dataRoot);
+    }
+
+    @Test
+    void theStreamIsServedAsTextEventStream() throws Exception {
+        try (SseClient sse = SseClient.open(port, null)) {
+            assertThat(sse.response.statusCode()).isEqualTo(200);
+            assertThat(sse.response.headers().firstValue("Content-Type")).get().asString()
+                    .startsWith("text/event-stream");
+        }
+    }
+
+    @Test
+    void aSuccessfulJobEmitsQemusStatusSequenceAndBlockJobCompleted() throws Exception {
+        api.openChain("e1");
+        try (SseClient sse = SseClient.open(port, null)) {
+            api.start(Map.of("jobId", "s1", "device", "e1"));
+
+            await().atMost(JobApi.WAIT).untilAsserted(() -> assertThat(sse.statusesOf("s1")).containsExactly(
+                    "created", "running", "waiting", "pending", "concluded", "null"));
+            SseClient.Event completed = sse.eventsOf("s1").stream()
+                    .filter(e -> e.name().equals("BLOCK_JOB_COMPLETED")).findFirst().orElseThrow();
+            assertThat(completed.data()).isEqualTo("{\"type\":\"stream\",\"device\":\"s1\",\"len\":4194304,"
+                    + "\"offset\":4194304,\"speed\":0}");
+            List<String> order = sse.eventsOf("s1").stream()
+                    .map(e -> e.name().equals("JOB_STATUS_CHANGE") ? e.data().replaceAll(".*\"status\":\"([a-z]+)\".*", "$1")
+                            : e.name()).toList();
+            assertThat(order.indexOf("BLOCK_JOB_COMPLETED")).as("completed just before concluded: %s", order)
+                    .isLessThan(order.indexOf("concluded")).isGreaterThan(order.indexOf("pending"));
+        }
+    }
+
+    @Test
+    void eventIdsIncreaseAndStatusChangesCarryIdAndStatus() throws Exception {
+        api.openChain("e2");
+        try (SseClient sse = SseClient.open(port, null)) {
+            api.start(Map.of("jobId", "s2", "device", "e2"));
+            await().atMost(JobApi.WAIT).until(() -> sse.statusesOf("s2").contains("null"));
+
+            List<SseClient.Event> events = sse.eventsOf("s2");
+            for (int i = 1; i < events.size(); i++) {
+                assertThat(events.get(i).id()).isGreaterThan(events.get(i - 1).id());
+            }
+            assertThat(events.get(0).data()).isEqualTo("{\"id\":\"s2\",\"status\":\"created\"}");
+        }
+    }
+
+    @Test
+    void aReconnectWithLastEventIdReplaysWhatFollowed() throws Exception {
+        api.openChain("e3");
+        long firstId;
+        List<SseClient.Event> seen;
+        try (SseClient sse = SseClient.open(port, null)) {
+            api.start(Map.of("jobId", "s3", "device", "e3"));
+            await().atMost(JobApi.WAIT).until(() -> sse.statusesOf("s3").contains("null"));
+            seen = sse.eventsOf("s3");
+            firstId = seen.get(0).id();
+        }
+
+        try (SseClient replay = SseClient.open(port, firstId)) {
+            await().atMost(JobApi.WAIT).untilAsserted(() -> assertThat(replay.eventsOf("s3"))
+                    .containsExactlyElementsOf(seen.subList(1, seen.size())));
+        }
+    }
+
+    @Test
+    void pauseAndResumeShowAsStatusChanges() throws Exception {
+        api.openChain("e4");
+        try (SseClient sse = SseClient.open(port, null)) {
+            api.startCrawling("s4", "e4");
+            api.post("/jobs/stream/s4/pause");
+            api.awaitStatus("s4", "paused");
+            api.post("/jobs/stream/s4/resume");
+            api.post("/jobs/stream/s4/cancel");
+
+            await().atMost(JobApi.WAIT).untilAsserted(() -> assertThat(sse.statusesOf("s4")).containsExactly(
+                    "created", "running", "paused", "running", "aborting", "concluded", "null"));
+            assertThat(sse.eventsOf("s4")).extracting(SseClient.Event::name).contains("BLOCK_JOB_CANCELLED");
+        }
+    }
+
+    @Test
+    void anIdleStreamGetsKeepAliveComments() throws Exception {
+        try (SseClient sse = SseClient.open(port, null)) {
+            await().atMost(JobApi.WAIT).until(() -> sse.comments.contains("keep-alive"));
+        }
+    }
+
+    @Test
+    void aLastEventIdThatIsNoNumberIs400() {
+        Reply r = Reply.of(client.get().uri("/jobs/events").header("Last-Event-ID", "abc").exchange());
+
+        assertProblem(r, 400);
+    }
+}
