@@ -1,0 +1,47 @@
+# syntax=docker/dockerfile:1
+#
+# Blockpull container image: build with `docker build -t blockpull .` from the project root.
+# Two stages: the JDK builds the jar and splits it into Spring Boot's layers; the runtime image is
+# a JRE with those layers copied in the order they change (dependencies rarely, the application
+# on every commit), so a rebuild after a code change only replaces the last layer.
+# CI cannot run Docker: .ci/boot-extracted-layers extracts and boots the jar exactly as below, and
+# DockerfileTests checks the rules of conventions.md §9.
+
+FROM eclipse-temurin:17-jdk AS build
+WORKDIR /build
+COPY mvnw pom.xml ./
+COPY .mvn/ .mvn/
+COPY src/ src/
+# The cache mount keeps ~/.m2 (Maven itself and the dependencies) between builds.
+RUN --mount=type=cache,target=/root/.m2 \
+    chmod +x mvnw \
+    && ./mvnw -B -q -DskipTests package \
+    && cp target/blockpull-*.jar app.jar \
+    && java -Djarmode=tools -jar app.jar extract --layers --launcher --destination extracted
+
+FROM eclipse-temurin:17-jre
+LABEL org.opencontainers.image.title="blockpull" \
+      org.opencontainers.image.description="QEMU's block-stream as a REST service, with a pure-Java qcow2 engine" \
+      org.opencontainers.image.source="https://blockpull.dev"
+# A numeric user and group: Kubernetes can only verify runAsNonRoot against a numeric UID.
+# /data is where the data root lives; mount a volume there (no VOLUME instruction, so that an
+# unmounted run does not silently write into an anonymous volume).
+RUN groupadd --gid 10001 blockpull \
+    && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+       --shell /usr/sbin/nologin blockpull \
+    && mkdir -p /data \
+    && chown 10001:10001 /data
+WORKDIR /app
+COPY --from=build /build/extracted/dependencies/ ./
+COPY --from=build /build/extracted/spring-boot-loader/ ./
+COPY --from=build /build/extracted/snapshot-dependencies/ ./
+COPY --from=build /build/extracted/application/ ./
+USER 10001:10001
+# 8080: HTTP API, probes, metrics. 10809: NBD (set BLOCKPULL_NBD_PORT=0 to turn it off).
+EXPOSE 8080 10809
+# The heap follows the container's memory limit; on OutOfMemoryError the JVM exits, and the
+# orchestrator restarts it, instead of limping on with half-dead threads.
+ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
+# Settings come from the environment (BLOCKPULL_*, SERVER_PORT, ...) or further arguments
+# (`docker run blockpull --blockpull.jobs.history-size=10`); the data root is always /data.
+ENTRYPOINT ["java", "org.springframework.boot.loader.launch.JarLauncher", "--blockpull.data-root=/data"]

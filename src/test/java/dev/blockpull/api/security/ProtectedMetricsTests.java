@@ -1,0 +1,58 @@
+package dev.blockpull.api.security;
+
+import dev.blockpull.api.Reply;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.http.HttpHeaders;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.servlet.client.RestTestClient;
+
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code blockpull.security.protect-metrics=true}: Prometheus must send the token too; probes still need none. */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {"blockpull.security.token=metrics-token-0123456789", "blockpull.security.protect-metrics=true"})
+@AutoConfigureRestTestClient
+class ProtectedMetricsTests {
+
+    @TempDir
+    static Path dataRoot;
+
+    @DynamicPropertySource
+    static void properties(DynamicPropertyRegistry registry) {
+        registry.add("blockpull.data-root", dataRoot::toString);
+        registry.add("blockpull.nbd.port", () -> "0");
+    }
+
+    @Autowired
+    RestTestClient client;
+
+    @Test
+    void prometheusWithoutTheTokenIs401() {
+        Reply r = Reply.of(client.get().uri("/actuator/prometheus").exchange());
+
+        assertThat(r.status()).isEqualTo(401);
+        assertThat(r.headers().getFirst(HttpHeaders.WWW_AUTHENTICATE)).startsWith("Bearer");
+    }
+
+    @Test
+    void prometheusWithTheTokenIsScraped() {
+        Reply r = Reply.of(client.get().uri("/actuator/prometheus")
+                .header(HttpHeaders.AUTHORIZATION, "Bearer metrics-token-0123456789").exchange());
+
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.raw()).contains("application=\"blockpull\"");
+    }
+
+    @Test
+    void probesStillNeedNoToken() {
+        assertThat(Reply.of(client.get().uri("/actuator/health/readiness").exchange()).status()).isEqualTo(200);
+        assertThat(Reply.of(client.get().uri("/actuator/health/liveness").exchange()).status()).isEqualTo(200);
+    }
+}

@@ -1,0 +1,201 @@
+package dev.blockpull.ops.packaging;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The Dockerfile follows conventions.md §9. No Docker engine runs in CI, so the rules are checked
+ * on the parsed instructions here, and .ci/boot-extracted-layers proves that the layers it copies
+ * start the application.
+ */
+class DockerfileTests {
+
+    static final Path DOCKERFILE = Path.of("Dockerfile");
+    static final List<String> LAYERS = List.of("dependencies", "spring-boot-loader", "snapshot-dependencies",
+            "application");
+
+    record Instruction(int stage, String keyword, String args) {
+    }
+
+    static List<Instruction> parse(Path file) throws IOException {
+        List<Instruction> instructions = new ArrayList<>();
+        StringBuilder current = new StringBuilder();
+        int stage = -1;
+        for (String raw : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            String line = raw.strip();
+            if (current.isEmpty() && (line.isEmpty() || line.startsWith("#"))) {
+                continue;
+            }
+            if (!current.isEmpty() && line.startsWith("#")) {
+                continue; // comment lines inside a continued instruction are dropped by Docker too
+            }
+            if (line.endsWith("\\")) {
+                current.append(line, 0, line.length() - 1).append(' ');
+                continue;
+            }
+            current.append(line);
+            String text = current.toString().strip();
+            current.setLength(0);
+            String[] parts = text.split("\\s+", 2);
+            String keyword = parts[0].toUpperCase(Locale.ROOT);
+            if (keyword.equals("FROM")) {
+                stage++;
+            }
+            instructions.add(new Instruction(stage, keyword, parts.length > 1 ? parts[1].replaceAll("\\s+", " ") : ""));
+        }
+        return instructions;
+    }
+
+    static List<Instruction> all(String keyword) throws IOException {
+        return parse(DOCKERFILE).stream().filter(i -> i.keyword().equals(keyword)).collect(Collectors.toList());
+    }
+
+    static List<Instruction> runtime() throws IOException {
+        List<Instruction> instructions = parse(DOCKERFILE);
+        int last = instructions.get(instructions.size() - 1).stage();
+        return instructions.stream().filter(i -> i.stage() == last).collect(Collectors.toList());
+    }
+
+    @Test
+    void buildsWithTheJdkAndRunsOnTheJre() throws IOException {
+        List<Instruction> from = all("FROM");
+
+        assertThat(from).extracting(Instruction::args)
+                .containsExactly("eclipse-temurin:17-jdk AS build", "eclipse-temurin:17-jre");
+    }
+
+    @Test
+    void buildStagePackagesWithTheWrapperAndExtractsTheLayersWithTheToolsJarMode() throws IOException {
+        String run = parse(DOCKERFILE).stream().filter(i -> i.stage() == 0 && i.keyword().equals("RUN"))
+                .map(Instruction::args).collect(Collectors.joining(" && "));
+
+        assertThat(run).contains("./mvnw -B -q -DskipTests package")
+                .contains("java -Djarmode=tools -jar app.jar extract --layers --launcher --destination extracted");
+        assertThat(run.indexOf("package")).isLessThan(run.indexOf("extract"));
+    }
+
+    @Test
+    void layersAreCopiedInChangeOrder() throws IOException {
+        List<String> copied = new ArrayList<>();
+        Pattern layer = Pattern.compile("--from=build /build/extracted/([a-z-]+)/ \\./");
+        for (Instruction copy : runtime()) {
+            if (copy.keyword().equals("COPY")) {
+                Matcher m = layer.matcher(copy.args());
+                assertThat(m.matches()).as("runtime COPY copies one extracted layer: %s", copy.args()).isTrue();
+                copied.add(m.group(1));
+            }
+        }
+
+        assertThat(copied).containsExactlyElementsOf(LAYERS);
+    }
+
+    @Test
+    void startsTheExplodedLauncherWithTheDataRootOnTheMountPoint() throws IOException {
+        List<Instruction> entrypoint = all("ENTRYPOINT");
+
+        assertThat(entrypoint).hasSize(1);
+        assertThat(entrypoint.get(0).args()).as("exec form, so that java is PID 1 and gets SIGTERM")
+                .isEqualTo("[\"java\", \"org.springframework.boot.loader.launch.JarLauncher\", "
+                        + "\"--blockpull.data-root=/data\"]");
+        assertThat(all("CMD")).isEmpty();
+    }
+
+    @Test
+    void runsAsANumericNonRootUser() throws IOException {
+        List<Instruction> runtime = runtime();
+        List<Instruction> users = runtime.stream().filter(i -> i.keyword().equals("USER")).collect(Collectors.toList());
+
+        assertThat(users).hasSize(1);
+        assertThat(users.get(0).args()).matches("\\d+(:\\d+)?");
+        assertThat(Arrays.stream(users.get(0).args().split(":")).mapToInt(Integer::parseInt)).doesNotContain(0);
+        assertThat(users.get(0).args()).isEqualTo("10001:10001").as("the chart's runAsUser/runAsGroup");
+        assertThat(runtime.indexOf(users.get(0))).as("USER comes after the last RUN and before ENTRYPOINT")
+                .isGreaterThan(lastIndexOf(runtime, "RUN")).isLessThan(lastIndexOf(runtime, "ENTRYPOINT"));
+    }
+
+    @Test
+    void exposesHttpAndNbd() throws IOException {
+        assertThat(all("EXPOSE")).extracting(Instruction::args).containsExactly("8080 10809");
+    }
+
+    @Test
+    void jvmSizesItsHeapFromTheContainerAndExitsOnOutOfMemory() throws IOException {
+        String env = all("ENV").stream().map(Instruction::args).collect(Collectors.joining(" "));
+
+        assertThat(env).contains("JAVA_TOOL_OPTIONS=\"-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError\"");
+    }
+
+    @Test
+    void declaresNoVolumeButPreparesTheDataRootForTheUser() throws IOException {
+        String runs = runtime().stream().filter(i -> i.keyword().equals("RUN")).map(Instruction::args)
+                .collect(Collectors.joining(" "));
+
+        assertThat(all("VOLUME")).isEmpty();
+        assertThat(runs).contains("mkdir -p /data").contains("chown 10001:10001 /data");
+    }
+
+    @Test
+    void buildContextHoldsOnlyWhatTheBuildCopies() throws IOException {
+        List<String> ignore = Files.readAllLines(Path.of(".dockerignore")).stream().map(String::strip)
+                .filter(l -> !l.isEmpty() && !l.startsWith("#")).collect(Collectors.toList());
+        List<String> copiedSources = parse(DOCKERFILE).stream()
+                .filter(i -> i.stage() == 0 && i.keyword().equals("COPY"))
+                .flatMap(i -> {
+                    String[] words = i.args().split(" ");
+                    return Arrays.stream(words, 0, words.length - 1);
+                }).collect(Collectors.toList());
+
+        assertThat(ignore.get(0)).as("deny everything first, then allow").isEqualTo("*");
+        for (String source : copiedSources) {
+            assertThat(ignore).as("%s is allowed into the build context", source).contains("!" + source);
+        }
+        assertThat(ignore).contains("src/test/ui/node_modules/");
+    }
+
+    /**
+     * {@code dockerfilelint} (npm) lints it too when src/test/ui has its node modules (.ci/run
+     * installs them); without them the lint is skipped, except in CI, where it must run.
+     */
+    @Test
+    void dockerfilelintFindsNoIssues() throws Exception {
+        Path lint = Path.of("src/test/ui/node_modules/.bin/dockerfilelint");
+        if (!Files.isExecutable(lint)) {
+            String message = "dockerfilelint not installed: run `npm ci --prefix src/test/ui` (.ci/run does)";
+            assertThat("true".equals(System.getenv("CI"))).as(message).isFalse();
+            System.err.println("SKIPPED: " + message);
+            Assumptions.abort(message);
+        }
+        Process p = new ProcessBuilder(lint.toString(), "--output", "json", DOCKERFILE.toString())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(Duration.ofMinutes(1).toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+
+        assertThat(p.exitValue()).as(out).isZero();
+        assertThat(out).contains("\"issues_count\":0");
+    }
+
+    private static int lastIndexOf(List<Instruction> instructions, String keyword) {
+        for (int i = instructions.size() - 1; i >= 0; i--) {
+            if (instructions.get(i).keyword().equals(keyword)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+}
