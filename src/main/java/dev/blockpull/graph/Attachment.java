@@ -1,5 +1,6 @@
 package dev.blockpull.graph;
 
+import dev.blockpull.format.ChainExtent;
 import dev.blockpull.format.Extent;
 import org.jspecify.annotations.Nullable;
 
@@ -90,6 +91,21 @@ public final class Attachment implements AutoCloseable {
         try {
             n.checkOpen();
             return n.doBlockStatus(offset, length);
+        } finally {
+            n.requests().end();
+        }
+    }
+
+    /**
+     * Allocation of the whole chain below the root ({@link BackingChain#map}): what a reader of
+     * this attachment sees, counted as one request on the root, so a graph change never moves a
+     * link while the walk is under way.
+     */
+    public List<ChainExtent> chainStatus(long offset, long length) {
+        BlockNode n = admit();
+        try {
+            n.checkOpen();
+            return BackingChain.map(n, offset, length);
         } finally {
             n.requests().end();
         }

@@ -1,0 +1,14 @@
+package dev.blockpull.api.export;
+
+import io.swagger.v3.oas.annotations.media.Schema;
+
+/** One export, like an entry of query-block-exports. */
+@Schema(name = "Export")
+record ExportView(
+        @Schema(description = "Export id and NBD export name", example = "vm1") String id,
+        @Schema(description = "The exported node", example = "top") String nodeName,
+        @Schema(description = "Whether clients may write") boolean writable,
+        @Schema(description = "Size clients see, in bytes") long size,
+        @Schema(description = "NBD clients connected now") int clients,
+        @Schema(description = "NBD requests being processed now") int inFlightRequests) {
+}

@@ -1,0 +1,327 @@
+package dev.blockpull.nbd;
+
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+import static dev.blockpull.nbd.NbdProtocol.*;
+
+/**
+ * The fixed-newstyle handshake and option haggling of one client, up to the transmission phase
+ * (NBD_OPT_GO or NBD_OPT_EXPORT_NAME). Options this server does not know are answered with
+ * NBD_REP_ERR_UNSUP; a client that breaks the framing is disconnected.
+ */
+final class NbdHandshake {
+
+    private static final Logger log = LoggerFactory.getLogger(NbdHandshake.class);
+
+    /** What the client negotiated. */
+    record Negotiated(NbdExport export, boolean structuredReplies, boolean baseAllocation, boolean allocationDepth) {
+    }
+
+    private final SocketChannel ch;
+    private final ExportRegistry registry;
+    private final NbdConnection connection;
+    private final int maxRequestSize;
+    private boolean structured;
+    private boolean noZeroes;
+    private final Set<String> metaContexts = new LinkedHashSet<>();
+    private @Nullable String metaContextExport;
+
+    NbdHandshake(SocketChannel ch, ExportRegistry registry, NbdConnection connection, int maxRequestSize) {
+        this.ch = ch;
+        this.registry = registry;
+        this.connection = connection;
+        this.maxRequestSize = maxRequestSize;
+    }
+
+    /** Negotiates; null when the client aborted. */
+    @Nullable Negotiated run() throws IOException, NbdProtocolException {
+        ByteBuffer hello = ByteBuffer.allocate(18);
+        hello.putLong(NBDMAGIC).putLong(IHAVEOPT).putShort((short) (FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES)).flip();
+        Wire.writeFully(ch, hello);
+        ByteBuffer flags = ByteBuffer.allocate(4);
+        Wire.readFully(ch, flags);
+        int clientFlags = flags.getInt(0);
+        if ((clientFlags & ~(CLIENT_FLAG_FIXED_NEWSTYLE | CLIENT_FLAG_NO_ZEROES)) != 0) {
+            throw new NbdProtocolException("unknown client flags 0x" + Integer.toHexString(clientFlags));
+        }
+        noZeroes = (clientFlags & CLIENT_FLAG_NO_ZEROES) != 0;
+        ByteBuffer header = ByteBuffer.allocate(16);
+        while (true) {
+            header.clear();
+            Wire.readFully(ch, header);
+            header.flip();
+            long magic = header.getLong();
+            int option = header.getInt();
+            long length = Integer.toUnsignedLong(header.getInt());
+            if (magic != IHAVEOPT) {
+                throw new NbdProtocolException("bad option magic 0x" + Long.toHexString(magic));
+            }
+            if (length > MAX_OPTION_LENGTH) {
+                throw new NbdProtocolException("option " + option + " with " + length + " bytes of data");
+            }
+            ByteBuffer data = ByteBuffer.allocate((int) length);
+            Wire.readFully(ch, data);
+            data.flip();
+            switch (option) {
+                case OPT_EXPORT_NAME -> {
+                    return exportName(data);
+                }
+                case OPT_ABORT -> {
+                    reply(option, REP_ACK, null);
+                    return null;
+                }
+                case OPT_LIST -> list(option, data);
+                case OPT_STARTTLS -> error(option, REP_ERR_POLICY, "TLS is not configured on this server");
+                case OPT_INFO, OPT_GO -> {
+                    Negotiated n = infoOrGo(option, data);
+                    if (n != null) {
+                        return n;
+                    }
+                }
+                case OPT_STRUCTURED_REPLY -> {
+                    if (data.hasRemaining()) {
+                        error(option, REP_ERR_INVALID, "NBD_OPT_STRUCTURED_REPLY takes no data");
+                    } else {
+                        structured = true;
+                        reply(option, REP_ACK, null);
+                    }
+                }
+                case OPT_LIST_META_CONTEXT, OPT_SET_META_CONTEXT -> metaContext(option, data);
+                default -> error(option, REP_ERR_UNSUP, "option " + option + " is not supported");
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ options
+
+    private @Nullable Negotiated exportName(ByteBuffer data) throws IOException, NbdProtocolException {
+        String name = string(data, data.remaining());
+        NbdExport export = name == null ? null : registry.lookup(name);
+        if (export == null || !export.addClient(connection)) {
+            // NBD_OPT_EXPORT_NAME has no error reply: the only answer is to hang up
+            throw new NbdProtocolException("unknown export '" + name + "' asked with NBD_OPT_EXPORT_NAME");
+        }
+        ByteBuffer out = ByteBuffer.allocate(10 + (noZeroes ? 0 : 124));
+        out.putLong(export.size()).putShort((short) transmissionFlags(export));
+        out.position(out.limit()).flip();
+        try {
+            Wire.writeFully(ch, out);
+        } catch (IOException e) {
+            export.removeClient(connection);
+            throw e;
+        }
+        return negotiated(export, name);
+    }
+
+    private void list(int option, ByteBuffer data) throws IOException {
+        if (data.hasRemaining()) {
+            error(option, REP_ERR_INVALID, "NBD_OPT_LIST takes no data");
+            return;
+        }
+        for (NbdExport e : registry.list()) {
+            byte[] name = e.id().getBytes(StandardCharsets.UTF_8);
+            byte[] description = e.description().getBytes(StandardCharsets.UTF_8);
+            ByteBuffer b = ByteBuffer.allocate(4 + name.length + description.length);
+            b.putInt(name.length).put(name).put(description).flip();
+            reply(option, REP_SERVER, b);
+        }
+        reply(option, REP_ACK, null);
+    }
+
+    private @Nullable Negotiated infoOrGo(int option, ByteBuffer data) throws IOException {
+        if (data.remaining() < 6) {
+            error(option, REP_ERR_INVALID, "option data too short");
+            return null;
+        }
+        int nameLength = data.getInt();
+        if (nameLength < 0 || nameLength > data.remaining() - 2) {
+            error(option, REP_ERR_INVALID, "export name length " + Integer.toUnsignedString(nameLength)
+                    + " does not fit the option data");
+            return null;
+        }
+        String name = string(data, nameLength);
+        int requests = Short.toUnsignedInt(data.getShort());
+        if (data.remaining() != requests * 2 || name == null) {
+            error(option, REP_ERR_INVALID, name == null ? "export name is not UTF-8"
+                    : "number of information requests does not match the option data");
+            return null;
+        }
+        Set<Integer> wanted = new LinkedHashSet<>();
+        for (int i = 0; i < requests; i++) {
+            wanted.add(Short.toUnsignedInt(data.getShort()));
+        }
+        NbdExport export = registry.lookup(name);
+        if (export == null || export.isClosing()) {
+            error(option, REP_ERR_UNKNOWN, "export '" + name + "' not found; NBD_OPT_LIST shows the exports");
+            return null;
+        }
+        ByteBuffer info = ByteBuffer.allocate(12);
+        info.putShort((short) INFO_EXPORT).putLong(export.size()).putShort((short) transmissionFlags(export)).flip();
+        reply(option, REP_INFO, info);
+        if (wanted.contains(INFO_NAME)) {
+            byte[] n = export.id().getBytes(StandardCharsets.UTF_8);
+            reply(option, REP_INFO, ByteBuffer.allocate(2 + n.length).putShort((short) INFO_NAME).put(n).flip());
+        }
+        if (wanted.contains(INFO_DESCRIPTION)) {
+            byte[] d = export.description().getBytes(StandardCharsets.UTF_8);
+            reply(option, REP_INFO, ByteBuffer.allocate(2 + d.length).putShort((short) INFO_DESCRIPTION).put(d).flip());
+        }
+        // always sent: minimum 1 (any alignment works), preferred 4 KiB, maximum the request limit
+        reply(option, REP_INFO, ByteBuffer.allocate(14).putShort((short) INFO_BLOCK_SIZE).putInt(1).putInt(4096)
+                .putInt(maxRequestSize).flip());
+        if (option == OPT_INFO) {
+            reply(option, REP_ACK, null);
+            return null;
+        }
+        if (!export.addClient(connection)) {
+            error(option, REP_ERR_UNKNOWN, "export '" + name + "' is being removed");
+            return null;
+        }
+        try {
+            reply(option, REP_ACK, null);
+        } catch (IOException e) {
+            export.removeClient(connection);
+            throw e;
+        }
+        return negotiated(export, name);
+    }
+
+    private void metaContext(int option, ByteBuffer data) throws IOException {
+        boolean set = option == OPT_SET_META_CONTEXT;
+        if (set && !structured) {
+            error(option, REP_ERR_INVALID, "negotiate NBD_OPT_STRUCTURED_REPLY before NBD_OPT_SET_META_CONTEXT");
+            return;
+        }
+        List<String> queries = new ArrayList<>();
+        String name = parseMetaContextData(data, queries);
+        if (name == null) {
+            error(option, REP_ERR_INVALID, "malformed meta context option data");
+            return;
+        }
+        NbdExport export = registry.lookup(name);
+        if (export == null) {
+            error(option, REP_ERR_UNKNOWN, "export '" + name + "' not found");
+            return;
+        }
+        Set<String> matched = new LinkedHashSet<>();
+        if (queries.isEmpty() && !set) {
+            matched.add(CONTEXT_BASE_ALLOCATION);
+            matched.add(CONTEXT_ALLOCATION_DEPTH);
+        }
+        for (String q : queries) {
+            if (q.equals(CONTEXT_BASE_ALLOCATION) || (!set && q.equals("base:"))) {
+                matched.add(CONTEXT_BASE_ALLOCATION);
+            } else if (q.equals(CONTEXT_ALLOCATION_DEPTH) || (!set && q.equals("qemu:"))) {
+                matched.add(CONTEXT_ALLOCATION_DEPTH);
+            }
+        }
+        if (set) {
+            metaContexts.clear();
+            metaContexts.addAll(matched);
+            metaContextExport = name;
+        }
+        for (String m : matched) {
+            byte[] b = m.getBytes(StandardCharsets.UTF_8);
+            int id = m.equals(CONTEXT_BASE_ALLOCATION) ? CONTEXT_ID_BASE_ALLOCATION : CONTEXT_ID_ALLOCATION_DEPTH;
+            reply(option, REP_META_CONTEXT, ByteBuffer.allocate(4 + b.length).putInt(id).put(b).flip());
+        }
+        reply(option, REP_ACK, null);
+    }
+
+    /** The export name, with the queries added to {@code queries}; null when the data is malformed. */
+    private static @Nullable String parseMetaContextData(ByteBuffer data, List<String> queries) {
+        if (data.remaining() < 8) {
+            return null;
+        }
+        int nameLength = data.getInt();
+        if (nameLength < 0 || nameLength > data.remaining() - 4) {
+            return null;
+        }
+        String name = string(data, nameLength);
+        long count = Integer.toUnsignedLong(data.getInt());
+        for (long i = 0; i < count; i++) {
+            if (data.remaining() < 4) {
+                return null;
+            }
+            int len = data.getInt();
+            if (len < 0 || len > data.remaining() || len > MAX_STRING) {
+                return null;
+            }
+            String q = string(data, len);
+            if (q == null) {
+                return null;
+            }
+            queries.add(q);
+        }
+        return data.hasRemaining() ? null : name;
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private Negotiated negotiated(NbdExport export, String name) {
+        boolean sameExport = name.equals(metaContextExport) || export.id().equals(metaContextExport);
+        boolean base = structured && sameExport && metaContexts.contains(CONTEXT_BASE_ALLOCATION);
+        boolean depth = structured && sameExport && metaContexts.contains(CONTEXT_ALLOCATION_DEPTH);
+        log.debug("Client {} negotiated export '{}' (structured replies: {}, contexts: {})", connection, export.id(),
+                structured, metaContexts);
+        return new Negotiated(export, structured, base, depth);
+    }
+
+    private int transmissionFlags(NbdExport export) {
+        int f = TFLAG_HAS_FLAGS | TFLAG_SEND_FLUSH | TFLAG_SEND_FUA | TFLAG_CAN_MULTI_CONN | TFLAG_SEND_CACHE;
+        if (export.writable()) {
+            f |= TFLAG_SEND_TRIM | TFLAG_SEND_WRITE_ZEROES;
+        } else {
+            f |= TFLAG_READ_ONLY;
+        }
+        if (structured) {
+            f |= TFLAG_SEND_DF;
+        }
+        return f;
+    }
+
+    private void reply(int option, int type, @Nullable ByteBuffer data) throws IOException {
+        int len = data == null ? 0 : data.remaining();
+        ByteBuffer h = ByteBuffer.allocate(20);
+        h.putLong(OPTION_REPLY_MAGIC).putInt(option).putInt(type).putInt(len).flip();
+        if (data == null) {
+            Wire.writeFully(ch, h);
+        } else {
+            Wire.writeFully(ch, h, data);
+        }
+    }
+
+    private void error(int option, int type, String message) throws IOException {
+        log.debug("Client {}: option {} refused: {}", connection, option, message);
+        reply(option, type, ByteBuffer.wrap(message.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** {@code length} bytes as strict UTF-8; null when they are not UTF-8 or longer than NBD allows. */
+    private static @Nullable String string(ByteBuffer data, int length) {
+        ByteBuffer slice = data.slice();
+        slice.limit(length);
+        data.position(data.position() + length);
+        if (length > MAX_STRING) {
+            return null;
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(slice).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package dev.blockpull.nbd;
+
+import org.jspecify.annotations.Nullable;
+
+import java.nio.ByteBuffer;
+
+/**
+ * One transmission-phase request as read off the wire.
+ *
+ * @param length  unsigned 32-bit length, widened
+ * @param payload a WRITE's data (a pooled buffer the request owns until it is answered), else null
+ */
+record NbdRequest(int flags, int type, long cookie, long offset, long length, @Nullable ByteBuffer payload) {
+
+    boolean has(int flag) {
+        return (flags & flag) != 0;
+    }
+
+    String describe() {
+        return "cmd " + type + " flags 0x" + Integer.toHexString(flags) + " at " + offset + " length " + length;
+    }
+}

@@ -1,0 +1,212 @@
+package dev.blockpull.nbd;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The NBD listener. One acceptor thread; one reader thread per connection; a fixed pool of
+ * workers shared by all connections processes the requests (the pool's queue is bounded by the
+ * per-connection limit times the connection limit). Stopping closes the listener, disconnects
+ * every client after its running requests answered, and ends every thread it started.
+ */
+public final class NbdServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(NbdServer.class);
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
+
+    private final ExportRegistry registry;
+    private final NbdServerSettings settings;
+    private final BufferPool buffers;
+    private final Map<NbdConnection, Thread> connections = new ConcurrentHashMap<>();
+    private ServerSocketChannel listener;
+    private Thread acceptor;
+    private ThreadPoolExecutor workers;
+    private ScheduledThreadPoolExecutor timer;
+    private volatile boolean running;
+    /** Every thread of this server is named with it, e.g. {@code nbd-1-worker-3}, {@code nbd-1-client-7}. */
+    private final String threadPrefix = "nbd-" + INSTANCES.incrementAndGet() + "-";
+
+    public NbdServer(ExportRegistry registry, NbdServerSettings settings) {
+        this.registry = registry;
+        this.settings = settings;
+        this.buffers = new BufferPool(settings.maxRequestSize(), 256L * 1024 * 1024);
+    }
+
+    /** Binds and starts accepting. @throws UncheckedIOException when the port cannot be bound */
+    public synchronized void start() {
+        if (running) {
+            return;
+        }
+        try {
+            listener = ServerSocketChannel.open();
+            listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            listener.bind(new InetSocketAddress(settings.bindAddress(), settings.port()), 128);
+        } catch (IOException e) {
+            closeQuietly();
+            throw new UncheckedIOException("Cannot listen for NBD on " + settings.bindAddress() + ":" + settings.port()
+                    + ": " + e.getMessage(), e);
+        }
+        workers = new ThreadPoolExecutor(settings.workerThreads(), settings.workerThreads(), 60, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), named(threadPrefix + "worker-"));
+        workers.prestartAllCoreThreads();
+        timer = new ScheduledThreadPoolExecutor(1, named(threadPrefix + "timer-"));
+        timer.setRemoveOnCancelPolicy(true);
+        timer.prestartAllCoreThreads();
+        running = true;
+        acceptor = named(threadPrefix + "accept-").newThread(this::acceptLoop);
+        acceptor.start();
+        log.info("NBD server listening on {}:{}", settings.bindAddress(), port());
+    }
+
+    /** The port bound (the configured one, or the one picked for port 0); -1 when not running. */
+    public int port() {
+        ServerSocketChannel l = listener;
+        try {
+            return l == null || !l.isOpen() ? -1 : ((InetSocketAddress) l.getLocalAddress()).getPort();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    public boolean isRunning() {
+        return running;
+    }
+
+    public int connectionCount() {
+        return connections.size();
+    }
+
+    /** The payload buffers; tests check that none is left outstanding. */
+    public BufferPool buffers() {
+        return buffers;
+    }
+
+    /** The name prefix of every thread this server starts. */
+    public String threadPrefix() {
+        return threadPrefix;
+    }
+
+    public ExportRegistry registry() {
+        return registry;
+    }
+
+    private void acceptLoop() {
+        while (running) {
+            SocketChannel ch;
+            try {
+                ch = listener.accept();
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                if (running) {
+                    log.warn("NBD accept failed: {}", e.toString());
+                }
+                continue;
+            }
+            try {
+                ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                if (connections.size() >= settings.maxConnections() || !running) {
+                    log.warn("Refusing NBD client {}: {} connections already", ch.getRemoteAddress(), connections.size());
+                    ch.close();
+                    continue;
+                }
+                NbdConnection c = new NbdConnection(ch, this, registry, workers, buffers, settings);
+                Thread t = new Thread(c, threadPrefix + "client-" + c.id());
+                t.setDaemon(true);
+                connections.put(c, t);
+                long timeout = settings.handshakeTimeout().toMillis();
+                timer.schedule(() -> {
+                    if (c.isNegotiating()) {
+                        log.info("NBD client {} did not finish its handshake in {} ms", c, timeout);
+                        c.close();
+                    }
+                }, timeout, TimeUnit.MILLISECONDS);
+                t.start();
+            } catch (IOException | RuntimeException e) {
+                log.warn("Could not set up NBD client: {}", e.toString());
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // nothing more to do
+                }
+            }
+        }
+    }
+
+    void connectionClosed(NbdConnection c) {
+        connections.remove(c);
+    }
+
+    /** Stops listening, disconnects every client, and ends every thread of the server. */
+    @Override
+    public synchronized void close() {
+        if (!running) {
+            return;
+        }
+        running = false;
+        closeQuietly();
+        joinQuietly(acceptor);
+        List<Map.Entry<NbdConnection, Thread>> open = List.copyOf(connections.entrySet());
+        // readers stop, running requests answer, then each connection closes itself
+        open.forEach(e -> e.getKey().stopReading());
+        open.forEach(e -> joinQuietly(e.getValue()));
+        open.forEach(e -> e.getKey().close());
+        workers.shutdown();
+        timer.shutdownNow();
+        try {
+            if (!workers.awaitTermination(30, TimeUnit.SECONDS)) {
+                workers.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        log.info("NBD server stopped");
+    }
+
+    private void closeQuietly() {
+        try {
+            if (listener != null) {
+                listener.close();
+            }
+        } catch (IOException ignored) {
+            // stopping anyway
+        }
+    }
+
+    private static void joinQuietly(Thread t) {
+        if (t == null) {
+            return;
+        }
+        try {
+            t.join(TimeUnit.SECONDS.toMillis(70));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static ThreadFactory named(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

@@ -1,0 +1,52 @@
+package dev.blockpull.nbd;
+
+import java.time.Duration;
+
+/**
+ * Tuning of the NBD server.
+ *
+ * @param bindAddress          address to listen on ({@code 0.0.0.0}: every interface, as qemu-nbd does)
+ * @param port                 TCP port; 0 picks a free one (the Spring wiring treats 0 as "off" and
+ *                             never starts a server then)
+ * @param workerThreads        threads processing requests of every connection
+ * @param maxInFlightPerClient requests one connection may have in flight; its reader stops
+ *                             reading while that many are being processed (back-pressure)
+ * @param maxRequestSize       largest READ/WRITE/CACHE payload, advertised as the maximum block
+ *                             size; larger reads are EINVAL, a larger write disconnects the client
+ *                             (its payload cannot be skipped safely)
+ * @param maxConnections       connections at once; more are closed at accept
+ * @param handshakeTimeout     a client that has not finished negotiating by then is disconnected
+ */
+public record NbdServerSettings(String bindAddress, int port, int workerThreads, int maxInFlightPerClient,
+                                int maxRequestSize, int maxConnections, Duration handshakeTimeout) {
+
+    /** 32 MiB, QEMU's NBD_MAX_BUFFER_SIZE. */
+    public static final int DEFAULT_MAX_REQUEST_SIZE = 32 * 1024 * 1024;
+
+    public NbdServerSettings {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be 0..65535: " + port);
+        }
+        if (workerThreads < 1 || maxInFlightPerClient < 1 || maxConnections < 1) {
+            throw new IllegalArgumentException("workerThreads, maxInFlightPerClient and maxConnections must be positive");
+        }
+        if (maxRequestSize < 4096 || Integer.bitCount(maxRequestSize) != 1) {
+            throw new IllegalArgumentException("maxRequestSize must be a power of two of at least 4096: " + maxRequestSize);
+        }
+    }
+
+    /** Every interface, 16 workers, 64 requests per client, 32 MiB requests, 256 connections, 30 s handshake. */
+    public static NbdServerSettings defaults(String bindAddress, int port) {
+        return new NbdServerSettings(bindAddress, port, 16, 64, DEFAULT_MAX_REQUEST_SIZE, 256, Duration.ofSeconds(30));
+    }
+
+    public NbdServerSettings withWorkerThreads(int n) {
+        return new NbdServerSettings(bindAddress, port, n, maxInFlightPerClient, maxRequestSize, maxConnections,
+                handshakeTimeout);
+    }
+
+    public NbdServerSettings withHandshakeTimeout(Duration timeout) {
+        return new NbdServerSettings(bindAddress, port, workerThreads, maxInFlightPerClient, maxRequestSize,
+                maxConnections, timeout);
+    }
+}

@@ -1,0 +1,56 @@
+package dev.blockpull.ops;
+
+import dev.blockpull.nbd.NbdServer;
+import org.jspecify.annotations.Nullable;
+import org.springframework.context.SmartLifecycle;
+
+import java.util.Optional;
+
+/**
+ * Starts the NBD server with the context and stops it after the web server (a lower phase stops
+ * later): on SIGTERM HTTP stops taking requests first, then NBD clients are disconnected once
+ * their running requests answered, then the graph closes with the context.
+ */
+public class NbdServerLifecycle implements SmartLifecycle {
+
+    /** Below the web server's graceful-shutdown (DEFAULT_PHASE - 1024) and start/stop (- 2048) phases. */
+    static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 4096;
+
+    private final @Nullable NbdServer server;
+    private volatile boolean running;
+
+    NbdServerLifecycle(@Nullable NbdServer server) {
+        this.server = server;
+    }
+
+    /** The server, absent when {@code blockpull.nbd.port} is 0. */
+    public Optional<NbdServer> server() {
+        return Optional.ofNullable(server);
+    }
+
+    @Override
+    public void start() {
+        if (server != null) {
+            server.start();
+        }
+        running = true;
+    }
+
+    @Override
+    public void stop() {
+        if (server != null) {
+            server.close();
+        }
+        running = false;
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    @Override
+    public int getPhase() {
+        return PHASE;
+    }
+}
