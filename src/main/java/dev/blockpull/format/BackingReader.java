@@ -1,5 +1,6 @@
 package dev.blockpull.format;
 
+import dev.blockpull.io.Zeros;
 import java.nio.ByteBuffer;
 
 /**
@@ -10,11 +11,7 @@ import java.nio.ByteBuffer;
 public interface BackingReader {
 
     /** Zeros everywhere: an image without backing. */
-    BackingReader ZEROS = (offset, dst) -> {
-        while (dst.hasRemaining()) {
-            dst.put((byte) 0);
-        }
-    };
+    BackingReader ZEROS = (offset, dst) -> Zeros.fill(dst);
 
     /** Fills {@code dst.remaining()} bytes of guest content starting at {@code offset}. */
     void read(long offset, ByteBuffer dst);

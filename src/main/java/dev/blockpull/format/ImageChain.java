@@ -1,5 +1,6 @@
 package dev.blockpull.format;
 
+import dev.blockpull.io.Zeros;
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
 
@@ -110,9 +111,7 @@ public final class ImageChain implements AutoCloseable {
                 dst.limit(limit);
             }
         }
-        while (dst.hasRemaining()) {
-            dst.put((byte) 0);
-        }
+        Zeros.fill(dst);
     }
 
     /** Allocation of the chain with the depth of the providing layer, clipped to the top's size. */

@@ -1,5 +1,6 @@
 package dev.blockpull.graph;
 
+import dev.blockpull.io.Zeros;
 import dev.blockpull.format.Extent;
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;

@@ -1,5 +1,6 @@
 package dev.blockpull.graph;
 
+import dev.blockpull.io.Zeros;
 import dev.blockpull.format.Extent;
 import dev.blockpull.format.Image;
 import org.jspecify.annotations.Nullable;
@@ -22,7 +23,7 @@ import java.util.List;
 public final class CopyOnReadFilter extends FilterNode {
 
     /** Largest bounce buffer a copy uses at once; longer runs are copied in pieces. */
-    private static final int MAX_BOUNCE = 1 << 20;
+    private static final int MAX_BOUNCE = 4 << 20;
 
     /**
      * One reusable bounce buffer per thread. It is taken out while in use, so a nested copy (a
@@ -145,7 +146,7 @@ public final class CopyOnReadFilter extends FilterNode {
         slot[0] = null;
         int size = (int) Math.min(to - from, MAX_BOUNCE);
         if (buf == null || buf.capacity() < size) {
-            buf = ByteBuffer.allocate(size);
+            buf = ByteBuffer.allocateDirect(size);
         }
         try {
             long pos = from;

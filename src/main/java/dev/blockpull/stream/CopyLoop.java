@@ -39,6 +39,8 @@ final class CopyLoop {
     private final LongAdder copiedTotal;
     private final ChunkBatch batch;
     private final Future<?>[] futures;
+    private final int[] runStart;
+    private final int[] runEnd;
 
     CopyLoop(Attachment attachment, ChunkPlanner planner, long length, StreamSettings settings,
              ExecutorService copiers, LongSupplier speed, LongAdder copiedTotal) {
@@ -51,6 +53,8 @@ final class CopyLoop {
         this.copiedTotal = copiedTotal;
         this.batch = new ChunkBatch(settings.maxPlanned());
         this.futures = new Future<?>[settings.maxPlanned()];
+        this.runStart = new int[settings.maxPlanned()];
+        this.runEnd = new int[settings.maxPlanned()];
     }
 
     /** Runs to the end; throws the first error (report, or ignored ones) or JobCancelledException. */
@@ -62,9 +66,9 @@ final class CopyLoop {
         iterations:
         while (offset < length) {
             context.pausePoint();
-            int maxCopies = speed.getAsLong() > 0 ? 1 : settings.copiesInFlight();
-            planner.plan(offset, maxCopies, batch);
-            copyAll();
+            boolean throttled = speed.getAsLong() > 0;
+            planner.plan(offset, throttled ? 1 : settings.plannedCopies(), batch);
+            copyAll(throttled ? settings.chunkSize() : settings.mergedCopySize());
             for (int i = 0; i < batch.size; i++) {
                 RuntimeException error = batch.errors[i];
                 if (error != null) {
@@ -99,50 +103,76 @@ final class CopyLoop {
         }
     }
 
-    /** Copies the batch's copy chunks, the last on this thread and the others on the copiers; waits for all. */
-    private void copyAll() {
-        int last = -1;
-        for (int i = 0; i < batch.size; i++) {
-            if (batch.copy[i] && batch.errors[i] == null) {
-                last = i;
+    /**
+     * Copies the batch's copy chunks, adjacent ones merged into runs of at most {@code mergeLimit}
+     * bytes: the last run on this thread, the others on the copiers; waits for all.
+     */
+    private void copyAll(int mergeLimit) {
+        int runs = 0;
+        for (int i = 0; i < batch.size; ) {
+            if (!batch.copy[i] || batch.errors[i] != null) {
+                i++;
+                continue;
             }
+            int j = i + 1;
+            while (j < batch.size && batch.copy[j] && batch.errors[j] == null && batch.offsets[j] == batch.end(j - 1)
+                    && batch.end(j) - batch.offsets[i] <= mergeLimit) {
+                j++;
+            }
+            runStart[runs] = i;
+            runEnd[runs] = j;
+            runs++;
+            i = j;
         }
-        if (last < 0) {
+        if (runs == 0) {
             return;
         }
-        @Nullable Map<String, String> mdc = batch.copies > 1 ? MDC.getCopyOfContextMap() : null;
-        for (int i = 0; i < last; i++) {
-            if (batch.copy[i] && batch.errors[i] == null) {
-                int index = i;
-                futures[i] = copiers.submit(() -> copyWithMdc(index, mdc));
-            }
+        @Nullable Map<String, String> mdc = runs > 1 ? MDC.getCopyOfContextMap() : null;
+        for (int r = 0; r < runs - 1; r++) {
+            int first = runStart[r];
+            int last = runEnd[r];
+            futures[r] = copiers.submit(() -> copyWithMdc(first, last, mdc));
         }
-        copyOne(last);
-        for (int i = 0; i < last; i++) {
-            Future<?> f = futures[i];
-            if (f != null) {
-                futures[i] = null;
-                await(f, i);
-            }
+        copyRun(runStart[runs - 1], runEnd[runs - 1]);
+        for (int r = 0; r < runs - 1; r++) {
+            Future<?> f = futures[r];
+            futures[r] = null;
+            await(f, runStart[r]);
         }
     }
 
-    private void copyWithMdc(int i, @Nullable Map<String, String> mdc) {
+    private void copyWithMdc(int first, int last, @Nullable Map<String, String> mdc) {
         if (mdc != null) {
             MDC.setContextMap(mdc);
         }
         try {
-            copyOne(i);
+            copyRun(first, last);
         } finally {
             MDC.clear();
         }
     }
 
-    private void copyOne(int i) {
-        try {
-            attachment.prefetch(batch.offsets[i], batch.lengths[i]);
-        } catch (RuntimeException e) {
-            batch.errors[i] = e;
+    /**
+     * Copies chunks {@code [first, last)} with one prefetch; if that fails, copies them one by one
+     * so that each error belongs to the chunk that met it (QEMU's 512 KiB granularity). Copying
+     * twice is harmless: copy-on-read only fills what the top still lacks.
+     */
+    private void copyRun(int first, int last) {
+        if (last - first > 1) {
+            try {
+                attachment.prefetch(batch.offsets[first], batch.end(last - 1) - batch.offsets[first]);
+                return;
+            } catch (RuntimeException e) {
+                log.debug("Merged copy of chunks at {}..{} failed, retrying chunk by chunk: {}",
+                        batch.offsets[first], batch.end(last - 1), e.toString());
+            }
+        }
+        for (int i = first; i < last; i++) {
+            try {
+                attachment.prefetch(batch.offsets[i], batch.lengths[i]);
+            } catch (RuntimeException e) {
+                batch.errors[i] = e;
+            }
         }
     }
 

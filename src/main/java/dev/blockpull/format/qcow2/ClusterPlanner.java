@@ -1,5 +1,6 @@
 package dev.blockpull.format.qcow2;
 
+import dev.blockpull.io.Zeros;
 import dev.blockpull.format.BackingReader;
 import dev.blockpull.io.InvalidImageException;
 
@@ -202,7 +203,7 @@ final class ClusterPlanner {
         switch (w.oldType()) {
             case NORMAL -> {
                 io.read(buf, meta.dataCluster(w.oldEntry()));
-                Qcow2Image.fillZeros(buf);
+                Zeros.fill(buf);
             }
             case COMPRESSED -> buf.put(meta.compressed().read(w.oldEntry()));
             case UNALLOCATED_PLAIN, UNALLOCATED_ALLOC -> {
@@ -210,9 +211,9 @@ final class ClusterPlanner {
                 buf.limit((int) inside);
                 backing.read(clusterStart, buf);
                 buf.limit(cs);
-                Qcow2Image.fillZeros(buf);
+                Zeros.fill(buf);
             }
-            default -> Qcow2Image.fillZeros(buf);
+            default -> Zeros.fill(buf);
         }
         return buf.clear();
     }

@@ -1,5 +1,6 @@
 package dev.blockpull.format.qcow2;
 
+import dev.blockpull.io.Zeros;
 import dev.blockpull.format.BackingReader;
 import dev.blockpull.format.BackingReference;
 import dev.blockpull.format.Extent;
@@ -218,30 +219,21 @@ public final class Qcow2Image implements Image {
                 dst.limit(limit);
             }
         }
-        fillZeros(dst);
+        Zeros.fill(dst);
     }
 
     private void readPiece(ClusterPlanner.Piece p, ByteBuffer dst) {
         switch (p.type()) {
             case NORMAL -> {
                 io.read(dst, p.host());
-                fillZeros(dst); // a short last cluster of the file reads as zeros
+                Zeros.fill(dst); // a short last cluster of the file reads as zeros
             }
             case COMPRESSED -> {
                 byte[] cluster = meta.compressed().read(p.host());
                 int inCluster = (int) (p.offset() & (clusterSize() - 1));
                 dst.put(cluster, inCluster, (int) p.length());
             }
-            default -> fillZeros(dst);
-        }
-    }
-
-    static void fillZeros(ByteBuffer dst) {
-        while (dst.remaining() >= 8) {
-            dst.putLong(0);
-        }
-        while (dst.hasRemaining()) {
-            dst.put((byte) 0);
+            default -> Zeros.fill(dst);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.blockpull.format.raw;
 
+import dev.blockpull.io.Zeros;
 import dev.blockpull.format.BackingReader;
 import dev.blockpull.format.BackingReference;
 import dev.blockpull.format.Extent;
@@ -105,9 +106,7 @@ public final class RawImage implements Image {
         } catch (IOException e) {
             throw new BlockIoException("Read of " + path() + " at " + offset + " failed: " + e.getMessage(), e);
         }
-        while (dst.hasRemaining()) {
-            dst.put((byte) 0);
-        }
+        Zeros.fill(dst);
     }
 
     @Override
