@@ -1,5 +1,6 @@
 package dev.blockpull.api;
 
+import dev.blockpull.job.JobNotFoundException;
 import com.fasterxml.jackson.annotation.JsonValue;
 import dev.blockpull.io.BlockException;
 
@@ -22,7 +23,9 @@ public enum QmpErrorClass {
      * first. Floors below add their exception type here (for example, a graph lookup that QEMU
      * answers with DeviceNotFound); everything else stays GenericError.
      */
-    private static final List<Refinement> REFINEMENTS = List.of();
+    private static final List<Refinement> REFINEMENTS = List.of(
+            // block-job-* verbs on an unknown job: QEMU's find_block_job answers DeviceNotActive
+            new Refinement(JobNotFoundException.class, DEVICE_NOT_ACTIVE));
 
     private final String qmpName;
 

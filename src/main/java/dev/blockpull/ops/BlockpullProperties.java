@@ -3,6 +3,7 @@ package dev.blockpull.ops;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
 import org.jspecify.annotations.Nullable;
@@ -31,8 +32,14 @@ public record BlockpullProperties(
         @DefaultValue @Valid Graph graph,
         @DefaultValue @Valid Http http) {
 
-    /** @param port NBD listener port; 0 turns the NBD server off */
-    public record Nbd(@DefaultValue("10809") @Min(0) @Max(65535) int port) {
+    /**
+     * @param port          NBD listener port; 0 turns the NBD server off
+     * @param bindAddress   address the NBD listener binds to; every interface by default, as qemu-nbd
+     * @param workerThreads threads serving NBD requests of all connections
+     */
+    public record Nbd(@DefaultValue("10809") @Min(0) @Max(65535) int port,
+                      @DefaultValue("0.0.0.0") @NotBlank String bindAddress,
+                      @DefaultValue("16") @Min(1) @Max(1024) int workerThreads) {
     }
 
     /** @param direct open image files with O_DIRECT, bypassing the page cache */

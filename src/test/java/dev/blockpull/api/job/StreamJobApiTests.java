@@ -185,6 +185,14 @@ class StreamJobApiTests {
     }
 
     @Test
+    void aVerbOnAnUnknownJobCarriesQmpsDeviceNotActiveClass() {
+        Reply r = api.post("/jobs/stream/nope/pause");
+
+        assertProblem(r, 404);
+        assertThat(r.text("errorClass")).isEqualTo("DeviceNotActive");
+    }
+
+    @Test
     void pauseAnswers202AndTheJobParks() throws Exception {
         api.openChain("c8");
         api.startCrawling("j8", "c8");
