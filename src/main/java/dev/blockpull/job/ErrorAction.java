@@ -3,24 +3,18 @@ package dev.blockpull.job;
 /** QEMU's BlockErrorAction: what a job does about one I/O error (the {@code action} of BLOCK_JOB_ERROR). */
 public enum ErrorAction {
     /** End the loop; the job fails with this error. */
-    REPORT("report"),
+    REPORT,
     /** Remember the first error, count the chunk as done, go on; the job fails at the end. */
-    IGNORE("ignore"),
+    IGNORE,
     /** The job is user-paused with its ioStatus set; after resume the same chunk is retried. */
-    STOP("stop");
-
-    private final String qmpName;
-
-    ErrorAction(String qmpName) {
-        this.qmpName = qmpName;
-    }
+    STOP;
 
     public String qmpName() {
-        return qmpName;
+        return QmpNames.of(this);
     }
 
     @Override
     public String toString() {
-        return qmpName;
+        return QmpNames.of(this);
     }
 }

@@ -2,21 +2,15 @@ package dev.blockpull.job;
 
 /** QEMU's IoOperationType: the {@code operation} of BLOCK_JOB_ERROR. */
 public enum IoOperation {
-    READ("read"),
-    WRITE("write");
-
-    private final String qmpName;
-
-    IoOperation(String qmpName) {
-        this.qmpName = qmpName;
-    }
+    READ,
+    WRITE;
 
     public String qmpName() {
-        return qmpName;
+        return QmpNames.of(this);
     }
 
     @Override
     public String toString() {
-        return qmpName;
+        return QmpNames.of(this);
     }
 }

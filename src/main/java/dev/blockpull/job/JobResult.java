@@ -2,22 +2,16 @@ package dev.blockpull.job;
 
 /** How a concluded job ended: the contract's {@code result} (QEMU tells it by event and error). */
 public enum JobResult {
-    COMPLETED("completed"),
-    CANCELLED("cancelled"),
-    FAILED("failed");
-
-    private final String apiName;
-
-    JobResult(String apiName) {
-        this.apiName = apiName;
-    }
+    COMPLETED,
+    CANCELLED,
+    FAILED;
 
     public String apiName() {
-        return apiName;
+        return QmpNames.of(this);
     }
 
     @Override
     public String toString() {
-        return apiName;
+        return QmpNames.of(this);
     }
 }

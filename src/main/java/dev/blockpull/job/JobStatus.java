@@ -2,27 +2,21 @@ package dev.blockpull.job;
 
 /** QEMU's {@code JobStatus}, in QEMU's order (the tables index by it), with QEMU's strings. */
 public enum JobStatus {
-    UNDEFINED("undefined"),
-    CREATED("created"),
-    RUNNING("running"),
-    PAUSED("paused"),
-    READY("ready"),
-    STANDBY("standby"),
-    WAITING("waiting"),
-    PENDING("pending"),
-    ABORTING("aborting"),
-    CONCLUDED("concluded"),
-    NULL("null");
-
-    private final String qmpName;
-
-    JobStatus(String qmpName) {
-        this.qmpName = qmpName;
-    }
+    UNDEFINED,
+    CREATED,
+    RUNNING,
+    PAUSED,
+    READY,
+    STANDBY,
+    WAITING,
+    PENDING,
+    ABORTING,
+    CONCLUDED,
+    NULL;
 
     /** The name as QMP and the REST contract spell it, e.g. {@code running}. */
     public String qmpName() {
-        return qmpName;
+        return QmpNames.of(this);
     }
 
     /**
@@ -36,7 +30,7 @@ public enum JobStatus {
     /** Parses a QMP status name; unknown names are an {@link IllegalArgumentException}. */
     public static JobStatus fromQmpName(String name) {
         for (JobStatus s : values()) {
-            if (s.qmpName.equals(name)) {
+            if (s.qmpName().equals(name)) {
                 return s;
             }
         }
@@ -45,6 +39,6 @@ public enum JobStatus {
 
     @Override
     public String toString() {
-        return qmpName;
+        return QmpNames.of(this);
     }
 }

@@ -2,22 +2,16 @@ package dev.blockpull.job;
 
 /** QEMU's BlockdevOnError: a job's {@code on-error} argument. */
 public enum OnErrorPolicy {
-    REPORT("report"),
-    IGNORE("ignore"),
-    STOP("stop"),
+    REPORT,
+    IGNORE,
+    STOP,
     /** Stop on ENOSPC (space can be freed and the job resumed), report anything else. */
-    ENOSPC("enospc"),
+    ENOSPC,
     /** For jobs QEMU treats {@code auto} exactly like {@code enospc}. */
-    AUTO("auto");
-
-    private final String qmpName;
-
-    OnErrorPolicy(String qmpName) {
-        this.qmpName = qmpName;
-    }
+    AUTO;
 
     public String qmpName() {
-        return qmpName;
+        return QmpNames.of(this);
     }
 
     /** QEMU's block_job_error_action decision, without its side effects. */
@@ -37,7 +31,7 @@ public enum OnErrorPolicy {
     /** Parses a QMP name; unknown names are an {@link IllegalArgumentException}. */
     public static OnErrorPolicy fromQmpName(String name) {
         for (OnErrorPolicy p : values()) {
-            if (p.qmpName.equals(name)) {
+            if (p.qmpName().equals(name)) {
                 return p;
             }
         }
@@ -46,6 +40,6 @@ public enum OnErrorPolicy {
 
     @Override
     public String toString() {
-        return qmpName;
+        return QmpNames.of(this);
     }
 }
