@@ -134,13 +134,13 @@ public final class CopyOnReadFilter extends FilterNode {
                 runEnd = Math.min(runEnd, to);
             }
             if (copy) {
-                copy(below, image, pos, runEnd);
+                copy(below, top, image, pos, runEnd);
             }
             pos = runEnd;
         }
     }
 
-    private static void copy(BlockNode below, Image image, long from, long to) {
+    private static void copy(BlockNode below, FormatNode top, Image image, long from, long to) {
         ByteBuffer[] slot = BOUNCE.get();
         ByteBuffer buf = slot[0];
         slot[0] = null;
@@ -156,9 +156,9 @@ public final class CopyOnReadFilter extends FilterNode {
                 below.read(pos, buf);
                 buf.flip();
                 if (Zeros.isZero(buf, 0, n)) {
-                    image.writeZeroes(pos, n, false);
+                    top.imageWriteZeroes(image, pos, n, false);
                 } else {
-                    image.write(pos, buf);
+                    top.imageWrite(image, pos, buf);
                 }
                 pos += n;
             }

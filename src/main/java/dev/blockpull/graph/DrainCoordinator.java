@@ -33,11 +33,18 @@ public final class DrainCoordinator {
     private final List<DrainParticipant> participants = new CopyOnWriteArrayList<>();
     /** Sections still waiting for their nodes to become quiet, with their start times. Guarded by lock. */
     private final List<Section> waiting = new ArrayList<>();
+    private final List<DrainListener> listeners = new CopyOnWriteArrayList<>();
 
     /** A participant is registered until the returned handle is closed. */
     public Registration register(DrainParticipant participant) {
         participants.add(participant);
         return () -> participants.remove(participant);
+    }
+
+    /** A listener is told of every section that ends until the returned handle is closed. */
+    public Registration addListener(DrainListener listener) {
+        listeners.add(listener);
+        return () -> listeners.remove(listener);
     }
 
     /** A registration; closing it is idempotent. */
@@ -147,6 +154,14 @@ public final class DrainCoordinator {
         }
         for (DrainParticipant p : paused) {
             p.drainEnd();
+        }
+        long nanos = System.nanoTime() - section.startNanos;
+        for (DrainListener l : listeners) {
+            try {
+                l.drainEnded(nanos);
+            } catch (RuntimeException ignored) {
+                // metrics must never break a graph change
+            }
         }
     }
 

@@ -31,6 +31,7 @@ public final class FormatNode extends BlockNode {
     private final RangeLocks serialisation = new RangeLocks();
     /** Copy-on-read filters reading into this node; while any, writes are serialised per cluster. */
     private volatile int copyOnReadUsers;
+    private final NodeIoCounters io = new NodeIoCounters();
 
     FormatNode(String name, Image image, ProtocolNode file, boolean direct, ImageFileOpener opener,
                DrainCoordinator drains, boolean userOwned) {
@@ -115,6 +116,11 @@ public final class FormatNode extends BlockNode {
         return image;
     }
 
+    /** Bytes read from and written to the image, and failed image operations (for metrics). */
+    public NodeIoCounters io() {
+        return io;
+    }
+
     /** The engine's own image, for engine-level work (header inspection, tests). */
     public Image imageForInspection() {
         return image;
@@ -127,14 +133,14 @@ public final class FormatNode extends BlockNode {
         Image img = image;
         BlockNode below = backingNode();
         if (below == null) {
-            img.read(offset, dst); // unallocated reads as zeros: nothing below
+            imageRead(img, offset, dst); // unallocated reads as zeros: nothing below
             return;
         }
         int limit = dst.limit();
         for (Extent e : img.blockStatus(offset, dst.remaining())) {
             dst.limit(dst.position() + (int) e.length());
             if (e.kind().isAllocated()) {
-                img.read(e.offset(), dst);
+                imageRead(img, e.offset(), dst);
             } else {
                 below.read(e.offset(), dst);
             }
@@ -156,12 +162,12 @@ public final class FormatNode extends BlockNode {
     @Override
     protected void doWrite(long offset, ByteBuffer src) {
         if (copyOnReadUsers == 0) {
-            image.write(offset, src);
+            imageWrite(image, offset, src);
             return;
         }
         RangeLocks.Range r = lockClusters(offset, src.remaining());
         try {
-            image.write(offset, src);
+            imageWrite(image, offset, src);
         } finally {
             serialisation.unlock(r);
         }
@@ -170,12 +176,12 @@ public final class FormatNode extends BlockNode {
     @Override
     protected void doWriteZeroes(long offset, long length, boolean mayUnmap) {
         if (copyOnReadUsers == 0) {
-            image.writeZeroes(offset, length, mayUnmap);
+            imageWriteZeroes(image, offset, length, mayUnmap);
             return;
         }
         RangeLocks.Range r = lockClusters(offset, length);
         try {
-            image.writeZeroes(offset, length, mayUnmap);
+            imageWriteZeroes(image, offset, length, mayUnmap);
         } finally {
             serialisation.unlock(r);
         }
@@ -183,7 +189,46 @@ public final class FormatNode extends BlockNode {
 
     @Override
     protected void doFlush() {
-        image.flush();
+        try {
+            image.flush();
+        } catch (RuntimeException e) {
+            io.writeFailed();
+            throw e;
+        }
+    }
+
+    // ------------------------------------------------------------------ counted image I/O
+
+    void imageRead(Image img, long offset, ByteBuffer dst) {
+        int n = dst.remaining();
+        try {
+            img.read(offset, dst);
+        } catch (RuntimeException e) {
+            io.readFailed();
+            throw e;
+        }
+        io.read(n);
+    }
+
+    void imageWrite(Image img, long offset, ByteBuffer src) {
+        int n = src.remaining();
+        try {
+            img.write(offset, src);
+        } catch (RuntimeException e) {
+            io.writeFailed();
+            throw e;
+        }
+        io.wrote(n);
+    }
+
+    void imageWriteZeroes(Image img, long offset, long length, boolean mayUnmap) {
+        try {
+            img.writeZeroes(offset, length, mayUnmap);
+        } catch (RuntimeException e) {
+            io.writeFailed();
+            throw e;
+        }
+        io.wrote(length);
     }
 
     @Override

@@ -1,6 +1,9 @@
 package dev.blockpull.ops;
 
 import dev.blockpull.graph.BlockNode;
+import dev.blockpull.graph.DrainCoordinator;
+import dev.blockpull.graph.FormatNode;
+import dev.blockpull.graph.NodeIoCounters;
 import dev.blockpull.graph.NodeGraph;
 import dev.blockpull.job.JobEvent;
 import dev.blockpull.job.JobScheduler;
@@ -8,26 +11,35 @@ import dev.blockpull.job.JobStatus;
 import dev.blockpull.job.JobView;
 import dev.blockpull.job.EventSubscriber;
 import dev.blockpull.job.PublishedEvent;
+import dev.blockpull.stream.CopyObserver;
 import dev.blockpull.stream.StreamLauncher;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.stereotype.Component;
 
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.ToDoubleFunction;
+import java.util.function.ToLongFunction;
 
 /**
  * The Micrometer meters of jobs, nodes and drains (conventions §7; names pinned by the contract
@@ -39,6 +51,11 @@ import java.util.function.ToDoubleFunction;
  * never a job thread) and from the graph (polled once a second: nodes come and go without events),
  * so vanished rows disappear. Values are read at scrape time. {@code status} carries all 11 QEMU
  * statuses, zeros included, so no series flaps.
+ * <p>
+ * Operator meters beyond the contract: bytes copied per stream job (a row like the other per-job
+ * gauges), the latency of each copy request ({@link CopyObserver}), the duration of each drained
+ * section ({@link dev.blockpull.graph.DrainListener}), and image I/O bytes and errors per format
+ * node ({@link NodeIoCounters}, function counters registered and removed as nodes come and go).
  */
 @Component
 class JobMetrics implements EventSubscriber, DisposableBean {
@@ -55,6 +72,13 @@ class JobMetrics implements EventSubscriber, DisposableBean {
     private final MultiGauge offset;
     private final MultiGauge length;
     private final MultiGauge nodeInflight;
+    private final MultiGauge jobCopied;
+    private final Timer chunkCopy;
+    private final Timer drain;
+    private final CopyObserver copyObserver;
+    private final DrainCoordinator.Registration drainListener;
+    /** I/O counters of the open format nodes, by node identity (a reused name is another node). Guarded by this. */
+    private final Map<BlockNode, List<Meter>> nodeIo = new IdentityHashMap<>();
     private final AtomicLongArray jobsByStatus = new AtomicLongArray(JobStatus.values().length);
     private final ScheduledExecutorService nodePoller;
     private volatile boolean copiedBytesAvailable = true;
@@ -75,6 +99,16 @@ class JobMetrics implements EventSubscriber, DisposableBean {
                 .description("Total progress of the job (QMP len): bytes of the device").register(registry);
         nodeInflight = MultiGauge.builder("blockpull.node.inflight.requests")
                 .description("Requests in flight on the node").register(registry);
+        jobCopied = MultiGauge.builder("blockpull.stream.job.copied").baseUnit("bytes")
+                .description("Bytes copied by the stream job (copy-on-read into the top), per job").register(registry);
+        chunkCopy = Timer.builder("blockpull.stream.chunk.copy")
+                .description("Latency of one copy request of a stream job (a merged run of 512 KiB chunks)")
+                .serviceLevelObjectives(buckets(1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000))
+                .register(registry);
+        drain = Timer.builder("blockpull.drain")
+                .description("Duration of a drained section, from its begin (waiting included) to its end")
+                .serviceLevelObjectives(buckets(1, 5, 10, 50, 100, 500, 1000, 5000, 10000, 30000, 60000))
+                .register(registry);
         for (JobStatus status : JobStatus.values()) {
             Gauge.builder("blockpull.jobs", jobsByStatus, counts -> counts.get(status.ordinal()))
                     .description("Jobs in each status; null = dismissed, still readable in the history")
@@ -92,6 +126,9 @@ class JobMetrics implements EventSubscriber, DisposableBean {
         for (String result : List.of("completed", "cancelled", "failed")) {
             finished("stream", result);
         }
+        copyObserver = (bytes, nanos) -> chunkCopy.record(nanos, TimeUnit.NANOSECONDS);
+        launcher.addCopyObserver(copyObserver);
+        drainListener = graph.drains().addListener(nanos -> drain.record(nanos, TimeUnit.NANOSECONDS));
         refreshJobs();
         refreshNodes();
         scheduler.events().subscribe(this);
@@ -141,6 +178,7 @@ class JobMetrics implements EventSubscriber, DisposableBean {
         List<MultiGauge.Row<?>> throughputRows = new ArrayList<>();
         List<MultiGauge.Row<?>> offsetRows = new ArrayList<>();
         List<MultiGauge.Row<?>> lengthRows = new ArrayList<>();
+        List<MultiGauge.Row<?>> copiedRows = new ArrayList<>();
         for (JobView job : scheduler.list()) {
             counts[job.status().ordinal()]++;
             if (job.status() == JobStatus.NULL) {
@@ -152,6 +190,13 @@ class JobMetrics implements EventSubscriber, DisposableBean {
             throughputRows.add(row(tags, id, JobView::bytesPerSecond));
             offsetRows.add(row(tags, id, JobView::currentProgress));
             lengthRows.add(row(tags, id, JobView::totalProgress));
+            if ("stream".equals(job.type())) {
+                copiedRows.add(MultiGauge.Row.of(tags, launcher,
+                        l -> {
+                            var copied = l.copiedBytes(id);
+                            return copied.isPresent() ? copied.getAsLong() : Double.NaN;
+                        }));
+            }
         }
         for (int i = 0; i < counts.length; i++) {
             jobsByStatus.set(i, counts[i]);
@@ -162,6 +207,7 @@ class JobMetrics implements EventSubscriber, DisposableBean {
         throughput.register(throughputRows, false);
         offset.register(offsetRows, false);
         length.register(lengthRows, false);
+        jobCopied.register(copiedRows, false);
     }
 
     /** The value looks the job up at scrape time; the scheduler (a singleton) is the strong reference. */
@@ -186,6 +232,58 @@ class JobMetrics implements EventSubscriber, DisposableBean {
             rows.add(MultiGauge.Row.of(Tags.of("node", node.name()), node, n -> n.requests().inFlight()));
         }
         nodeInflight.register(rows, false);
+        refreshNodeIo();
+    }
+
+    /**
+     * Image I/O counters of the open format nodes: removed first for nodes that closed (a node
+     * opened again under the same name must not find the old node's meter), then added for new ones.
+     */
+    private void refreshNodeIo() {
+        Set<BlockNode> open = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (BlockNode node : graph.nodes()) {
+            if (node instanceof FormatNode && !node.isClosed()) {
+                open.add(node);
+            }
+        }
+        for (var it = nodeIo.entrySet().iterator(); it.hasNext(); ) {
+            var entry = it.next();
+            if (!open.contains(entry.getKey())) {
+                entry.getValue().forEach(registry::remove);
+                it.remove();
+            }
+        }
+        for (BlockNode node : open) {
+            if (!nodeIo.containsKey(node)) {
+                NodeIoCounters io = ((FormatNode) node).io();
+                String name = node.name();
+                nodeIo.put(node, List.of(
+                        ioBytes(io, name, "read", NodeIoCounters::readBytes),
+                        ioBytes(io, name, "write", NodeIoCounters::writtenBytes),
+                        ioErrors(io, name, "read", NodeIoCounters::readErrors),
+                        ioErrors(io, name, "write", NodeIoCounters::writeErrors)));
+            }
+        }
+    }
+
+    private Meter ioBytes(NodeIoCounters io, String node, String operation, ToLongFunction<NodeIoCounters> f) {
+        return FunctionCounter.builder("blockpull.node.io", io, c -> f.applyAsLong(c)).baseUnit("bytes")
+                .description("Bytes the format node read from or wrote to its image")
+                .tags("node", node, "operation", operation).register(registry);
+    }
+
+    private Meter ioErrors(NodeIoCounters io, String node, String operation, ToLongFunction<NodeIoCounters> f) {
+        return FunctionCounter.builder("blockpull.node.io.errors", io, c -> f.applyAsLong(c))
+                .description("Image operations of the format node that failed")
+                .tags("node", node, "operation", operation).register(registry);
+    }
+
+    private static Duration[] buckets(long... millis) {
+        Duration[] out = new Duration[millis.length];
+        for (int i = 0; i < millis.length; i++) {
+            out[i] = Duration.ofMillis(millis[i]);
+        }
+        return out;
     }
 
     private void refreshNodesQuietly() {
@@ -218,5 +316,7 @@ class JobMetrics implements EventSubscriber, DisposableBean {
     @Override
     public void destroy() {
         nodePoller.shutdownNow();
+        launcher.removeCopyObserver(copyObserver);
+        drainListener.close();
     }
 }

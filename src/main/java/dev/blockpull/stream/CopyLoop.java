@@ -13,7 +13,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
@@ -36,21 +35,21 @@ final class CopyLoop {
     private final StreamSettings settings;
     private final ExecutorService copiers;
     private final LongSupplier speed;
-    private final LongAdder copiedTotal;
+    private final CopyMeters.Job meters;
     private final ChunkBatch batch;
     private final Future<?>[] futures;
     private final int[] runStart;
     private final int[] runEnd;
 
     CopyLoop(Attachment attachment, ChunkPlanner planner, long length, StreamSettings settings,
-             ExecutorService copiers, LongSupplier speed, LongAdder copiedTotal) {
+             ExecutorService copiers, LongSupplier speed, CopyMeters.Job meters) {
         this.attachment = attachment;
         this.planner = planner;
         this.length = length;
         this.settings = settings;
         this.copiers = copiers;
         this.speed = speed;
-        this.copiedTotal = copiedTotal;
+        this.meters = meters;
         this.batch = new ChunkBatch(settings.maxPlanned());
         this.futures = new Future<?>[settings.maxPlanned()];
         this.runStart = new int[settings.maxPlanned()];
@@ -90,7 +89,7 @@ final class CopyLoop {
                 if (batch.copy[i]) {
                     context.rateLimitAccount(n);
                     if (error == null) {
-                        copiedTotal.add(n);
+                        meters.copied(n);
                         copied += n;
                     }
                 }
@@ -160,7 +159,7 @@ final class CopyLoop {
     private void copyRun(int first, int last) {
         if (last - first > 1) {
             try {
-                attachment.prefetch(batch.offsets[first], batch.end(last - 1) - batch.offsets[first]);
+                prefetch(batch.offsets[first], batch.end(last - 1) - batch.offsets[first]);
                 return;
             } catch (RuntimeException e) {
                 log.debug("Merged copy of chunks at {}..{} failed, retrying chunk by chunk: {}",
@@ -169,10 +168,20 @@ final class CopyLoop {
         }
         for (int i = first; i < last; i++) {
             try {
-                attachment.prefetch(batch.offsets[i], batch.lengths[i]);
+                prefetch(batch.offsets[i], batch.lengths[i]);
             } catch (RuntimeException e) {
                 batch.errors[i] = e;
             }
+        }
+    }
+
+    /** One copy request, timed for the chunk copy latency metric (failed ones too). */
+    private void prefetch(long offset, long n) {
+        long start = System.nanoTime();
+        try {
+            attachment.prefetch(offset, n);
+        } finally {
+            meters.timed(n, System.nanoTime() - start);
         }
     }
 

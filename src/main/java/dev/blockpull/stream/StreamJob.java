@@ -13,7 +13,6 @@ import org.slf4j.MDC;
 
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The stream job as the job floor runs it: {@link #run} is the copy loop (§3), {@link #prepare}
@@ -32,19 +31,19 @@ final class StreamJob implements Job {
     private final StreamResources resources;
     private final StreamSettings settings;
     private final ExecutorService copiers;
-    private final LongAdder copiedTotal;
+    private final CopyMeters.Job meters;
     private volatile @Nullable JobHandle handle;
     private volatile @Nullable JobDrainAdapter drainAdapter;
 
     StreamJob(NodeGraph graph, StreamPlan plan, StreamRoles roles, StreamResources resources, StreamSettings settings,
-              ExecutorService copiers, LongAdder copiedTotal) {
+              ExecutorService copiers, CopyMeters.Job meters) {
         this.graph = graph;
         this.plan = plan;
         this.roles = roles;
         this.resources = resources;
         this.settings = settings;
         this.copiers = copiers;
-        this.copiedTotal = copiedTotal;
+        this.meters = meters;
     }
 
     /** After the scheduler created the job: its handle and the drain adapter made from it. */
@@ -71,7 +70,7 @@ final class StreamJob implements Job {
             ChunkPlanner planner = new ChunkPlanner(roles.top(), BackingChain.cow(roles.top()), roles.baseOverlay(),
                     length, settings.chunkSize());
             JobHandle h = Objects.requireNonNull(handle, "handle");
-            new CopyLoop(attachment, planner, length, settings, copiers, () -> h.view().speed(), copiedTotal)
+            new CopyLoop(attachment, planner, length, settings, copiers, () -> h.view().speed(), meters)
                     .run(context);
         } finally {
             MDC.remove("node");

@@ -3,17 +3,18 @@ package dev.blockpull.stream;
 import dev.blockpull.graph.NodeGraph;
 import dev.blockpull.job.JobHandle;
 import dev.blockpull.job.JobScheduler;
+import dev.blockpull.job.JobStatus;
 import dev.blockpull.job.JobView;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
+import java.util.OptionalLong;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Starts stream jobs: QMP's {@code block-stream}. Checks the request against the graph in
@@ -27,7 +28,8 @@ public final class StreamLauncher {
     private final NodeGraph graph;
     private final StreamChecks checks;
     private final StreamSetup setup;
-    private final LongAdder copied = new LongAdder();
+    private final JobScheduler scheduler;
+    private final CopyMeters meters = new CopyMeters();
 
     public StreamLauncher(NodeGraph graph, JobScheduler scheduler) {
         this(graph, scheduler, StreamSettings.defaults());
@@ -35,8 +37,9 @@ public final class StreamLauncher {
 
     public StreamLauncher(NodeGraph graph, JobScheduler scheduler, StreamSettings settings) {
         this.graph = graph;
+        this.scheduler = scheduler;
         this.checks = new StreamChecks(graph);
-        this.setup = new StreamSetup(graph, scheduler, settings, copierPool(), copied);
+        this.setup = new StreamSetup(graph, scheduler, settings, copierPool(), meters);
     }
 
     /** Validates, sets up and starts a stream job; returns its view right after start. */
@@ -53,6 +56,8 @@ public final class StreamLauncher {
         // another start on the same graph, or two jobs could both pass the busy check.
         synchronized (graph) {
             StreamPlan plan = checks.check(request, backingMaskProtocol);
+            // per-job copy counters live while the scheduler knows the job (not dismissed)
+            meters.forgetJobs(id -> scheduler.find(id).map(v -> v.status() == JobStatus.NULL).orElse(true));
             try (MDC.MDCCloseable j = MDC.putCloseable("jobId", plan.jobId());
                  MDC.MDCCloseable n = MDC.putCloseable("node", plan.device().name())) {
                 JobHandle handle = setup.start(plan);
@@ -66,7 +71,24 @@ public final class StreamLauncher {
 
     /** Bytes copied by every stream job since start-up: {@code blockpull_stream_copied_bytes_total}. */
     public long copiedBytesTotal() {
-        return copied.sum();
+        return meters.total();
+    }
+
+    /**
+     * Bytes copied by the stream job {@code jobId}, while the scheduler knows it (a dismissed
+     * job's counter is dropped at the next start); empty for other jobs.
+     */
+    public OptionalLong copiedBytes(String jobId) {
+        return meters.copied(jobId);
+    }
+
+    /** Tells {@code observer} of every copy request of every stream job from now on. */
+    public void addCopyObserver(CopyObserver observer) {
+        meters.addObserver(observer);
+    }
+
+    public void removeCopyObserver(CopyObserver observer) {
+        meters.removeObserver(observer);
     }
 
     /**

@@ -18,7 +18,6 @@ import org.jspecify.annotations.Nullable;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Steps 10–14 of stream-semantics §2.1 with the effects of §2.2 (QEMU's stream_start): roles,
@@ -37,15 +36,15 @@ final class StreamSetup {
     private final JobScheduler scheduler;
     private final StreamSettings settings;
     private final ExecutorService copiers;
-    private final LongAdder copiedTotal;
+    private final CopyMeters meters;
 
     StreamSetup(NodeGraph graph, JobScheduler scheduler, StreamSettings settings, ExecutorService copiers,
-                LongAdder copiedTotal) {
+                CopyMeters meters) {
         this.graph = graph;
         this.scheduler = scheduler;
         this.settings = settings;
         this.copiers = copiers;
-        this.copiedTotal = copiedTotal;
+        this.meters = meters;
     }
 
     /** Sets everything up and starts the job; on failure nothing is left behind. */
@@ -58,7 +57,8 @@ final class StreamSetup {
             reopenReadWrite(roles, res);
             CopyOnReadFilter filter = insertFilter(plan, roles, res);
 
-            StreamJob job = new StreamJob(graph, plan, roles, res, settings, copiers, copiedTotal);
+            StreamJob job = new StreamJob(graph, plan, roles, res, settings, copiers,
+                    meters.startJob(plan.jobId()));
             StreamRequest r = plan.request();
             handle = scheduler.create(job, new JobOptions(plan.jobId(), r.device(), r.speed(), r.onError(),
                     r.autoFinalize(), r.autoDismiss()));
