@@ -91,6 +91,20 @@ class OperationsEndpointsTests {
         assertThat(r.body().get("components").get("schemas").has("Problem")).isTrue();
     }
 
+    /** Every path of the HTTP contract (shared/spec/api.md), with an operation id on each operation. */
+    @Test
+    void openApiDocumentHasEveryContractPathWithOperationIds() {
+        JsonNode paths = get("/v3/api-docs").body().get("paths");
+
+        assertThat(paths.propertyNames()).contains("/images", "/images/info", "/nodes", "/nodes/{nodeName}",
+                "/nodes/{nodeName}/chain", "/nodes/{nodeName}/map", "/nodes/{nodeName}/snapshot", "/jobs",
+                "/jobs/stream", "/jobs/stream/{id}", "/jobs/stream/{id}/pause", "/jobs/stream/{id}/resume",
+                "/jobs/stream/{id}/cancel", "/jobs/stream/{id}/finalize", "/jobs/stream/{id}/dismiss",
+                "/jobs/events", "/exports", "/exports/{id}");
+        paths.values().forEach(path -> path.values().forEach(op ->
+                assertThat(op.has("operationId")).as("operation id of %s", op).isTrue()));
+    }
+
     @Test
     void swaggerUiIsServed() {
         Reply r = Reply.of(client.get().uri("/swagger-ui/index.html").exchange());
