@@ -20,6 +20,8 @@ set -euo pipefail
 shopt -s inherit_errexit
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 SIZE_MIB=${SIZE_MIB:-1024}
 CLUSTER=${CLUSTER:-65536}
 BLOCK=${BLOCK:-65536}
@@ -66,24 +68,8 @@ free_kib=$(df -Pk "$WORK" | awk 'NR==2 {print $4}')
 # ----------------------------------------------------------------------------- build and compile
 ENGINE_OK=1
 ENGINE_WHY=""
-find_jar() { ls "$ROOT"/target/*.jar 2>/dev/null | grep -v '\.original$' | head -n 1 || true; }
-JAR=$(find_jar)
-if [[ "$BUILD" == always || -z "$JAR" || ( "$BUILD" == auto && -n "$(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$JAR" -print -quit)" ) ]]; then
-  [[ "$BUILD" == never ]] && die "no jar in $ROOT/target and BUILD=never"
-  log "building the jar: ./mvnw -q -B -DskipTests package"
-  (cd "$ROOT" && ./mvnw -q -B -DskipTests package) || die "build failed"
-  JAR=$(find_jar)
-fi
-[[ -n "$JAR" ]] || die "no jar in $ROOT/target after the build"
-log "jar: $JAR"
-
-# The bench class is not in the product jar: compile it against the jar's own classes and libs.
-mkdir -p "$WORK/app" "$WORK/bench-classes"
-(cd "$WORK/app" && jar xf "$JAR")
-CP="$WORK/app/BOOT-INF/classes:$WORK/app/BOOT-INF/lib/*"
-javac --release 17 -proc:none -nowarn -cp "$CP" -d "$WORK/bench-classes" \
-  "$ROOT/bench/src/dev/blockpull/bench/EngineBench.java" || die "EngineBench does not compile against $JAR"
-CP="$WORK/bench-classes:$CP"
+build_jar
+compile_bench_class EngineBench
 engine() { java -Xms1g -Xmx2g -cp "$CP" dev.blockpull.bench.EngineBench "$@"; }
 
 # ----------------------------------------------------------------------------- helpers

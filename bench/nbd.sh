@@ -21,6 +21,8 @@ set -euo pipefail
 shopt -s inherit_errexit
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 SIZE_MIB=${SIZE_MIB:-256}
 DEPTHS=${DEPTHS:-1 16}
 COUNT_4K=${COUNT_4K:-5000}
@@ -60,16 +62,7 @@ cleanup() {
 trap cleanup EXIT
 
 # ----------------------------------------------------------------------------- build
-find_jar() { ls "$ROOT"/target/*.jar 2>/dev/null | grep -v '\.original$' | head -n 1 || true; }
-JAR=$(find_jar)
-if [[ "$BUILD" == always || -z "$JAR" || ( "$BUILD" == auto && -n "$(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$JAR" -print -quit)" ) ]]; then
-  [[ "$BUILD" == never ]] && die "no jar in $ROOT/target and BUILD=never"
-  log "building the jar: ./mvnw -q -B -DskipTests package"
-  (cd "$ROOT" && ./mvnw -q -B -DskipTests package) || die "build failed"
-  JAR=$(find_jar)
-fi
-[[ -n "$JAR" ]] || die "no jar in $ROOT/target after the build"
-log "jar: $JAR"
+build_jar
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
