@@ -38,16 +38,15 @@ class GraphObserverTests {
     }
 
     @Test
-    void aDrainListenerHearsEverySectionEndUntilItsRegistrationCloses() throws Exception {
+    void aDrainListenerHearsEverySectionEndUntilItsRegistrationCloses() {
         List<Long> ended = new CopyOnWriteArrayList<>();
         DrainCoordinator.Registration registration = fx.graph.drains().addListener(ended::add);
 
         try (DrainedSection ignored = fx.graph.drain(top)) {
-            Thread.sleep(5);
             assertThat(ended).isEmpty();
         }
         assertThat(ended).hasSize(1);
-        assertThat(ended.get(0)).isGreaterThanOrEqualTo(5_000_000L);
+        assertThat(ended.get(0)).as("section duration in nanoseconds").isNotNegative();
 
         registration.close();
         fx.graph.drain(top).close();
