@@ -4,6 +4,7 @@ import dev.blockpull.format.ChainExtent;
 import dev.blockpull.format.ExtentKind;
 import dev.blockpull.graph.Attachment;
 import dev.blockpull.io.BlockException;
+import dev.blockpull.io.Zeros;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,7 +29,9 @@ import static dev.blockpull.nbd.NbdProtocol.*;
 /**
  * One client: the handshake, then a reader (this connection's own thread) that decodes requests
  * and hands them to the server's worker pool, at most {@code maxInFlightPerClient} at once, so
- * that many requests of one client run concurrently. Replies are written whole under one lock, in
+ * that many requests of one client run concurrently. A request that arrives alone (nothing in
+ * flight, nothing further read ahead) is processed on the reader thread itself: at queue depth 1
+ * the two thread handoffs would cost more than the request. Replies are written whole under one lock, in
  * completion order, as NBD allows. A client that breaks the framing is disconnected; the requests
  * it already sent still finish (they may be writes the client waits for) and release their
  * buffers, then the socket closes.
@@ -41,6 +44,8 @@ final class NbdConnection implements Runnable {
     private static final int HOLE_GRANULE = 4096;
     /** Most descriptors one block status reply carries; the client asks again for the rest. */
     private static final int MAX_DESCRIPTORS = 1 << 16;
+    /** Bytes of requests read ahead from the socket per connection. */
+    private static final int READ_AHEAD = 64 * 1024;
 
     private final long id = IDS.incrementAndGet();
     private final SocketChannel ch;
@@ -130,20 +135,21 @@ final class NbdConnection implements Runnable {
     // ------------------------------------------------------------------ reader
 
     private void transmission(NbdExport ex) throws IOException, NbdProtocolException {
-        ByteBuffer h = ByteBuffer.allocateDirect(REQUEST_HEADER_SIZE);
+        // read-ahead: one read usually brings a whole header (and a small write's payload, and any
+        // requests pipelined behind it) instead of one syscall per header and payload
+        ByteBuffer in = ByteBuffer.allocateDirect(READ_AHEAD).flip();
+        int max = settings.maxInFlightPerClient();
         while (!closed) {
-            h.clear();
-            Wire.readFully(ch, h);
-            h.flip();
-            int magic = h.getInt();
+            fill(in, REQUEST_HEADER_SIZE);
+            int magic = in.getInt();
             if (magic != REQUEST_MAGIC) {
                 throw new NbdProtocolException("bad request magic 0x" + Integer.toHexString(magic));
             }
-            int flags = Short.toUnsignedInt(h.getShort());
-            int type = Short.toUnsignedInt(h.getShort());
-            long cookie = h.getLong();
-            long offset = h.getLong();
-            long length = Integer.toUnsignedLong(h.getInt());
+            int flags = Short.toUnsignedInt(in.getShort());
+            int type = Short.toUnsignedInt(in.getShort());
+            long cookie = in.getLong();
+            long offset = in.getLong();
+            long length = Integer.toUnsignedLong(in.getInt());
             if (type == CMD_DISC) {
                 log.debug("Client {} disconnects", this);
                 return;
@@ -157,6 +163,13 @@ final class NbdConnection implements Runnable {
                 }
                 payload = buffers.acquire((int) length);
                 try {
+                    int buffered = Math.min(in.remaining(), payload.remaining());
+                    if (buffered > 0) {
+                        int at = in.position();
+                        payload.put(in.slice(at, buffered));
+                        in.position(at + buffered);
+                    }
+                    // the rest of a payload larger than what was read ahead goes straight in
                     Wire.readFully(ch, payload);
                 } catch (IOException | RuntimeException e) {
                     buffers.release(payload);
@@ -164,11 +177,32 @@ final class NbdConnection implements Runnable {
                 }
                 payload.flip();
             }
-            submit(ex, new NbdRequest(flags, type, cookie, offset, length, payload));
+            // Nothing else in flight and no further request already read: the client waits for
+            // this one reply (queue depth 1), so answer it on this thread and spare two handoffs.
+            // Otherwise hand it to the workers so that requests run concurrently.
+            boolean inline = !in.hasRemaining() && permits.availablePermits() == max;
+            submit(ex, new NbdRequest(flags, type, cookie, offset, length, payload), inline);
         }
     }
 
-    private void submit(NbdExport ex, NbdRequest r) throws IOException {
+    /** Makes at least {@code n} bytes readable in {@code in} (read mode), reading ahead what is there. */
+    private void fill(ByteBuffer in, int n) throws IOException {
+        if (in.remaining() >= n) {
+            return;
+        }
+        in.compact();
+        try {
+            while (in.position() < n) {
+                if (ch.read(in) < 0) {
+                    throw new EOFException("client closed the connection");
+                }
+            }
+        } finally {
+            in.flip();
+        }
+    }
+
+    private void submit(NbdExport ex, NbdRequest r, boolean inline) throws IOException {
         try {
             permits.acquire();
         } catch (InterruptedException e) {
@@ -183,6 +217,10 @@ final class NbdConnection implements Runnable {
                 release(r);
                 permits.release();
             }
+            return;
+        }
+        if (inline) {
+            process(ex, r);
             return;
         }
         try {
@@ -404,7 +442,7 @@ final class NbdConnection implements Runnable {
         List<int[]> runs = new ArrayList<>(); // {start, end, hole ? 1 : 0}
         for (int pos = 0; pos < len; ) {
             int end = Math.min(len, pos + HOLE_GRANULE);
-            boolean hole = end - pos == HOLE_GRANULE && isZero(buf, pos, end);
+            boolean hole = end - pos == HOLE_GRANULE && Zeros.isZero(buf, pos, end);
             int[] last = runs.isEmpty() ? null : runs.get(runs.size() - 1);
             if (last != null && (last[2] == 1) == hole) {
                 last[1] = end;
@@ -437,21 +475,6 @@ final class NbdConnection implements Runnable {
             }
         }
         send(java.util.Arrays.copyOf(parts, n));
-    }
-
-    private static boolean isZero(ByteBuffer b, int from, int to) {
-        int i = from;
-        for (; i + 8 <= to; i += 8) {
-            if (b.getLong(i) != 0) {
-                return false;
-            }
-        }
-        for (; i < to; i++) {
-            if (b.get(i) != 0) {
-                return false;
-            }
-        }
-        return true;
     }
 
     // ------------------------------------------------------------------ BLOCK_STATUS
