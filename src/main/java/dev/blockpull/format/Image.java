@@ -39,6 +39,15 @@ public interface Image extends AutoCloseable {
      */
     List<Extent> blockStatus(long offset, long length);
 
+    /**
+     * The first run of {@link #blockStatus}: whether this layer holds the byte at {@code offset}
+     * and for how many bytes (at most {@code length}) the same holds. Formats answer it without
+     * building the extent list, stopping at the first change, so a long run costs one walk.
+     */
+    default AllocationRun allocationRun(long offset, long length) {
+        return AllocationRun.first(blockStatus(offset, length));
+    }
+
     /** Reads this layer's content; unallocated ranges and ranges past the end read as zeros. */
     void read(long offset, ByteBuffer dst);
 

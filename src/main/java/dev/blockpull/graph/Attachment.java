@@ -112,15 +112,13 @@ public final class Attachment implements AutoCloseable {
     }
 
     /**
-     * A copy-only read (§3.2) when the root is a copy-on-read filter; otherwise nothing happens:
-     * without a filter there is nothing to copy into.
+     * A copy-only read (§3.2, {@link BlockNode#prefetch}): below a copy-on-read filter it copies;
+     * without one nothing happens, there being nothing to copy into.
      */
-    public void prefetch(long offset, long length) {
+    public void prefetch(long offset, long length, ByteBuffer scratch) {
         BlockNode n = admit();
         try {
-            if (n instanceof CopyOnReadFilter cor) {
-                cor.prefetchUncounted(offset, length);
-            }
+            n.prefetchUncounted(offset, length, scratch);
         } finally {
             n.requests().end();
         }

@@ -1,5 +1,6 @@
 package dev.blockpull.graph;
 
+import dev.blockpull.format.AllocationRun;
 import dev.blockpull.format.ChainExtent;
 import dev.blockpull.format.Extent;
 import dev.blockpull.format.ExtentKind;
@@ -92,22 +93,8 @@ public final class BackingChain {
      * many bytes up to {@code max} that answer holds. Zero clusters count as allocated.
      */
     public static Allocation isAllocated(BlockNode n, long offset, long max) {
-        BlockNode layer = skipFilters(n);
-        List<Extent> extents = layer.blockStatus(offset, max);
-        if (extents.isEmpty()) {
-            return new Allocation(0, 0);
-        }
-        boolean allocated = extents.get(0).kind().isAllocated();
-        long run = 0;
-        long expected = offset;
-        for (Extent e : extents) {
-            if (e.kind().isAllocated() != allocated || e.offset() != expected) {
-                break;
-            }
-            run += e.length();
-            expected = e.end();
-        }
-        return new Allocation(allocated ? 1 : 0, run);
+        AllocationRun run = skipFilters(n).allocationRun(offset, max);
+        return new Allocation(run.allocated() && run.length() > 0 ? 1 : 0, run.length());
     }
 
     /**

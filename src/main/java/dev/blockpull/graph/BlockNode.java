@@ -1,6 +1,7 @@
 package dev.blockpull.graph;
 
 import dev.blockpull.io.Zeros;
+import dev.blockpull.format.AllocationRun;
 import dev.blockpull.format.Extent;
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
@@ -185,6 +186,21 @@ public abstract class BlockNode {
     }
 
     /**
+     * QEMU's {@code BDRV_REQ_PREFETCH}: a read that returns nothing and only makes
+     * {@code [offset, offset + length)} present where a node copies or caches (a copy-on-read
+     * filter copies it into its top). {@code scratch} is the caller's buffer for the data on its
+     * way; its capacity bounds one step, so the request allocates nothing.
+     */
+    public final void prefetch(long offset, long length, ByteBuffer scratch) {
+        requests.begin();
+        try {
+            prefetchUncounted(offset, length, scratch);
+        } finally {
+            requests.end();
+        }
+    }
+
+    /**
      * This node's own allocation of {@code [offset, offset + length)} clipped to its length (a
      * filter answers with its child's): adjacent extents covering the range.
      */
@@ -193,6 +209,17 @@ public abstract class BlockNode {
         try {
             checkOpen();
             return doBlockStatus(offset, length);
+        } finally {
+            requests.end();
+        }
+    }
+
+    /** The first run of {@link #blockStatus} by allocation alone ({@link dev.blockpull.format.Image#allocationRun}). */
+    public final AllocationRun allocationRun(long offset, long length) {
+        requests.begin();
+        try {
+            checkOpen();
+            return doAllocationRun(offset, length);
         } finally {
             requests.end();
         }
@@ -216,6 +243,14 @@ public abstract class BlockNode {
         Zeros.fill(dst);
     }
 
+    final void prefetchUncounted(long offset, long length, ByteBuffer scratch) {
+        checkOpen();
+        long end = Math.min(offset + length, length());
+        if (offset >= 0 && offset < end) {
+            doPrefetch(offset, end - offset, scratch);
+        }
+    }
+
     final void writeUncounted(long offset, ByteBuffer src) {
         checkOpen();
         checkRange("Write", offset, src.remaining());
@@ -235,6 +270,10 @@ public abstract class BlockNode {
     /** Reads exactly {@code dst.remaining()} bytes, all inside the node. */
     protected abstract void doRead(long offset, ByteBuffer dst);
 
+    /** A prefetch inside the node; nodes that neither copy nor cache have nothing to do. */
+    protected void doPrefetch(long offset, long length, ByteBuffer scratch) {
+    }
+
     protected abstract void doWrite(long offset, ByteBuffer src);
 
     protected abstract void doWriteZeroes(long offset, long length, boolean mayUnmap);
@@ -242,6 +281,10 @@ public abstract class BlockNode {
     protected abstract void doFlush();
 
     protected abstract List<Extent> doBlockStatus(long offset, long length);
+
+    protected AllocationRun doAllocationRun(long offset, long length) {
+        return AllocationRun.first(doBlockStatus(offset, length));
+    }
 
     /** Releases what the node holds (files); the graph has unlinked it already. */
     void closeResources() {

@@ -1,12 +1,10 @@
 package dev.blockpull.graph;
 
-import dev.blockpull.io.Zeros;
 import dev.blockpull.format.Extent;
-import dev.blockpull.format.Image;
+import dev.blockpull.io.BufferPool;
 import org.jspecify.annotations.Nullable;
 
 import java.nio.ByteBuffer;
-import java.util.List;
 
 /**
  * The {@code copy-on-read} filter (stream-semantics §5.1): a read through it first copies into the
@@ -22,14 +20,8 @@ import java.util.List;
  */
 public final class CopyOnReadFilter extends FilterNode {
 
-    /** Largest bounce buffer a copy uses at once; longer runs are copied in pieces. */
+    /** Largest buffer a guest read takes for its copy; longer runs are copied in pieces. */
     private static final int MAX_BOUNCE = 4 << 20;
-
-    /**
-     * One reusable bounce buffer per thread. It is taken out while in use, so a nested copy (a
-     * read below that passes another copy-on-read filter) allocates its own instead of sharing.
-     */
-    private static final ThreadLocal<ByteBuffer[]> BOUNCE = ThreadLocal.withInitial(() -> new ByteBuffer[1]);
 
     private final @Nullable BlockNode bottom;
 
@@ -48,30 +40,17 @@ public final class CopyOnReadFilter extends FilterNode {
     protected void doRead(long offset, ByteBuffer dst) {
         FormatNode top = target();
         if (top != null) {
-            copyBelow(top, offset, dst.remaining());
+            copyBelow(top, offset, dst.remaining(), null);
         }
         child().read(offset, dst);
     }
 
-    /**
-     * A read that only copies (the stream job's prefetch, §3.2): nothing is returned, and nothing
-     * is read where T already holds the data.
-     */
-    public void prefetch(long offset, long length) {
-        requests().begin();
-        try {
-            prefetchUncounted(offset, length);
-        } finally {
-            requests().end();
-        }
-    }
-
-    void prefetchUncounted(long offset, long length) {
-        checkOpen();
+    /** The stream job's copy (§3.2): nothing is returned, and nothing is read where T already holds the data. */
+    @Override
+    protected void doPrefetch(long offset, long length, ByteBuffer scratch) {
         FormatNode top = target();
-        long end = Math.min(offset + length, length());
-        if (top != null && offset < end) {
-            copyBelow(top, offset, end - offset);
+        if (top != null) {
+            copyBelow(top, offset, length, scratch);
         }
     }
 
@@ -84,37 +63,29 @@ public final class CopyOnReadFilter extends FilterNode {
         return null;
     }
 
-    private void copyBelow(FormatNode top, long offset, long length) {
-        Image image = top.image();
-        long cs = image.clusterSize();
+    private void copyBelow(FormatNode top, long offset, long length, @Nullable ByteBuffer scratch) {
+        long cs = top.clusterSize();
         long start = offset / cs * cs;
         long end = Math.min((offset + length + cs - 1) / cs * cs, top.length());
-        if (start >= end || fullyAllocated(image.blockStatus(start, end - start))) {
+        if (start >= end || top.holdsAll(start, end - start)) {
             return; // the hot path: T holds it all; allocation never goes back to unallocated
         }
-        RangeLocks.Range lock = top.lockClusters(start, end - start);
-        try {
-            for (Extent e : image.blockStatus(start, end - start)) {
+        ByteBuffer buf = scratch != null ? scratch : BufferPool.shared().acquire((int) Math.min(end - start, MAX_BOUNCE));
+        try (RangeLocks.Range lock = top.lockClusters(start, end - start)) {
+            for (Extent e : top.allocation(start, end - start)) {
                 if (!e.kind().isAllocated()) {
-                    copyUnallocated(top, image, cs, e.offset(), e.end());
+                    copyUnallocated(top, cs, e.offset(), e.end(), buf);
                 }
             }
         } finally {
-            top.unlockClusters(lock);
-        }
-    }
-
-    private static boolean fullyAllocated(List<Extent> extents) {
-        for (Extent e : extents) {
-            if (!e.kind().isAllocated()) {
-                return false;
+            if (scratch == null) {
+                BufferPool.shared().release(buf);
             }
         }
-        return true;
     }
 
     /** Copies what the layers down to bottom hold of {@code [from, to)}, unallocated in T, cluster by run. */
-    private void copyUnallocated(FormatNode top, Image image, long cs, long from, long to) {
+    private void copyUnallocated(FormatNode top, long cs, long from, long to, ByteBuffer buf) {
         BlockNode below = top.backingNode();
         if (below == null) {
             return;
@@ -134,36 +105,22 @@ public final class CopyOnReadFilter extends FilterNode {
                 runEnd = Math.min(runEnd, to);
             }
             if (copy) {
-                copy(below, top, image, pos, runEnd);
+                copy(below, top, pos, runEnd, buf);
             }
             pos = runEnd;
         }
     }
 
-    private static void copy(BlockNode below, FormatNode top, Image image, long from, long to) {
-        ByteBuffer[] slot = BOUNCE.get();
-        ByteBuffer buf = slot[0];
-        slot[0] = null;
-        int size = (int) Math.min(to - from, MAX_BOUNCE);
-        if (buf == null || buf.capacity() < size) {
-            buf = ByteBuffer.allocateDirect(size);
-        }
-        try {
-            long pos = from;
-            while (pos < to) {
-                int n = (int) Math.min(to - pos, MAX_BOUNCE);
-                buf.clear().limit(n);
-                below.read(pos, buf);
-                buf.flip();
-                if (Zeros.isZero(buf, 0, n)) {
-                    top.imageWriteZeroes(image, pos, n, false);
-                } else {
-                    top.imageWrite(image, pos, buf);
-                }
-                pos += n;
-            }
-        } finally {
-            slot[0] = buf;
+    /** Reads {@code [from, to)} below and writes it into T, a buffer's capacity at a time. */
+    private static void copy(BlockNode below, FormatNode top, long from, long to, ByteBuffer buf) {
+        long pos = from;
+        while (pos < to) {
+            int n = (int) Math.min(to - pos, buf.capacity());
+            buf.clear().limit(n);
+            below.read(pos, buf);
+            buf.flip();
+            top.writeLocked(pos, buf);
+            pos += n;
         }
     }
 

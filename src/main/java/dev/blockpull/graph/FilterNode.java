@@ -1,5 +1,6 @@
 package dev.blockpull.graph;
 
+import dev.blockpull.format.AllocationRun;
 import dev.blockpull.format.Extent;
 import org.jspecify.annotations.Nullable;
 
@@ -60,6 +61,16 @@ public abstract class FilterNode extends BlockNode {
     @Override
     protected void doRead(long offset, ByteBuffer dst) {
         child().read(offset, dst);
+    }
+
+    @Override
+    protected AllocationRun doAllocationRun(long offset, long length) {
+        return child().allocationRun(offset, length);
+    }
+
+    @Override
+    protected void doPrefetch(long offset, long length, ByteBuffer scratch) {
+        child().prefetch(offset, length, scratch);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.blockpull.graph;
 
 import dev.blockpull.io.Zeros;
+import dev.blockpull.format.AllocationRun;
 import dev.blockpull.format.BackingReference;
 import dev.blockpull.format.Extent;
 import dev.blockpull.format.Image;
@@ -112,10 +113,6 @@ public final class FormatNode extends BlockNode {
         return out;
     }
 
-    Image image() {
-        return image;
-    }
-
     /** Bytes read from and written to the image, and failed image operations (for metrics). */
     public NodeIoCounters io() {
         return io;
@@ -165,11 +162,8 @@ public final class FormatNode extends BlockNode {
             imageWrite(image, offset, src);
             return;
         }
-        RangeLocks.Range r = lockClusters(offset, src.remaining());
-        try {
+        try (RangeLocks.Range r = lockClusters(offset, src.remaining())) {
             imageWrite(image, offset, src);
-        } finally {
-            serialisation.unlock(r);
         }
     }
 
@@ -179,11 +173,8 @@ public final class FormatNode extends BlockNode {
             imageWriteZeroes(image, offset, length, mayUnmap);
             return;
         }
-        RangeLocks.Range r = lockClusters(offset, length);
-        try {
+        try (RangeLocks.Range r = lockClusters(offset, length)) {
             imageWriteZeroes(image, offset, length, mayUnmap);
-        } finally {
-            serialisation.unlock(r);
         }
     }
 
@@ -199,7 +190,7 @@ public final class FormatNode extends BlockNode {
 
     // ------------------------------------------------------------------ counted image I/O
 
-    void imageRead(Image img, long offset, ByteBuffer dst) {
+    private void imageRead(Image img, long offset, ByteBuffer dst) {
         int n = dst.remaining();
         try {
             img.read(offset, dst);
@@ -210,7 +201,7 @@ public final class FormatNode extends BlockNode {
         io.read(n);
     }
 
-    void imageWrite(Image img, long offset, ByteBuffer src) {
+    private void imageWrite(Image img, long offset, ByteBuffer src) {
         int n = src.remaining();
         try {
             img.write(offset, src);
@@ -221,7 +212,7 @@ public final class FormatNode extends BlockNode {
         io.wrote(n);
     }
 
-    void imageWriteZeroes(Image img, long offset, long length, boolean mayUnmap) {
+    private void imageWriteZeroes(Image img, long offset, long length, boolean mayUnmap) {
         try {
             img.writeZeroes(offset, length, mayUnmap);
         } catch (RuntimeException e) {
@@ -236,8 +227,32 @@ public final class FormatNode extends BlockNode {
         return image.blockStatus(offset, length);
     }
 
+    @Override
+    protected AllocationRun doAllocationRun(long offset, long length) {
+        return image.allocationRun(offset, length);
+    }
+
     // ------------------------------------------------------------------ copy-on-read support
 
+    /** This image's own allocation of the range (no request is counted: the caller's request covers it). */
+    List<Extent> allocation(long offset, long length) {
+        return image.blockStatus(offset, length);
+    }
+
+    /** Whether this image itself holds every byte of the range (data or zero clusters). */
+    boolean holdsAll(long offset, long length) {
+        for (Extent e : image.blockStatus(offset, length)) {
+            if (!e.kind().isAllocated()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Takes the per-cluster range lock over the clusters that the range touches: the lock every
+     * write to this node takes while a copy-on-read filter reads into it. Close it to release.
+     */
     RangeLocks.Range lockClusters(long offset, long length) {
         long cs = image.clusterSize();
         long start = offset / cs * cs;
@@ -245,8 +260,18 @@ public final class FormatNode extends BlockNode {
         return serialisation.lock(start, end);
     }
 
-    void unlockClusters(RangeLocks.Range r) {
-        serialisation.unlock(r);
+    /**
+     * A write by the holder of the cluster lock over the range (a copy-on-read fill): all-zero
+     * data is written as zeros (zero clusters in qcow2 v3), as QEMU's copy-on-read does.
+     */
+    void writeLocked(long offset, ByteBuffer src) {
+        int n = src.remaining();
+        if (Zeros.isZero(src, src.position(), src.limit())) {
+            imageWriteZeroes(image, offset, n, false);
+            src.position(src.limit());
+        } else {
+            imageWrite(image, offset, src);
+        }
     }
 
     /** Called under a drain by the graph when a copy-on-read filter starts or stops reading into this node. */

@@ -10,14 +10,19 @@ import java.util.List;
  */
 final class RangeLocks {
 
-    /** A held range; released by identity. */
-    static final class Range {
+    /** A held range; released by identity, once. */
+    final class Range implements AutoCloseable {
         final long start;
         final long end;
 
         Range(long start, long end) {
             this.start = start;
             this.end = end;
+        }
+
+        @Override
+        public void close() {
+            unlock(this);
         }
     }
 

@@ -100,12 +100,16 @@ final class DirectIo {
 
     private int bounceRead(ByteBuffer dst, long position) throws IOException {
         long start = alignDown(position);
-        ByteBuffer bounce = alignedBuffer(Math.toIntExact(alignUp(position + dst.remaining()) - start));
-        int got = readLoop(bounce, start);
-        int skip = (int) (position - start);
-        int n = Math.max(0, Math.min(dst.remaining(), got - skip));
-        dst.put(bounce.limit(skip + n).position(skip));
-        return n;
+        ByteBuffer bounce = BufferPool.shared().acquire(Math.toIntExact(alignUp(position + dst.remaining()) - start));
+        try {
+            int got = readLoop(bounce, start);
+            int skip = (int) (position - start);
+            int n = Math.max(0, Math.min(dst.remaining(), got - skip));
+            dst.put(bounce.limit(skip + n).position(skip));
+            return n;
+        } finally {
+            BufferPool.shared().release(bounce);
+        }
     }
 
     /** Read-modify-write of the partial edge blocks; the caller holds the exclusive lock. */
@@ -115,7 +119,20 @@ final class DirectIo {
         long start = alignDown(position);
         long alignedEnd = alignUp(end);
         int length = Math.toIntExact(alignedEnd - start);
-        ByteBuffer bounce = alignedBuffer(length);
+        ByteBuffer bounce = BufferPool.shared().acquire(length);
+        try {
+            bounceWrite(src, position, oldSize, bounce);
+        } finally {
+            BufferPool.shared().release(bounce);
+        }
+    }
+
+    private void bounceWrite(ByteBuffer src, long position, long oldSize, ByteBuffer bounce) throws IOException {
+        long end = position + src.remaining();
+        long start = alignDown(position);
+        long alignedEnd = alignUp(end);
+        int length = bounce.limit();
+        Zeros.fill(bounce.duplicate()); // what the edge blocks hold past end of file reads as zeros
         boolean headRead = position != start && start < oldSize;
         if (headRead) {
             readLoop(bounce.duplicate().limit(align), start);
@@ -145,14 +162,6 @@ final class DirectIo {
                 && position % align == 0
                 && buffer.remaining() % align == 0
                 && buffer.alignmentOffset(buffer.position(), align) == 0;
-    }
-
-    /**
-     * Exactly {@code length} bytes (an aligned slice can be a block longer, which a write would
-     * carry to disk). Fresh buffers are zeroed, which is what bytes past end of file read as.
-     */
-    private ByteBuffer alignedBuffer(int length) {
-        return ByteBuffer.allocateDirect(length + align).alignedSlice(align).slice(0, length);
     }
 
     private long alignDown(long value) {

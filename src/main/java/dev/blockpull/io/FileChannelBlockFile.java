@@ -202,7 +202,12 @@ public final class FileChannelBlockFile implements BlockFile {
             return null; // no O_DIRECT on this platform at all
         }
         try {
-            return new FileChannelBlockFile(path, channel, readOnly, new DirectIo(channel, blockSize(path)));
+            int align = blockSize(path);
+            if (align > BufferPool.ALIGNMENT) {
+                channel.close();
+                return null; // the pool's buffers could not satisfy it: buffered I/O, as for a refusal
+            }
+            return new FileChannelBlockFile(path, channel, readOnly, new DirectIo(channel, align));
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
@@ -211,10 +216,10 @@ public final class FileChannelBlockFile implements BlockFile {
 
     private static int blockSize(Path path) throws IOException {
         long size = Files.getFileStore(path).getBlockSize();
-        if (size <= 0 || Long.bitCount(size) != 1 || size > (1 << 20)) {
+        if (size <= 0 || Long.bitCount(size) != 1) {
             throw new IOException("Unusable block size " + size + " for O_DIRECT on '" + path + "'");
         }
-        return (int) size;
+        return (int) Math.min(size, Integer.MAX_VALUE);
     }
 
     /** EINVAL from open(2) with O_DIRECT: the file system does not support it. */

@@ -17,6 +17,16 @@ public interface JobContext {
     /** Whether the job has been (force-)cancelled; {@link #pausePoint()} also throws then. */
     boolean isCancelled();
 
+    /**
+     * Whether the next {@link #pausePoint()} would park or throw: a pause (user, error-stop or
+     * drain) or a cancel is pending. A loop that keeps I/O in flight between pause points asks
+     * this after each request and, when true, lets its I/O finish and goes to the pause point.
+     */
+    boolean pauseRequested();
+
+    /** The job's speed limit in bytes per second, 0 for none (set at creation or by set-speed). */
+    long speed();
+
     /** QEMU's job_progress_set_remaining: total = current + remaining. */
     void setProgressRemaining(long remaining);
 

@@ -803,6 +803,26 @@ final class ScheduledJob implements JobHandle {
         }
 
         @Override
+        public boolean pauseRequested() {
+            lock.lock();
+            try {
+                return pauseCount > 0 || isCancelledLocked();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public long speed() {
+            lock.lock();
+            try {
+                return speed;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
         public void setProgressRemaining(long remaining) {
             lock.lock();
             try {

@@ -4,6 +4,7 @@ import dev.blockpull.format.ChainExtent;
 import dev.blockpull.format.ExtentKind;
 import dev.blockpull.graph.Attachment;
 import dev.blockpull.io.BlockException;
+import dev.blockpull.io.BufferPool;
 import dev.blockpull.io.Zeros;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -46,13 +47,15 @@ final class NbdConnection implements Runnable {
     private static final int MAX_DESCRIPTORS = 1 << 16;
     /** Bytes of requests read ahead from the socket per connection. */
     private static final int READ_AHEAD = 64 * 1024;
+    /** Most bytes a CMD_CACHE copies at once. */
+    private static final int CACHE_STEP = 4 << 20;
 
     private final long id = IDS.incrementAndGet();
     private final SocketChannel ch;
     private final NbdServer server;
     private final ExportRegistry registry;
     private final ExecutorService workers;
-    private final BufferPool buffers;
+    private final BufferPool.Account buffers;
     private final NbdServerSettings settings;
     private final Semaphore permits;
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -64,7 +67,7 @@ final class NbdConnection implements Runnable {
     private boolean allocationDepth;
 
     NbdConnection(SocketChannel ch, NbdServer server, ExportRegistry registry, ExecutorService workers,
-                  BufferPool buffers, NbdServerSettings settings) {
+                  BufferPool.Account buffers, NbdServerSettings settings) {
         this.ch = ch;
         this.server = server;
         this.registry = registry;
@@ -345,7 +348,7 @@ final class NbdConnection implements Runnable {
                     replyError(r, EINVAL, outOfRange(r, size));
                     return;
                 }
-                a.prefetch(r.offset(), r.length());
+                cache(a, r);
                 replyOk(r);
             }
             case CMD_BLOCK_STATUS -> {
@@ -405,6 +408,16 @@ final class NbdConnection implements Runnable {
             return ENOMEM;
         }
         return EIO;
+    }
+
+    /** CMD_CACHE as QEMU serves it: a prefetch, which copies into the top below a copy-on-read filter. */
+    private void cache(Attachment a, NbdRequest r) {
+        ByteBuffer scratch = buffers.acquire((int) Math.min(r.length(), CACHE_STEP));
+        try {
+            a.prefetch(r.offset(), r.length(), scratch);
+        } finally {
+            buffers.release(scratch);
+        }
     }
 
     // ------------------------------------------------------------------ READ

@@ -1,5 +1,6 @@
 package dev.blockpull.nbd;
 
+import dev.blockpull.io.BufferPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +34,7 @@ public final class NbdServer implements AutoCloseable {
 
     private final ExportRegistry registry;
     private final NbdServerSettings settings;
-    private final BufferPool buffers;
+    private final BufferPool.Account buffers;
     private final Map<NbdConnection, Thread> connections = new ConcurrentHashMap<>();
     private ServerSocketChannel listener;
     private Thread acceptor;
@@ -46,7 +47,7 @@ public final class NbdServer implements AutoCloseable {
     public NbdServer(ExportRegistry registry, NbdServerSettings settings) {
         this.registry = registry;
         this.settings = settings;
-        this.buffers = new BufferPool(settings.maxRequestSize(), 256L * 1024 * 1024);
+        this.buffers = BufferPool.shared().account();
     }
 
     /** Binds and starts accepting. @throws UncheckedIOException when the port cannot be bound */
@@ -94,7 +95,7 @@ public final class NbdServer implements AutoCloseable {
     }
 
     /** The payload buffers; tests check that none is left outstanding. */
-    public BufferPool buffers() {
+    public BufferPool.Account buffers() {
         return buffers;
     }
 

@@ -30,6 +30,7 @@ public record BlockpullProperties(
         @DefaultValue @Valid Security security,
         @DefaultValue @Valid Jobs jobs,
         @DefaultValue @Valid Graph graph,
+        @DefaultValue @Valid Stream stream,
         @DefaultValue @Valid Http http) {
 
     /**
@@ -42,8 +43,22 @@ public record BlockpullProperties(
                       @DefaultValue("16") @Min(1) @Max(1024) int workerThreads) {
     }
 
-    /** @param direct open image files with O_DIRECT, bypassing the page cache */
-    public record Io(@DefaultValue("false") boolean direct) {
+    /**
+     * @param direct         open image files with O_DIRECT, bypassing the page cache
+     * @param bufferPoolSize most direct memory the I/O buffer pool keeps idle for reuse (the copy
+     *                       loop, copy-on-read, NBD and O_DIRECT bounces all take from it)
+     */
+    public record Io(@DefaultValue("false") boolean direct,
+                     @DefaultValue("64MB") @NotNull DataSize bufferPoolSize) {
+    }
+
+    /**
+     * @param copiesInFlight copies one unthrottled stream job keeps in flight (1 = QEMU's loop)
+     * @param maxCopySize    most bytes of adjacent 512 KiB chunks one copy request moves; each
+     *                       copy in flight holds a pooled buffer of this size
+     */
+    public record Stream(@DefaultValue("8") @Min(1) @Max(64) int copiesInFlight,
+                         @DefaultValue("2MB") @NotNull DataSize maxCopySize) {
     }
 
     /**

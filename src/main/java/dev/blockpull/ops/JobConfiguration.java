@@ -4,6 +4,7 @@ import dev.blockpull.graph.NodeGraph;
 import dev.blockpull.job.JobScheduler;
 import dev.blockpull.job.JobSchedulerSettings;
 import dev.blockpull.stream.StreamLauncher;
+import dev.blockpull.stream.StreamSettings;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.DependsOn;
@@ -28,8 +29,16 @@ class JobConfiguration {
     }
 
     @Bean
-    StreamLauncher streamLauncher(NodeGraph graph, JobScheduler scheduler) {
-        return new StreamLauncher(graph, scheduler);
+    StreamLauncher streamLauncher(NodeGraph graph, JobScheduler scheduler, BlockpullProperties properties) {
+        BlockpullProperties.Stream stream = properties.stream();
+        long maxCopy = stream.maxCopySize().toBytes();
+        if (maxCopy < StreamSettings.QEMU_CHUNK || maxCopy > StreamSettings.MAX_MERGED_COPY
+                || maxCopy % StreamSettings.QEMU_CHUNK != 0) {
+            throw new IllegalArgumentException("blockpull.stream.max-copy-size must be a multiple of 512KB from 512KB to 32MB: "
+                    + stream.maxCopySize());
+        }
+        return new StreamLauncher(graph, scheduler,
+                StreamSettings.defaults().withCopies(stream.copiesInFlight(), (int) maxCopy));
     }
 
     @Bean

@@ -1,6 +1,7 @@
 package dev.blockpull.stream;
 
 import dev.blockpull.graph.Attachment;
+import dev.blockpull.io.BufferPool;
 import dev.blockpull.job.ErrorAction;
 import dev.blockpull.job.IoOperation;
 import dev.blockpull.job.JobContext;
@@ -9,199 +10,348 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
+import java.nio.ByteBuffer;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
-import java.util.function.LongSupplier;
+import java.util.concurrent.Executor;
 
 /**
- * The run loop of stream-semantics §3. Each iteration starts at a pause point (the rate-limit
- * sleep, pause and cancel), with nothing of this job in flight; then it plans a few chunks and
- * copies the ones to copy, several at once when not rate limited (design.md: copies in flight),
- * each as a copy-on-read prefetch through the job's attachment to its filter (§3.2), so that a
- * guest write that landed meanwhile is never overwritten. Results are then taken in offset order,
- * exactly as QEMU's sequential loop takes them: progress, rate-limit accounting for copies only,
- * and the on-error policy for the first failed chunk (stop: retry from it after resume; report:
- * fail with it; ignore: count it and go on, fail at the end).
+ * The run loop of stream-semantics §3 with copies in flight. The planner cuts the device into
+ * segments (skipped chunks, then a run of adjacent copied chunks of up to the merged copy size);
+ * each segment takes a {@link Slot} in a ring, and its run is copied as one copy-on-read prefetch
+ * through the job's attachment (§3.2), so that a guest write that landed meanwhile is never
+ * overwritten. At most {@code copiesInFlight} copies run at once, each with one of the loop's
+ * pooled buffers (nothing is allocated per copy); the ring holds several times as many segments,
+ * so a copy that finishes early hands its buffer to the next segment at once instead of waiting
+ * for the oldest one: reads of the next runs overlap the writes of the current ones.
+ *
+ * <p>Results are taken in offset order, exactly as QEMU's sequential loop takes them: progress,
+ * rate-limit accounting for copies only, and the on-error policy for the first failed chunk
+ * (stop: retry from it after resume; report: fail with it; ignore: count it and go on, fail at
+ * the end). A merged copy that fails is redone chunk by chunk, so every error belongs to its
+ * 512 KiB chunk.
+ *
+ * <p>The pause point keeps its meaning: the loop goes to it only with nothing of this job in
+ * flight. It goes there when the job asks for it (pause, drain, cancel) and, when rate limited,
+ * after every chunk with a window of one: the limiter's accounting stays exactly QEMU's.
  */
 final class CopyLoop {
 
     private static final Logger log = LoggerFactory.getLogger(CopyLoop.class);
+    /** Segments planned ahead per copy in flight. */
+    private static final int SLOTS_PER_COPY = 4;
 
     private final Attachment attachment;
     private final ChunkPlanner planner;
     private final long length;
     private final StreamSettings settings;
-    private final ExecutorService copiers;
-    private final LongSupplier speed;
+    private final Executor copiers;
+    private final BufferPool buffers;
     private final CopyMeters.Job meters;
-    private final ChunkBatch batch;
-    private final Future<?>[] futures;
-    private final int[] runStart;
-    private final int[] runEnd;
+    private final @Nullable Map<String, String> mdc = MDC.getCopyOfContextMap();
+
+    private final Slot[] slots;
+    /** The loop's copy buffers not in use by a copy; guarded by this. */
+    private final ByteBuffer[] idle;
+    private int idleCount;
+    /** The oldest slot in use, and how many are: segments planned and not yet accounted. */
+    private int head;
+    private int used;
+    /** Where the next segment is planned. */
+    private long planned;
+    private long copied;
+    private @Nullable RuntimeException firstError;
+    private boolean reported;
 
     CopyLoop(Attachment attachment, ChunkPlanner planner, long length, StreamSettings settings,
-             ExecutorService copiers, LongSupplier speed, CopyMeters.Job meters) {
+             Executor copiers, BufferPool buffers, CopyMeters.Job meters) {
         this.attachment = attachment;
         this.planner = planner;
         this.length = length;
         this.settings = settings;
         this.copiers = copiers;
-        this.speed = speed;
+        this.buffers = buffers;
         this.meters = meters;
-        this.batch = new ChunkBatch(settings.maxPlanned());
-        this.futures = new Future<?>[settings.maxPlanned()];
-        this.runStart = new int[settings.maxPlanned()];
-        this.runEnd = new int[settings.maxPlanned()];
+        this.slots = new Slot[Math.min(256, settings.copiesInFlight() * SLOTS_PER_COPY)];
+        for (int i = 0; i < slots.length; i++) {
+            slots[i] = new Slot();
+        }
+        this.idle = new ByteBuffer[settings.copiesInFlight()];
     }
 
     /** Runs to the end; throws the first error (report, or ignored ones) or JobCancelledException. */
     void run(JobContext context) {
         context.setProgressRemaining(length);
-        RuntimeException firstError = null;
-        long offset = 0;
-        long copied = 0;
-        iterations:
-        while (offset < length) {
-            context.pausePoint();
-            boolean throttled = speed.getAsLong() > 0;
-            planner.plan(offset, throttled ? 1 : settings.plannedCopies(), batch);
-            copyAll(throttled ? settings.chunkSize() : settings.mergedCopySize());
-            for (int i = 0; i < batch.size; i++) {
-                RuntimeException error = batch.errors[i];
-                if (error != null) {
-                    ErrorAction action = context.handleError(error, IoOperation.READ);
-                    log.debug("Chunk at {} failed ({}): {}", batch.offsets[i], action, error.toString());
-                    if (action == ErrorAction.STOP) {
-                        offset = batch.offsets[i];
-                        continue iterations; // paused at the next pause point; this chunk is retried
-                    }
-                    if (firstError == null) {
-                        firstError = error;
-                    }
-                    if (action == ErrorAction.REPORT) {
-                        break iterations;
-                    }
-                }
-                long n = batch.lengths[i];
-                context.addProgress(n);
-                if (batch.copy[i]) {
-                    context.rateLimitAccount(n);
-                    if (error == null) {
-                        meters.copied(n);
-                        copied += n;
-                    }
-                }
-                offset = batch.end(i);
+        synchronized (this) {
+            for (int i = 0; i < idle.length; i++) {
+                idle[idleCount++] = buffers.acquire(settings.mergedCopySize());
             }
         }
-        log.debug("Copy loop ended at {} of {} after copying {} bytes", offset, length, copied);
+        try {
+            loop(context);
+        } finally {
+            dropAll(); // a cancel or an unexpected error must not leave a copy behind
+            synchronized (this) {
+                while (idleCount > 0) {
+                    buffers.release(idle[--idleCount]);
+                    idle[idleCount] = null;
+                }
+            }
+        }
+        log.debug("Copy loop ended at {} of {} after copying {} bytes", planned, length, copied);
         if (firstError != null) {
             throw firstError;
         }
     }
 
-    /**
-     * Copies the batch's copy chunks, adjacent ones merged into runs of at most {@code mergeLimit}
-     * bytes: the last run on this thread, the others on the copiers; waits for all.
-     */
-    private void copyAll(int mergeLimit) {
-        int runs = 0;
-        for (int i = 0; i < batch.size; ) {
-            if (!batch.copy[i] || batch.errors[i] != null) {
-                i++;
-                continue;
+    private void loop(JobContext context) {
+        context.pausePoint();
+        boolean throttled = context.speed() > 0;
+        while (!reported) {
+            int window = throttled ? 1 : slots.length;
+            while (used < window && planned < length && hasIdleBuffer()) {
+                start(throttled);
             }
-            int j = i + 1;
-            while (j < batch.size && batch.copy[j] && batch.errors[j] == null && batch.offsets[j] == batch.end(j - 1)
-                    && batch.end(j) - batch.offsets[i] <= mergeLimit) {
-                j++;
+            if (used == 0) {
+                return;
             }
-            runStart[runs] = i;
-            runEnd[runs] = j;
-            runs++;
-            i = j;
+            if (!awaitHeadOrBuffer(window)) {
+                continue; // a copy ended early: its buffer takes the next segment
+            }
+            boolean stopped = retireHead(context);
+            if (stopped || throttled || context.pauseRequested() || (context.speed() > 0) != throttled) {
+                dropAll(); // a pause takes effect after the oldest copy, as QEMU's after its chunk
+                if (reported) {
+                    return;
+                }
+                context.pausePoint();
+                throttled = context.speed() > 0;
+            }
         }
-        if (runs == 0) {
+    }
+
+    /** Plans the next segment into the next slot and starts its copy. */
+    private void start(boolean throttled) {
+        Slot slot = slots[(head + used) % slots.length];
+        ChunkBatch b = slot.batch;
+        if (throttled) {
+            planner.plan(planned, settings.chunkSize(), 1, b);
+        } else {
+            planner.plan(planned, settings.mergedCopySize(), settings.maxPlanned(), b);
+        }
+        planned = b.end(b.size - 1);
+        used++;
+        if (b.copies == 0) {
+            slot.done = true; // only skipped chunks: nothing to copy
             return;
         }
-        @Nullable Map<String, String> mdc = runs > 1 ? MDC.getCopyOfContextMap() : null;
-        for (int r = 0; r < runs - 1; r++) {
-            int first = runStart[r];
-            int last = runEnd[r];
-            futures[r] = copiers.submit(() -> copyWithMdc(first, last, mdc));
-        }
-        copyRun(runStart[runs - 1], runEnd[runs - 1]);
-        for (int r = 0; r < runs - 1; r++) {
-            Future<?> f = futures[r];
-            futures[r] = null;
-            await(f, runStart[r]);
+        ByteBuffer buffer = takeIdleBuffer();
+        if (throttled || idle.length == 1) {
+            slot.copy(buffer); // QEMU's loop: no one to overlap with
+            giveBack(slot, buffer);
+        } else {
+            slot.begin(buffer);
+            copiers.execute(slot);
         }
     }
 
-    private void copyWithMdc(int first, int last, @Nullable Map<String, String> mdc) {
-        if (mdc != null) {
-            MDC.setContextMap(mdc);
-        }
-        try {
-            copyRun(first, last);
-        } finally {
-            MDC.clear();
-        }
+    private synchronized boolean hasIdleBuffer() {
+        return idleCount > 0;
+    }
+
+    private synchronized ByteBuffer takeIdleBuffer() {
+        ByteBuffer b = idle[--idleCount];
+        idle[idleCount] = null;
+        return b;
+    }
+
+    private synchronized void giveBack(Slot slot, ByteBuffer buffer) {
+        idle[idleCount++] = buffer;
+        slot.done = true;
+        notifyAll();
     }
 
     /**
-     * Copies chunks {@code [first, last)} with one prefetch; if that fails, copies them one by one
-     * so that each error belongs to the chunk that met it (QEMU's 512 KiB granularity). Copying
-     * twice is harmless: copy-on-read only fills what the top still lacks.
+     * Waits until the oldest segment is done (true) or a buffer is idle while more segments may
+     * be planned (false). Waits even when interrupted: a pause point must never see a copy in flight.
      */
-    private void copyRun(int first, int last) {
-        if (last - first > 1) {
-            try {
-                prefetch(batch.offsets[first], batch.end(last - 1) - batch.offsets[first]);
-                return;
-            } catch (RuntimeException e) {
-                log.debug("Merged copy of chunks at {}..{} failed, retrying chunk by chunk: {}",
-                        batch.offsets[first], batch.end(last - 1), e.toString());
-            }
-        }
-        for (int i = first; i < last; i++) {
-            try {
-                prefetch(batch.offsets[i], batch.lengths[i]);
-            } catch (RuntimeException e) {
-                batch.errors[i] = e;
-            }
-        }
-    }
-
-    /** One copy request, timed for the chunk copy latency metric (failed ones too). */
-    private void prefetch(long offset, long n) {
-        long start = System.nanoTime();
-        try {
-            attachment.prefetch(offset, n);
-        } finally {
-            meters.timed(n, System.nanoTime() - start);
-        }
-    }
-
-    /** Waits for a copy even when interrupted: a pause point must never see it in flight. */
-    private void await(Future<?> f, int i) {
+    private synchronized boolean awaitHeadOrBuffer(int window) {
         boolean interrupted = false;
-        while (true) {
+        while (!slots[head].done && !(idleCount > 0 && used < window && planned < length)) {
             try {
-                f.get();
-                break;
+                wait();
             } catch (InterruptedException e) {
                 interrupted = true;
-            } catch (ExecutionException e) {
-                Throwable cause = e.getCause();
-                batch.errors[i] = cause instanceof RuntimeException re ? re : new IllegalStateException(cause);
-                break;
             }
         }
         if (interrupted) {
             log.warn("Stream job thread was interrupted while waiting for its copies; ignored");
+        }
+        return slots[head].done;
+    }
+
+    /**
+     * Waits for the oldest segment and takes its results; true when the on-error policy stopped
+     * the loop (stop or report): then every other segment has been waited for and dropped.
+     */
+    private boolean retireHead(JobContext context) {
+        Slot slot = awaitHead();
+        long stopAt = account(slot.batch, context);
+        if (stopAt < 0) {
+            return false;
+        }
+        dropAll();
+        planned = stopAt;
+        planner.forget();
+        return true;
+    }
+
+    private Slot awaitHead() {
+        awaitHeadOrBuffer(0); // window 0: the head itself
+        Slot slot = slots[head];
+        head = (head + 1) % slots.length;
+        used--;
+        return slot;
+    }
+
+    /**
+     * Waits for every segment in flight and drops its results: planning goes on from the first
+     * of them, whose chunks are planned again (what they copied is then found in the top and
+     * skipped, so progress counts each chunk once). Their copies count as copied bytes.
+     */
+    private void dropAll() {
+        if (used == 0) {
+            return;
+        }
+        long from = slots[head].batch.offsets[0];
+        while (used > 0) {
+            ChunkBatch b = awaitHead().batch;
+            for (int i = 0; i < b.size; i++) {
+                if (b.copy[i] && b.errors[i] == null) {
+                    meters.copied(b.lengths[i]);
+                    copied += b.lengths[i];
+                }
+            }
+        }
+        planned = from;
+        planner.forget();
+    }
+
+    /**
+     * Progress, rate limit and on-error policy for one segment, chunk by chunk. Returns the
+     * offset to go on from after a stop (stop: the failed chunk, retried after resume; report:
+     * the end), or -1 to go on as planned.
+     */
+    private long account(ChunkBatch b, JobContext context) {
+        for (int i = 0; i < b.size; i++) {
+            RuntimeException error = b.errors[i];
+            if (error != null) {
+                ErrorAction action = context.handleError(error, IoOperation.READ);
+                log.debug("Chunk at {} failed ({}): {}", b.offsets[i], action, error.toString());
+                if (action == ErrorAction.STOP) {
+                    return b.offsets[i]; // paused at the next pause point; this chunk is retried
+                }
+                if (firstError == null) {
+                    firstError = error;
+                }
+                if (action == ErrorAction.REPORT) {
+                    reported = true;
+                    return length;
+                }
+            }
+            long n = b.lengths[i];
+            context.addProgress(n);
+            if (b.copy[i]) {
+                context.rateLimitAccount(n);
+                if (error == null) {
+                    meters.copied(n);
+                    copied += n;
+                }
+            }
+        }
+        return -1;
+    }
+
+    /** One planned segment: its chunks, and whether its copy is done (guarded by the loop). */
+    private final class Slot implements Runnable {
+        final ChunkBatch batch = new ChunkBatch(settings.maxPlanned());
+        boolean done = true;
+        private @Nullable ByteBuffer buffer;
+
+        void begin(ByteBuffer b) {
+            synchronized (CopyLoop.this) {
+                done = false;
+                buffer = b;
+            }
+        }
+
+        /** On a copier thread. */
+        @Override
+        public void run() {
+            ByteBuffer b;
+            synchronized (CopyLoop.this) {
+                b = buffer;
+                buffer = null;
+            }
+            try {
+                copy(b);
+            } finally {
+                giveBack(this, b);
+            }
+        }
+
+        /**
+         * Copies the segment's run of copied chunks with one prefetch; if that fails, chunk by
+         * chunk so that each error belongs to the chunk that met it (QEMU's 512 KiB granularity).
+         * Copying twice is harmless: copy-on-read only fills what the top still lacks.
+         */
+        void copy(ByteBuffer buf) {
+            ChunkBatch b = batch;
+            int first = b.size - b.copies; // copied chunks end a segment
+            if (b.copies > 1) {
+                try {
+                    prefetch(b.offsets[first], b.end(b.size - 1) - b.offsets[first], buf);
+                    return;
+                } catch (RuntimeException e) {
+                    logWithJob("Merged copy of chunks at {}..{} failed, retrying chunk by chunk: {}",
+                            b.offsets[first], b.end(b.size - 1), e);
+                }
+            }
+            for (int i = first; i < b.size; i++) {
+                try {
+                    prefetch(b.offsets[i], b.lengths[i], buf);
+                } catch (RuntimeException e) {
+                    b.errors[i] = e;
+                }
+            }
+        }
+
+        /** One copy request, timed for the chunk copy latency metric (failed ones too). */
+        private void prefetch(long offset, long n, ByteBuffer buf) {
+            long start = System.nanoTime();
+            try {
+                attachment.prefetch(offset, n, buf);
+            } finally {
+                meters.timed(n, System.nanoTime() - start);
+            }
+        }
+
+        private void logWithJob(String format, long from, long to, RuntimeException e) {
+            if (!log.isDebugEnabled()) {
+                return;
+            }
+            Map<String, String> previous = MDC.getCopyOfContextMap();
+            if (mdc != null) {
+                MDC.setContextMap(mdc);
+            }
+            try {
+                log.debug(format, from, to, e.toString());
+            } finally {
+                if (previous != null) {
+                    MDC.setContextMap(previous);
+                } else {
+                    MDC.clear();
+                }
+            }
         }
     }
 }

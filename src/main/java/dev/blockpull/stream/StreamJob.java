@@ -3,9 +3,9 @@ package dev.blockpull.stream;
 import dev.blockpull.graph.Attachment;
 import dev.blockpull.graph.BackingChain;
 import dev.blockpull.graph.NodeGraph;
+import dev.blockpull.io.BufferPool;
 import dev.blockpull.job.Job;
 import dev.blockpull.job.JobContext;
-import dev.blockpull.job.JobHandle;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,7 +32,6 @@ final class StreamJob implements Job {
     private final StreamSettings settings;
     private final ExecutorService copiers;
     private final CopyMeters.Job meters;
-    private volatile @Nullable JobHandle handle;
     private volatile @Nullable JobDrainAdapter drainAdapter;
 
     StreamJob(NodeGraph graph, StreamPlan plan, StreamRoles roles, StreamResources resources, StreamSettings settings,
@@ -46,9 +45,8 @@ final class StreamJob implements Job {
         this.meters = meters;
     }
 
-    /** After the scheduler created the job: its handle and the drain adapter made from it. */
-    void bind(JobHandle jobHandle, JobDrainAdapter adapter) {
-        this.handle = jobHandle;
+    /** After the scheduler created the job: the drain adapter made from its handle. */
+    void bind(JobDrainAdapter adapter) {
         this.drainAdapter = adapter;
     }
 
@@ -69,9 +67,7 @@ final class StreamJob implements Job {
             long length = roles.device().length();
             ChunkPlanner planner = new ChunkPlanner(roles.top(), BackingChain.cow(roles.top()), roles.baseOverlay(),
                     length, settings.chunkSize());
-            JobHandle h = Objects.requireNonNull(handle, "handle");
-            new CopyLoop(attachment, planner, length, settings, copiers, () -> h.view().speed(), meters)
-                    .run(context);
+            new CopyLoop(attachment, planner, length, settings, copiers, BufferPool.shared(), meters).run(context);
         } finally {
             MDC.remove("node");
         }

@@ -63,7 +63,7 @@ final class StreamSetup {
             handle = scheduler.create(job, new JobOptions(plan.jobId(), r.device(), r.speed(), r.onError(),
                     r.autoFinalize(), r.autoDismiss()));
             JobDrainAdapter adapter = new JobDrainAdapter(handle, () -> entryOf(res, roles));
-            job.bind(handle, adapter);
+            job.bind(adapter);
 
             Holder holder = Holder.job(StreamJob.TYPE, plan.jobId());
             // The job's own requests must not queue behind a drain that waits for the job (§8).

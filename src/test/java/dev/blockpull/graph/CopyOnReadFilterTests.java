@@ -114,7 +114,7 @@ class CopyOnReadFilterTests {
         Arrays.fill(data.array(), (byte) 0x77);
 
         filter.write(64 * KIB + 8 * KIB, data);
-        filter.prefetch(0, top.length());
+        filter.prefetch(0, top.length(), ByteBuffer.allocateDirect(1 << 20));
 
         byte[] expected = chain.expected();
         Arrays.fill(expected, (int) (72 * KIB), (int) (76 * KIB), (byte) 0x77);
@@ -222,7 +222,7 @@ class CopyOnReadFilterTests {
         for (int i = 0; i < ops; i++) {
             long from = rnd.nextInt(model.length / 512) * 512L;
             long len = Math.min(model.length - from, 512L * (1 + rnd.nextInt(1024)));
-            filter.prefetch(from, len);
+            filter.prefetch(from, len, ByteBuffer.allocateDirect(1 << 20));
             int s = rnd.nextInt(stripes / owners) * owners + me;
             ByteBuffer got = ByteBuffer.allocate(stripe);
             filter.read((long) s * stripe, got);

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Set;
@@ -102,7 +103,7 @@ class HoldingNodesTests {
         try (DrainedSection s = fx.graph.drain(top)) {
             filter = fx.graph.insertCopyOnReadFilter(s, top, null, mid);
         }
-        filter.prefetch(0, top.length()); // what a stream job does: copy mid's data into top
+        filter.prefetch(0, top.length(), ByteBuffer.allocateDirect(1 << 20)); // what a stream job does: copy mid's data into top
 
         try (DrainedSection s = fx.graph.drain(top)) {
             fx.graph.dropFilter(s, filter);

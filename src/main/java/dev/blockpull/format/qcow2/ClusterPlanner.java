@@ -1,5 +1,6 @@
 package dev.blockpull.format.qcow2;
 
+import dev.blockpull.format.AllocationRun;
 import dev.blockpull.io.Zeros;
 import dev.blockpull.format.BackingReader;
 import dev.blockpull.io.InvalidImageException;
@@ -81,6 +82,51 @@ final class ClusterPlanner {
             }
         }
         return out;
+    }
+
+    /** The first run of {@link #pieces} by allocation alone, found without building the pieces. */
+    AllocationRun allocationRun(long offset, long length) {
+        int bits = meta.clusterBits();
+        int cs = 1 << bits;
+        int subBits = meta.isExtended() ? bits - 5 : bits;
+        long end = offset + length;
+        long pos = offset;
+        boolean allocated = isAllocatedAt(pos, bits, subBits);
+        while (pos < end) {
+            long gc = pos >>> bits;
+            if (!meta.hasL2Table(gc)) {
+                if (allocated) {
+                    break;
+                }
+                long l2Span = meta.l2Entries() << bits;
+                pos = Math.min(end, (pos / l2Span + 1) * l2Span);
+                continue;
+            }
+            Qcow2Metadata.Mapping m = meta.lookup(gc);
+            long clusterStart = gc << bits;
+            long clusterEnd = Math.min(end, clusterStart + cs);
+            while (pos < clusterEnd) {
+                int sc = (int) ((pos - clusterStart) >>> subBits);
+                if (isAllocated(meta.type(m, sc)) != allocated) {
+                    return new AllocationRun(allocated, pos - offset);
+                }
+                pos = Math.min(clusterEnd, clusterStart + ((long) (sc + 1) << subBits));
+            }
+        }
+        return new AllocationRun(allocated, pos - offset);
+    }
+
+    private boolean isAllocatedAt(long pos, int bits, int subBits) {
+        long gc = pos >>> bits;
+        if (!meta.hasL2Table(gc)) {
+            return false;
+        }
+        int sc = (int) ((pos - (gc << bits)) >>> subBits);
+        return isAllocated(meta.type(meta.lookup(gc), sc));
+    }
+
+    private static boolean isAllocated(ClusterType type) {
+        return type != ClusterType.UNALLOCATED_PLAIN && type != ClusterType.UNALLOCATED_ALLOC;
     }
 
     private static void append(List<Piece> out, Piece p) {

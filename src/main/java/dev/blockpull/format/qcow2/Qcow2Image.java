@@ -1,5 +1,6 @@
 package dev.blockpull.format.qcow2;
 
+import dev.blockpull.format.AllocationRun;
 import dev.blockpull.io.Zeros;
 import dev.blockpull.format.BackingReader;
 import dev.blockpull.format.BackingReference;
@@ -177,6 +178,21 @@ public final class Qcow2Image implements Image {
             }
         }
         return out;
+    }
+
+    @Override
+    public AllocationRun allocationRun(long offset, long length) {
+        long end = Math.min(virtualSize(), offset + Math.max(0, length));
+        if (offset < 0 || offset >= end) {
+            return new AllocationRun(false, 0);
+        }
+        lock.lock();
+        try {
+            checkOpen();
+            return planner.allocationRun(offset, end - offset);
+        } finally {
+            lock.unlock();
+        }
     }
 
     private static ExtentKind kindOf(ClusterType t) {

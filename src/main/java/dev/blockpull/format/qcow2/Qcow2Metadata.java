@@ -6,6 +6,7 @@ import org.jspecify.annotations.Nullable;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongFunction;
 
 /**
  * Everything of a qcow2 image that describes where guest clusters live: header, L1 table, L2
@@ -31,6 +32,7 @@ final class Qcow2Metadata {
     private final ClusterAllocator allocator;
     private final MetadataGuard guard;
     private final CompressedClusterReader compressed;
+    private final LongFunction<L2Table> l2Loader = this::loadL2;
     /** References to drop once the pointer changes that removed them are durable (rule R2). */
     private final List<long[]> pendingFrees = new ArrayList<>();
 
@@ -136,7 +138,7 @@ final class Qcow2Metadata {
             return null;
         }
         long l2 = L2Entry.hostOffset(l1.get((int) l1Index));
-        return l2 == 0 ? null : l2Cache.get(l2, this::loadL2);
+        return l2 == 0 ? null : l2Cache.get(l2, l2Loader);
     }
 
     private L2Table loadL2(long offset) {
@@ -181,11 +183,11 @@ final class Qcow2Metadata {
         long l1e = l1.get(l1Index);
         long old = L2Entry.hostOffset(l1e);
         if (old != 0 && L2Entry.isCopied(l1e)) {
-            return l2Cache.get(old, this::loadL2);
+            return l2Cache.get(old, l2Loader);
         }
         long offset = allocator.allocate(1);
         L2Table table = old == 0 ? L2Table.empty(offset, clusterSize(), extended)
-                : l2Cache.get(old, this::loadL2).copyTo(offset);
+                : l2Cache.get(old, l2Loader).copyTo(offset);
         table.markDirty();
         guard.add(offset, 1, "L2 table");
         l2Cache.put(table);
@@ -207,7 +209,7 @@ final class Qcow2Metadata {
 
     /** The L2 table at {@code offset}, loaded through the cache; modify it only before the next cache access. */
     L2Table l2Table(long offset) {
-        return l2Cache.get(offset, this::loadL2);
+        return l2Cache.get(offset, l2Loader);
     }
 
     void adjustRefcount(long cluster, long delta) {

@@ -135,10 +135,11 @@ class DockerfileTests {
     }
 
     @Test
-    void jvmSizesItsHeapFromTheContainerAndExitsOnOutOfMemory() throws IOException {
+    void jvmBoundsHeapAndDirectMemoryAndExitsOnOutOfMemory() throws IOException {
         String env = all("ENV").stream().map(Instruction::args).collect(Collectors.joining(" "));
 
-        assertThat(env).contains("JAVA_TOOL_OPTIONS=\"-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError\"");
+        assertThat(env).contains("JAVA_TOOL_OPTIONS=\"").contains("-Xmx256m").contains("-XX:MaxDirectMemorySize=192m")
+                .contains("-XX:+ExitOnOutOfMemoryError");
     }
 
     @Test
