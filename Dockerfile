@@ -39,9 +39,12 @@ COPY --from=build /build/extracted/application/ ./
 USER 10001:10001
 # 8080: HTTP API, probes, metrics. 10809: NBD (set BLOCKPULL_NBD_PORT=0 to turn it off).
 EXPOSE 8080 10809
-# The heap follows the container's memory limit; on OutOfMemoryError the JVM exits, and the
-# orchestrator restarts it, instead of limping on with half-dead threads.
-ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
+# A flat memory line (README, "Memory"): the copy path allocates next to nothing, so a small
+# serial-collected heap that gives memory back, a bound on direct memory (the I/O buffer pool
+# keeps at most blockpull.io.buffer-pool-size of it) and small code and class caches keep an
+# idle service under 200 MiB RSS. On OutOfMemoryError the JVM exits, and the orchestrator
+# restarts it, instead of limping on with half-dead threads.
+ENV JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -Xms8m -Xmx256m -XX:MaxHeapFreeRatio=10 -XX:MinHeapFreeRatio=1 -XX:MaxDirectMemorySize=192m -XX:ReservedCodeCacheSize=40m -XX:MaxMetaspaceSize=160m -Xss512k -XX:+ExitOnOutOfMemoryError"
 # Settings come from the environment (BLOCKPULL_*, SERVER_PORT, ...) or further arguments
 # (`docker run blockpull --blockpull.jobs.history-size=10`); the data root is always /data.
 ENTRYPOINT ["java", "org.springframework.boot.loader.launch.JarLauncher", "--blockpull.data-root=/data"]
