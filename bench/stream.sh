@@ -8,7 +8,7 @@
 #   SIZES      guest sizes of the chains, in MiB; "1024 4096" adds the 4 GiB chain   [1024]
 #   CLUSTER    qcow2 cluster size of every image                                    [65536]
 #   RUNS       measured runs per side; the median is reported                       [1]
-#   COPIES     chunk copies a Blockpull job keeps in flight                         [4]
+#   COPIES     copies a Blockpull job keeps in flight                               [8]
 #   BUILD      auto (build when no jar or sources are newer) | always | never        [auto]
 #   BENCH_DIR  where the temp dir goes                                              [${TMPDIR:-/tmp}]
 #
@@ -28,7 +28,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SIZES=${SIZES:-1024}
 CLUSTER=${CLUSTER:-65536}
 RUNS=${RUNS:-1}
-COPIES=${COPIES:-4}
+COPIES=${COPIES:-8}
 BUILD=${BUILD:-auto}
 BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}}
 KEEP=0

@@ -83,7 +83,7 @@ public final class StreamBench {
                 baseNode = n.name();
             }
             StreamLauncher launcher = new StreamLauncher(graph, scheduler,
-                    StreamSettings.defaults().withCopiesInFlight(copies));
+                    StreamSettings.defaults().withCopies(copies, StreamSettings.defaults().mergedCopySize()));
             long t0 = System.nanoTime();
             launcher.start(new StreamRequest("bench", "top", null, baseNode, null, null, 0, OnErrorPolicy.REPORT,
                     null, true, true));
@@ -131,7 +131,7 @@ public final class StreamBench {
                  JobScheduler scheduler = new JobScheduler()) {
                 graph.open(new NodeDefinition("warm", Driver.QCOW2, new NodeDefinition.FileDefinition(
                         root.relativize(dir.resolve("top.qcow2")), false), new NodeDefinition.FromHeader(), false));
-                new StreamLauncher(graph, scheduler, StreamSettings.defaults().withCopiesInFlight(copies))
+                new StreamLauncher(graph, scheduler, StreamSettings.defaults().withCopies(copies, StreamSettings.defaults().mergedCopySize()))
                         .start(new StreamRequest("warm", "warm", null, null, null, null, 0, OnErrorPolicy.REPORT,
                                 null, true, true));
                 while (scheduler.get("warm").status() != JobStatus.NULL

@@ -63,6 +63,16 @@ public interface Image extends AutoCloseable {
     /** Makes every acknowledged write durable. */
     void flush();
 
+    /**
+     * Write-behind: pushes the data written so far to stable storage without touching metadata
+     * or holding the metadata lock (an fdatasync beside running writes), so that a later
+     * {@link #flush} has little left to wait for. It orders nothing and promises nothing; only
+     * {@link #flush} does. Raw images flush.
+     */
+    default void writeBack() {
+        flush();
+    }
+
     /** The guest content below this image, used for copy-on-write; {@code null} means zeros. */
     void attachBacking(@Nullable BackingReader backing);
 

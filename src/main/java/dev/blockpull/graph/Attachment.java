@@ -124,6 +124,17 @@ public final class Attachment implements AutoCloseable {
         }
     }
 
+    /** Write-behind of what was written through this attachment ({@link BlockNode#writeBack}). */
+    public void writeBack() {
+        BlockNode n = admit();
+        try {
+            n.checkOpen();
+            n.doWriteBack();
+        } finally {
+            n.requests().end();
+        }
+    }
+
     /** Enters the current root; retries if a graph change moved the root while it waited. */
     private BlockNode admit() {
         while (true) {

@@ -200,6 +200,17 @@ public abstract class BlockNode {
         }
     }
 
+    /** {@link dev.blockpull.format.Image#writeBack} of the image below (filters pass it down). */
+    public final void writeBack() {
+        requests.begin();
+        try {
+            checkOpen();
+            doWriteBack();
+        } finally {
+            requests.end();
+        }
+    }
+
     /**
      * This node's own allocation of {@code [offset, offset + length)} clipped to its length (a
      * filter answers with its child's): adjacent extents covering the range.
@@ -269,6 +280,9 @@ public abstract class BlockNode {
 
     /** Reads exactly {@code dst.remaining()} bytes, all inside the node. */
     protected abstract void doRead(long offset, ByteBuffer dst);
+
+    protected void doWriteBack() {
+    }
 
     /** A prefetch inside the node; nodes that neither copy nor cache have nothing to do. */
     protected void doPrefetch(long offset, long length, ByteBuffer scratch) {

@@ -69,6 +69,11 @@ public abstract class FilterNode extends BlockNode {
     }
 
     @Override
+    protected void doWriteBack() {
+        child().writeBack();
+    }
+
+    @Override
     protected void doPrefetch(long offset, long length, ByteBuffer scratch) {
         child().prefetch(offset, length, scratch);
     }

@@ -228,6 +228,11 @@ public final class FormatNode extends BlockNode {
     }
 
     @Override
+    protected void doWriteBack() {
+        image.writeBack();
+    }
+
+    @Override
     protected AllocationRun doAllocationRun(long offset, long length) {
         return image.allocationRun(offset, length);
     }

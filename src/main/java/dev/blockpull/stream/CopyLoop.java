@@ -39,6 +39,11 @@ final class CopyLoop {
     private static final Logger log = LoggerFactory.getLogger(CopyLoop.class);
     /** Segments planned ahead per copy in flight. */
     private static final int SLOTS_PER_COPY = 4;
+    /**
+     * Copied bytes after which the top's written data is pushed to disk in the background, so
+     * that completion (which flushes before it rewrites the header) does not wait for all of it.
+     */
+    static final long WRITE_BACK_EVERY = 64L << 20;
 
     private final Attachment attachment;
     private final ChunkPlanner planner;
@@ -61,6 +66,8 @@ final class CopyLoop {
     private long copied;
     private @Nullable RuntimeException firstError;
     private boolean reported;
+    private long copiedAtWriteBack;
+    private final WriteBack writeBack = new WriteBack();
 
     CopyLoop(Attachment attachment, ChunkPlanner planner, long length, StreamSettings settings,
              Executor copiers, BufferPool buffers, CopyMeters.Job meters) {
@@ -118,6 +125,9 @@ final class CopyLoop {
                 continue; // a copy ended early: its buffer takes the next segment
             }
             boolean stopped = retireHead(context);
+            if (!throttled && copied - copiedAtWriteBack >= WRITE_BACK_EVERY && writeBack.startIfIdle()) {
+                copiedAtWriteBack = copied;
+            }
             if (stopped || throttled || context.pauseRequested() || (context.speed() > 0) != throttled) {
                 dropAll(); // a pause takes effect after the oldest copy, as QEMU's after its chunk
                 if (reported) {
@@ -219,6 +229,7 @@ final class CopyLoop {
      * skipped, so progress counts each chunk once). Their copies count as copied bytes.
      */
     private void dropAll() {
+        writeBack.await();
         if (used == 0) {
             return;
         }
@@ -269,6 +280,50 @@ final class CopyLoop {
             }
         }
         return -1;
+    }
+
+    /** The background write-behind of the top: at most one at a time; its failure is left to the final flush. */
+    private final class WriteBack implements Runnable {
+        private boolean running;
+
+        synchronized boolean startIfIdle() {
+            if (running) {
+                return false;
+            }
+            running = true;
+            copiers.execute(this);
+            return true;
+        }
+
+        @Override
+        public void run() {
+            try {
+                attachment.writeBack();
+            } catch (RuntimeException e) {
+                log.debug("Write-behind failed; the completion's flush will report it: {}", e.toString());
+            } finally {
+                synchronized (this) {
+                    running = false;
+                    notifyAll();
+                }
+            }
+        }
+
+        /** Waits for a running write-behind: a pause point sees no I/O of the job in flight. */
+        synchronized void await() {
+            boolean interrupted = false;
+            while (running) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                // not passed on: an interrupted job thread would close the images' FileChannels
+                log.warn("Stream job thread was interrupted while waiting for its write-behind; ignored");
+            }
+        }
     }
 
     /** One planned segment: its chunks, and whether its copy is done (guarded by the loop). */
