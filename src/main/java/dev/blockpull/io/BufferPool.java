@@ -113,20 +113,6 @@ public final class BufferPool {
         }
     }
 
-    /**
-     * Makes {@code count} idle buffers of {@code size} now (as far as the idle bound allows), so
-     * that the first users find them ready instead of paying for fresh pages on their I/O path.
-     */
-    public void prefill(int size, int count) {
-        ByteBuffer[] made = new ByteBuffer[count];
-        for (int i = 0; i < count; i++) {
-            made[i] = acquire(size);
-        }
-        for (ByteBuffer b : made) {
-            release(b);
-        }
-    }
-
     /** Buffers handed out and not yet released. */
     public int outstanding() {
         return outstanding.get();

@@ -15,13 +15,10 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 class BufferPoolConfiguration {
 
-    /** Bounded, and filled with the buffers of one stream job's copies in flight, so the first job starts at full speed. */
     @Bean
     BufferPool bufferPool(BlockpullProperties properties) {
         BufferPool pool = BufferPool.shared();
         pool.setMaxIdleBytes(properties.io().bufferPoolSize().toBytes());
-        BlockpullProperties.Stream stream = properties.stream();
-        pool.prefill((int) Math.min(stream.maxCopySize().toBytes(), pool.maxBufferSize()), stream.copiesInFlight());
         return pool;
     }
 

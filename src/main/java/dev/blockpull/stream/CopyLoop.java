@@ -58,6 +58,8 @@ final class CopyLoop {
     /** The loop's copy buffers not in use by a copy; guarded by this. */
     private final ByteBuffer[] idle;
     private int idleCount;
+    /** Buffers taken from the pool so far: each is taken by the first copy that needs it, on its own thread. */
+    private int taken;
     /** The oldest slot in use, and how many are: segments planned and not yet accounted. */
     private int head;
     private int used;
@@ -88,11 +90,6 @@ final class CopyLoop {
     /** Runs to the end; throws the first error (report, or ignored ones) or JobCancelledException. */
     void run(JobContext context) {
         context.setProgressRemaining(length);
-        synchronized (this) {
-            for (int i = 0; i < idle.length; i++) {
-                idle[idleCount++] = buffers.acquire(settings.mergedCopySize());
-            }
-        }
         try {
             loop(context);
         } finally {
@@ -156,8 +153,9 @@ final class CopyLoop {
         }
         ByteBuffer buffer = takeIdleBuffer();
         if (throttled || idle.length == 1) {
-            slot.copy(buffer); // QEMU's loop: no one to overlap with
-            giveBack(slot, buffer);
+            ByteBuffer own = orFromPool(buffer);
+            slot.copy(own); // QEMU's loop: no one to overlap with
+            giveBack(slot, own);
         } else {
             slot.begin(buffer);
             copiers.execute(slot);
@@ -165,13 +163,22 @@ final class CopyLoop {
     }
 
     private synchronized boolean hasIdleBuffer() {
-        return idleCount > 0;
+        return idleCount > 0 || taken < idle.length;
     }
 
-    private synchronized ByteBuffer takeIdleBuffer() {
+    /** An idle buffer of the loop, or null: the copy takes a new one from the pool itself. */
+    private synchronized @Nullable ByteBuffer takeIdleBuffer() {
+        if (idleCount == 0) {
+            taken++;
+            return null;
+        }
         ByteBuffer b = idle[--idleCount];
         idle[idleCount] = null;
         return b;
+    }
+
+    private ByteBuffer orFromPool(@Nullable ByteBuffer b) {
+        return b != null ? b : buffers.acquire(settings.mergedCopySize());
     }
 
     private synchronized void giveBack(Slot slot, ByteBuffer buffer) {
@@ -332,7 +339,7 @@ final class CopyLoop {
         boolean done = true;
         private @Nullable ByteBuffer buffer;
 
-        void begin(ByteBuffer b) {
+        void begin(@Nullable ByteBuffer b) {
             synchronized (CopyLoop.this) {
                 done = false;
                 buffer = b;
@@ -342,11 +349,12 @@ final class CopyLoop {
         /** On a copier thread. */
         @Override
         public void run() {
-            ByteBuffer b;
+            ByteBuffer given;
             synchronized (CopyLoop.this) {
-                b = buffer;
+                given = buffer;
                 buffer = null;
             }
+            ByteBuffer b = orFromPool(given); // a fresh one is zeroed here, beside the other copies
             try {
                 copy(b);
             } finally {

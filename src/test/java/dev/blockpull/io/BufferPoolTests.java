@@ -35,20 +35,6 @@ class BufferPoolTests {
     }
 
     @Test
-    void prefilledBuffersServeTheFirstUsers() {
-        BufferPool pool = new BufferPool(4 << 20, 64 << 20);
-        pool.prefill(2 << 20, 4);
-        long made = pool.created();
-
-        for (int i = 0; i < 4; i++) {
-            pool.acquire(2 << 20);
-        }
-
-        assertThat(pool.created()).isEqualTo(made);
-        assertThat(pool.idleBytes()).isZero();
-    }
-
-    @Test
     void idleBuffersNeverExceedTheBound() {
         BufferPool pool = new BufferPool(1 << 20, 2 << 20);
         ByteBuffer[] out = new ByteBuffer[4];
