@@ -168,7 +168,8 @@ public final class BufferPool {
      * touched now rather than on the first I/O.
      */
     static ByteBuffer allocateAligned(int size) {
-        return ByteBuffer.allocateDirect(size + ALIGNMENT).alignedSlice(ALIGNMENT).slice(0, size);
+        int whole = (size + ALIGNMENT - 1) & -ALIGNMENT; // alignedSlice keeps whole aligned blocks only
+        return ByteBuffer.allocateDirect(whole + ALIGNMENT).alignedSlice(ALIGNMENT).slice(0, size);
     }
 
     private static int classOf(int size) {
