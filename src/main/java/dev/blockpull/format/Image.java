@@ -1,5 +1,6 @@
 package dev.blockpull.format;
 
+import dev.blockpull.io.ReadHint;
 import org.jspecify.annotations.Nullable;
 
 import java.nio.ByteBuffer;
@@ -49,7 +50,12 @@ public interface Image extends AutoCloseable {
     }
 
     /** Reads this layer's content; unallocated ranges and ranges past the end read as zeros. */
-    void read(long offset, ByteBuffer dst);
+    default void read(long offset, ByteBuffer dst) {
+        read(offset, dst, ReadHint.CACHED);
+    }
+
+    /** {@link #read(long, ByteBuffer)} with a hint for the storage, such as a copy's read-once data. */
+    void read(long offset, ByteBuffer dst, ReadHint hint);
 
     /** Writes guest data; partial clusters that were unallocated are completed from the backing. */
     void write(long offset, ByteBuffer src);

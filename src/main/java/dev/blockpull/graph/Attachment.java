@@ -1,5 +1,6 @@
 package dev.blockpull.graph;
 
+import dev.blockpull.io.ReadHint;
 import dev.blockpull.format.ChainExtent;
 import dev.blockpull.format.Extent;
 import org.jspecify.annotations.Nullable;
@@ -51,7 +52,7 @@ public final class Attachment implements AutoCloseable {
     public void read(long offset, ByteBuffer dst) {
         BlockNode n = admit();
         try {
-            n.readUncounted(offset, dst);
+            n.readUncounted(offset, dst, ReadHint.CACHED);
         } finally {
             n.requests().end();
         }

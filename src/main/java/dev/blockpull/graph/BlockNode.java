@@ -1,5 +1,6 @@
 package dev.blockpull.graph;
 
+import dev.blockpull.io.ReadHint;
 import dev.blockpull.io.Zeros;
 import dev.blockpull.format.AllocationRun;
 import dev.blockpull.format.Extent;
@@ -149,9 +150,14 @@ public abstract class BlockNode {
 
     /** Reads {@code dst.remaining()} bytes of this node's guest view at {@code offset}. */
     public final void read(long offset, ByteBuffer dst) {
+        read(offset, dst, ReadHint.CACHED);
+    }
+
+    /** {@link #read(long, ByteBuffer)} with a hint for the storage below (QEMU's request flags). */
+    public final void read(long offset, ByteBuffer dst, ReadHint hint) {
         requests.begin();
         try {
-            readUncounted(offset, dst);
+            readUncounted(offset, dst, hint);
         } finally {
             requests.end();
         }
@@ -236,7 +242,7 @@ public abstract class BlockNode {
         }
     }
 
-    final void readUncounted(long offset, ByteBuffer dst) {
+    final void readUncounted(long offset, ByteBuffer dst, ReadHint hint) {
         checkOpen();
         if (offset < 0) {
             throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Negative read offset " + offset);
@@ -246,7 +252,7 @@ public abstract class BlockNode {
             int limit = dst.limit();
             dst.limit(dst.position() + (int) inside);
             try {
-                doRead(offset, dst);
+                doRead(offset, dst, hint);
             } finally {
                 dst.limit(limit);
             }
@@ -279,7 +285,7 @@ public abstract class BlockNode {
     }
 
     /** Reads exactly {@code dst.remaining()} bytes, all inside the node. */
-    protected abstract void doRead(long offset, ByteBuffer dst);
+    protected abstract void doRead(long offset, ByteBuffer dst, ReadHint hint);
 
     protected void doWriteBack() {
     }

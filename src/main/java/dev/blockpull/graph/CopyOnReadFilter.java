@@ -1,5 +1,6 @@
 package dev.blockpull.graph;
 
+import dev.blockpull.io.ReadHint;
 import dev.blockpull.format.Extent;
 import dev.blockpull.io.BufferPool;
 import org.jspecify.annotations.Nullable;
@@ -37,12 +38,12 @@ public final class CopyOnReadFilter extends FilterNode {
     }
 
     @Override
-    protected void doRead(long offset, ByteBuffer dst) {
+    protected void doRead(long offset, ByteBuffer dst, ReadHint hint) {
         FormatNode top = target();
         if (top != null) {
             copyBelow(top, offset, dst.remaining(), null);
         }
-        child().read(offset, dst);
+        child().read(offset, dst, hint);
     }
 
     /** The stream job's copy (§3.2): nothing is returned, and nothing is read where T already holds the data. */
@@ -84,13 +85,18 @@ public final class CopyOnReadFilter extends FilterNode {
         }
     }
 
-    /** Copies what the layers down to bottom hold of {@code [from, to)}, unallocated in T, cluster by run. */
+    /**
+     * Copies what the layers down to bottom hold of {@code [from, to)}, unallocated in T. Adjacent
+     * runs held by different layers are copied as one run (one read through the chain, one write
+     * into T): a chain whose layers alternate every few clusters still gets large writes.
+     */
     private void copyUnallocated(FormatNode top, long cs, long from, long to, ByteBuffer buf) {
         BlockNode below = top.backingNode();
         if (below == null) {
             return;
         }
         long pos = from;
+        long copyFrom = -1;
         while (pos < to) {
             Allocation a = BackingChain.isAllocatedAbove(below, bottom, true, pos, to - pos);
             boolean copy = a.isAllocated();
@@ -104,10 +110,16 @@ public final class CopyOnReadFilter extends FilterNode {
                 }
                 runEnd = Math.min(runEnd, to);
             }
-            if (copy) {
-                copy(below, top, pos, runEnd, buf);
+            if (copy && copyFrom < 0) {
+                copyFrom = pos;
+            } else if (!copy && copyFrom >= 0) {
+                copy(below, top, copyFrom, pos, buf);
+                copyFrom = -1;
             }
             pos = runEnd;
+        }
+        if (copyFrom >= 0) {
+            copy(below, top, copyFrom, to, buf);
         }
     }
 
@@ -117,7 +129,7 @@ public final class CopyOnReadFilter extends FilterNode {
         while (pos < to) {
             int n = (int) Math.min(to - pos, buf.capacity());
             buf.clear().limit(n);
-            below.read(pos, buf);
+            below.read(pos, buf, ReadHint.ONCE);
             buf.flip();
             top.writeLocked(pos, buf);
             pos += n;

@@ -1,5 +1,6 @@
 package dev.blockpull.graph;
 
+import dev.blockpull.io.ReadHint;
 import dev.blockpull.format.AllocationRun;
 import dev.blockpull.format.Extent;
 import org.jspecify.annotations.Nullable;
@@ -59,8 +60,8 @@ public abstract class FilterNode extends BlockNode {
     }
 
     @Override
-    protected void doRead(long offset, ByteBuffer dst) {
-        child().read(offset, dst);
+    protected void doRead(long offset, ByteBuffer dst, ReadHint hint) {
+        child().read(offset, dst, hint);
     }
 
     @Override

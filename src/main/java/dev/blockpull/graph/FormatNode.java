@@ -1,5 +1,6 @@
 package dev.blockpull.graph;
 
+import dev.blockpull.io.ReadHint;
 import dev.blockpull.io.Zeros;
 import dev.blockpull.format.AllocationRun;
 import dev.blockpull.format.BackingReference;
@@ -126,20 +127,20 @@ public final class FormatNode extends BlockNode {
     // ------------------------------------------------------------------ I/O
 
     @Override
-    protected void doRead(long offset, ByteBuffer dst) {
+    protected void doRead(long offset, ByteBuffer dst, ReadHint hint) {
         Image img = image;
         BlockNode below = backingNode();
         if (below == null) {
-            imageRead(img, offset, dst); // unallocated reads as zeros: nothing below
+            imageRead(img, offset, dst, hint); // unallocated reads as zeros: nothing below
             return;
         }
         int limit = dst.limit();
         for (Extent e : img.blockStatus(offset, dst.remaining())) {
             dst.limit(dst.position() + (int) e.length());
             if (e.kind().isAllocated()) {
-                imageRead(img, e.offset(), dst);
+                imageRead(img, e.offset(), dst, hint);
             } else {
-                below.read(e.offset(), dst);
+                below.read(e.offset(), dst, hint);
             }
             dst.limit(limit);
         }
@@ -190,10 +191,10 @@ public final class FormatNode extends BlockNode {
 
     // ------------------------------------------------------------------ counted image I/O
 
-    private void imageRead(Image img, long offset, ByteBuffer dst) {
+    private void imageRead(Image img, long offset, ByteBuffer dst, ReadHint hint) {
         int n = dst.remaining();
         try {
-            img.read(offset, dst);
+            img.read(offset, dst, hint);
         } catch (RuntimeException e) {
             io.readFailed();
             throw e;
@@ -267,15 +268,36 @@ public final class FormatNode extends BlockNode {
 
     /**
      * A write by the holder of the cluster lock over the range (a copy-on-read fill): all-zero
-     * data is written as zeros (zero clusters in qcow2 v3), as QEMU's copy-on-read does.
+     * data is written as zeros (zero clusters in qcow2 v3), as QEMU's copy-on-read does, and so is
+     * every run of all-zero whole clusters inside it; the data between them goes as one write each.
      */
     void writeLocked(long offset, ByteBuffer src) {
-        int n = src.remaining();
-        if (Zeros.isZero(src, src.position(), src.limit())) {
-            imageWriteZeroes(image, offset, n, false);
-            src.position(src.limit());
+        int start = src.position();
+        int end = src.limit();
+        int cs = image.clusterSize();
+        int run = start;
+        boolean runIsZero = false;
+        for (int pos = start; pos < end; ) {
+            int next = (int) Math.min(end, (offset + (pos - start)) / cs * cs + cs - offset + start);
+            boolean zero = Zeros.isZero(src, pos, next);
+            if (pos > run && zero != runIsZero) {
+                writeRun(offset + (run - start), src, run, pos, runIsZero);
+                run = pos;
+            }
+            runIsZero = zero;
+            pos = next;
+        }
+        if (end > run) {
+            writeRun(offset + (run - start), src, run, end, runIsZero);
+        }
+        src.position(end);
+    }
+
+    private void writeRun(long offset, ByteBuffer src, int from, int to, boolean zero) {
+        if (zero) {
+            imageWriteZeroes(image, offset, to - from, false);
         } else {
-            imageWrite(image, offset, src);
+            imageWrite(image, offset, src.slice(from, to - from));
         }
     }
 

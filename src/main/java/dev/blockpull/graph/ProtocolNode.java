@@ -3,6 +3,7 @@ package dev.blockpull.graph;
 import dev.blockpull.format.Extent;
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
+import dev.blockpull.io.ReadHint;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -58,7 +59,7 @@ public final class ProtocolNode extends BlockNode {
     }
 
     @Override
-    protected void doRead(long offset, ByteBuffer dst) {
+    protected void doRead(long offset, ByteBuffer dst, ReadHint hint) {
         throw unsupported();
     }
 

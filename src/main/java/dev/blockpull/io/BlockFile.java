@@ -19,6 +19,11 @@ public interface BlockFile extends Closeable {
      */
     int read(ByteBuffer dst, long position) throws IOException;
 
+    /** {@link #read(ByteBuffer, long)} with a hint; storage that has no use for hints ignores it. */
+    default int read(ByteBuffer dst, long position, ReadHint hint) throws IOException {
+        return read(dst, position);
+    }
+
     /** Writes all of {@code src} at {@code position}, growing the file when needed. */
     void write(ByteBuffer src, long position) throws IOException;
 

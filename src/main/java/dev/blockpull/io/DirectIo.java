@@ -157,7 +157,7 @@ final class DirectIo {
      * temporary buffers, and a later ordinary channel read on the thread fails with a
      * NullPointerException in {@code sun.nio.ch.Util.free} when the cache evicts it.
      */
-    private boolean isAligned(ByteBuffer buffer, long position) {
+    boolean isAligned(ByteBuffer buffer, long position) {
         return buffer.isDirect()
                 && position % align == 0
                 && buffer.remaining() % align == 0

@@ -119,12 +119,17 @@ public final class FaultInjectingBlockFile implements BlockFile {
 
     @Override
     public int read(ByteBuffer dst, long position) throws IOException {
+        return read(dst, position, ReadHint.CACHED);
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long position, ReadHint hint) throws IOException {
         gate.pass();
         for (FaultRule rule : rules) {
             throwIfSet(rule.onRead(position, dst.remaining()));
         }
-        int n = delegate.read(dst, position);
-        counters.read();
+        int n = delegate.read(dst, position, hint);
+        counters.read(hint);
         return n;
     }
 

@@ -20,7 +20,10 @@ import org.jspecify.annotations.Nullable;
 /**
  * A {@link BlockFile} on a {@link FileChannel}, optionally with O_DIRECT (see {@link DirectIo}).
  * Files grow sparsely: writing past the end of file or growing it with {@link #truncate} leaves
- * a hole, never preallocated blocks.
+ * a hole, never preallocated blocks. A buffered file serves aligned {@link ReadHint#ONCE} reads
+ * through a second, O_DIRECT descriptor opened on first use (where the file system refuses
+ * O_DIRECT, through the page cache as usual); the kernel writes dirty cached pages of the range
+ * back before such a read, so it sees every completed write.
  *
  * <p>{@link FileChannel} is an interruptible channel: interrupting a thread while it does I/O
  * here closes the file for every user. Stop I/O threads by other means than interrupts.
@@ -34,6 +37,8 @@ public final class FileChannelBlockFile implements BlockFile {
     private final @Nullable DirectIo directIo;
     /** Serialises length changes among themselves. */
     private final Lock lengthLock;
+    /** The O_DIRECT reader of a buffered file's read-once requests, once opened (or refused). */
+    private volatile @Nullable ReadAround readAround;
 
     private FileChannelBlockFile(Path path, FileChannel channel, boolean readOnly, @Nullable DirectIo directIo) {
         this.path = path;
@@ -101,6 +106,39 @@ public final class FileChannelBlockFile implements BlockFile {
     }
 
     @Override
+    public int read(ByteBuffer dst, long position, ReadHint hint) throws IOException {
+        if (hint == ReadHint.ONCE && directIo == null) {
+            DirectIo around = readAround().directIo;
+            if (around != null && around.isAligned(dst, position)) {
+                checkOffset(position);
+                return around.read(dst, position);
+            }
+        }
+        return read(dst, position);
+    }
+
+    /** The read-once reader, opened on first use; a refusal of O_DIRECT is remembered, not retried. */
+    private ReadAround readAround() throws IOException {
+        ReadAround r = readAround;
+        if (r == null) {
+            synchronized (this) {
+                r = readAround;
+                if (r == null) {
+                    FileChannelBlockFile f = tryOpenDirect(path, true, List.of(StandardOpenOption.READ));
+                    r = f == null ? ReadAround.REFUSED : new ReadAround(f.channel, f.directIo);
+                    readAround = r;
+                }
+            }
+        }
+        return r;
+    }
+
+    /** A second descriptor with O_DIRECT for read-once requests; {@code directIo} null when refused. */
+    private record ReadAround(@Nullable FileChannel channel, @Nullable DirectIo directIo) {
+        static final ReadAround REFUSED = new ReadAround(null, null);
+    }
+
+    @Override
     public void write(ByteBuffer src, long position) throws IOException {
         checkWritable("write to");
         checkOffset(position);
@@ -153,7 +191,10 @@ public final class FileChannelBlockFile implements BlockFile {
 
     @Override
     public void close() throws IOException {
-        channel.close();
+        ReadAround r = readAround;
+        try (FileChannel around = r == null ? null : r.channel()) {
+            channel.close();
+        }
     }
 
     @Override

@@ -6,12 +6,18 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class IoCounters {
 
     private final AtomicLong reads = new AtomicLong();
+    private final AtomicLong readsOnce = new AtomicLong();
     private final AtomicLong writes = new AtomicLong();
     private final AtomicLong forces = new AtomicLong();
     private final AtomicLong bytesWritten = new AtomicLong();
 
     public long reads() {
         return reads.get();
+    }
+
+    /** Reads that came with {@link ReadHint#ONCE}. */
+    public long readsOnce() {
+        return readsOnce.get();
     }
 
     public long writes() {
@@ -26,8 +32,11 @@ public final class IoCounters {
         return bytesWritten.get();
     }
 
-    void read() {
+    void read(ReadHint hint) {
         reads.incrementAndGet();
+        if (hint == ReadHint.ONCE) {
+            readsOnce.incrementAndGet();
+        }
     }
 
     void wrote(int length) {
@@ -41,7 +50,7 @@ public final class IoCounters {
 
     @Override
     public String toString() {
-        return "IoCounters[reads=" + reads() + ", writes=" + writes() + ", forces=" + forces()
+        return "IoCounters[reads=" + reads() + ", readsOnce=" + readsOnce() + ", writes=" + writes() + ", forces=" + forces()
                 + ", bytesWritten=" + bytesWritten() + "]";
     }
 }

@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import static dev.blockpull.testsupport.AssertImages.assertCheckClean;
 import static dev.blockpull.testsupport.AssertImages.assertContent;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 /** The copy-on-read filter: copies what the layers down to bottom hold, never over a writer's data. */
 class CopyOnReadFilterTests {
@@ -121,6 +122,62 @@ class CopyOnReadFilterTests {
         assertThat(GraphFixture.readAll(top)).isEqualTo(expected);
         assertThat(BackingChain.map(top, 0, top.length())).as("all data now comes from the top")
                 .allMatch(e -> e.depth() == 0 || !e.kind().isAllocated());
+    }
+
+    @Test
+    void aPrefetchCopiesAdjacentRunsOfDifferentLayersWithOneWriteIntoTheTop() {
+        Chain chain = Chains.in(qemu, dir).base("base.qcow2", "qcow2", 1 << 20)
+                .write(0, 64 * KIB, 0x11).write(128 * KIB, 64 * KIB, 0x33)
+                .overlay("mid.qcow2").write(64 * KIB, 64 * KIB, 0x22)
+                .overlay("top.qcow2").build();
+        FormatNode top = fx.open("top", "top.qcow2");
+        CopyOnReadFilter filter = insertFilter(top, null);
+        long writesBefore = fx.images.counters(chain.top()).writes();
+
+        filter.prefetch(0, 192 * KIB, ByteBuffer.allocateDirect(1 << 20));
+
+        assertThat(fx.images.counters(chain.top()).writes() - writesBefore).isEqualTo(1);
+        assertThat(GraphFixture.readAll(top)).isEqualTo(chain.expected());
+    }
+
+    @Test
+    void aPrefetchWritesAllZeroClustersInsideACopiedRunAsZeroClusters() {
+        Chain chain = Chains.in(qemu, dir).base("base.qcow2", "qcow2", 1 << 20)
+                .write(0, 64 * KIB, 0x11).write(64 * KIB, 64 * KIB, 0).write(128 * KIB, 64 * KIB, 0x33)
+                .overlay("top.qcow2").build();
+        FormatNode top = fx.open("top", "top.qcow2");
+        CopyOnReadFilter filter = insertFilter(top, null);
+
+        filter.prefetch(0, 192 * KIB, ByteBuffer.allocateDirect(1 << 20));
+
+        assertThat(top.allocation(0, 192 * KIB)).extracting(e -> e.kind().name(), e -> e.length())
+                .containsExactly(tuple("DATA", 64 * KIB), tuple("ZERO", 64 * KIB), tuple("DATA", 64 * KIB));
+        assertThat(GraphFixture.readAll(top)).isEqualTo(chain.expected());
+    }
+
+    @Test
+    void aPrefetchReadsTheLayersBelowAsReadOnceData() {
+        Chain chain = Chains.baseMidTop(qemu, dir);
+        FormatNode top = fx.open("top", "top.qcow2");
+        CopyOnReadFilter filter = insertFilter(top, null);
+
+        filter.prefetch(0, top.length(), ByteBuffer.allocateDirect(1 << 20));
+
+        assertThat(fx.images.counters(dir.resolve("mid.qcow2")).readsOnce()).isPositive();
+        assertThat(fx.images.counters(dir.resolve("base.qcow2")).readsOnce()).isPositive();
+        assertThat(fx.images.counters(chain.top()).readsOnce()).as("the top is never read for a copy").isZero();
+    }
+
+    @Test
+    void aGuestReadThroughTheFilterIsAnOrdinaryReadOfTheTop() {
+        Chain chain = Chains.baseMidTop(qemu, dir);
+        FormatNode top = fx.open("top", "top.qcow2");
+        CopyOnReadFilter filter = insertFilter(top, null);
+        filter.prefetch(0, top.length(), ByteBuffer.allocateDirect(1 << 20));
+        long onceBefore = fx.images.counters(chain.top()).readsOnce();
+
+        assertThat(GraphFixture.readAll(filter)).isEqualTo(chain.expected());
+        assertThat(fx.images.counters(chain.top()).readsOnce()).isEqualTo(onceBefore);
     }
 
     /**

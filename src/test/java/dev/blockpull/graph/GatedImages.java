@@ -5,6 +5,7 @@ import dev.blockpull.format.ImageFormat;
 import dev.blockpull.format.ImageOpener;
 import dev.blockpull.io.FaultInjectingBlockFile;
 import dev.blockpull.io.FileChannelBlockFile;
+import dev.blockpull.io.IoCounters;
 import dev.blockpull.io.IoGate;
 
 import java.io.IOException;
@@ -39,11 +40,20 @@ public final class GatedImages implements ImageFileOpener {
 
     /** The gate of the file opened last at {@code path}. */
     public IoGate gate(Path path) {
+        return file(path).gate();
+    }
+
+    private FaultInjectingBlockFile file(Path path) {
         FaultInjectingBlockFile f = files.get(path.toAbsolutePath().normalize());
         if (f == null) {
             throw new IllegalStateException(path + " was not opened; opened: " + opened);
         }
-        return f.gate();
+        return f;
+    }
+
+    /** What reached the file opened last at {@code path}. */
+    public IoCounters counters(Path path) {
+        return file(path).counters();
     }
 
     /** Every path opened so far, in order. */

@@ -289,6 +289,96 @@ class FileChannelBlockFileTests {
         }
     }
 
+    @Test
+    void aReadOnceOfAnAlignedRangeIsFetchedFromStorageNotFromThePageCache() throws IOException {
+        Path path = file("a.img", randomBytes(1 << 20, 7)); // just written: every page is cached
+        try (FileChannelBlockFile file = FileChannelBlockFile.open(path, true, false)) {
+            ByteBuffer dst = aligned(1 << 20);
+            long before = storageBytesRead();
+
+            assertThat(file.read(dst, 0, ReadHint.ONCE)).isEqualTo(1 << 20);
+
+            assertThat(storageBytesRead() - before).as("bytes this process fetched from storage")
+                    .isGreaterThanOrEqualTo(1 << 20);
+            assertThat(contentOf(dst)).isEqualTo(randomBytes(1 << 20, 7));
+        }
+    }
+
+    @Test
+    void aReadOnceSeesWritesThatAreStillOnlyInThePageCache() throws IOException {
+        Path path = file("a.img", new byte[64 * 1024]);
+        try (FileChannelBlockFile writer = FileChannelBlockFile.open(path, false, false);
+             FileChannelBlockFile reader = FileChannelBlockFile.open(path, true, false)) {
+            writer.write(ByteBuffer.wrap(randomBytes(8192, 3)), 4096);
+            ByteBuffer dst = aligned(16 * 1024);
+
+            assertThat(reader.read(dst, 0, ReadHint.ONCE)).isEqualTo(16 * 1024);
+
+            byte[] expected = new byte[16 * 1024];
+            System.arraycopy(randomBytes(8192, 3), 0, expected, 4096, 8192);
+            assertThat(contentOf(dst)).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void aReadOnceOfAnUnalignedRangeOrIntoAHeapBufferReadsAsUsual() throws IOException {
+        byte[] content = randomBytes(3 * 4096 + 100, 11);
+        Path path = file("a.img", content);
+        try (FileChannelBlockFile file = FileChannelBlockFile.open(path, true, false)) {
+            ByteBuffer unaligned = ByteBuffer.allocateDirect(5000);
+            ByteBuffer heap = ByteBuffer.allocate(4096);
+
+            assertThat(file.read(unaligned, 100, ReadHint.ONCE)).isEqualTo(5000);
+            assertThat(file.read(heap, 8192, ReadHint.ONCE)).isEqualTo(4096);
+
+            assertThat(contentOf(unaligned)).isEqualTo(Arrays.copyOfRange(content, 100, 5100));
+            assertThat(heap.array()).isEqualTo(Arrays.copyOfRange(content, 8192, 12288));
+        }
+    }
+
+    @Test
+    void aReadOnceStopsAtEndOfFileLikeAnyRead() throws IOException {
+        byte[] content = randomBytes(4096 + 100, 5);
+        Path path = file("a.img", content);
+        try (FileChannelBlockFile file = FileChannelBlockFile.open(path, true, false)) {
+            ByteBuffer dst = aligned(3 * 4096);
+
+            assertThat(file.read(dst, 0, ReadHint.ONCE)).isEqualTo(4096 + 100);
+            assertThat(Arrays.copyOf(contentOf(dst), 4096 + 100)).isEqualTo(content);
+        }
+    }
+
+    @Test
+    void aReadOnceWhereTheFileSystemRefusesODirectReadsThroughThePageCache() throws IOException {
+        Path procFile = Path.of("/proc/self/status"); // procfs answers O_DIRECT with EINVAL
+        assumeTrue(Files.isReadable(procFile), "needs Linux procfs");
+        try (FileChannelBlockFile file = FileChannelBlockFile.open(procFile, true, false)) {
+            ByteBuffer dst = aligned(4096);
+
+            assertThat(file.read(dst, 0, ReadHint.ONCE)).isPositive();
+            assertThat(new String(contentOf(dst), StandardCharsets.US_ASCII)).startsWith("Name:");
+        }
+    }
+
+    /** {@code read_bytes} of /proc/self/io: what this process made the kernel fetch from storage. */
+    private static long storageBytesRead() throws IOException {
+        Path io = Path.of("/proc/self/io");
+        assumeTrue(Files.isReadable(io), "needs Linux task I/O accounting");
+        return Files.readAllLines(io).stream().filter(l -> l.startsWith("read_bytes:"))
+                .mapToLong(l -> Long.parseLong(l.substring("read_bytes:".length()).trim())).findFirst()
+                .orElseThrow();
+    }
+
+    private static ByteBuffer aligned(int size) {
+        return ByteBuffer.allocateDirect(size + 4096).alignedSlice(4096).limit(size);
+    }
+
+    private static byte[] contentOf(ByteBuffer filled) {
+        byte[] out = new byte[filled.position()];
+        filled.flip().get(out);
+        return out;
+    }
+
     private FileChannelBlockFile openDirect(Path path) throws IOException {
         FileChannelBlockFile file = FileChannelBlockFile.open(path, false, true);
         if (!file.isDirect()) {

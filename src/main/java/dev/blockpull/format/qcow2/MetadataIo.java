@@ -3,6 +3,7 @@ package dev.blockpull.format.qcow2;
 import dev.blockpull.io.BlockFile;
 import dev.blockpull.io.BlockIoException;
 import dev.blockpull.io.InvalidImageException;
+import dev.blockpull.io.ReadHint;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -50,8 +51,12 @@ final class MetadataIo {
 
     /** Reads what the file holds; the part past the end of file is left unread. */
     int read(ByteBuffer dst, long offset) {
+        return read(dst, offset, ReadHint.CACHED);
+    }
+
+    int read(ByteBuffer dst, long offset, ReadHint hint) {
         try {
-            return file.read(dst, offset);
+            return file.read(dst, offset, hint);
         } catch (IOException e) {
             throw new BlockIoException("Read of " + file.path() + " at " + offset + " failed: " + e.getMessage(), e);
         }

@@ -14,6 +14,7 @@ import dev.blockpull.io.BlockException;
 import dev.blockpull.io.BlockFile;
 import dev.blockpull.io.BlockIoException;
 import dev.blockpull.io.InvalidImageException;
+import dev.blockpull.io.ReadHint;
 import dev.blockpull.io.UnsupportedFeatureException;
 import org.jspecify.annotations.Nullable;
 
@@ -222,7 +223,7 @@ public final class Qcow2Image implements Image {
     }
 
     @Override
-    public void read(long offset, ByteBuffer dst) {
+    public void read(long offset, ByteBuffer dst, ReadHint hint) {
         if (offset < 0) {
             throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Negative read offset " + offset);
         }
@@ -231,17 +232,17 @@ public final class Qcow2Image implements Image {
         if (inside > 0) {
             for (ClusterPlanner.Piece p : pieces(offset, inside)) {
                 dst.limit(dst.position() + (int) p.length());
-                readPiece(p, dst);
+                readPiece(p, dst, hint);
                 dst.limit(limit);
             }
         }
         Zeros.fill(dst);
     }
 
-    private void readPiece(ClusterPlanner.Piece p, ByteBuffer dst) {
+    private void readPiece(ClusterPlanner.Piece p, ByteBuffer dst, ReadHint hint) {
         switch (p.type()) {
             case NORMAL -> {
-                io.read(dst, p.host());
+                io.read(dst, p.host(), hint);
                 Zeros.fill(dst); // a short last cluster of the file reads as zeros
             }
             case COMPRESSED -> {

@@ -12,6 +12,7 @@ import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
 import dev.blockpull.io.BlockFile;
 import dev.blockpull.io.BlockIoException;
+import dev.blockpull.io.ReadHint;
 import org.jspecify.annotations.Nullable;
 
 import java.io.IOException;
@@ -100,9 +101,9 @@ public final class RawImage implements Image {
     }
 
     @Override
-    public void read(long offset, ByteBuffer dst) {
+    public void read(long offset, ByteBuffer dst, ReadHint hint) {
         try {
-            file.read(dst, offset);
+            file.read(dst, offset, hint);
         } catch (IOException e) {
             throw new BlockIoException("Read of " + path() + " at " + offset + " failed: " + e.getMessage(), e);
         }
