@@ -42,8 +42,11 @@ final class CopyLoop {
     /**
      * Copied bytes after which the top's written data is pushed to disk in the background, so
      * that completion (which flushes before it rewrites the header) does not wait for all of it.
+     * A rate-limited job does it after each second's worth of its speed: its final flush then
+     * stays short beside its whole run, and the limiter's sleeps hide the write-behind.
      */
     static final long WRITE_BACK_EVERY = 64L << 20;
+    private static final long MIN_WRITE_BACK = 1L << 20;
 
     private final Attachment attachment;
     private final ChunkPlanner planner;
@@ -122,7 +125,7 @@ final class CopyLoop {
                 continue; // a copy ended early: its buffer takes the next segment
             }
             boolean stopped = retireHead(context);
-            if (!throttled && copied - copiedAtWriteBack >= WRITE_BACK_EVERY && writeBack.startIfIdle()) {
+            if (copied - copiedAtWriteBack >= writeBackEvery(context.speed()) && writeBack.startIfIdle()) {
                 copiedAtWriteBack = copied;
             }
             if (stopped || throttled || context.pauseRequested() || (context.speed() > 0) != throttled) {
@@ -134,6 +137,10 @@ final class CopyLoop {
                 throttled = context.speed() > 0;
             }
         }
+    }
+
+    static long writeBackEvery(long speed) {
+        return speed <= 0 ? WRITE_BACK_EVERY : Math.max(MIN_WRITE_BACK, Math.min(WRITE_BACK_EVERY, speed));
     }
 
     /** Plans the next segment into the next slot and starts its copy. */

@@ -8,6 +8,7 @@ import dev.blockpull.graph.FormatNode;
 import dev.blockpull.graph.Holder;
 import dev.blockpull.graph.Permission;
 import dev.blockpull.io.BufferPool;
+import dev.blockpull.io.FaultInjectingBlockFile;
 import dev.blockpull.job.ErrorAction;
 import dev.blockpull.job.IoOperation;
 import dev.blockpull.job.JobContext;
@@ -35,13 +36,14 @@ import static dev.blockpull.testsupport.AssertImages.assertSameContent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The copy path allocates no buffer: after a first stream has warmed the buffer pool, a second
- * stream of 96 MiB makes no new buffer, and the heap garbage it leaves is small records per
- * cluster and per request (extent lists, write plans), about 1 % of the bytes it moves, where a
- * bounce buffer per request would be 100 %. Measured with the JVM's per-thread allocation
- * counters on the loop's own threads.
+ * The copy loop over a real chain, driven without the job floor. It allocates no buffer: after a
+ * first stream has warmed the buffer pool, a second stream of 96 MiB makes no new buffer, and the
+ * heap garbage it leaves is small records per cluster and per request (extent lists, write plans),
+ * about 1 % of the bytes it moves, where a bounce buffer per request would be 100 % (measured with
+ * the JVM's per-thread allocation counters on the loop's own threads). And it pushes the top's
+ * data to disk as it goes, so that completion's flush has little left.
  */
-class CopyLoopAllocationTests {
+class CopyLoopTests {
 
     static final long MIB = StreamFixture.MIB;
     static final long SIZE = 128 * MIB;
@@ -72,8 +74,8 @@ class CopyLoopAllocationTests {
     void aWarmStreamMakesNoBufferAndAllocatesAlmostNothingPerCopiedMiB() {
         QemuTools qemu = QemuTools.require();
         StreamSettings settings = StreamSettings.defaults();
-        prepare(qemu, "warm", settings).run(); // JIT, classes and the pool's buffers
-        Copy copy = prepare(qemu, "measured", settings);
+        prepare(qemu, "warm", settings, 0).run(); // JIT, classes and the pool's buffers
+        Copy copy = prepare(qemu, "measured", settings, 0);
 
         BufferPool pool = BufferPool.shared();
         long buffersBefore = pool.created();
@@ -88,17 +90,54 @@ class CopyLoopAllocationTests {
         assertSameContent(copy.chain.path("top.qcow2"), copy.expected);
     }
 
+    @Test
+    void anUnlimitedCopyWritesTheTopBackAfterEvery64MiB() {
+        Copy copy = prepare(QemuTools.require(), "unlimited", StreamSettings.defaults(), 0);
+
+        copy.loop.run(copy.context);
+
+        assertThat(copy.topFile().counters().forces()).as("write-behinds of 96 MiB copied").isEqualTo(1);
+    }
+
+    @Test
+    void aRateLimitedCopyWritesTheTopBackAfterEachSecondsWorthOfItsSpeed() {
+        Copy copy = prepare(QemuTools.require(), "limited", StreamSettings.defaults(), 8 * MIB);
+
+        copy.loop.run(copy.context);
+
+        assertThat(copy.topFile().counters().forces()).as("write-behinds of 96 MiB copied at 8 MiB/s").isEqualTo(12);
+        assertSameContentAfterClose(copy);
+    }
+
+    @Test
+    void theWriteBehindIntervalFollowsTheSpeedBetween1And64MiB() {
+        assertThat(CopyLoop.writeBackEvery(0)).isEqualTo(64 * MIB);
+        assertThat(CopyLoop.writeBackEvery(100)).isEqualTo(MIB);
+        assertThat(CopyLoop.writeBackEvery(20 * MIB)).isEqualTo(20 * MIB);
+        assertThat(CopyLoop.writeBackEvery(1024 * MIB)).isEqualTo(64 * MIB);
+    }
+
+    private static void assertSameContentAfterClose(Copy copy) {
+        copy.attachment.close();
+        copy.fixture.close();
+        assertSameContent(copy.chain.path("top.qcow2"), copy.expected);
+    }
+
     /** A copy loop set up over a chain, as the stream job's set-up leaves it. */
     record Copy(Chain chain, Path expected, CopyLoop loop, Attachment attachment, ProgressContext context,
-                Meters meters) {
+                Meters meters, StreamFixture fixture) {
         void run() {
             loop.run(context);
             attachment.close();
         }
+
+        FaultInjectingBlockFile topFile() {
+            return fixture.images.file(chain.path("top.qcow2"));
+        }
     }
 
     /** A chain whose base holds 96 of 128 MiB in runs of 12 MiB, to be streamed whole through the copy loop. */
-    private Copy prepare(QemuTools qemu, String name, StreamSettings settings) {
+    private Copy prepare(QemuTools qemu, String name, StreamSettings settings, long speed) {
         Path d = dir.resolve(name);
         try {
             Files.createDirectories(d);
@@ -122,10 +161,10 @@ class CopyLoopAllocationTests {
         Attachment attachment = fx.graph.attach(Holder.job("stream", name), filter, false,
                 EnumSet.of(Permission.CONSISTENT_READ), Set.of(Permission.values()));
         ChunkPlanner planner = new ChunkPlanner(top, BackingChain.cow(top), fx.node("base"), SIZE, settings.chunkSize());
-        ProgressContext context = new ProgressContext(name);
+        ProgressContext context = new ProgressContext(name, speed);
         Meters meters = new Meters();
         CopyLoop loop = new CopyLoop(attachment, planner, SIZE, settings, copiers, BufferPool.shared(), meters.job);
-        return new Copy(chain, expected, loop, attachment, context, meters);
+        return new Copy(chain, expected, loop, attachment, context, meters, fx);
     }
 
     /** Heap bytes allocated so far by this thread and the copiers. */
@@ -146,13 +185,15 @@ class CopyLoopAllocationTests {
         final CopyMeters.Job job = all.startJob("j");
     }
 
-    /** The job floor's side of the loop, reduced to progress: no pause, no limit, errors fail the test. */
+    /** The job floor's side of the loop, reduced to progress: no pause, a speed but no sleep, errors fail the test. */
     static final class ProgressContext implements JobContext {
         private final String id;
+        private final long speed;
         long progress;
 
-        ProgressContext(String id) {
+        ProgressContext(String id, long speed) {
             this.id = id;
+            this.speed = speed;
         }
 
         @Override
@@ -176,7 +217,7 @@ class CopyLoopAllocationTests {
 
         @Override
         public long speed() {
-            return 0;
+            return speed;
         }
 
         @Override
