@@ -1,11 +1,11 @@
 package dev.blockpull.graph;
 
-import dev.blockpull.io.ReadHint;
 import dev.blockpull.io.Zeros;
 import dev.blockpull.format.AllocationRun;
 import dev.blockpull.format.Extent;
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
+import dev.blockpull.io.ReadHint;
 import org.jspecify.annotations.Nullable;
 
 import java.nio.ByteBuffer;

@@ -1,8 +1,8 @@
 package dev.blockpull.graph;
 
-import dev.blockpull.io.ReadHint;
 import dev.blockpull.format.AllocationRun;
 import dev.blockpull.format.Extent;
+import dev.blockpull.io.ReadHint;
 import org.jspecify.annotations.Nullable;
 
 import java.nio.ByteBuffer;

@@ -1,6 +1,5 @@
 package dev.blockpull.graph;
 
-import dev.blockpull.io.ReadHint;
 import dev.blockpull.io.Zeros;
 import dev.blockpull.format.AllocationRun;
 import dev.blockpull.format.BackingReference;
@@ -9,6 +8,7 @@ import dev.blockpull.format.Image;
 import dev.blockpull.format.ImageFormat;
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
+import dev.blockpull.io.ReadHint;
 import org.jspecify.annotations.Nullable;
 
 import java.nio.ByteBuffer;
