@@ -117,20 +117,32 @@ public final class FileChannelBlockFile implements BlockFile {
         return read(dst, position);
     }
 
-    /** The read-once reader, opened on first use; a refusal of O_DIRECT is remembered, not retried. */
-    private ReadAround readAround() throws IOException {
+    /**
+     * The read-once reader, opened on first use. A refusal is remembered, not retried: O_DIRECT
+     * refused by the file system, or a second open that fails (the name gone or no longer
+     * readable); the file then serves read-once requests through its own descriptor.
+     */
+    private ReadAround readAround() {
         ReadAround r = readAround;
         if (r == null) {
             synchronized (this) {
                 r = readAround;
                 if (r == null) {
-                    FileChannelBlockFile f = tryOpenDirect(path, true, List.of(StandardOpenOption.READ));
-                    r = f == null ? ReadAround.REFUSED : new ReadAround(f.channel, f.directIo);
+                    r = openReadAround();
                     readAround = r;
                 }
             }
         }
         return r;
+    }
+
+    private ReadAround openReadAround() {
+        try {
+            FileChannelBlockFile f = tryOpenDirect(path, true, List.of(StandardOpenOption.READ));
+            return f == null ? ReadAround.REFUSED : new ReadAround(f.channel, f.directIo);
+        } catch (IOException e) {
+            return ReadAround.REFUSED;
+        }
     }
 
     /** A second descriptor with O_DIRECT for read-once requests; {@code directIo} null when refused. */

@@ -360,6 +360,19 @@ class FileChannelBlockFileTests {
         }
     }
 
+    @Test
+    void aReadOnceAfterTheNameWasRemovedReadsThroughTheOpenFile() throws IOException {
+        byte[] content = randomBytes(8192, 13);
+        Path path = file("a.img", content);
+        try (FileChannelBlockFile file = FileChannelBlockFile.open(path, true, false)) {
+            Files.delete(path);
+            ByteBuffer dst = aligned(8192);
+
+            assertThat(file.read(dst, 0, ReadHint.ONCE)).isEqualTo(8192);
+            assertThat(contentOf(dst)).isEqualTo(content);
+        }
+    }
+
     /** {@code read_bytes} of /proc/self/io: what this process made the kernel fetch from storage. */
     private static long storageBytesRead() throws IOException {
         Path io = Path.of("/proc/self/io");
