@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -139,9 +141,36 @@ public final class FileChannelBlockFile implements BlockFile {
     private ReadAround openReadAround() {
         try {
             FileChannelBlockFile f = tryOpenDirect(path, true, List.of(StandardOpenOption.READ));
-            return f == null ? ReadAround.REFUSED : new ReadAround(f.channel, f.directIo);
-        } catch (IOException e) {
+            if (f == null) {
+                return ReadAround.REFUSED;
+            }
+            if (!isSameFile(channel, f.channel)) {
+                f.close(); // the name now names another file: never read that one for this one
+                return ReadAround.REFUSED;
+            }
+            return new ReadAround(f.channel, f.directIo);
+        } catch (IOException | RuntimeException e) {
             return ReadAround.REFUSED;
+        }
+    }
+
+    /**
+     * Whether two channels are open on the same file. Java gives no fstat of a channel, but file
+     * locks are held per file for the whole JVM: a second lock on a region of the same file is
+     * refused with {@link OverlappingFileLockException} (see {@link FileChannel#tryLock}). The
+     * probe is a shared lock of one byte far past any image's end, held for no longer than the test.
+     */
+    static boolean isSameFile(FileChannel a, FileChannel b) throws IOException {
+        long probe = Long.MAX_VALUE - 1;
+        try (FileLock held = a.tryLock(probe, 1, true)) {
+            if (held == null) {
+                return false; // another process holds the probe byte: unknown, so not the same
+            }
+            try (FileLock second = b.tryLock(probe, 1, true)) {
+                return false;
+            } catch (OverlappingFileLockException e) {
+                return true;
+            }
         }
     }
 

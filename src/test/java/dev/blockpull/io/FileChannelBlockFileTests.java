@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
@@ -370,6 +373,31 @@ class FileChannelBlockFileTests {
 
             assertThat(file.read(dst, 0, ReadHint.ONCE)).isEqualTo(8192);
             assertThat(contentOf(dst)).isEqualTo(content);
+        }
+    }
+
+    @Test
+    void aReadOnceAfterTheNameWasGivenToAnotherFileReadsTheFileThatWasOpened() throws IOException {
+        byte[] content = randomBytes(8192, 17);
+        Path path = file("a.img", content);
+        try (FileChannelBlockFile file = FileChannelBlockFile.open(path, true, false)) {
+            Files.move(file("other.img", randomBytes(8192, 19)), path, StandardCopyOption.REPLACE_EXISTING);
+            ByteBuffer dst = aligned(8192);
+
+            assertThat(file.read(dst, 0, ReadHint.ONCE)).isEqualTo(8192);
+            assertThat(contentOf(dst)).isEqualTo(content);
+        }
+    }
+
+    @Test
+    void twoChannelsOnOneFileAreTheSameFileAndOnTwoFilesAreNot() throws IOException {
+        Path a = file("a.img", new byte[4096]);
+        Path b = file("b.img", new byte[4096]);
+        try (FileChannel a1 = FileChannel.open(a, StandardOpenOption.READ);
+             FileChannel a2 = FileChannel.open(a, StandardOpenOption.READ);
+             FileChannel b1 = FileChannel.open(b, StandardOpenOption.READ)) {
+            assertThat(FileChannelBlockFile.isSameFile(a1, a2)).isTrue();
+            assertThat(FileChannelBlockFile.isSameFile(a1, b1)).isFalse();
         }
     }
 
