@@ -2,6 +2,7 @@ package dev.blockpull.api;
 
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
+import dev.blockpull.io.DataRoot;
 import jakarta.servlet.http.HttpServletRequest;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -44,6 +45,12 @@ import java.util.stream.Collectors;
 class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 
     private static final Logger log = LoggerFactory.getLogger(ApiExceptionHandler.class);
+
+    private final DataRoot dataRoot;
+
+    ApiExceptionHandler(DataRoot dataRoot) {
+        this.dataRoot = dataRoot;
+    }
 
     @ExceptionHandler(BlockException.class)
     ResponseEntity<Object> handleBlockException(BlockException e, WebRequest request) {
@@ -135,12 +142,22 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
             log.error("{} on {}: {}", statusCode, path(request), e.getMessage(), e);
         }
         withInstance(problem, request);
+        hideHostPaths(problem);
         return super.handleExceptionInternal(e, problem, headers, statusCode, request);
     }
 
     private ResponseEntity<Object> problem(ProblemDetail problem, WebRequest request) {
         withInstance(problem, request);
+        hideHostPaths(problem);
         return ResponseEntity.status(problem.getStatus()).body(problem);
+    }
+
+    /** Messages from the block layer and the JDK name files by absolute path: no response shows one. */
+    private void hideHostPaths(ProblemDetail problem) {
+        String detail = problem.getDetail();
+        if (detail != null) {
+            problem.setDetail(dataRoot.hidePaths(detail));
+        }
     }
 
     private static ProblemDetail validationProblem(List<Map<String, String>> errors) {

@@ -573,12 +573,14 @@ public final class NodeGraph implements AutoCloseable {
 
     private void createOverlay(Path overlayPath, String relative, FormatNode backing, long size) {
         Path dir = overlayPath.getParent();
+        String backingName = dir.relativize(backing.path()).toString();
+        // every backing string written passes the check applied to the ones read
+        root.resolveBacking(overlayPath, backingName);
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
             throw new BlockIoException("Cannot create the directory of '" + relative + "': " + e.getMessage(), e);
         }
-        String backingName = dir.relativize(backing.path()).toString();
         ImageCreator.create(overlayPath, CreateOptions.qcow2(size, new BackingReference(backingName, backing.format())));
     }
 

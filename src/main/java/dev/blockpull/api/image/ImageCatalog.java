@@ -172,11 +172,12 @@ class ImageCatalog {
                         image.backing().map(BackingReference::fileName).orElse(null), null);
             }
         } catch (BlockException e) {
-            return new ImageView(name, format, null, null, null, e.getMessage());
+            return new ImageView(name, format, null, null, null, root.hidePaths(String.valueOf(e.getMessage())));
         } catch (RuntimeException e) {
             log.warn("Listing {}: {}", name, e.toString());
             return new ImageView(name, format, null, null, null,
-                    "Cannot open: " + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()));
+                    root.hidePaths("Cannot open: "
+                            + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName())));
         }
     }
 
