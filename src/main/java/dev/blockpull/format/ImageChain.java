@@ -3,6 +3,7 @@ package dev.blockpull.format;
 import dev.blockpull.io.Zeros;
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
+import dev.blockpull.io.FileOpener;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -36,6 +37,12 @@ public final class ImageChain implements AutoCloseable {
      */
     public static ImageChain open(Path top, ImageFormat format, BackingResolver resolver, int maxDepth,
                                   boolean readOnly) {
+        return open(top, format, resolver, maxDepth, readOnly, FileOpener.PLAIN);
+    }
+
+    /** {@link #open(Path, ImageFormat, BackingResolver, int, boolean)}, every layer opened through {@code opener}. */
+    public static ImageChain open(Path top, ImageFormat format, BackingResolver resolver, int maxDepth,
+                                  boolean readOnly, FileOpener opener) {
         List<Image> opened = new ArrayList<>();
         Set<Object> seen = new HashSet<>();
         try {
@@ -51,14 +58,14 @@ public final class ImageChain implements AutoCloseable {
                     throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Backing chain of '" + top
                             + "' is deeper than the limit of " + maxDepth + " images");
                 }
-                Image image = ImageOpener.open(path, fmt, ro);
+                Image image = ImageOpener.open(path, fmt, ro, false, opener);
                 opened.add(image);
                 BackingReference ref = image.backing().orElse(null);
                 if (ref == null) {
                     return new ImageChain(opened);
                 }
                 path = resolver.resolve(image.path(), ref);
-                fmt = ref.format() != null ? ref.format() : ImageOpener.probe(path);
+                fmt = ref.format() != null ? ref.format() : ImageOpener.probe(path, opener);
                 ro = true;
             }
         } catch (RuntimeException e) {

@@ -5,9 +5,10 @@ import dev.blockpull.format.raw.RawImage;
 import dev.blockpull.io.BlockFile;
 import dev.blockpull.io.BlockIoException;
 import dev.blockpull.io.FileChannelBlockFile;
+import dev.blockpull.io.FileOpener;
+import org.jspecify.annotations.Nullable;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Creates new image files, as {@code qemu-img create} does. */
@@ -22,9 +23,17 @@ public final class ImageCreator {
      * A failed creation removes the partial file.
      */
     public static void create(Path path, CreateOptions options) {
+        create(path, options, null);
+    }
+
+    /**
+     * {@link #create(Path, CreateOptions)} through {@code opener}, which also makes the missing
+     * directories above the file (the data root's opener keeps both beneath the root).
+     */
+    public static void create(Path path, CreateOptions options, @Nullable FileOpener opener) {
         BlockFile file;
         try {
-            file = FileChannelBlockFile.create(path);
+            file = opener == null ? FileChannelBlockFile.create(path) : FileChannelBlockFile.create(path, opener);
         } catch (IOException e) {
             throw new BlockIoException("Could not create '" + path + "': " + e.getMessage(), e);
         }
@@ -40,7 +49,7 @@ public final class ImageCreator {
         } finally {
             if (!done) {
                 try {
-                    Files.deleteIfExists(path);
+                    (opener != null ? opener : FileOpener.PLAIN).deleteIfExists(path);
                 } catch (IOException ignored) {
                     // the original error is the one worth reporting
                 }

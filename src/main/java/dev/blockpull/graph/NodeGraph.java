@@ -59,7 +59,7 @@ public final class NodeGraph implements AutoCloseable {
     private final AtomicLong generated = new AtomicLong();
 
     public NodeGraph(DataRoot root, BackingResolver resolver, GraphSettings settings) {
-        this(root, resolver, settings, ImageFileOpener.DEFAULT);
+        this(root, resolver, settings, ImageFileOpener.confined(root));
     }
 
     public NodeGraph(DataRoot root, BackingResolver resolver, GraphSettings settings, ImageFileOpener opener) {
@@ -576,12 +576,8 @@ public final class NodeGraph implements AutoCloseable {
         String backingName = dir.relativize(backing.path()).toString();
         // every backing string written passes the check applied to the ones read
         root.resolveBacking(overlayPath, backingName);
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new BlockIoException("Cannot create the directory of '" + relative + "': " + e.getMessage(), e);
-        }
-        ImageCreator.create(overlayPath, CreateOptions.qcow2(size, new BackingReference(backingName, backing.format())));
+        ImageCreator.create(overlayPath, CreateOptions.qcow2(size, new BackingReference(backingName, backing.format())),
+                root.files());
     }
 
     private void reopenReadOnlyQuietly(FormatNode node) {
@@ -672,9 +668,9 @@ public final class NodeGraph implements AutoCloseable {
         }
     }
 
-    private static void deleteQuietly(Path p) {
+    private void deleteQuietly(Path p) {
         try {
-            Files.deleteIfExists(p);
+            root.files().deleteIfExists(p);
         } catch (IOException ignored) {
             // the original failure is the one to report
         }

@@ -135,7 +135,7 @@ final class NodeOpener {
                         + ref.fileName() + "' of '" + root.relativize(node.path()) + "': no such image (backing "
                         + "file names are relative to the directory of the image naming them)");
             }
-            ImageFormat format = ref.format() != null ? ref.format() : ImageOpener.probe(backingPath);
+            ImageFormat format = ref.format() != null ? ref.format() : ImageOpener.probe(backingPath, root.files());
             FormatNode below = openImage(null, backingPath, format, true, false, chainFiles);
             link(node, below);
             node = below;

@@ -21,8 +21,8 @@ import java.util.stream.Stream;
  * lie inside the root), no {@code ..} escapes, no protocol prefixes such as {@code json:} or
  * {@code nbd:} (which QEMU would honour), no control characters, and no symlink that leads out.
  *
- * <p>The check runs when the name is resolved: a symlink created inside the root between the
- * check and the open is not caught, so nothing but this service may write into the root.
+ * <p>The check here runs when the name is resolved; the open through {@link #files()} walks the
+ * name again beneath the root, so a symlink swapped in between the two does not lead outside.
  */
 public final class DataRoot {
 
@@ -40,6 +40,7 @@ public final class DataRoot {
     private final Path root;
     /** The real path and the configured one (they differ when the root is reached through a symlink). */
     private final List<String> rootSpellings;
+    private final FileOpener files;
 
     /** Creates the directory if missing; the root is kept as its canonical (real) path. */
     public DataRoot(Path root) {
@@ -47,6 +48,7 @@ public final class DataRoot {
             Files.createDirectories(root);
             this.root = root.toRealPath();
             this.rootSpellings = spellings(this.root, root.toAbsolutePath().normalize());
+            this.files = new ConfinedFiles(this.root);
         } catch (FileAlreadyExistsException e) {
             throw new BlockException(BlockErrorKind.INVALID_ARGUMENT,
                     "Data root '" + root + "' exists but is not a directory", e);
@@ -66,6 +68,14 @@ public final class DataRoot {
 
     public Path root() {
         return root;
+    }
+
+    /**
+     * The way to open and create files under the root: resolution and open in one step, so that
+     * a symlink swapped in after {@link #resolve} cannot lead the open outside (see ConfinedFiles).
+     */
+    public FileOpener files() {
+        return files;
     }
 
     /**
