@@ -4,6 +4,7 @@ import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
 import dev.blockpull.io.DataRoot;
 import jakarta.servlet.http.HttpServletRequest;
+import org.apache.tomcat.util.http.InvalidParameterException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,6 +72,12 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
         if (tooLarge != null) {
             return problem(Problems.create(ProblemType.PAYLOAD_TOO_LARGE, QmpErrorClass.GENERIC_ERROR,
                     tooLarge.getMessage()), request);
+        }
+        InvalidParameterException badQuery = findCause(e, InvalidParameterException.class);
+        if (badQuery != null) {
+            // Tomcat could not decode the query string (e.g. %ff is no UTF-8): the client's mistake
+            return problem(Problems.create(ProblemType.BAD_REQUEST, QmpErrorClass.GENERIC_ERROR,
+                    "The query string could not be decoded; percent-encode parameters as UTF-8"), request);
         }
         log.error("Unexpected error on {}", path(request), e);
         return problem(Problems.create(ProblemType.INTERNAL_ERROR, QmpErrorClass.GENERIC_ERROR,

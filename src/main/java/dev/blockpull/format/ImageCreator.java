@@ -2,6 +2,8 @@ package dev.blockpull.format;
 
 import dev.blockpull.format.qcow2.Qcow2Creator;
 import dev.blockpull.format.raw.RawImage;
+import dev.blockpull.io.BlockErrorKind;
+import dev.blockpull.io.BlockException;
 import dev.blockpull.io.BlockFile;
 import dev.blockpull.io.BlockIoException;
 import dev.blockpull.io.FileChannelBlockFile;
@@ -44,8 +46,11 @@ public final class ImageCreator {
                 case RAW -> RawImage.create(file, options.size());
             }
             done = true;
+        } catch (BlockIoException e) {
+            throw isFileTooLarge(e) ? tooLarge(path, options, e) : e;
         } catch (IOException e) {
-            throw new BlockIoException("Could not create '" + path + "': " + e.getMessage(), e);
+            throw isFileTooLarge(e) ? tooLarge(path, options, e)
+                    : new BlockIoException("Could not create '" + path + "': " + e.getMessage(), e);
         } finally {
             if (!done) {
                 try {
@@ -55,5 +60,20 @@ public final class ImageCreator {
                 }
             }
         }
+    }
+
+    /** EFBIG while sizing a new file: the size asked for is beyond the file system, a bad argument. */
+    private static boolean isFileTooLarge(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().contains("File too large")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static BlockException tooLarge(Path path, CreateOptions options, Exception cause) {
+        return new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Could not create '" + path + "': size "
+                + options.size() + " is larger than the file system allows", cause);
     }
 }
