@@ -7,7 +7,6 @@ import dev.blockpull.io.FileOpener;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -50,7 +49,7 @@ public final class ImageChain implements AutoCloseable {
             ImageFormat fmt = format;
             boolean ro = readOnly;
             while (true) {
-                if (!seen.add(identity(path))) {
+                if (!seen.add(identity(path, opener))) {
                     throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Backing file '" + path
                             + "' creates an infinite loop");
                 }
@@ -80,11 +79,11 @@ public final class ImageChain implements AutoCloseable {
         }
     }
 
-    private static Object identity(Path path) {
+    private static Object identity(Path path, FileOpener opener) {
         try {
-            Object key = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
-            return key != null ? key : path.toRealPath();
-        } catch (IOException e) {
+            Object key = opener.attributes(path).fileKey();
+            return key != null ? key : path.toAbsolutePath().normalize();
+        } catch (IOException | BlockException e) {
             return path.toAbsolutePath().normalize();
         }
     }

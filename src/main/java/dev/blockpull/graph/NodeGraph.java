@@ -446,7 +446,7 @@ public final class NodeGraph implements AutoCloseable {
         try {
             requireDrained(section, node);
             node.reopen(readOnly);
-            Object key = NodeOpener.identity(node.path());
+            Object key = NodeOpener.identity(root, node.path());
             fileKeys.put(node, key);
         } finally {
             lock.unlock();
@@ -555,7 +555,7 @@ public final class NodeGraph implements AutoCloseable {
                 addParent(node, backing);
                 nodes.put(overlay.name(), overlay);
                 nodes.put(overlay.file().name(), overlay.file());
-                fileKeys.put(overlay, NodeOpener.identity(overlayPath));
+                fileKeys.put(overlay, NodeOpener.identity(root, overlayPath));
                 if (data.file().isStorageReadOnly() || !data.isReadOnly()) {
                     reopenReadOnlyQuietly(data);
                 }
@@ -583,7 +583,7 @@ public final class NodeGraph implements AutoCloseable {
     private void reopenReadOnlyQuietly(FormatNode node) {
         try {
             node.reopen(true);
-            fileKeys.put(node, NodeOpener.identity(node.path()));
+            fileKeys.put(node, NodeOpener.identity(root, node.path()));
         } catch (RuntimeException e) {
             log.warn("Could not reopen {} read-only after the snapshot: {}", node.name(), e.toString());
         }
@@ -660,9 +660,9 @@ public final class NodeGraph implements AutoCloseable {
         }
     }
 
-    private static long fileSize(Path p) {
+    private long fileSize(Path p) {
         try {
-            return Files.size(p);
+            return root.files().attributes(p).size();
         } catch (IOException e) {
             throw new BlockIoException("Cannot read the size of " + p + ": " + e.getMessage(), e);
         }

@@ -100,6 +100,16 @@ final class ConfinedFiles implements FileOpener {
         }
     }
 
+    @Override
+    public BasicFileAttributes attributes(Path path) throws IOException {
+        return withRetries(path, false, true, (dir, at, name, attrs) -> {
+            if (attrs == null) {
+                throw new NoSuchFileException(display(at, name));
+            }
+            return attrs;
+        }, () -> PLAIN.attributes(path));
+    }
+
     /** What is done with the last name of a path, in the directory that holds it; attrs null = missing. */
     @FunctionalInterface
     private interface AtLast<T> {

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Set;
 
 /**
@@ -28,6 +29,9 @@ public interface FileOpener {
     /** Removes the file (or link) named {@code path}, never what a link points to; false if there was none. */
     boolean deleteIfExists(Path path) throws IOException;
 
+    /** The attributes (size, file key) of the file {@code path} names, resolved as {@link #open} resolves it. */
+    BasicFileAttributes attributes(Path path) throws IOException;
+
     FileOpener PLAIN = new FileOpener() {
         @Override
         public FileChannel open(Path path, Set<? extends OpenOption> options) throws IOException {
@@ -47,6 +51,11 @@ public interface FileOpener {
         @Override
         public boolean deleteIfExists(Path path) throws IOException {
             return Files.deleteIfExists(path);
+        }
+
+        @Override
+        public BasicFileAttributes attributes(Path path) throws IOException {
+            return Files.readAttributes(path, BasicFileAttributes.class);
         }
     };
 }

@@ -146,6 +146,18 @@ class ConfinedFilesTests {
     }
 
     @Test
+    void attributesAreThoseOfTheFileBeneathTheRootAndRefusedThroughALinkOut() throws IOException {
+        Files.createSymbolicLink(root.resolve("alias"), Path.of("real/inside"));
+        Files.createSymbolicLink(root.resolve("escape"), outside.resolve("secret"));
+
+        assertThat(files.attributes(root.resolve("alias")).size()).isEqualTo("inside".length());
+        assertThat(files.attributes(root.resolve("alias")).fileKey())
+                .isEqualTo(Files.readAttributes(root.resolve("real/inside"),
+                        java.nio.file.attribute.BasicFileAttributes.class).fileKey());
+        assertRefused(() -> files.attributes(root.resolve("escape")), "leads outside the data root");
+    }
+
+    @Test
     void aPathOutsideTheRootIsRefusedBeforeAnyLookUp() {
         assertRefused(() -> files.open(outside.resolve("secret"), READ), "outside the data root");
     }
