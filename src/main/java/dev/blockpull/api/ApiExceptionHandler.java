@@ -2,7 +2,9 @@ package dev.blockpull.api;
 
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
+import dev.blockpull.io.DataRoot;
 import jakarta.servlet.http.HttpServletRequest;
+import org.apache.tomcat.util.http.InvalidParameterException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,6 +47,12 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 
     private static final Logger log = LoggerFactory.getLogger(ApiExceptionHandler.class);
 
+    private final DataRoot dataRoot;
+
+    ApiExceptionHandler(DataRoot dataRoot) {
+        this.dataRoot = dataRoot;
+    }
+
     @ExceptionHandler(BlockException.class)
     ResponseEntity<Object> handleBlockException(BlockException e, WebRequest request) {
         ProblemType type = ProblemType.of(e.kind());
@@ -64,6 +72,12 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
         if (tooLarge != null) {
             return problem(Problems.create(ProblemType.PAYLOAD_TOO_LARGE, QmpErrorClass.GENERIC_ERROR,
                     tooLarge.getMessage()), request);
+        }
+        InvalidParameterException badQuery = findCause(e, InvalidParameterException.class);
+        if (badQuery != null) {
+            // Tomcat could not decode the query string (e.g. %ff is no UTF-8): the client's mistake
+            return problem(Problems.create(ProblemType.BAD_REQUEST, QmpErrorClass.GENERIC_ERROR,
+                    "The query string could not be decoded; percent-encode parameters as UTF-8"), request);
         }
         log.error("Unexpected error on {}", path(request), e);
         return problem(Problems.create(ProblemType.INTERNAL_ERROR, QmpErrorClass.GENERIC_ERROR,
@@ -135,12 +149,22 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
             log.error("{} on {}: {}", statusCode, path(request), e.getMessage(), e);
         }
         withInstance(problem, request);
+        hideHostPaths(problem);
         return super.handleExceptionInternal(e, problem, headers, statusCode, request);
     }
 
     private ResponseEntity<Object> problem(ProblemDetail problem, WebRequest request) {
         withInstance(problem, request);
+        hideHostPaths(problem);
         return ResponseEntity.status(problem.getStatus()).body(problem);
+    }
+
+    /** Messages from the block layer and the JDK name files by absolute path: no response shows one. */
+    private void hideHostPaths(ProblemDetail problem) {
+        String detail = problem.getDetail();
+        if (detail != null) {
+            problem.setDetail(dataRoot.hidePaths(detail));
+        }
     }
 
     private static ProblemDetail validationProblem(List<Map<String, String>> errors) {

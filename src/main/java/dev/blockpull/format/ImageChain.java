@@ -3,10 +3,10 @@ package dev.blockpull.format;
 import dev.blockpull.io.Zeros;
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
+import dev.blockpull.io.FileOpener;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -36,6 +36,12 @@ public final class ImageChain implements AutoCloseable {
      */
     public static ImageChain open(Path top, ImageFormat format, BackingResolver resolver, int maxDepth,
                                   boolean readOnly) {
+        return open(top, format, resolver, maxDepth, readOnly, FileOpener.PLAIN);
+    }
+
+    /** {@link #open(Path, ImageFormat, BackingResolver, int, boolean)}, every layer opened through {@code opener}. */
+    public static ImageChain open(Path top, ImageFormat format, BackingResolver resolver, int maxDepth,
+                                  boolean readOnly, FileOpener opener) {
         List<Image> opened = new ArrayList<>();
         Set<Object> seen = new HashSet<>();
         try {
@@ -43,7 +49,7 @@ public final class ImageChain implements AutoCloseable {
             ImageFormat fmt = format;
             boolean ro = readOnly;
             while (true) {
-                if (!seen.add(identity(path))) {
+                if (!seen.add(identity(path, opener))) {
                     throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Backing file '" + path
                             + "' creates an infinite loop");
                 }
@@ -51,14 +57,14 @@ public final class ImageChain implements AutoCloseable {
                     throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Backing chain of '" + top
                             + "' is deeper than the limit of " + maxDepth + " images");
                 }
-                Image image = ImageOpener.open(path, fmt, ro);
+                Image image = ImageOpener.open(path, fmt, ro, false, opener);
                 opened.add(image);
                 BackingReference ref = image.backing().orElse(null);
                 if (ref == null) {
                     return new ImageChain(opened);
                 }
                 path = resolver.resolve(image.path(), ref);
-                fmt = ref.format() != null ? ref.format() : ImageOpener.probe(path);
+                fmt = ref.format() != null ? ref.format() : ImageOpener.probe(path, opener);
                 ro = true;
             }
         } catch (RuntimeException e) {
@@ -73,11 +79,11 @@ public final class ImageChain implements AutoCloseable {
         }
     }
 
-    private static Object identity(Path path) {
+    private static Object identity(Path path, FileOpener opener) {
         try {
-            Object key = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
-            return key != null ? key : path.toRealPath();
-        } catch (IOException e) {
+            Object key = opener.attributes(path).fileKey();
+            return key != null ? key : path.toAbsolutePath().normalize();
+        } catch (IOException | BlockException e) {
             return path.toAbsolutePath().normalize();
         }
     }

@@ -7,6 +7,7 @@ import dev.blockpull.io.BlockException;
 import dev.blockpull.io.BlockFile;
 import dev.blockpull.io.BlockIoException;
 import dev.blockpull.io.FileChannelBlockFile;
+import dev.blockpull.io.FileOpener;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -28,7 +29,12 @@ public final class ImageOpener {
     }
 
     public static Image open(Path path, ImageFormat format, boolean readOnly, boolean direct) {
-        BlockFile file = openFile(path, readOnly, direct);
+        return open(path, format, readOnly, direct, FileOpener.PLAIN);
+    }
+
+    /** Opens through {@code opener}: the data root's opener keeps the open beneath the root. */
+    public static Image open(Path path, ImageFormat format, boolean readOnly, boolean direct, FileOpener opener) {
+        BlockFile file = openFile(path, readOnly, direct, opener);
         return open(file, format);
     }
 
@@ -47,7 +53,11 @@ public final class ImageOpener {
 
     /** qcow2 when the file starts with the qcow2 magic, raw otherwise. */
     public static ImageFormat probe(Path path) {
-        try (BlockFile file = openFile(path, true, false)) {
+        return probe(path, FileOpener.PLAIN);
+    }
+
+    public static ImageFormat probe(Path path, FileOpener opener) {
+        try (BlockFile file = openFile(path, true, false, opener)) {
             ByteBuffer magic = ByteBuffer.allocate(4);
             file.read(magic, 0);
             return !magic.hasRemaining() && magic.getInt(0) == QCOW2_MAGIC ? ImageFormat.QCOW2 : ImageFormat.RAW;
@@ -56,13 +66,13 @@ public final class ImageOpener {
         }
     }
 
-    static BlockFile openFile(Path path, boolean readOnly, boolean direct) {
+    static BlockFile openFile(Path path, boolean readOnly, boolean direct, FileOpener opener) {
         if (!Files.isRegularFile(path)) {
             throw new BlockException(BlockErrorKind.NOT_FOUND, "Could not open '" + path
                     + "': No such file or not a regular file");
         }
         try {
-            return FileChannelBlockFile.open(path, readOnly, direct);
+            return FileChannelBlockFile.open(path, readOnly, direct, opener);
         } catch (NoSuchFileException e) {
             throw new BlockException(BlockErrorKind.NOT_FOUND, "Could not open '" + path + "': No such file", e);
         } catch (IOException e) {

@@ -59,7 +59,7 @@ public final class NodeGraph implements AutoCloseable {
     private final AtomicLong generated = new AtomicLong();
 
     public NodeGraph(DataRoot root, BackingResolver resolver, GraphSettings settings) {
-        this(root, resolver, settings, ImageFileOpener.DEFAULT);
+        this(root, resolver, settings, ImageFileOpener.confined(root));
     }
 
     public NodeGraph(DataRoot root, BackingResolver resolver, GraphSettings settings, ImageFileOpener opener) {
@@ -446,7 +446,7 @@ public final class NodeGraph implements AutoCloseable {
         try {
             requireDrained(section, node);
             node.reopen(readOnly);
-            Object key = NodeOpener.identity(node.path());
+            Object key = NodeOpener.identity(root, node.path());
             fileKeys.put(node, key);
         } finally {
             lock.unlock();
@@ -555,7 +555,7 @@ public final class NodeGraph implements AutoCloseable {
                 addParent(node, backing);
                 nodes.put(overlay.name(), overlay);
                 nodes.put(overlay.file().name(), overlay.file());
-                fileKeys.put(overlay, NodeOpener.identity(overlayPath));
+                fileKeys.put(overlay, NodeOpener.identity(root, overlayPath));
                 if (data.file().isStorageReadOnly() || !data.isReadOnly()) {
                     reopenReadOnlyQuietly(data);
                 }
@@ -573,19 +573,17 @@ public final class NodeGraph implements AutoCloseable {
 
     private void createOverlay(Path overlayPath, String relative, FormatNode backing, long size) {
         Path dir = overlayPath.getParent();
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new BlockIoException("Cannot create the directory of '" + relative + "': " + e.getMessage(), e);
-        }
         String backingName = dir.relativize(backing.path()).toString();
-        ImageCreator.create(overlayPath, CreateOptions.qcow2(size, new BackingReference(backingName, backing.format())));
+        // every backing string written passes the check applied to the ones read
+        root.resolveBacking(overlayPath, backingName);
+        ImageCreator.create(overlayPath, CreateOptions.qcow2(size, new BackingReference(backingName, backing.format())),
+                root.files());
     }
 
     private void reopenReadOnlyQuietly(FormatNode node) {
         try {
             node.reopen(true);
-            fileKeys.put(node, NodeOpener.identity(node.path()));
+            fileKeys.put(node, NodeOpener.identity(root, node.path()));
         } catch (RuntimeException e) {
             log.warn("Could not reopen {} read-only after the snapshot: {}", node.name(), e.toString());
         }
@@ -662,17 +660,17 @@ public final class NodeGraph implements AutoCloseable {
         }
     }
 
-    private static long fileSize(Path p) {
+    private long fileSize(Path p) {
         try {
-            return Files.size(p);
+            return root.files().attributes(p).size();
         } catch (IOException e) {
             throw new BlockIoException("Cannot read the size of " + p + ": " + e.getMessage(), e);
         }
     }
 
-    private static void deleteQuietly(Path p) {
+    private void deleteQuietly(Path p) {
         try {
-            Files.deleteIfExists(p);
+            root.files().deleteIfExists(p);
         } catch (IOException ignored) {
             // the original failure is the one to report
         }

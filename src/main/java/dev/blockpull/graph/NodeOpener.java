@@ -13,7 +13,6 @@ import org.jspecify.annotations.Nullable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -135,7 +134,7 @@ final class NodeOpener {
                         + ref.fileName() + "' of '" + root.relativize(node.path()) + "': no such image (backing "
                         + "file names are relative to the directory of the image naming them)");
             }
-            ImageFormat format = ref.format() != null ? ref.format() : ImageOpener.probe(backingPath);
+            ImageFormat format = ref.format() != null ? ref.format() : ImageOpener.probe(backingPath, root.files());
             FormatNode below = openImage(null, backingPath, format, true, false, chainFiles);
             link(node, below);
             node = below;
@@ -149,14 +148,14 @@ final class NodeOpener {
             throw new BlockException(BlockErrorKind.NOT_FOUND, "Could not open '" + relative
                     + "': No such file or directory");
         }
-        Object key = identity(path);
+        Object key = identity(root, path);
         if (!chainFiles.add(key)) {
             throw invalid("Backing file '" + relative + "' creates an infinite loop in the chain");
         }
         graph.checkNotOpenElsewhere(key, relative, readOnly);
         long fileSize;
         try {
-            fileSize = Files.size(path);
+            fileSize = root.files().attributes(path).size();
         } catch (IOException e) {
             throw new BlockException(BlockErrorKind.IO_ERROR, "Could not open '" + relative + "': " + e.getMessage(), e);
         }
@@ -204,11 +203,12 @@ final class NodeOpener {
         return count;
     }
 
-    static Object identity(Path path) {
+    /** The file's dev/inode, looked up beneath the root like the open, so a swap cannot name a file outside. */
+    static Object identity(DataRoot root, Path path) {
         try {
-            Object key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
-            return key != null ? key : path.toRealPath();
-        } catch (IOException e) {
+            Object key = root.files().attributes(path).fileKey();
+            return key != null ? key : path.toAbsolutePath().normalize();
+        } catch (IOException | BlockException e) {
             return path.toAbsolutePath().normalize();
         }
     }

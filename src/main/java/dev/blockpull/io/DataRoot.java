@@ -1,13 +1,18 @@
 package dev.blockpull.io;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
 import java.util.StringJoiner;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * The one directory images live in, and the only way to turn a name into a path. Names come
@@ -16,22 +21,34 @@ import java.util.regex.Pattern;
  * lie inside the root), no {@code ..} escapes, no protocol prefixes such as {@code json:} or
  * {@code nbd:} (which QEMU would honour), no control characters, and no symlink that leads out.
  *
- * <p>The check runs when the name is resolved: a symlink created inside the root between the
- * check and the open is not caught, so nothing but this service may write into the root.
+ * <p>The check here runs when the name is resolved; the open through {@link #files()} walks the
+ * name again beneath the root, so a symlink swapped in between the two does not lead outside.
  */
 public final class DataRoot {
 
-    /** What QEMU takes for a protocol prefix: a scheme, then a colon (RFC 3986 scheme syntax). */
-    private static final Pattern SCHEME = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]*:");
+    /**
+     * What QEMU takes for a protocol prefix (path_has_protocol): a colon before the first slash,
+     * whatever precedes it, so {@code host_device:/dev/sda} counts as much as {@code nbd://...}.
+     */
+    private static final Pattern SCHEME = Pattern.compile("^[^/]*:");
     private static final int QUOTE_LIMIT = 64;
+    /** Linux NAME_MAX: the longest one path segment may be, in bytes. */
+    static final int MAX_SEGMENT_BYTES = 255;
+    /** Linux PATH_MAX (4096 with the terminating NUL): the longest a whole path may be, in bytes. */
+    static final int MAX_PATH_BYTES = 4095;
 
     private final Path root;
+    /** The real path and the configured one (they differ when the root is reached through a symlink). */
+    private final List<String> rootSpellings;
+    private final FileOpener files;
 
     /** Creates the directory if missing; the root is kept as its canonical (real) path. */
     public DataRoot(Path root) {
         try {
             Files.createDirectories(root);
             this.root = root.toRealPath();
+            this.rootSpellings = spellings(this.root, root.toAbsolutePath().normalize());
+            this.files = new ConfinedFiles(this.root);
         } catch (FileAlreadyExistsException e) {
             throw new BlockException(BlockErrorKind.INVALID_ARGUMENT,
                     "Data root '" + root + "' exists but is not a directory", e);
@@ -40,8 +57,25 @@ public final class DataRoot {
         }
     }
 
+    /** Longest first, so that a spelling which contains another is replaced whole. */
+    private static List<String> spellings(Path real, Path configured) {
+        return Stream.of(real.toString(), configured.toString())
+                .filter(s -> !s.equals("/"))
+                .distinct()
+                .sorted(Comparator.comparingInt(String::length).reversed())
+                .toList();
+    }
+
     public Path root() {
         return root;
+    }
+
+    /**
+     * The way to open and create files under the root: resolution and open in one step, so that
+     * a symlink swapped in after {@link #resolve} cannot lead the open outside (see ConfinedFiles).
+     */
+    public FileOpener files() {
+        return files;
     }
 
     /**
@@ -59,7 +93,7 @@ public final class DataRoot {
         if (hasDotDot(name)) {
             throw refuse(what + " contains a '..' segment; give a path relative to the data root that stays inside it");
         }
-        return confine(what, root.resolve(name).normalize());
+        return confine(what, checkLength(what, toPath(what, root, name).normalize()));
     }
 
     /**
@@ -76,8 +110,8 @@ public final class DataRoot {
         checkSyntax(what, backingName);
         Path imagePath = image.isAbsolute() ? image : root.resolve(image);
         Path dir = imagePath.normalize().getParent();
-        Path candidate = (dir == null ? root : dir).resolve(backingName).normalize();
-        return confine(what, candidate);
+        Path candidate = toPath(what, dir == null ? root : dir, backingName).normalize();
+        return confine(what, checkLength(what, candidate));
     }
 
     /** The name of {@code path} relative to the root, with '/' separators. */
@@ -91,6 +125,22 @@ public final class DataRoot {
             name.add(part.toString());
         }
         return name.toString();
+    }
+
+    /**
+     * {@code text} with every mention of the root's absolute path taken out, so that messages
+     * which name files by their full path (I/O errors, the JDK's own texts) can be shown to API
+     * users without telling them where the data lives on the host: names inside the root become
+     * relative, the root itself becomes "the data root".
+     */
+    public String hidePaths(String text) {
+        String out = text;
+        for (String prefix : rootSpellings) {
+            // only whole path segments: a root of /data must leave /database alone
+            out = out.replaceAll(Pattern.quote(prefix) + "/(?=[^/])", "")
+                    .replaceAll(Pattern.quote(prefix) + "(?![^/\\s'\",:;)\\]}])", "<data root>");
+        }
+        return out;
     }
 
     @Override
@@ -113,6 +163,22 @@ public final class DataRoot {
                         + "; file names must be plain text");
             }
         }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (pairedAt(name, i)) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                // no file system name can hold it: UTF-8 has no encoding for half a character
+                throw refuse(what + " contains an unpaired UTF-16 surrogate (U+" + String.format("%04X", (int) c)
+                        + "); file names must be valid Unicode");
+            }
+        }
+        for (String segment : name.split("/", -1)) {
+            if (segment.getBytes(StandardCharsets.UTF_8).length > MAX_SEGMENT_BYTES) {
+                throw refuse(what + " has a path segment longer than " + MAX_SEGMENT_BYTES
+                        + " bytes, more than the file system allows; use a shorter name");
+            }
+        }
         if (name.indexOf('\\') >= 0) {
             throw refuse(what + " contains a backslash; separate directories with '/'");
         }
@@ -120,6 +186,23 @@ public final class DataRoot {
             throw refuse(what + " uses a protocol prefix; only plain file names inside the data root are allowed"
                     + " (write './" + abbreviate(name) + "' if a file name really contains a colon)");
         }
+    }
+
+    /** {@code base.resolve(name)}, with a name the platform cannot represent refused as a bad argument. */
+    private static Path toPath(String what, Path base, String name) {
+        try {
+            return base.resolve(name);
+        } catch (InvalidPathException e) {
+            throw refuse(what + " cannot be a file name on this system (" + e.getReason() + ")");
+        }
+    }
+
+    /** The whole resolved path must fit PATH_MAX, or opening it fails with ENAMETOOLONG. */
+    private Path checkLength(String what, Path candidate) {
+        if (candidate.toString().getBytes(StandardCharsets.UTF_8).length > MAX_PATH_BYTES) {
+            throw refuse(what + " makes a path longer than the file system allows; use a shorter name");
+        }
+        return candidate;
     }
 
     /**
@@ -181,12 +264,18 @@ public final class DataRoot {
         return "'" + abbreviate(name) + "'";
     }
 
+    private static boolean pairedAt(String s, int i) {
+        return Character.isHighSurrogate(s.charAt(i)) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+    }
+
     private static String abbreviate(String name) {
         StringBuilder out = new StringBuilder();
         int i = 0;
         for (; i < name.length() && out.length() < QUOTE_LIMIT; i++) {
             char c = name.charAt(i);
-            out.append(Character.isISOControl(c) ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+            boolean lone = Character.isSurrogate(c) && !pairedAt(name, i) && !(i > 0 && pairedAt(name, i - 1));
+            // a lone surrogate cannot even be written as JSON: escape it like a control character
+            out.append(Character.isISOControl(c) || lone ? String.format("\\u%04x", (int) c) : String.valueOf(c));
         }
         return i < name.length() ? out + "..." : out.toString();
     }

@@ -2,7 +2,6 @@ package dev.blockpull.io;
 
 import com.sun.nio.file.ExtendedOpenOption;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -13,8 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
@@ -39,14 +39,18 @@ public final class FileChannelBlockFile implements BlockFile {
     private final @Nullable DirectIo directIo;
     /** Serialises length changes among themselves. */
     private final Lock lengthLock;
+    /** How the file was opened: a second descriptor is opened the same way (confined to the data root). */
+    private final FileOpener opener;
     /** The O_DIRECT reader of a buffered file's read-once requests, once opened (or refused). */
     private volatile @Nullable ReadAround readAround;
 
-    private FileChannelBlockFile(Path path, FileChannel channel, boolean readOnly, @Nullable DirectIo directIo) {
+    private FileChannelBlockFile(Path path, FileChannel channel, boolean readOnly, @Nullable DirectIo directIo,
+                                 FileOpener opener) {
         this.path = path;
         this.channel = channel;
         this.readOnly = readOnly;
         this.directIo = directIo;
+        this.opener = opener;
         this.lengthLock = directIo != null ? directIo.exclusive() : new ReentrantLock();
     }
 
@@ -56,17 +60,23 @@ public final class FileChannelBlockFile implements BlockFile {
      * which {@link #isDirect()} then reports.
      */
     public static FileChannelBlockFile open(Path path, boolean readOnly, boolean direct) throws IOException {
-        List<OpenOption> options = new ArrayList<>(List.of(StandardOpenOption.READ));
+        return open(path, readOnly, direct, FileOpener.PLAIN);
+    }
+
+    /** {@link #open(Path, boolean, boolean)} through {@code opener}, e.g. the data root's confined one. */
+    public static FileChannelBlockFile open(Path path, boolean readOnly, boolean direct, FileOpener opener)
+            throws IOException {
+        Set<OpenOption> options = new HashSet<>(List.of(StandardOpenOption.READ));
         if (!readOnly) {
             options.add(StandardOpenOption.WRITE);
         }
         if (direct) {
-            FileChannelBlockFile file = tryOpenDirect(path, readOnly, options);
+            FileChannelBlockFile file = tryOpenDirect(path, readOnly, options, opener);
             if (file != null) {
                 return file;
             }
         }
-        return new FileChannelBlockFile(path, FileChannel.open(path, options.toArray(OpenOption[]::new)), readOnly, null);
+        return new FileChannelBlockFile(path, opener.open(path, options), readOnly, null, opener);
     }
 
     /**
@@ -78,7 +88,17 @@ public final class FileChannelBlockFile implements BlockFile {
         try {
             FileChannel channel = FileChannel.open(path,
                     StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            return new FileChannelBlockFile(path, channel, false, null);
+            return new FileChannelBlockFile(path, channel, false, null, FileOpener.PLAIN);
+        } catch (FileAlreadyExistsException e) {
+            throw new BlockException(BlockErrorKind.CONFLICT,
+                    "File '" + path + "' already exists; choose another name or delete the file first", e);
+        }
+    }
+
+    /** {@link #create(Path)} through {@code opener}, which also makes missing directories above the file. */
+    public static FileChannelBlockFile create(Path path, FileOpener opener) throws IOException {
+        try {
+            return new FileChannelBlockFile(path, opener.create(path), false, null, opener);
         } catch (FileAlreadyExistsException e) {
             throw new BlockException(BlockErrorKind.CONFLICT,
                     "File '" + path + "' already exists; choose another name or delete the file first", e);
@@ -140,7 +160,7 @@ public final class FileChannelBlockFile implements BlockFile {
 
     private ReadAround openReadAround() {
         try {
-            FileChannelBlockFile f = tryOpenDirect(path, true, List.of(StandardOpenOption.READ));
+            FileChannelBlockFile f = tryOpenDirect(path, true, Set.of(StandardOpenOption.READ), opener);
             if (f == null) {
                 return ReadAround.REFUSED;
             }
@@ -245,13 +265,13 @@ public final class FileChannelBlockFile implements BlockFile {
 
     /**
      * FileChannel.truncate never grows a file, and writing a byte at the new end would allocate a
-     * block; ftruncate through a second descriptor grows it sparsely. The path still names our
-     * file: images under the data root are not renamed while they are open.
+     * block. Mapping a byte past the end makes the JDK grow the file with ftruncate on this very
+     * descriptor, sparsely. A second open by path would not do: the name may have been swapped
+     * for a symlink since this file was opened, and the growth would land wherever it points.
+     * The one-page mapping is never touched and goes with the buffer.
      */
     private void grow(long size) throws IOException {
-        try (RandomAccessFile raf = new RandomAccessFile(path.toFile(), "rw")) {
-            raf.setLength(size);
-        }
+        channel.map(FileChannel.MapMode.READ_WRITE, size - 1, 1);
     }
 
     private void checkWritable(String verb) {
@@ -268,13 +288,13 @@ public final class FileChannelBlockFile implements BlockFile {
     }
 
     /** The file opened with O_DIRECT, or null when the file system refuses O_DIRECT. */
-    private static @Nullable FileChannelBlockFile tryOpenDirect(Path path, boolean readOnly, List<OpenOption> options)
-            throws IOException {
-        List<OpenOption> directOptions = new ArrayList<>(options);
+    private static @Nullable FileChannelBlockFile tryOpenDirect(Path path, boolean readOnly, Set<OpenOption> options,
+                                                                FileOpener opener) throws IOException {
+        Set<OpenOption> directOptions = new HashSet<>(options);
         directOptions.add(ExtendedOpenOption.DIRECT);
         FileChannel channel;
         try {
-            channel = FileChannel.open(path, directOptions.toArray(OpenOption[]::new));
+            channel = opener.open(path, directOptions);
         } catch (FileSystemException e) {
             if (isDirectRefused(e)) {
                 return null;
@@ -289,7 +309,7 @@ public final class FileChannelBlockFile implements BlockFile {
                 channel.close();
                 return null; // the pool's buffers could not satisfy it: buffered I/O, as for a refusal
             }
-            return new FileChannelBlockFile(path, channel, readOnly, new DirectIo(channel, align));
+            return new FileChannelBlockFile(path, channel, readOnly, new DirectIo(channel, align), opener);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;

@@ -16,6 +16,14 @@ public interface Job {
     String type();
 
     /**
+     * The job's {@code error} text for {@code failure}, shown to API users in views and events.
+     * A job whose failures may name files overrides it to keep host paths out of them.
+     */
+    default String errorText(Throwable failure) {
+        return ErrorTexts.of(failure);
+    }
+
+    /**
      * The job's work. Returns normally on success. Throws on failure: the scheduler turns the
      * exception into the job's {@code error} ({@link ErrorTexts}). Must call
      * {@link JobContext#pausePoint()} regularly with no I/O in flight; it throws

@@ -306,7 +306,7 @@ final class ScheduledJob implements JobHandle {
     private boolean updateReturnCodeLocked() {
         if (!aborted && (failure != null || isCancelledLocked())) {
             aborted = true;
-            error = failure != null ? ErrorTexts.of(failure) : ErrorTexts.CANCELED;
+            error = failure != null ? job.errorText(failure) : ErrorTexts.CANCELED;
             version++;
         }
         if (aborted) {

@@ -1,11 +1,13 @@
 package dev.blockpull.nbd;
 
 import dev.blockpull.io.BufferPool;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ClosedChannelException;
@@ -24,7 +26,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The NBD listener. One acceptor thread; one reader thread per connection; a fixed pool of
  * workers shared by all connections processes the requests (the pool's queue is bounded by the
- * per-connection limit times the connection limit). Stopping closes the listener, disconnects
+ * per-connection limit times the connection limit). Connections are limited in all and per
+ * client address; one over a limit is refused with a reason ({@link NbdRefusals}), and one that
+ * does not finish its handshake in time is dropped, so threads stay bounded whatever clients do. Stopping closes the listener, disconnects
  * every client after its running requests answered, and ends every thread it started.
  */
 public final class NbdServer implements AutoCloseable {
@@ -36,6 +40,9 @@ public final class NbdServer implements AutoCloseable {
     private final NbdServerSettings settings;
     private final BufferPool.Account buffers;
     private final Map<NbdConnection, Thread> connections = new ConcurrentHashMap<>();
+    /** The client address of each connection, for the per-client limit. */
+    private final Map<NbdConnection, InetAddress> clients = new ConcurrentHashMap<>();
+    private NbdRefusals refusals;
     private ServerSocketChannel listener;
     private Thread acceptor;
     private ThreadPoolExecutor workers;
@@ -70,6 +77,7 @@ public final class NbdServer implements AutoCloseable {
         timer = new ScheduledThreadPoolExecutor(1, named(threadPrefix + "timer-"));
         timer.setRemoveOnCancelPolicy(true);
         timer.prestartAllCoreThreads();
+        refusals = new NbdRefusals(named(threadPrefix + "refuse-"));
         running = true;
         acceptor = named(threadPrefix + "accept-").newThread(this::acceptLoop);
         acceptor.start();
@@ -123,14 +131,20 @@ public final class NbdServer implements AutoCloseable {
             }
             try {
                 ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                if (connections.size() >= settings.maxConnections() || !running) {
-                    log.warn("Refusing NBD client {}: {} connections already", ch.getRemoteAddress(), connections.size());
+                if (!running) {
                     ch.close();
+                    continue;
+                }
+                InetAddress client = ((InetSocketAddress) ch.getRemoteAddress()).getAddress();
+                String overLimit = overLimit(client);
+                if (overLimit != null) {
+                    refusals.refuse(ch, overLimit);
                     continue;
                 }
                 NbdConnection c = new NbdConnection(ch, this, registry, workers, buffers, settings);
                 Thread t = new Thread(c, threadPrefix + "client-" + c.id());
                 t.setDaemon(true);
+                clients.put(c, client);
                 connections.put(c, t);
                 long timeout = settings.handshakeTimeout().toMillis();
                 timer.schedule(() -> {
@@ -151,7 +165,29 @@ public final class NbdServer implements AutoCloseable {
         }
     }
 
+    /** Why {@code client} may not connect now, or null. Only the acceptor thread adds connections. */
+    private @Nullable String overLimit(InetAddress client) {
+        if (connections.size() >= settings.maxConnections()) {
+            return "too many NBD connections (the server's limit is " + settings.maxConnections()
+                    + ", blockpull.nbd.max-connections); close some and retry";
+        }
+        long fromClient = clients.values().stream().filter(client::equals).count();
+        if (fromClient >= settings.maxConnectionsPerClient()) {
+            return "too many NBD connections from " + client.getHostAddress() + " (the limit is "
+                    + settings.maxConnectionsPerClient() + " per client, blockpull.nbd.max-connections-per-client);"
+                    + " close some and retry";
+        }
+        return null;
+    }
+
+    /** Connections refused because of a limit since the start. */
+    public long refusedConnections() {
+        NbdRefusals r = refusals;
+        return r == null ? 0 : r.refusedCount();
+    }
+
     void connectionClosed(NbdConnection c) {
+        clients.remove(c);
         connections.remove(c);
     }
 
@@ -171,6 +207,7 @@ public final class NbdServer implements AutoCloseable {
         open.forEach(e -> e.getKey().close());
         workers.shutdown();
         timer.shutdownNow();
+        refusals.close();
         try {
             if (!workers.awaitTermination(30, TimeUnit.SECONDS)) {
                 workers.shutdownNow();

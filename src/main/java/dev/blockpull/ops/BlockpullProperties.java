@@ -37,10 +37,16 @@ public record BlockpullProperties(
      * @param port          NBD listener port; 0 turns the NBD server off
      * @param bindAddress   address the NBD listener binds to; every interface by default, as qemu-nbd
      * @param workerThreads threads serving NBD requests of all connections
+     * @param maxConnections NBD connections at once (each holds a thread); more are refused
+     * @param maxConnectionsPerClient NBD connections at once from one client address
+     * @param handshakeTimeout a client that has not finished negotiating by then is disconnected
      */
     public record Nbd(@DefaultValue("10809") @Min(0) @Max(65535) int port,
                       @DefaultValue("0.0.0.0") @NotBlank String bindAddress,
-                      @DefaultValue("16") @Min(1) @Max(1024) int workerThreads) {
+                      @DefaultValue("16") @Min(1) @Max(1024) int workerThreads,
+                      @DefaultValue("256") @Min(1) @Max(65536) int maxConnections,
+                      @DefaultValue("32") @Min(1) @Max(65536) int maxConnectionsPerClient,
+                      @DefaultValue("5s") @NotNull Duration handshakeTimeout) {
     }
 
     /**

@@ -19,6 +19,6 @@ class GraphConfiguration {
                         ObjectProvider<ImageFileOpener> opener) {
         return new NodeGraph(dataRoot, backingResolver,
                 new GraphSettings(properties.graph().maxChainDepth(), properties.io().direct()),
-                opener.getIfAvailable(() -> ImageFileOpener.DEFAULT));
+                opener.getIfAvailable(() -> ImageFileOpener.confined(dataRoot)));
     }
 }

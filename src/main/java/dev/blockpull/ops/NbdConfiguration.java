@@ -24,7 +24,9 @@ class NbdConfiguration {
     NbdServerLifecycle nbdServerLifecycle(ExportRegistry registry, BlockpullProperties properties) {
         BlockpullProperties.Nbd nbd = properties.nbd();
         NbdServer server = nbd.port() == 0 ? null : new NbdServer(registry,
-                NbdServerSettings.defaults(nbd.bindAddress(), nbd.port()).withWorkerThreads(nbd.workerThreads()));
+                NbdServerSettings.defaults(nbd.bindAddress(), nbd.port()).withWorkerThreads(nbd.workerThreads())
+                        .withConnectionLimits(nbd.maxConnections(), nbd.maxConnectionsPerClient())
+                        .withHandshakeTimeout(nbd.handshakeTimeout()));
         return new NbdServerLifecycle(server);
     }
 }

@@ -75,8 +75,23 @@ final class StreamChecks {
         if (base == null && r.backingFile() != null) {
             throw invalid("backing file specified, but streaming the entire chain");
         }
+        if (r.backingFile() != null) {
+            checkBackingString(device, r.backingFile());
+        }
         String jobId = r.jobId() != null ? r.jobId() : deviceName;
         return new StreamPlan(r, device, base, bottom, jobId, backingMaskProtocol);
+    }
+
+    /**
+     * QEMU writes the string verbatim; here it must pass the same data-root check as the backing
+     * strings read from images, resolved the same way (from the top image's directory), or the
+     * next open of the top would be refused, or worse, a later reader would follow it outside.
+     */
+    private void checkBackingString(BlockNode device, String backingFile) {
+        Path top = BackingChain.skipFilters(device).path();
+        DataRoot root = graph.dataRoot();
+        // without a file of its own, the string would be taken relative to the root's top level
+        root.resolveBacking(top != null ? top : root.root().resolve("image"), backingFile);
     }
 
     /** QEMU's bdrv_lookup_bs(NULL, name): only node names, and the empty device name in the text. */

@@ -4,6 +4,7 @@ import dev.blockpull.graph.Attachment;
 import dev.blockpull.graph.BackingChain;
 import dev.blockpull.graph.NodeGraph;
 import dev.blockpull.io.BufferPool;
+import dev.blockpull.job.ErrorTexts;
 import dev.blockpull.job.Job;
 import dev.blockpull.job.JobContext;
 import org.jspecify.annotations.Nullable;
@@ -53,6 +54,12 @@ final class StreamJob implements Job {
     @Override
     public String type() {
         return TYPE;
+    }
+
+    /** Block-layer messages name files by absolute path; the job's error is shown to API users. */
+    @Override
+    public String errorText(Throwable failure) {
+        return graph.dataRoot().hidePaths(ErrorTexts.of(failure));
     }
 
     @Override

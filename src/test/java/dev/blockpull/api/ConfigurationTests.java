@@ -43,7 +43,8 @@ class ConfigurationTests {
         runner.withPropertyValues("blockpull.data-root=/srv/images", "blockpull.nbd.port=0",
                         "blockpull.io.direct=true", "blockpull.security.token=s3cret",
                         "blockpull.jobs.history-size=5", "blockpull.graph.max-chain-depth=8",
-                        "blockpull.http.max-request-size=64KB")
+                        "blockpull.http.max-request-size=64KB", "blockpull.nbd.max-connections=10",
+                        "blockpull.nbd.max-connections-per-client=3", "blockpull.nbd.handshake-timeout=2s")
                 .run(context -> {
                     BlockpullProperties p = context.getBean(BlockpullProperties.class);
                     assertThat(p.dataRoot()).isEqualTo(Path.of("/srv/images"));
@@ -53,6 +54,9 @@ class ConfigurationTests {
                     assertThat(p.jobs().historySize()).isEqualTo(5);
                     assertThat(p.graph().maxChainDepth()).isEqualTo(8);
                     assertThat(p.http().maxRequestSize().toBytes()).isEqualTo(64 * 1024);
+                    assertThat(p.nbd().maxConnections()).isEqualTo(10);
+                    assertThat(p.nbd().maxConnectionsPerClient()).isEqualTo(3);
+                    assertThat(p.nbd().handshakeTimeout()).isEqualTo(java.time.Duration.ofSeconds(2));
                 });
     }
 

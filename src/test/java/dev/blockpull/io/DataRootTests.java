@@ -172,6 +172,60 @@ class DataRootTests {
     }
 
     @Test
+    void resolveRefusesAColonBeforeTheFirstSlashWhateverPrecedesItAsQemuDoes() {
+        assertRefused(() -> dataRoot.resolve("host_device:/dev/sda"), "protocol prefix");
+        assertRefused(() -> dataRoot.resolve("a b:c"), "protocol prefix");
+        assertRefused(() -> dataRoot.resolveBacking(root.resolve("top.qcow2"), "x_y:z"), "protocol prefix");
+    }
+
+    @Test
+    void resolveRefusesUnpairedSurrogatesAndQuotesThemEscaped() {
+        assertRefused(() -> dataRoot.resolve("\ud800x.qcow2"), "unpaired UTF-16 surrogate");
+        assertRefused(() -> dataRoot.resolve("x\udc00.qcow2"), "unpaired UTF-16 surrogate");
+        assertRefused(() -> dataRoot.resolveBacking(root.resolve("top.qcow2"), "a\udc00\ud800b"), "surrogate");
+        assertThatExceptionOfType(BlockException.class).isThrownBy(() -> dataRoot.resolve("\ud800x.qcow2"))
+                .satisfies(e -> assertThat(e.getMessage()).contains("'\\ud800x.qcow2'").doesNotContain("\ud800"));
+    }
+
+    @Test
+    void resolveAllowsPairedSurrogates() {
+        assertThat(dataRoot.resolve("disk-\ud83d\udcbe.qcow2")).isEqualTo(root.resolve("disk-\ud83d\udcbe.qcow2"));
+    }
+
+    @Test
+    void resolveRefusesASegmentLongerThanTheFileSystemAllows() {
+        assertRefused(() -> dataRoot.resolve("vm/" + "a".repeat(256)), "longer than 255 bytes");
+        assertRefused(() -> dataRoot.resolve("\u00e9".repeat(128)), "longer than 255 bytes");
+        assertThat(dataRoot.resolve("a".repeat(255))).isEqualTo(root.resolve("a".repeat(255)));
+    }
+
+    @Test
+    void resolveRefusesAWholePathLongerThanTheFileSystemAllows() {
+        String deep = ("d".repeat(200) + "/").repeat(21) + "disk.qcow2";
+
+        assertRefused(() -> dataRoot.resolve(deep), "longer than the file system allows");
+        assertRefused(() -> dataRoot.resolveBacking(root.resolve("top.qcow2"), deep), "longer than the file system");
+    }
+
+    @Test
+    void hidePathsMakesNamesUnderTheRootRelativeAndLeavesOtherPathsAlone() {
+        String text = "Could not open '" + root.resolve("vm1/top.qcow2") + "': EIO; root " + root
+                + "; sibling " + root + "-other/x";
+
+        assertThat(dataRoot.hidePaths(text)).isEqualTo("Could not open 'vm1/top.qcow2': EIO; root <data root>; sibling "
+                + root + "-other/x");
+    }
+
+    @Test
+    void hidePathsAlsoHidesTheRootAsConfiguredThroughASymlink() throws IOException {
+        Path link = Files.createSymbolicLink(tmp.resolve("link-to-data"), root);
+        DataRoot viaLink = new DataRoot(link);
+
+        assertThat(viaLink.hidePaths("'" + link.resolve("a.qcow2") + "' and '" + root.resolve("b.qcow2") + "'"))
+                .isEqualTo("'a.qcow2' and 'b.qcow2'");
+    }
+
+    @Test
     void refusalMessagesQuoteHostileNamesSafelyAndShortly() {
         String hostile = "json:{\"file\":\"" + "A".repeat(500) + "\"}\u001b";
 

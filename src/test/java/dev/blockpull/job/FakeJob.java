@@ -18,6 +18,7 @@ final class FakeJob implements Job {
     private final long chunkSize;
     private final Map<Integer, ArrayDeque<Throwable>> faults = new ConcurrentHashMap<>();
     private volatile RuntimeException prepareFailure;
+    private volatile java.util.function.Function<Throwable, String> errorText = ErrorTexts::of;
     volatile int chunksDone;
 
     FakeJob(int chunks, long chunkSize) {
@@ -36,9 +37,20 @@ final class FakeJob implements Job {
         return this;
     }
 
+    /** Words failures like this instead of the default {@link ErrorTexts}. */
+    FakeJob wordErrorsWith(java.util.function.Function<Throwable, String> wording) {
+        errorText = wording;
+        return this;
+    }
+
     @Override
     public String type() {
         return "stream";
+    }
+
+    @Override
+    public String errorText(Throwable failure) {
+        return errorText.apply(failure);
     }
 
     @Override

@@ -128,6 +128,17 @@ class JobSchedulerTests {
         assertThat(scheduler.get("s1").error()).isEqualTo("Operation not permitted");
     }
 
+    @Test
+    void theJobWordsTheErrorOfItsOwnFailure() {
+        FakeJob job = new FakeJob(2, CHUNK)
+                .failPrepare(new dev.blockpull.io.BlockException(BlockErrorKind.INVALID_IMAGE, "Bad '/srv/x.qcow2'"))
+                .wordErrorsWith(t -> t.getMessage().replace("/srv/", ""));
+        scheduler.start(job, JobOptions.of("s1", "top"));
+
+        events.awaitTrailEndingWith("s1", "null");
+        assertThat(scheduler.get("s1").error()).isEqualTo("Bad 'x.qcow2'");
+    }
+
     // ------------------------------------------------------------ pause and resume
 
     @Test

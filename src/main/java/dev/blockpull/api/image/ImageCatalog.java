@@ -21,7 +21,6 @@ import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
 
 import java.io.IOException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -76,7 +75,7 @@ class ImageCatalog {
             Path backingPath = resolveBackingForCreate(path, name, request.backingFile());
             backing = new BackingReference(request.backingFile(), request.backingFormat() != null
                     ? ImageFormat.parse(request.backingFormat())
-                    : ImageOpener.probe(backingPath));
+                    : ImageOpener.probe(backingPath, root.files()));
             long backingSize = backingSize(backingPath, backing);
             size = request.size() != null ? request.size() : backingSize;
         } else if (request.size() != null) {
@@ -85,8 +84,8 @@ class ImageCatalog {
             throw invalid("size is required unless backingFile is given (then the backing image's size is taken)");
         }
         CreateOptions options = options(format, roundUpToSector(size), backing, request);
-        createParentDirectories(path, name);
-        ImageCreator.create(path, options);
+        // missing directories are made by the creation itself, beneath the root like the file
+        ImageCreator.create(path, options, root.files());
         log.info("Created image {} ({}, {} bytes{})", name, format, options.size(),
                 backing != null ? ", backing " + backing.fileName() : "");
         return info(path, name);
@@ -114,7 +113,7 @@ class ImageCatalog {
     }
 
     private ImageInfoView info(Path path, String name) {
-        ImageFormat format = ImageOpener.probe(path);
+        ImageFormat format = ImageOpener.probe(path, root.files());
         try (ImageChain chain = openChain(path, format, maxChainDepth, name)) {
             List<ImageLayerView> layers = chain.layers().stream().map(this::layer).toList();
             ImageLayerView top = layers.get(0);
@@ -129,7 +128,7 @@ class ImageCatalog {
      */
     private ImageChain openChain(Path top, ImageFormat format, int depth, String name) {
         try {
-            return ImageChain.open(top, format, resolver, depth, true);
+            return ImageChain.open(top, format, resolver, depth, true, root.files());
         } catch (BlockException e) {
             if (e.kind() == BlockErrorKind.NOT_FOUND) {
                 throw new BlockException(BlockErrorKind.INVALID_IMAGE,
@@ -165,18 +164,19 @@ class ImageCatalog {
         Path path = root.root().resolve(name);
         String format = "raw";
         try {
-            ImageFormat probed = ImageOpener.probe(path);
+            ImageFormat probed = ImageOpener.probe(path, root.files());
             format = probed.id();
-            try (Image image = ImageOpener.open(path, probed, true)) {
+            try (Image image = ImageOpener.open(path, probed, true, false, root.files())) {
                 return new ImageView(name, format, image.virtualSize(), image.details().actualSize(),
                         image.backing().map(BackingReference::fileName).orElse(null), null);
             }
         } catch (BlockException e) {
-            return new ImageView(name, format, null, null, null, e.getMessage());
+            return new ImageView(name, format, null, null, null, root.hidePaths(String.valueOf(e.getMessage())));
         } catch (RuntimeException e) {
             log.warn("Listing {}: {}", name, e.toString());
             return new ImageView(name, format, null, null, null,
-                    "Cannot open: " + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()));
+                    root.hidePaths("Cannot open: "
+                            + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName())));
         }
     }
 
@@ -317,20 +317,6 @@ class ImageCatalog {
     /** qemu-img rounds sizes up to whole 512-byte sectors; so do we. */
     private static long roundUpToSector(long size) {
         return (size + SECTOR - 1) / SECTOR * SECTOR;
-    }
-
-    private void createParentDirectories(Path path, String name) {
-        Path parent = path.getParent();
-        if (parent == null) {
-            return;
-        }
-        try {
-            Files.createDirectories(parent);
-        } catch (FileAlreadyExistsException e) {
-            throw invalid("Cannot create '" + name + "': a parent of it exists and is not a directory");
-        } catch (IOException e) {
-            throw new BlockIoException("Cannot create the directory of '" + name + "': " + e.getMessage(), e);
-        }
     }
 
     private static BlockException invalid(String message) {
