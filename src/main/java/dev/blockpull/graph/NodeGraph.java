@@ -403,6 +403,24 @@ public final class NodeGraph implements AutoCloseable {
      * {@link FormatNode#changeBackingFile}'s business. The old backing node closes if it was
      * implicit and nothing else uses it.
      */
+    /**
+     * {@link #setBacking} to what comes after {@code above} in its chain at this moment, read and
+     * set under one hold of the graph lock: a filter dropped meanwhile by another job (whose
+     * filter may be that next node) is either gone before the read or repoints this link after
+     * it, never closed in between, as QEMU's stream_prepare reads and sets under the BQL.
+     * Returns the new backing node.
+     */
+    public @Nullable BlockNode setBackingToNextOf(DrainedSection section, FormatNode node, BlockNode above) {
+        lock.lock();
+        try {
+            BlockNode backing = BackingChain.next(above);
+            setBacking(section, node, backing);
+            return backing;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     public void setBacking(DrainedSection section, FormatNode node, @Nullable BlockNode backing) {
         lock.lock();
         try {

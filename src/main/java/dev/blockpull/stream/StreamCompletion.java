@@ -50,10 +50,11 @@ final class StreamCompletion {
             return; // nothing below the top: no link and no header to change
         }
         try (DrainedSection section = graph.drain(top, self, null)) {
+            // The header names the base's data node, which a filter dropped meanwhile does not change.
             BlockNode base = roles.currentBase();
             BackingReference reference = backingReference(top, base);
             try {
-                graph.setBacking(section, top, base);
+                base = graph.setBackingToNextOf(section, top, roles.aboveBase());
             } catch (RuntimeException e) {
                 log.warn("Cannot point {} at {}: {}", top.name(), base == null ? "nothing" : base.name(), e.toString());
                 throw new BlockException(BlockErrorKind.CONFLICT, EPERM, e);

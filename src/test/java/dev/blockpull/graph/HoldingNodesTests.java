@@ -12,6 +12,10 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -94,6 +98,50 @@ class HoldingNodesTests {
         frozen.release();
         frozen.release();
         fx.graph.freezeChain(mid, null).release();
+    }
+
+    /**
+     * Two parallel streams on one chain (checklist 44): one job's completion points its top at
+     * the node after its above-base, which may be the other job's filter, while that job drops
+     * the filter. Read and set under one graph lock, the link never meets the filter closed.
+     */
+    @Test
+    void theBackingSetToTheNodeAfterAnotherIsNeverAFilterClosedMeanwhile() throws Exception {
+        Attachment keepsMidOpen = fx.graph.attach(Holder.export("vm1"), mid, true, Set.of(),
+                EnumSet.allOf(Permission.class));
+        int rounds = 300;
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<?> filters = pool.submit(() -> {
+                for (int i = 0; i < rounds; i++) {
+                    CopyOnReadFilter f;
+                    try (DrainedSection s = fx.graph.drain(base)) {
+                        f = fx.graph.insertCopyOnReadFilter(s, base, null, null);
+                    }
+                    try (DrainedSection s = fx.graph.drain(f)) {
+                        fx.graph.dropFilter(s, f);
+                    }
+                }
+                return null;
+            });
+            Future<?> relinks = pool.submit(() -> {
+                for (int i = 0; i < rounds; i++) {
+                    try (DrainedSection s = fx.graph.drain(top)) {
+                        fx.graph.setBackingToNextOf(s, top, mid);
+                        fx.graph.setBacking(s, top, mid);
+                    }
+                }
+                return null;
+            });
+            filters.get(60, TimeUnit.SECONDS);
+            relinks.get(60, TimeUnit.SECONDS);
+        } finally {
+            pool.shutdownNow();
+        }
+        keepsMidOpen.close();
+
+        assertThat(BackingChain.chain(top)).containsExactly(top, mid, base);
+        assertThat(GraphFixture.readAll(top)).isEqualTo(chain.expected());
     }
 
     @Test
