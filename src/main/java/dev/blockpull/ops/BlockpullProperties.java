@@ -62,9 +62,12 @@ public record BlockpullProperties(
      * @param copiesInFlight copies one unthrottled stream job keeps in flight (1 = QEMU's loop)
      * @param maxCopySize    most bytes of adjacent 512 KiB chunks one copy request moves; each
      *                       copy in flight holds a pooled buffer of this size
+     * @param warmUp         stream a small private chain in the temporary directory before the
+     *                       service reports ready, so that the first job runs on compiled code
      */
     public record Stream(@DefaultValue("8") @Min(1) @Max(64) int copiesInFlight,
-                         @DefaultValue("2MB") @NotNull DataSize maxCopySize) {
+                         @DefaultValue("2MB") @NotNull DataSize maxCopySize,
+                         @DefaultValue("true") boolean warmUp) {
     }
 
     /**

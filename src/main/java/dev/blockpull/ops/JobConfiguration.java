@@ -3,11 +3,15 @@ package dev.blockpull.ops;
 import dev.blockpull.graph.NodeGraph;
 import dev.blockpull.job.JobScheduler;
 import dev.blockpull.job.JobSchedulerSettings;
+import dev.blockpull.stream.CopyPathWarmUp;
 import dev.blockpull.stream.StreamLauncher;
 import dev.blockpull.stream.StreamSettings;
+import org.springframework.boot.ApplicationRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.DependsOn;
+
+import java.nio.file.Path;
 
 /**
  * The job scheduler and the stream launcher of the service, and the lifecycle that stops them
@@ -39,6 +43,20 @@ class JobConfiguration {
         }
         return new StreamLauncher(graph, scheduler,
                 StreamSettings.defaults().withCopies(stream.copiesInFlight(), (int) maxCopy));
+    }
+
+    /**
+     * The copy path's warm-up, as an application runner: Spring Boot reports readiness only after
+     * the runners, so no job of a user competes with it for the CPUs.
+     */
+    @Bean
+    ApplicationRunner copyPathWarmUp(BlockpullProperties properties) {
+        return args -> {
+            if (properties.stream().warmUp()) {
+                CopyPathWarmUp.run(Path.of(System.getProperty("java.io.tmpdir")), properties.io().direct(),
+                        properties.stream().copiesInFlight());
+            }
+        };
     }
 
     @Bean
