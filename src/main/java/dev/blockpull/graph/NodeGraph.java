@@ -399,11 +399,6 @@ public final class NodeGraph implements AutoCloseable {
     }
 
     /**
-     * Points {@code node}'s backing link at {@code backing} (null: none); the image header is
-     * {@link FormatNode#changeBackingFile}'s business. The old backing node closes if it was
-     * implicit and nothing else uses it.
-     */
-    /**
      * {@link #setBacking} to what comes after {@code above} in its chain at this moment, read and
      * set under one hold of the graph lock: a filter dropped meanwhile by another job (whose
      * filter may be that next node) is either gone before the read or repoints this link after
@@ -421,6 +416,11 @@ public final class NodeGraph implements AutoCloseable {
         }
     }
 
+    /**
+     * Points {@code node}'s backing link at {@code backing} (null: none); the image header is
+     * {@link FormatNode#changeBackingFile}'s business. The old backing node closes if it was
+     * implicit and nothing else uses it.
+     */
     public void setBacking(DrainedSection section, FormatNode node, @Nullable BlockNode backing) {
         lock.lock();
         try {
