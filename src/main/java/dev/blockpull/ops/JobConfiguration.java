@@ -53,8 +53,7 @@ class JobConfiguration {
     ApplicationRunner copyPathWarmUp(BlockpullProperties properties) {
         return args -> {
             if (properties.stream().warmUp()) {
-                CopyPathWarmUp.run(Path.of(System.getProperty("java.io.tmpdir")), properties.io().direct(),
-                        properties.stream().copiesInFlight());
+                CopyPathWarmUp.run(Path.of(System.getProperty("java.io.tmpdir")), properties.io().direct());
             }
         };
     }

@@ -35,15 +35,17 @@ import java.util.stream.Stream;
  * few hundred methods of it on the very CPUs the first job copies with: profiled on 2 CPUs, a
  * 199 MiB stream took 0.45-0.52 s as the first job of a JVM and 0.29-0.36 s as the second, with
  * half the CPU. Nothing of it is visible: its chain lives in a temporary directory outside the
- * data root, its graph and scheduler are its own, its copies take 512 KiB buffers (the pool keeps
- * them idle, a few MiB), and it is deleted afterwards.
+ * data root, its graph and scheduler are its own, it keeps two copies of 512 KiB in flight (a small
+ * warm-up already takes most of the JIT work off the first job, and a larger one leaves more
+ * compiler memory behind in an idle service), and it is deleted afterwards.
  */
 public final class CopyPathWarmUp {
 
     private static final Logger log = LoggerFactory.getLogger(CopyPathWarmUp.class);
     private static final long MIB = 1 << 20;
     /** Guest size of the warm-up chain; the base holds 3/4 of each MiB, the mid 1/4 over it. */
-    static final long SIZE = 128 * MIB;
+    static final long SIZE = 64 * MIB;
+    private static final int COPIES = 2;
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
     static final String JOB_ID = "copy-path-warm-up";
 
@@ -52,15 +54,15 @@ public final class CopyPathWarmUp {
 
     /**
      * Streams a temporary chain under {@code scratchParent} whole into its top, with O_DIRECT when
-     * {@code direct} and the service's copies in flight (of 512 KiB each); returns how long it took, or empty when it could not run (it never throws:
+     * {@code direct}; returns how long it took, or empty when it could not run (it never throws:
      * a service without a writable temporary directory only starts colder).
      */
-    public static Optional<Duration> run(Path scratchParent, boolean direct, int copiesInFlight) {
+    public static Optional<Duration> run(Path scratchParent, boolean direct) {
         long start = System.nanoTime();
         Path dir = null;
         try {
             dir = Files.createTempDirectory(scratchParent, "blockpull-warm-up-");
-            stream(dir, direct, copiesInFlight);
+            stream(dir, direct);
             Duration took = Duration.ofNanos(System.nanoTime() - start);
             log.info("Copy path warmed up in {} ms", took.toMillis());
             return Optional.of(took);
@@ -74,7 +76,7 @@ public final class CopyPathWarmUp {
         }
     }
 
-    private static void stream(Path dir, boolean direct, int copiesInFlight) {
+    private static void stream(Path dir, boolean direct) {
         DataRoot root = new DataRoot(dir);
         makeChain(root);
         JobScheduler scheduler = new JobScheduler();
@@ -82,7 +84,7 @@ public final class CopyPathWarmUp {
                 new GraphSettings(4, direct), ImageFileOpener.confined(root))) {
             graph.open(new NodeDefinition("top", Driver.QCOW2, new NodeDefinition.FileDefinition("top.qcow2", false),
                     new NodeDefinition.FromHeader(), false));
-            StreamSettings settings = StreamSettings.defaults().withCopies(copiesInFlight, StreamSettings.QEMU_CHUNK);
+            StreamSettings settings = StreamSettings.defaults().withCopies(COPIES, StreamSettings.QEMU_CHUNK);
             new StreamLauncher(graph, scheduler, settings).start(new StreamRequest(JOB_ID, "top", null, null, null,
                     null, 0, OnErrorPolicy.REPORT, null, true, false));
             JobView done = awaitConcluded(scheduler);

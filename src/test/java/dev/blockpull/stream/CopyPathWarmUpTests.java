@@ -18,21 +18,21 @@ class CopyPathWarmUpTests {
 
     @Test
     void theWarmUpStreamsItsChainAndLeavesNothingBehind() throws IOException {
-        assertThat(CopyPathWarmUp.run(tmp, false, 8)).isPresent();
+        assertThat(CopyPathWarmUp.run(tmp, false)).isPresent();
 
         assertThat(entries(tmp)).as("entries left in the temporary directory").isZero();
     }
 
     @Test
     void theWarmUpRunsWithDirectIoToo() throws IOException {
-        assertThat(CopyPathWarmUp.run(tmp, true, 2)).isPresent();
+        assertThat(CopyPathWarmUp.run(tmp, true)).isPresent();
 
         assertThat(entries(tmp)).as("entries left in the temporary directory").isZero();
     }
 
     @Test
     void aWarmUpWithoutAUsableDirectoryIsSkippedNotThrown() {
-        assertThat(CopyPathWarmUp.run(tmp.resolve("missing"), false, 8)).isEmpty();
+        assertThat(CopyPathWarmUp.run(tmp.resolve("missing"), false)).isEmpty();
     }
 
     private static long entries(Path dir) throws IOException {
