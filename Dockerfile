@@ -44,7 +44,7 @@ EXPOSE 8080 10809
 # keeps at most blockpull.io.buffer-pool-size of it) and small code and class caches keep an
 # idle service under 200 MiB RSS. On OutOfMemoryError the JVM exits, and the orchestrator
 # restarts it, instead of limping on with half-dead threads.
-ENV JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -Xms8m -Xmx256m -XX:MaxHeapFreeRatio=10 -XX:MinHeapFreeRatio=1 -XX:MaxDirectMemorySize=192m -XX:ReservedCodeCacheSize=40m -XX:MaxMetaspaceSize=160m -Xss512k -XX:+ExitOnOutOfMemoryError"
+ENV JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -Xms8m -Xmx256m -XX:MaxHeapFreeRatio=10 -XX:MinHeapFreeRatio=1 -XX:MaxDirectMemorySize=192m -XX:ReservedCodeCacheSize=40m -XX:MaxMetaspaceSize=160m -Xss512k -XX:TieredStopAtLevel=1 -XX:+ExitOnOutOfMemoryError"
 # Settings come from the environment (BLOCKPULL_*, SERVER_PORT, ...) or further arguments
 # (`docker run blockpull --blockpull.jobs.history-size=10`); the data root is always /data.
 ENTRYPOINT ["java", "org.springframework.boot.loader.launch.JarLauncher", "--blockpull.data-root=/data"]

@@ -1,5 +1,6 @@
 package dev.blockpull;
 
+import dev.blockpull.ops.OptimizingCompilerPolicy;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
@@ -9,6 +10,8 @@ import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 public class BlockpullApplication {
 
     public static void main(String[] args) {
-        SpringApplication.run(BlockpullApplication.class, args);
+        SpringApplication application = new SpringApplication(BlockpullApplication.class);
+        application.addListeners(new OptimizingCompilerPolicy());
+        application.run(args);
     }
 }

@@ -143,6 +143,14 @@ class DockerfileTests {
     }
 
     @Test
+    void jvmRunsOnC1Only() throws IOException {
+        String env = all("ENV").stream().map(Instruction::args).collect(Collectors.joining(" "));
+
+        assertThat(env).as("OptimizingCompilerPolicy: C2's compiling costs an I/O-bound service more CPU than it saves")
+                .contains("-XX:TieredStopAtLevel=1");
+    }
+
+    @Test
     void declaresNoVolumeButPreparesTheDataRootForTheUser() throws IOException {
         String runs = runtime().stream().filter(i -> i.keyword().equals("RUN")).map(Instruction::args)
                 .collect(Collectors.joining(" "));

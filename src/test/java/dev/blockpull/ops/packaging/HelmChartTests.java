@@ -219,6 +219,16 @@ class HelmChartTests {
     }
 
     @Test
+    void jvmOptionsAreTheImagesOwn() throws IOException {
+        Matcher image = Pattern.compile("(?m)^ENV JAVA_TOOL_OPTIONS=\"(.*)\"$")
+                .matcher(Files.readString(Path.of("Dockerfile")));
+
+        assertThat(image.find()).as("JAVA_TOOL_OPTIONS in the Dockerfile").isTrue();
+        assertThat(envVar(container(render(Map.of()).deployment()), "JAVA_TOOL_OPTIONS").getValue())
+                .isEqualTo(image.group(1));
+    }
+
+    @Test
     void imageTagDefaultsToTheAppVersion() {
         assertThat(container(render(Map.of()).deployment()).getImage())
                 .isEqualTo("ghcr.io/blockpull/blockpull:0.1.0-SNAPSHOT");

@@ -1,0 +1,55 @@
+package dev.blockpull.ops;
+
+import dev.blockpull.testsupport.ServiceProcess;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A service started from its main keeps C2 off, unless told to keep it: the witness is the JVM's
+ * own list of compiler directives ({@code jcmd PID Compiler.directives_print}), where an excluded
+ * compiler shows {@code Exclude:true} in its section.
+ */
+class OptimizingCompilerPolicyTests {
+
+    @TempDir
+    Path dataRoot;
+
+    @TempDir
+    Path work;
+
+    @Test
+    void serviceExcludesEveryMethodFromC2() throws Exception {
+        try (ServiceProcess service = ServiceProcess.start(dataRoot, work.resolve("service.log"),
+                "--blockpull.stream.warm-up=false")) {
+            assertThat(c2Sections(service)).anySatisfy(section -> assertThat(section).contains("Exclude:true"));
+        }
+    }
+
+    @Test
+    void optimizingCompilerCanBeKept() throws Exception {
+        try (ServiceProcess service = ServiceProcess.start(dataRoot, work.resolve("service.log"),
+                "--blockpull.stream.warm-up=false", "--" + OptimizingCompilerPolicy.PROPERTY + "=true")) {
+            assertThat(c2Sections(service)).isNotEmpty().allSatisfy(section -> assertThat(section).contains("Exclude:false"));
+        }
+    }
+
+    /** The C2 part of every directive, from its "c2 directives:" line to the next blank line. */
+    private static List<String> c2Sections(ServiceProcess service) throws IOException, InterruptedException {
+        Process jcmd = new ProcessBuilder(ServiceProcess.jdkTool("jcmd"), Long.toString(service.pid()),
+                "Compiler.directives_print").redirectErrorStream(true).start();
+        String out = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(jcmd.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(jcmd.exitValue()).as(out).isZero();
+        return Pattern.compile("c2 directives:\\n(.*?)\\n\\s*\\n", Pattern.DOTALL).matcher(out).results()
+                .map(m -> m.group(1)).toList();
+    }
+}

@@ -1,0 +1,114 @@
+package dev.blockpull.testsupport;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The service as users run it: {@code BlockpullApplication}'s main in a child JVM on the test's
+ * class path (without the test classes), on a free HTTP port and no NBD port, its output in a
+ * log file; {@link #start} returns once {@code /actuator/health} answers 200.
+ */
+public final class ServiceProcess implements AutoCloseable {
+
+    private static final Duration START = Duration.ofSeconds(90);
+    private static final Duration REQUEST = Duration.ofSeconds(10);
+
+    private final Process process;
+    private final int port;
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    private ServiceProcess(Process process, int port) {
+        this.process = process;
+        this.port = port;
+    }
+
+    /** Starts the service on {@code dataRoot} with further {@code --name=value} arguments. */
+    public static ServiceProcess start(Path dataRoot, Path log, String... arguments) throws IOException {
+        int port = freePort();
+        List<String> command = new ArrayList<>(List.of(javaBinary(), "-cp", applicationClassPath(),
+                "dev.blockpull.BlockpullApplication", "--server.port=" + port, "--blockpull.data-root=" + dataRoot,
+                "--blockpull.nbd.port=0"));
+        command.addAll(List.of(arguments));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ServiceProcess service = new ServiceProcess(process, port);
+        try {
+            await().atMost(START).ignoreExceptions().until(() -> {
+                assertThat(process.isAlive()).as("the service is running (see %s)", log).isTrue();
+                return service.get("/actuator/health").statusCode() == 200;
+            });
+        } catch (RuntimeException | Error e) {
+            service.close();
+            throw e;
+        }
+        return service;
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public HttpResponse<String> get(String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(uri(path)).timeout(REQUEST).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    public HttpResponse<String> post(String path, String json) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(uri(path)).timeout(REQUEST).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Kills the process if it still runs. */
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            process.destroyForcibly();
+        }
+    }
+
+    private URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + port + path);
+    }
+
+    /** A tool of the JDK that runs the tests (java, jcmd). */
+    public static String jdkTool(String name) {
+        return Path.of(System.getProperty("java.home"), "bin", name).toString();
+    }
+
+    private static String javaBinary() {
+        return jdkTool("java");
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** The test JVM's class path without the test classes (their test configurations must not load). */
+    private static String applicationClassPath() {
+        List<String> entries = new ArrayList<>();
+        for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            String path = e.replace('\\', '/');
+            if (!path.endsWith("test-classes") && !path.endsWith("test-classes/")) {
+                entries.add(e);
+            }
+        }
+        assertThat(entries).as("class path").anyMatch(e -> e.replace('\\', '/').matches(".*target/classes/?"));
+        return String.join(File.pathSeparator, entries);
+    }
+}
