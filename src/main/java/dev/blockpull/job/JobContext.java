@@ -37,6 +37,13 @@ public interface JobContext {
     void rateLimitAccount(long bytes);
 
     /**
+     * Nanoseconds the rate limit asks to wait before the next request, 0 when the job is behind
+     * its speed (or has none). A loop with several requests in flight asks this to know when to
+     * let them finish and sleep at {@link #pausePoint()}.
+     */
+    long rateLimitDelay();
+
+    /**
      * QEMU's block_job_error_action: decides by the job's on-error policy, emits BLOCK_JOB_ERROR
      * (unless cancelled), and for {@link ErrorAction#STOP} makes the job user-paused with
      * ioStatus {@code failed}/{@code nospace} so that the next {@link #pausePoint()} parks it

@@ -851,6 +851,11 @@ final class ScheduledJob implements JobHandle {
         }
 
         @Override
+        public long rateLimitDelay() {
+            return limiter.account(0);
+        }
+
+        @Override
         public ErrorAction handleError(Throwable cause, IoOperation operation) {
             boolean noSpace = ErrorTexts.isNoSpace(cause);
             ErrorAction action = options.onError().decide(noSpace);

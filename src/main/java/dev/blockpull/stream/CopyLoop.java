@@ -5,6 +5,7 @@ import dev.blockpull.io.BufferPool;
 import dev.blockpull.job.ErrorAction;
 import dev.blockpull.job.IoOperation;
 import dev.blockpull.job.JobContext;
+import dev.blockpull.job.RateLimiter;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,7 +33,10 @@ import java.util.concurrent.Executor;
  *
  * <p>The pause point keeps its meaning: the loop goes to it only with nothing of this job in
  * flight. It goes there when the job asks for it (pause, drain, cancel) and, when rate limited,
- * after every chunk with a window of one: the limiter's accounting stays exactly QEMU's.
+ * whenever the limiter asks for a sleep: then the copies in flight end and are accounted first.
+ * A rate-limited job copies 512 KiB chunks, one at a time below 10 MiB/s (QEMU's
+ * loop), more at once for faster limits (see {@link #window}); every copied chunk is accounted,
+ * so the limiter's arithmetic stays exactly QEMU's.
  */
 final class CopyLoop {
 
@@ -112,11 +116,11 @@ final class CopyLoop {
 
     private void loop(JobContext context) {
         context.pausePoint();
-        boolean throttled = context.speed() > 0;
+        long speed = context.speed();
         while (!reported) {
-            int window = throttled ? 1 : slots.length;
+            int window = window(speed);
             while (used < window && planned < length && hasIdleBuffer()) {
-                start(throttled);
+                start(speed > 0, window);
             }
             if (used == 0) {
                 return;
@@ -125,18 +129,49 @@ final class CopyLoop {
                 continue; // a copy ended early: its buffer takes the next segment
             }
             boolean stopped = retireHead(context);
-            if (copied - copiedAtWriteBack >= writeBackEvery(context.speed()) && writeBack.startIfIdle()) {
+            if (copied - copiedAtWriteBack >= writeBackEvery(speed) && writeBack.startIfIdle()) {
                 copiedAtWriteBack = copied;
             }
-            if (stopped || throttled || context.pauseRequested() || (context.speed() > 0) != throttled) {
+            if (stopped || context.pauseRequested() || context.speed() != speed) {
                 dropAll(); // a pause takes effect after the oldest copy, as QEMU's after its chunk
                 if (reported) {
                     return;
                 }
                 context.pausePoint();
-                throttled = context.speed() > 0;
+                speed = context.speed();
+            } else if (speed > 0 && (used == 0 || context.rateLimitDelay() > 0)) {
+                // ahead of the limit: what is in flight ends and is accounted, then the limiter's sleep
+                if (retireAll(context) && reported) {
+                    return;
+                }
+                context.pausePoint();
+                speed = context.speed();
             }
         }
+    }
+
+    /**
+     * Segments in flight or planned: all slots for an unthrottled job; for a rate-limited one no
+     * more chunks than one 100 ms slice of its speed pays for, at least one (QEMU's loop) and at
+     * most {@code copiesInFlight}: a fast limit is then not held back by one copy's latency,
+     * while a slow one keeps QEMU's chunk-by-chunk pace.
+     */
+    private int window(long speed) {
+        if (speed <= 0) {
+            return slots.length;
+        }
+        long perSlice = speed / (1_000_000_000L / RateLimiter.SLICE_NANOS) / settings.chunkSize();
+        return (int) Math.max(1, Math.min(idle.length, perSlice));
+    }
+
+    /** Retires every segment in flight; true when the on-error policy stopped the loop. */
+    private boolean retireAll(JobContext context) {
+        while (used > 0) {
+            if (retireHead(context)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static long writeBackEvery(long speed) {
@@ -144,7 +179,7 @@ final class CopyLoop {
     }
 
     /** Plans the next segment into the next slot and starts its copy. */
-    private void start(boolean throttled) {
+    private void start(boolean throttled, int window) {
         Slot slot = slots[(head + used) % slots.length];
         ChunkBatch b = slot.batch;
         if (throttled) {
@@ -159,7 +194,7 @@ final class CopyLoop {
             return;
         }
         ByteBuffer buffer = takeIdleBuffer();
-        if (throttled || idle.length == 1) {
+        if (window == 1 || idle.length == 1) {
             ByteBuffer own = orFromPool(buffer);
             slot.copy(own); // QEMU's loop: no one to overlap with
             giveBack(slot, own);

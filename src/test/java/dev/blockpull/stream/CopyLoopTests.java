@@ -64,6 +64,9 @@ class CopyLoopTests {
         return t;
     });
 
+    /** Tasks handed to the copiers: copies in flight and write-behinds. */
+    final AtomicInteger tasks = new AtomicInteger();
+
     @AfterEach
     void tearDown() {
         copiers.shutdownNow();
@@ -106,6 +109,29 @@ class CopyLoopTests {
         copy.loop.run(copy.context);
 
         assertThat(copy.topFile().counters().forces()).as("write-behinds of 96 MiB copied at 8 MiB/s").isEqualTo(12);
+        assertSameContentAfterClose(copy);
+    }
+
+    @Test
+    void aSlowRateLimitCopiesOneChunkAtATimeOnTheJobThread() {
+        Copy copy = prepare(QemuTools.require(), "slow", StreamSettings.defaults(), 8 * MIB);
+
+        copy.loop.run(copy.context);
+
+        assertThat(tasks.get()).as("tasks run by the copiers: the write-behinds only")
+                .isEqualTo(copy.topFile().counters().forces());
+        assertThat(copy.context.accounted).as("bytes the limiter was told of").isEqualTo(96 * MIB);
+    }
+
+    @Test
+    void aFastRateLimitKeepsSeveralCopiesInFlightAndAccountsEveryChunk() {
+        Copy copy = prepare(QemuTools.require(), "fast", StreamSettings.defaults(), 200 * MIB);
+
+        copy.loop.run(copy.context);
+
+        assertThat(tasks.get()).as("tasks run by the copiers: copies beside the write-behinds")
+                .isGreaterThan((int) copy.topFile().counters().forces());
+        assertThat(copy.context.accounted).as("bytes the limiter was told of").isEqualTo(96 * MIB);
         assertSameContentAfterClose(copy);
     }
 
@@ -163,7 +189,10 @@ class CopyLoopTests {
         ChunkPlanner planner = new ChunkPlanner(top, BackingChain.cow(top), fx.node("base"), SIZE, settings.chunkSize());
         ProgressContext context = new ProgressContext(name, speed);
         Meters meters = new Meters();
-        CopyLoop loop = new CopyLoop(attachment, planner, SIZE, settings, copiers, BufferPool.shared(), meters.job);
+        CopyLoop loop = new CopyLoop(attachment, planner, SIZE, settings, task -> {
+            tasks.incrementAndGet();
+            copiers.execute(task);
+        }, BufferPool.shared(), meters.job);
         return new Copy(chain, expected, loop, attachment, context, meters, fx);
     }
 
@@ -190,6 +219,7 @@ class CopyLoopTests {
         private final String id;
         private final long speed;
         long progress;
+        long accounted;
 
         ProgressContext(String id, long speed) {
             this.id = id;
@@ -231,6 +261,12 @@ class CopyLoopTests {
 
         @Override
         public void rateLimitAccount(long bytes) {
+            accounted += bytes;
+        }
+
+        @Override
+        public long rateLimitDelay() {
+            return 0;
         }
 
         @Override
