@@ -415,6 +415,20 @@ class HelmChartTests {
     }
 
     @Test
+    void dashboardHasFailurePanels() {
+        JsonNode dashboard = JSON.readTree(CHART.resolve("dashboards/blockpull.json").toFile());
+        Map<String, String> exprByTitle = new java.util.HashMap<>();
+        for (JsonNode panel : dashboard.get("panels")) {
+            exprByTitle.put(panel.get("title").asString(), panel.get("targets").get(0).get("expr").asString());
+        }
+
+        assertThat(exprByTitle.get("Jobs failed")).contains("blockpull_jobs_finished_total").contains("result=\"failed\"");
+        assertThat(exprByTitle.get("Job I/O errors by action")).contains("blockpull_job_io_errors_total")
+                .contains("by (action");
+        assertThat(exprByTitle.get("Oldest drain wait")).contains("blockpull_drain_longest_wait_seconds");
+    }
+
+    @Test
     void longReleaseNamesAreCutTo63Characters() {
         // Helm allows release names of up to 53 characters; with the name appended, the cut at 63
         // falls right after a '-', which must go too.
