@@ -26,21 +26,34 @@ final class JobFollower {
         this.display = display;
     }
 
+    /** Starts the job with {@code start} (which returns its body) and follows it. */
+    JsonNode start(String jobId, Supplier<JsonNode> start) {
+        return follow(jobId, start, false);
+    }
+
+    /** Follows a job that already exists. */
+    JsonNode follow(String jobId) {
+        return follow(jobId, () -> api.get(jobPath(jobId)), true);
+    }
+
     /**
-     * @param jobId the job to follow
-     * @param start starts the job and returns its body; or reads it, for a job that already runs
+     * @param read         starts or reads the job; called once the event stream is open
+     * @param showFirstRead false for a job just started: its first events (created, running) follow
+     *                     anyway, and drawing the POST's answer first would show them out of order
      * @return the job as it is at the end
      */
-    JsonNode follow(String jobId, Supplier<JsonNode> start) {
+    private JsonNode follow(String jobId, Supplier<JsonNode> read, boolean showFirstRead) {
         String query = "?jobId=" + ApiClient.encode(jobId);
-        Supplier<JsonNode> read = start;
+        Supplier<JsonNode> next = read;
+        boolean show = showFirstRead;
         Long after = null;
         for (int attempt = 0; attempt <= RECONNECTS; attempt++) {
             try (EventStream events = api.events(query, after)) {
-                JsonNode job = read.get();
-                read = () -> api.get(jobPath(jobId));
+                JsonNode job = next.get();
                 JobProgress progress = JobProgress.of(job);
-                display.show(progress);
+                if (show) {
+                    display.show(progress);
+                }
                 if (stopsAt(progress.status(), job)) {
                     display.finish();
                     return job;
@@ -50,6 +63,8 @@ final class JobFollower {
                     break;
                 }
             }
+            next = () -> api.get(jobPath(jobId));
+            show = true;
         }
         display.finish();
         return api.get(jobPath(jobId));
@@ -68,7 +83,9 @@ final class JobFollower {
                         display.show(progress);
                         break;
                     case "JOB_STATUS_CHANGE":
-                        progress = progress.withStatus(e.data().path("status").asString());
+                        // Read the job for what a status change leaves out (the last progress, ETA).
+                        progress = JobProgress.of(api.get(jobPath(start.id())))
+                                .withStatus(e.data().path("status").asString());
                         display.show(progress);
                         if (stopsAt(progress.status(), job)) {
                             return null;

@@ -30,9 +30,12 @@ record JobProgress(String id, String status, long offset, long len, long bytesPe
         return len <= 0 ? 0 : (int) Math.min(100, offset * 100 / len);
     }
 
-    /** {@code 45%  12.3 MiB/s  ETA 0:12}; rate and ETA only while they are known. */
+    /** {@code 45%  12.3 MiB/s  ETA 0:12}; rate and ETA only while running and known. */
     String figures() {
         StringBuilder text = new StringBuilder(String.format(Locale.ROOT, "%3d%%", percent()));
+        if (!"running".equals(status)) {
+            return text.toString();
+        }
         if (bytesPerSecond > 0) {
             text.append("  ").append(Sizes.human(bytesPerSecond)).append("/s");
         }

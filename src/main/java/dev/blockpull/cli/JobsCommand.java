@@ -85,7 +85,7 @@ final class JobsCommand {
               boolean progress) {
         ApiClient api = cli.api();
         if (progress) {
-            return report(cli, new JobFollower(api, cli.progress()).follow(id, () -> api.get(JobFollower.jobPath(id))));
+            return report(cli, new JobFollower(api, cli.progress()).follow(id));
         }
         long deadline = timeoutSeconds == null ? Long.MAX_VALUE : System.nanoTime() + timeoutSeconds * 1_000_000_000L;
         while (true) {

@@ -71,7 +71,7 @@ final class StreamCommand implements Callable<Integer> {
             cli.printer().print(api.post("/jobs/stream", body), Printer::job);
             return Outcome.OK.code;
         }
-        JsonNode job = new JobFollower(api, cli.progress()).follow(id, () -> api.post("/jobs/stream", body));
+        JsonNode job = new JobFollower(api, cli.progress()).start(id, () -> api.post("/jobs/stream", body));
         return JobsCommand.report(cli, job);
     }
 
