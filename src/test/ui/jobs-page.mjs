@@ -6,7 +6,7 @@
 //   node jobs-page.mjs <baseUrl> <token> <jobId> <screenshot.png>
 //
 // Exit code 0 = every step seen; anything else prints why. JobsPageBrowserTests runs it.
-import { chromium } from 'playwright-core';
+import { launchChromium, stepLogger } from './browser.mjs';
 
 const [baseUrl, token, jobId, screenshot] = process.argv.slice(2);
 if (!baseUrl || !token || !jobId || !screenshot) {
@@ -14,14 +14,8 @@ if (!baseUrl || !token || !jobId || !screenshot) {
   process.exit(2);
 }
 
-const t0 = Date.now();
-const step = (what) => console.log(`[${String(Date.now() - t0).padStart(6)} ms] ${what}`);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const step = stepLogger();
+const browser = await launchChromium();
 step('chromium started');
 let failed = false;
 const page = await browser.newPage({ viewport: { width: 1400, height: 500 } });

@@ -6,8 +6,6 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import tools.jackson.databind.JsonNode;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /** {@code blockpull exports}: /exports, nodes served over NBD. */
 @Command(name = "exports", description = "NBD exports of nodes.")
@@ -27,11 +25,8 @@ final class ExportsCommand {
     int create(@Parameters(index = "0", paramLabel = "ID") String id,
                @Parameters(index = "1", paramLabel = "NODE") String node,
                @Option(names = "--writable", description = "Clients may write") boolean writable) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("id", id);
-        body.put("nodeName", node);
-        body.put("writable", writable);
-        cli.printer().print(cli.api().post("/exports", body), ExportsCommand::row);
+        cli.printer().print(cli.api().post("/exports", RequestBody.of("id", id, "nodeName", node, "writable", writable)),
+                ExportsCommand::row);
         return Outcome.OK.code;
     }
 

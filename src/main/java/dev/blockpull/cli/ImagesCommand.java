@@ -7,7 +7,6 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import tools.jackson.databind.JsonNode;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** {@code blockpull images}: /images (qemu-img create, list, info). */
@@ -25,12 +24,8 @@ final class ImagesCommand {
                @Option(names = {"-b", "--backing-file"}, description = "Backing file, relative to FILE's directory")
                @Nullable String backingFile,
                @Option(names = {"-F", "--backing-format"}, description = "Format of the backing file") @Nullable String backingFormat) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("filename", file);
-        body.put("format", format);
-        putIfSet(body, "size", size);
-        putIfSet(body, "backingFile", backingFile);
-        putIfSet(body, "backingFormat", backingFormat);
+        Map<String, Object> body = RequestBody.of("filename", file, "format", format, "size", size,
+                "backingFile", backingFile, "backingFormat", backingFormat);
         cli.printer().print(cli.api().post("/images", body), ImagesCommand::row);
         return Outcome.OK.code;
     }
@@ -61,11 +56,5 @@ final class ImagesCommand {
         }
         return String.format("%-40s %-6s %12s  %s", image.path("filename").asString(), image.path("format").asString(),
                 Sizes.human(image.path("virtualSize").asLong()), image.path("backingFile").asString("-"));
-    }
-
-    static void putIfSet(Map<String, Object> body, String name, @Nullable Object value) {
-        if (value != null) {
-            body.put(name, value);
-        }
     }
 }

@@ -7,7 +7,6 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import tools.jackson.databind.JsonNode;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** {@code blockpull nodes}: /nodes, the block graph (blockdev-add, query-named-block-nodes, ...). */
@@ -26,13 +25,8 @@ final class NodesCommand {
              @Option(names = "--driver", defaultValue = "qcow2", description = "qcow2 or raw") String driver,
              @Option(names = "--read-only", description = "Open read-only (a job may reopen it read-write)")
              boolean readOnly) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("nodeName", node);
-        body.put("driver", driver);
-        body.put("file", file);
-        if (readOnly) {
-            body.put("readOnly", true);
-        }
+        Map<String, Object> body = RequestBody.of("nodeName", node, "driver", driver, "file", file,
+                "readOnly", readOnly ? Boolean.TRUE : null);
         cli.printer().print(cli.api().post("/nodes", body), NodesCommand::row);
         return Outcome.OK.code;
     }
@@ -63,9 +57,7 @@ final class NodesCommand {
                  @Parameters(index = "1", paramLabel = "FILE", description = "The new overlay, must not exist") String file,
                  @Option(names = "--snapshot-node-name", description = "Node name of the overlay")
                  @Nullable String snapshotNodeName) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("snapshotFile", file);
-        ImagesCommand.putIfSet(body, "snapshotNodeName", snapshotNodeName);
+        Map<String, Object> body = RequestBody.of("snapshotFile", file, "snapshotNodeName", snapshotNodeName);
         cli.printer().print(cli.api().post(path(node) + "/snapshot", body), NodesCommand::row);
         return Outcome.OK.code;
     }

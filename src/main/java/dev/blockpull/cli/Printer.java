@@ -24,20 +24,23 @@ final class Printer {
 
     /** One resource: pretty JSON, or the text the function makes of it. */
     void print(JsonNode node, Function<JsonNode, String> text) {
-        out.println(json() ? ApiClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(node)
-                : text.apply(node));
+        out.println(json() ? pretty(node) : text.apply(node));
     }
 
     /** A list: a JSON array, or a header and a row per item. */
     void printRows(JsonNode items, String header, Function<JsonNode, String> row) {
         if (json()) {
-            print(items, n -> "");
+            out.println(pretty(items));
             return;
         }
         out.println(header);
         for (JsonNode item : items) {
             out.println(row.apply(item));
         }
+    }
+
+    private static String pretty(JsonNode node) {
+        return ApiClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(node);
     }
 
     /** Text of a job: id, status, progress and, once finished, result and error. */

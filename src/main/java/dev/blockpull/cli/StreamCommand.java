@@ -8,7 +8,6 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import tools.jackson.databind.JsonNode;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -76,24 +75,10 @@ final class StreamCommand implements Callable<Integer> {
     }
 
     private Map<String, Object> body(String id) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("jobId", id);
-        body.put("device", device);
-        if (base != null) {
-            ImagesCommand.putIfSet(body, "baseNode", base.baseNode);
-            ImagesCommand.putIfSet(body, "base", base.base);
-            ImagesCommand.putIfSet(body, "bottom", base.bottom);
-        }
-        ImagesCommand.putIfSet(body, "backingFile", backingFile);
-        ImagesCommand.putIfSet(body, "speed", speed);
-        ImagesCommand.putIfSet(body, "onError", onError);
-        ImagesCommand.putIfSet(body, "filterNodeName", filterNodeName);
-        if (noAutoFinalize) {
-            body.put("autoFinalize", false);
-        }
-        if (noAutoDismiss) {
-            body.put("autoDismiss", false);
-        }
-        return body;
+        Base where = base != null ? base : new Base();
+        return RequestBody.of("jobId", id, "device", device, "baseNode", where.baseNode, "base", where.base,
+                "bottom", where.bottom, "backingFile", backingFile, "speed", speed, "onError", onError,
+                "filterNodeName", filterNodeName, "autoFinalize", noAutoFinalize ? Boolean.FALSE : null,
+                "autoDismiss", noAutoDismiss ? Boolean.FALSE : null);
     }
 }

@@ -3,7 +3,6 @@ package dev.blockpull.cli;
 import dev.blockpull.testsupport.ProcessResult;
 import dev.blockpull.testsupport.QemuTools;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -46,9 +45,5 @@ final class CliProcess {
         command.add(JAR.toString());
         command.addAll(List.of(args));
         return QemuTools.run(command, TIMEOUT);
-    }
-
-    static boolean jarExists() {
-        return Files.isRegularFile(JAR);
     }
 }

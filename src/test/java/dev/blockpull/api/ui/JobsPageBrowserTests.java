@@ -12,11 +12,9 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -26,8 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * a throttled stream's bar move, pauses and resumes it with the page's buttons, lifts its limit
  * with "Set speed" and sees it complete. The screenshot lands in target/jobs-page.png.
  *
- * <p>Needs the same tools as {@link SwaggerUiBrowserTests} (skipped without them, failing with
- * {@code CI=true}).
+ * <p>The tools it needs: {@link BrowserScripts}.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @AutoConfigureRestTestClient
@@ -60,7 +57,7 @@ class JobsPageBrowserTests {
 
     @Test
     void theBarOfAThrottledStreamMovesAndItsButtonsPauseAndResumeIt() throws Exception {
-        SwaggerUiBrowserTests.requireBrowserTools();
+        BrowserScripts.requireTools();
         QemuTools qemu = QemuTools.require();
         Path vm = Files.createDirectories(dataRoot.resolve("vm"));
         // Data in every cluster of the base: the stream has to copy (and so to throttle) all of it.
@@ -72,17 +69,8 @@ class JobsPageBrowserTests {
         Files.createDirectories(SCREENSHOT.getParent());
         Files.deleteIfExists(SCREENSHOT);
 
-        Process node = new ProcessBuilder("node", SCRIPT.toString(), "http://localhost:" + port, TOKEN, "pull1",
-                SCREENSHOT.toString()).redirectErrorStream(true).start();
-        boolean exited = node.waitFor(2, TimeUnit.MINUTES);
-        if (!exited) {
-            node.destroyForcibly();
-        }
-        String out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        System.out.println(out);
+        String out = BrowserScripts.run(SCRIPT, "http://localhost:" + port, TOKEN, "pull1", SCREENSHOT.toString());
 
-        assertThat(exited).as("browser test finished within 2 minutes: %s", out).isTrue();
-        assertThat(node.exitValue()).as(out).isZero();
         assertThat(out).contains("jobs page: bar moved, paused, resumed, completed");
         assertThat(SCREENSHOT).isNotEmptyFile();
     }

@@ -36,6 +36,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -417,7 +418,7 @@ class HelmChartTests {
     @Test
     void dashboardHasFailurePanels() {
         JsonNode dashboard = JSON.readTree(CHART.resolve("dashboards/blockpull.json").toFile());
-        Map<String, String> exprByTitle = new java.util.HashMap<>();
+        Map<String, String> exprByTitle = new HashMap<>();
         for (JsonNode panel : dashboard.get("panels")) {
             exprByTitle.put(panel.get("title").asString(), panel.get("targets").get(0).get("expr").asString());
         }
