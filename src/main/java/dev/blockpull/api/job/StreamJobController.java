@@ -69,11 +69,11 @@ class StreamJobController {
 
     StreamJobController(StreamLauncher launcher, JobScheduler scheduler, JobQueries jobs, IdempotencyKeys idempotency,
                         JobWaits waits) {
-        this.waits = waits;
         this.launcher = launcher;
         this.scheduler = scheduler;
         this.jobs = jobs;
         this.idempotency = idempotency;
+        this.waits = waits;
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
