@@ -71,15 +71,11 @@ final class ApiClient {
     }
 
     /**
-     * {@code GET /jobs/events} with the query and Last-Event-ID; returns once the answer's headers
-     * arrived, which is when the server's subscription exists: nothing published after this is
-     * missed.
+     * {@code GET /jobs/events} with the query; returns once the answer's headers arrived, which is
+     * when the server's subscription exists: nothing published after this is missed.
      */
-    EventStream events(String query, @Nullable Long lastEventId) {
+    EventStream events(String query) {
         HttpRequest.Builder request = request("/jobs/events" + query).header("Accept", "text/event-stream");
-        if (lastEventId != null) {
-            request.header("Last-Event-ID", Long.toString(lastEventId));
-        }
         HttpResponse<Stream<String>> response = exchange(request.GET(), HttpResponse.BodyHandlers.ofLines());
         if (response.statusCode() >= 400) {
             String body = String.join("\n", (Iterable<String>) response.body()::iterator);

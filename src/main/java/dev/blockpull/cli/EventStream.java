@@ -9,8 +9,8 @@ import java.util.stream.Stream;
 /** Server-Sent Events read line by line from an open {@code /jobs/events} answer. */
 final class EventStream implements AutoCloseable {
 
-    /** One event: its id (for Last-Event-ID), name and JSON payload. */
-    record Event(long id, String name, JsonNode data) {
+    /** One event: its name and JSON payload. */
+    record Event(String name, JsonNode data) {
     }
 
     private final Stream<String> lines;
@@ -23,18 +23,15 @@ final class EventStream implements AutoCloseable {
 
     /** The next event, or null once the server closed the stream. Comment lines are skipped. */
     @Nullable Event next() {
-        long id = -1;
         String name = null;
         StringBuilder data = new StringBuilder();
         while (iterator.hasNext()) {
             String line = iterator.next();
             if (line.isEmpty()) {
                 if (name != null) {
-                    return new Event(id, name, ApiClient.JSON.readTree(data.toString()));
+                    return new Event(name, ApiClient.JSON.readTree(data.toString()));
                 }
                 data.setLength(0);
-            } else if (line.startsWith("id:")) {
-                id = Long.parseLong(line.substring(3).trim());
             } else if (line.startsWith("event:")) {
                 name = line.substring(6).trim();
             } else if (line.startsWith("data:")) {

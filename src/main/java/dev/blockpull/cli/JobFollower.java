@@ -1,6 +1,5 @@
 package dev.blockpull.cli;
 
-import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 import java.io.UncheckedIOException;
@@ -10,8 +9,9 @@ import java.util.function.Supplier;
 /**
  * Follows one stream job on {@code /jobs/events?jobId=} until it has finished (or waits in
  * {@code pending} for a finalize that is not automatic), drawing its progress. The event stream is
- * open before the job is started or read, so no change is missed; a stream the server ends early
- * (its timeout, a slow reader) is reopened with Last-Event-ID.
+ * open before the job is started or read, so no change is missed. A stream the server ends early
+ * (its timeout, a slow reader) is reopened the same way, live events only and the job read again:
+ * a replay could hold the last events of an earlier job with the same id, which ended.
  */
 final class JobFollower {
 
@@ -46,9 +46,8 @@ final class JobFollower {
         String query = "?jobId=" + ApiClient.encode(jobId);
         Supplier<JsonNode> next = read;
         boolean show = showFirstRead;
-        Long after = null;
         for (int attempt = 0; attempt <= RECONNECTS; attempt++) {
-            try (EventStream events = api.events(query, after)) {
+            try (EventStream events = api.events(query)) {
                 JsonNode job = next.get();
                 JobProgress progress = JobProgress.of(job);
                 if (show) {
@@ -58,8 +57,7 @@ final class JobFollower {
                     display.finish();
                     return job;
                 }
-                after = readUntilStop(events, job, progress);
-                if (after == null) {
+                if (readUntilStop(events, job, progress)) {
                     break;
                 }
             }
@@ -70,13 +68,11 @@ final class JobFollower {
         return api.get(jobPath(jobId));
     }
 
-    /** Null once the job stopped; else the id of the last event read before the stream ended. */
-    private @Nullable Long readUntilStop(EventStream events, JsonNode job, JobProgress start) {
+    /** True once the job stopped; false when the stream ended first. */
+    private boolean readUntilStop(EventStream events, JsonNode job, JobProgress start) {
         JobProgress progress = start;
-        long lastId = 0;
         try {
             for (EventStream.Event e = events.next(); e != null; e = events.next()) {
-                lastId = e.id();
                 switch (e.name()) {
                     case "JOB_PROGRESS":
                         progress = progress.withProgress(e.data());
@@ -88,7 +84,7 @@ final class JobFollower {
                                 .withStatus(e.data().path("status").asString());
                         display.show(progress);
                         if (stopsAt(progress.status(), job)) {
-                            return null;
+                            return true;
                         }
                         break;
                     case "BLOCK_JOB_ERROR":
@@ -100,9 +96,9 @@ final class JobFollower {
                 }
             }
         } catch (UncheckedIOException connectionLost) {
-            // Reconnected by the caller with the last id, as for a stream the server ended.
+            // Reconnected by the caller, as for a stream the server ended.
         }
-        return lastId;
+        return false;
     }
 
     private static boolean stopsAt(String status, JsonNode job) {

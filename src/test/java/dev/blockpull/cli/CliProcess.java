@@ -41,7 +41,8 @@ final class CliProcess {
         List<String> command = new ArrayList<>(List.of("env"));
         environment.forEach((name, value) -> command.add(name + "=" + value));
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-jar");
+        // The container launcher's start-up flags: the C1 compiler alone suits a short run.
+        command.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar"));
         command.add(JAR.toString());
         command.addAll(List.of(args));
         return QemuTools.run(command, TIMEOUT);

@@ -8,10 +8,14 @@ import dev.blockpull.testsupport.QemuTools;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.http.MediaType;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.servlet.client.RestTestClient;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -27,6 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * codes, what goes to stdout and stderr, {@code --output json}.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@AutoConfigureRestTestClient
 class CliTests {
 
     static final JsonMapper JSON = JsonMapper.builder().build();
@@ -49,6 +54,9 @@ class CliTests {
     @LocalServerPort
     int port;
 
+    @Autowired
+    RestTestClient client;
+
     QemuTools qemu;
     CliProcess cli;
 
@@ -58,12 +66,22 @@ class CliTests {
         cli = CliProcess.against(port);
     }
 
-    /** A base/mid/top chain in {@code dataRoot/name}, opened with the CLI as node {@code name}. */
+    /** A base/mid/top chain in {@code dataRoot/name}, opened over HTTP as node {@code name}. */
     Chain openChain(String name) throws Exception {
         Chain chain = Chains.baseMidTop(qemu, Files.createDirectories(dataRoot.resolve(name)));
-        ProcessResult open = cli.run("nodes", "open", name, name + "/top.qcow2");
-        assertThat(open.exitCode()).as(open.describe()).isZero();
+        post("/nodes", Map.of("nodeName", name, "driver", "qcow2", "file", name + "/top.qcow2"));
         return chain;
+    }
+
+    /** A job on the chain of {@link #openChain} that copies one chunk and then sleeps for minutes. */
+    void startCrawling(String name) throws Exception {
+        openChain(name);
+        post("/jobs/stream", Map.of("jobId", name, "device", name, "speed", 1024));
+    }
+
+    void post(String uri, Object body) {
+        client.post().uri(uri).contentType(MediaType.APPLICATION_JSON).body(body).exchange()
+                .expectStatus().is2xxSuccessful();
     }
 
     @Test
@@ -97,8 +115,10 @@ class CliTests {
     }
 
     @Test
-    void listsParseAsJsonArrays() throws Exception {
-        openChain("c3");
+    void nodesOpenedWithTheCliAreListedAsAJsonArray() throws Exception {
+        Chains.baseMidTop(qemu, Files.createDirectories(dataRoot.resolve("c3")));
+        ProcessResult open = cli.run("nodes", "open", "c3", "c3/top.qcow2");
+        assertThat(open.exitCode()).as(open.describe()).isZero();
 
         ProcessResult r = cli.run("nodes", "list", "-o", "json");
 
@@ -122,7 +142,7 @@ class CliTests {
         Chain chain = Chains.baseMidTop(qemu, dir);
         // The base's first data cluster now lies past the end of its file: reading it fails.
         Qcow2Surgery.setL2Entry(chain.base(), 0, Qcow2Surgery.OFLAG_COPIED | (1L << 40));
-        assertThat(cli.run("nodes", "open", "c4", "c4/top.qcow2").exitCode()).isZero();
+        post("/nodes", Map.of("nodeName", "c4", "driver", "qcow2", "file", "c4/top.qcow2"));
 
         ProcessResult r = cli.run("stream", "c4", "--wait");
 
@@ -135,8 +155,7 @@ class CliTests {
 
     @Test
     void verbsDriveARunningJobAndWaitExitsWithItsOutcome() throws Exception {
-        openChain("c5");
-        assertThat(cli.run("stream", "c5", "--speed", "1K").exitCode()).isZero();
+        startCrawling("c5");
 
         assertThat(cli.run("jobs", "pause", "c5").exitCode()).isZero();
         ProcessResult paused = cli.run("jobs", "wait", "c5", "--for", "paused", "--timeout", "20");
@@ -153,14 +172,13 @@ class CliTests {
 
     @Test
     void aWaitThatTimesOutExitsSix() throws Exception {
-        openChain("c6");
-        assertThat(cli.run("stream", "c6", "--speed", "1K").exitCode()).isZero();
+        startCrawling("c6");
 
         ProcessResult r = cli.run("jobs", "wait", "c6", "--timeout", "1");
 
         assertThat(r.exitCode()).as(r.describe()).isEqualTo(6);
         assertThat(r.stderr()).contains("job c6 is running, not concluded");
-        cli.run("jobs", "cancel", "c6");
+        post("/jobs/stream/c6/cancel", Map.of());
     }
 
     @Test
