@@ -165,7 +165,7 @@ class CliTests {
         assertThat(cli.run("jobs", "resume", "c5").exitCode()).isZero();
         assertThat(cli.run("jobs", "cancel", "c5").exitCode()).isZero();
 
-        ProcessResult cancelled = cli.run("jobs", "wait", "c5");
+        ProcessResult cancelled = cli.run("jobs", "wait", "c5", "--progress");
         assertThat(cancelled.exitCode()).as(cancelled.describe()).isEqualTo(3);
         assertThat(cancelled.stderr()).contains("job c5 was cancelled");
     }
