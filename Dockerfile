@@ -36,6 +36,9 @@ COPY --from=build /build/extracted/dependencies/ ./
 COPY --from=build /build/extracted/spring-boot-loader/ ./
 COPY --from=build /build/extracted/snapshot-dependencies/ ./
 COPY --from=build /build/extracted/application/ ./
+# The command-line client (README, "Follow a job"): `blockpull` on the PATH runs its own small jar.
+COPY --from=build /build/target/cli/blockpull-cli.jar ./cli/
+COPY src/main/docker/blockpull /usr/local/bin/blockpull
 USER 10001:10001
 # 8080: HTTP API, probes, metrics. 10809: NBD (set BLOCKPULL_NBD_PORT=0 to turn it off).
 EXPOSE 8080 10809

@@ -5,7 +5,7 @@
 //   node swagger-ui.mjs <baseUrl> <screenshot.png>
 //
 // Exit code 0 = 200 seen; anything else prints why. SwaggerUiBrowserTests runs it.
-import { chromium } from 'playwright-core';
+import { launchChromium, stepLogger } from './browser.mjs';
 
 const [baseUrl, screenshot] = process.argv.slice(2);
 if (!baseUrl || !screenshot) {
@@ -13,15 +13,8 @@ if (!baseUrl || !screenshot) {
   process.exit(2);
 }
 
-const t0 = Date.now();
-const step = (what) => console.log(`[${String(Date.now() - t0).padStart(6)} ms] ${what}`);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  // Without the background-networking flags chromium keeps dialling Google on a closed network.
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const step = stepLogger();
+const browser = await launchChromium();
 step('chromium started');
 let failed = false;
 const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });

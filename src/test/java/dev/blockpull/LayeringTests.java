@@ -10,7 +10,8 @@ import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 
 /**
  * The floors of design.md: arrows point down only, and the lowest five floors are plain Java.
- * Floors that do not exist yet are allowed to be empty.
+ * Floors that do not exist yet are allowed to be empty. The CLI (dev.blockpull.cli) is no floor:
+ * a client beside the house that only speaks HTTP to it.
  */
 @AnalyzeClasses(packages = "dev.blockpull", importOptions = ImportOption.DoNotIncludeTests.class)
 class LayeringTests {
@@ -42,4 +43,19 @@ class LayeringTests {
             .whereLayer("graph").mayOnlyBeAccessedByLayers("job", "stream", "nbd", "ops", "api")
             .whereLayer("format").mayOnlyBeAccessedByLayers("graph", "job", "stream", "nbd", "ops", "api")
             .whereLayer("io").mayOnlyBeAccessedByLayers("format", "graph", "job", "stream", "nbd", "ops", "api");
+
+    @ArchTest
+    static final ArchRule theCliStandsAlone = noClasses()
+            .that().resideInAPackage("dev.blockpull.cli..")
+            .should().dependOnClassesThat().resideInAnyPackage("org.springframework..", "jakarta..",
+                    "io.micrometer..", "dev.blockpull.io..", "dev.blockpull.format..", "dev.blockpull.graph..",
+                    "dev.blockpull.job..", "dev.blockpull.stream..", "dev.blockpull.nbd..", "dev.blockpull.ops..",
+                    "dev.blockpull.api..")
+            .because("the blockpull CLI is a small jar of its own that talks to the service over HTTP only");
+
+    @ArchTest
+    static final ArchRule theServiceDoesNotUseTheCli = noClasses()
+            .that().resideOutsideOfPackage("dev.blockpull.cli..")
+            .should().dependOnClassesThat().resideInAnyPackage("dev.blockpull.cli..", "picocli..")
+            .because("picocli is left out of the service's jar");
 }

@@ -3,6 +3,7 @@ package dev.blockpull.job;
 import org.jspecify.annotations.Nullable;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -11,7 +12,12 @@ import java.util.Map;
  * written as JSON. In BLOCK_JOB_* events {@code device} is the job id, as in QEMU.
  */
 public sealed interface JobEvent permits JobEvent.JobStatusChange, JobEvent.BlockJobCompleted,
-        JobEvent.BlockJobCancelled, JobEvent.BlockJobError, JobEvent.BlockJobPending, JobEvent.BlockJobReady {
+        JobEvent.BlockJobCancelled, JobEvent.BlockJobError, JobEvent.BlockJobPending, JobEvent.BlockJobReady,
+        JobEvent.JobProgress {
+
+    /** Every event name, for filters; JOB_PROGRESS is Blockpull's own, the others are QMP's. */
+    List<String> NAMES = List.of("JOB_STATUS_CHANGE", "BLOCK_JOB_COMPLETED", "BLOCK_JOB_CANCELLED",
+            "BLOCK_JOB_ERROR", "BLOCK_JOB_PENDING", "BLOCK_JOB_READY", JobProgress.NAME);
 
     /** QMP event name, e.g. {@code JOB_STATUS_CHANGE}. */
     String name();
@@ -115,6 +121,33 @@ public sealed interface JobEvent permits JobEvent.JobStatusChange, JobEvent.Bloc
 
         public Map<String, Object> data() {
             return payload("type", type, "device", device, "len", len, "offset", offset, "speed", speed);
+        }
+    }
+
+    /**
+     * Blockpull's own event (QMP has none): where a running job stands, published at most once per
+     * progress interval. Newer ones supersede older ones, so the replay ring keeps only the latest
+     * of each job and a busy job never pushes status changes out of it.
+     *
+     * @param etaSeconds null while the rate or the total is not known
+     */
+    record JobProgress(String id, long offset, long len, long bytesPerSecond, @Nullable Long etaSeconds)
+            implements JobEvent {
+
+        static final String NAME = "JOB_PROGRESS";
+
+        public String name() {
+            return NAME;
+        }
+
+        public String jobId() {
+            return id;
+        }
+
+        public Map<String, Object> data() {
+            Map<String, Object> data = payload("id", id, "offset", offset, "len", len, "bytesPerSecond", bytesPerSecond);
+            data.put("etaSeconds", etaSeconds);
+            return data;
         }
     }
 

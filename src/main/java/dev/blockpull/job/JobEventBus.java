@@ -6,7 +6,10 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -24,6 +27,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * subscriber whose queue is full is dropped as a whole (and told so), rather than losing single
  * events silently: an SSE client can then reconnect with its Last-Event-ID and get a complete
  * replay from the ring, or learn from {@link EventSubscription#replayComplete()} that it cannot.
+ * <p>
+ * {@link JobEvent.JobProgress} events are coalesced for replay: only the latest one of each job is
+ * kept, beside the ring rather than in it, so progress never pushes a status change out.
  */
 public final class JobEventBus implements AutoCloseable {
 
@@ -34,7 +40,11 @@ public final class JobEventBus implements AutoCloseable {
     private final ExecutorService delivery;
     private final PublishedEvent[] ring;
     private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
+    /** The latest JOB_PROGRESS of each job that is newer than everything the ring has dropped. */
+    private final Map<String, PublishedEvent> latestProgress = new HashMap<>();
     private long lastSequence;
+    /** Sequence of the newest event the ring has overwritten (0: none yet). */
+    private long evictedUpTo;
     private int ringNext;
     private int ringSize;
 
@@ -55,13 +65,27 @@ public final class JobEventBus implements AutoCloseable {
     /** Numbers, stores and hands out the event; O(subscribers), never waits for one. */
     public synchronized PublishedEvent publish(JobEvent event) {
         PublishedEvent published = new PublishedEvent(++lastSequence, clock.instant(), event);
-        ring[ringNext] = published;
-        ringNext = (ringNext + 1) % ring.length;
-        ringSize = Math.min(ringSize + 1, ring.length);
+        if (event instanceof JobEvent.JobProgress) {
+            latestProgress.put(event.jobId(), published);
+        } else {
+            store(published);
+        }
         for (Subscription s : subscriptions) {
             s.offer(published);
         }
         return published;
+    }
+
+    private void store(PublishedEvent published) {
+        PublishedEvent overwritten = ring[ringNext];
+        ring[ringNext] = published;
+        ringNext = (ringNext + 1) % ring.length;
+        ringSize = Math.min(ringSize + 1, ring.length);
+        if (overwritten != null) {
+            evictedUpTo = overwritten.sequence();
+            // A replay from before evictedUpTo is incomplete anyway: older progress is not worth keeping.
+            latestProgress.values().removeIf(p -> p.sequence() <= evictedUpTo);
+        }
     }
 
     /** The sequence number of the newest event, 0 before the first. */
@@ -69,7 +93,10 @@ public final class JobEventBus implements AutoCloseable {
         return lastSequence;
     }
 
-    /** Events with a sequence greater than {@code afterSequence} still in the ring, oldest first. */
+    /**
+     * Events with a sequence greater than {@code afterSequence} still in the ring, with the latest
+     * progress of each job, oldest first. Complete unless a status event after it was overwritten.
+     */
     public synchronized EventReplay replayAfter(long afterSequence) {
         List<PublishedEvent> events = new ArrayList<>();
         int oldest = (ringNext - ringSize + ring.length) % ring.length;
@@ -79,9 +106,13 @@ public final class JobEventBus implements AutoCloseable {
                 events.add(e);
             }
         }
-        long firstKept = ringSize == 0 ? lastSequence + 1 : ring[oldest].sequence();
-        boolean complete = afterSequence >= firstKept - 1;
-        return new EventReplay(List.copyOf(events), complete);
+        for (PublishedEvent p : latestProgress.values()) {
+            if (p.sequence() > afterSequence) {
+                events.add(p);
+            }
+        }
+        events.sort(Comparator.comparingLong(PublishedEvent::sequence));
+        return new EventReplay(List.copyOf(events), afterSequence >= evictedUpTo);
     }
 
     /** Subscribes to events published from now on. */

@@ -12,30 +12,36 @@ import java.util.function.LongSupplier;
  * @param eventRingSize           recent events kept for Last-Event-ID replay
  * @param subscriberQueueCapacity events a subscriber may lag behind before it is disconnected
  * @param throughputWindow        window of {@code bytesPerSecond}
+ * @param progressInterval        least time between two JOB_PROGRESS events of one job
  * @param clock                   wall clock of createdAt, finishedAt, event times, history age
  * @param nanoTime                monotonic clock of the rate limiter and throughput
  */
 public record JobSchedulerSettings(int historySize, Duration historyMaxAge, int eventRingSize,
                                    int subscriberQueueCapacity, Duration throughputWindow,
-                                   Clock clock, LongSupplier nanoTime) {
+                                   Duration progressInterval, Clock clock, LongSupplier nanoTime) {
 
     public static JobSchedulerSettings defaults() {
         return new JobSchedulerSettings(1000, Duration.ofHours(1), 1024, 1024, Duration.ofSeconds(5),
-                Clock.systemUTC(), System::nanoTime);
+                Duration.ofSeconds(1), Clock.systemUTC(), System::nanoTime);
     }
 
     public JobSchedulerSettings withHistory(int size, Duration maxAge) {
         return new JobSchedulerSettings(size, maxAge, eventRingSize, subscriberQueueCapacity, throughputWindow,
-                clock, nanoTime);
+                progressInterval, clock, nanoTime);
     }
 
     public JobSchedulerSettings withEvents(int ringSize, int queueCapacity) {
         return new JobSchedulerSettings(historySize, historyMaxAge, ringSize, queueCapacity, throughputWindow,
-                clock, nanoTime);
+                progressInterval, clock, nanoTime);
     }
 
     public JobSchedulerSettings withClocks(Clock wallClock, LongSupplier monotonicNanos) {
         return new JobSchedulerSettings(historySize, historyMaxAge, eventRingSize, subscriberQueueCapacity,
-                throughputWindow, wallClock, monotonicNanos);
+                throughputWindow, progressInterval, wallClock, monotonicNanos);
+    }
+
+    public JobSchedulerSettings withProgressInterval(Duration interval) {
+        return new JobSchedulerSettings(historySize, historyMaxAge, eventRingSize, subscriberQueueCapacity,
+                throughputWindow, interval, clock, nanoTime);
     }
 }

@@ -5,6 +5,7 @@ import dev.blockpull.job.JobEvent.BlockJobCompleted;
 import dev.blockpull.job.JobEvent.BlockJobError;
 import dev.blockpull.job.JobEvent.BlockJobPending;
 import dev.blockpull.job.JobEvent.BlockJobReady;
+import dev.blockpull.job.JobEvent.JobProgress;
 import dev.blockpull.job.JobEvent.JobStatusChange;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -19,6 +20,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 
 /**
  * One job under the scheduler: QEMU's Job plus the BlockJob bits (speed, iostatus, on-error).
@@ -47,6 +49,8 @@ final class ScheduledJob implements JobHandle {
     private final Retirement retirement;
     private final RateLimiter limiter;
     private final ThroughputMeter throughput;
+    private final LongSupplier nanoTime;
+    private final long progressIntervalNanos;
     private final Instant createdAt;
     private final Context context = new Context();
     private final ReentrantLock lock = new ReentrantLock();
@@ -84,6 +88,7 @@ final class ScheduledJob implements JobHandle {
     private long currentProgress;
     private long totalProgress;
     private long version;
+    private long lastProgressEventAt;
 
     ScheduledJob(Job job, JobOptions options, JobEventBus events, JobSchedulerSettings settings,
                  Retirement retirement) {
@@ -94,6 +99,8 @@ final class ScheduledJob implements JobHandle {
         this.retirement = retirement;
         this.limiter = new RateLimiter(settings.nanoTime());
         this.throughput = new ThroughputMeter(settings.throughputWindow(), settings.nanoTime());
+        this.nanoTime = settings.nanoTime();
+        this.progressIntervalNanos = settings.progressInterval().toNanos();
         this.createdAt = clock.instant();
     }
 
@@ -136,6 +143,7 @@ final class ScheduledJob implements JobHandle {
             pauseCount--;
             busy = true;
             throughput.start();
+            lastProgressEventAt = nanoTime.getAsLong();
             transition(JobStatus.RUNNING);
             Thread t = new Thread(this::threadMain, THREAD_PREFIX + id());
             // Daemon: a job stuck in I/O must not keep the JVM alive; shutdown still joins it.
@@ -744,14 +752,29 @@ final class ScheduledJob implements JobHandle {
     private JobView viewLocked() {
         boolean finished = finishedAt != null;
         long bps = finished ? 0 : throughput.bytesPerSecond();
-        Long eta = null;
-        if (status == JobStatus.RUNNING && totalProgress > 0 && bps > 0) {
-            eta = (totalProgress - currentProgress + bps - 1) / bps;
-        }
+        Long eta = etaSecondsLocked(bps);
         return new JobView(id(), job.type(), status, options.device(), currentProgress, totalProgress, speed,
                 busy, pauseCount > 0 && !status.isCompleted(), ioStatus,
                 status == JobStatus.READY || status == JobStatus.STANDBY, error, result, bps, eta, createdAt,
                 finishedAt, options.autoFinalize(), options.autoDismiss(), version);
+    }
+
+    private @Nullable Long etaSecondsLocked(long bytesPerSecond) {
+        if (status == JobStatus.RUNNING && totalProgress > 0 && bytesPerSecond > 0) {
+            return (totalProgress - currentProgress + bytesPerSecond - 1) / bytesPerSecond;
+        }
+        return null;
+    }
+
+    /** A JOB_PROGRESS once per progress interval, from the job thread as it makes progress. */
+    private void publishProgressLocked() {
+        long now = nanoTime.getAsLong();
+        if (status != JobStatus.RUNNING || now - lastProgressEventAt < progressIntervalNanos) {
+            return;
+        }
+        lastProgressEventAt = now;
+        long bps = throughput.bytesPerSecond();
+        events.publish(new JobProgress(id(), currentProgress, totalProgress, bps, etaSecondsLocked(bps)));
     }
 
     // ---------------------------------------------------------------- what run() sees
@@ -840,6 +863,7 @@ final class ScheduledJob implements JobHandle {
                 currentProgress += bytes;
                 throughput.record(bytes);
                 version++;
+                publishProgressLocked();
             } finally {
                 lock.unlock();
             }

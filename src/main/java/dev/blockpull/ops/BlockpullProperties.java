@@ -86,13 +86,15 @@ public record BlockpullProperties(
      * @param eventsHeartbeat interval of the keep-alive comment on {@code /jobs/events}
      * @param eventsTimeout   an SSE stream is closed after this long (the client reconnects
      *                        with Last-Event-ID)
+     * @param progressInterval least time between two JOB_PROGRESS events of one running job
      */
     public record Jobs(@DefaultValue("1000") @Positive int historySize,
                        @DefaultValue("1h") @NotNull Duration historyMaxAge,
                        @DefaultValue("20s") @NotNull Duration shutdownTimeout,
                        @DefaultValue("5m") @NotNull Duration stuckTimeout,
                        @DefaultValue("15s") @NotNull Duration eventsHeartbeat,
-                       @DefaultValue("30m") @NotNull Duration eventsTimeout) {
+                       @DefaultValue("30m") @NotNull Duration eventsTimeout,
+                       @DefaultValue("1s") @NotNull Duration progressInterval) {
     }
 
     /**

@@ -29,7 +29,8 @@ class JobConfiguration {
     @DependsOn("nodeGraph")
     JobScheduler jobScheduler(BlockpullProperties properties) {
         BlockpullProperties.Jobs jobs = properties.jobs();
-        return new JobScheduler(JobSchedulerSettings.defaults().withHistory(jobs.historySize(), jobs.historyMaxAge()));
+        return new JobScheduler(JobSchedulerSettings.defaults().withHistory(jobs.historySize(), jobs.historyMaxAge())
+                .withProgressInterval(jobs.progressInterval()));
     }
 
     @Bean

@@ -17,12 +17,12 @@ final class EventRecorder implements EventSubscriber {
         received.add(event);
     }
 
-    /** Event names of one job, JOB_STATUS_CHANGE spelt as "status:NAME". */
+    /** Event names of one job, JOB_STATUS_CHANGE spelt as "status:NAME"; JOB_PROGRESS left out (timing). */
     List<String> trail(String jobId) {
         List<String> trail = new ArrayList<>();
         for (PublishedEvent p : received) {
             JobEvent e = p.event();
-            if (!e.jobId().equals(jobId)) {
+            if (!e.jobId().equals(jobId) || e instanceof JobEvent.JobProgress) {
                 continue;
             }
             if (e instanceof JobEvent.JobStatusChange) {
@@ -34,10 +34,11 @@ final class EventRecorder implements EventSubscriber {
         return trail;
     }
 
+    /** Events of one job but JOB_PROGRESS, whose number depends on timing. */
     List<JobEvent> events(String jobId) {
         List<JobEvent> events = new ArrayList<>();
         for (PublishedEvent p : received) {
-            if (p.event().jobId().equals(jobId)) {
+            if (p.event().jobId().equals(jobId) && !(p.event() instanceof JobEvent.JobProgress)) {
                 events.add(p.event());
             }
         }

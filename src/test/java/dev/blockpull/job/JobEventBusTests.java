@@ -161,4 +161,70 @@ class JobEventBusTests {
                 new JobEvent.BlockJobReady("stream", "s1", 1, 1, 0).name()))
                 .containsExactly("BLOCK_JOB_CANCELLED", "BLOCK_JOB_READY");
     }
+
+    private static JobEvent progress(String id, long offset) {
+        return new JobEvent.JobProgress(id, offset, 100, 10, 1L);
+    }
+
+    @Test
+    void replayKeepsOnlyTheLatestProgressOfEachJob() {
+        bus.publish(status("a", JobStatus.RUNNING));
+        bus.publish(progress("a", 10));
+        bus.publish(progress("b", 10));
+        bus.publish(progress("a", 20));
+
+        EventReplay replay = bus.replayAfter(0);
+
+        assertThat(replay.events()).extracting(PublishedEvent::sequence).containsExactly(1L, 3L, 4L);
+        assertThat(replay.events().get(2).event()).isEqualTo(progress("a", 20));
+        assertThat(replay.complete()).isTrue();
+    }
+
+    @Test
+    void progressNeverPushesStatusChangesOutOfTheRing() {
+        bus.publish(status("a", JobStatus.CREATED));
+        bus.publish(status("a", JobStatus.RUNNING));
+        for (int i = 0; i < 20; i++) {
+            bus.publish(progress("a", i));
+        }
+
+        EventReplay replay = bus.replayAfter(0);
+
+        assertThat(replay.events()).extracting(p -> p.event().name())
+                .containsExactly("JOB_STATUS_CHANGE", "JOB_STATUS_CHANGE", "JOB_PROGRESS");
+        assertThat(replay.complete()).isTrue();
+    }
+
+    @Test
+    void liveSubscribersReceiveEveryProgressEvent() {
+        EventRecorder recorder = new EventRecorder();
+        bus.subscribe(recorder);
+        bus.publish(progress("a", 10));
+        bus.publish(progress("a", 20));
+
+        await().atMost(TIMEOUT).until(() -> recorder.received.size() == 2);
+        assertThat(recorder.received).extracting(PublishedEvent::event)
+                .containsExactly(progress("a", 10), progress("a", 20));
+    }
+
+    @Test
+    void progressOlderThanTheRingsGapIsDropped() {
+        bus.publish(progress("a", 10));
+        for (int i = 0; i < 5; i++) {
+            bus.publish(status("j" + i, JobStatus.CREATED));
+        }
+
+        EventReplay replay = bus.replayAfter(0);
+
+        assertThat(replay.events()).extracting(p -> p.event().name()).doesNotContain("JOB_PROGRESS");
+        assertThat(replay.complete()).isFalse();
+    }
+
+    @Test
+    void progressPayloadCarriesOffsetLenRateAndEta() {
+        assertThat(new JobEvent.JobProgress("s1", 5, 10, 2, 3L).data()).containsExactly(
+                java.util.Map.entry("id", "s1"), java.util.Map.entry("offset", 5L), java.util.Map.entry("len", 10L),
+                java.util.Map.entry("bytesPerSecond", 2L), java.util.Map.entry("etaSeconds", 3L));
+        assertThat(new JobEvent.JobProgress("s1", 0, 0, 0, null).data()).containsEntry("etaSeconds", null);
+    }
 }

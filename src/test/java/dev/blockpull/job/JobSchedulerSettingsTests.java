@@ -21,7 +21,8 @@ class JobSchedulerSettingsTests {
     private final AtomicLong nanos = new AtomicLong(42 * SECOND);
     private final JobScheduler scheduler = new JobScheduler(JobSchedulerSettings.defaults()
             .withHistory(2, Duration.ofMinutes(10))
-            .withClocks(wallClock, nanos::get));
+            .withClocks(wallClock, nanos::get)
+            .withProgressInterval(Duration.ofSeconds(1)));
     private FakeJob held;
 
     @AfterEach
@@ -89,5 +90,28 @@ class JobSchedulerSettingsTests {
         JobView record = scheduler.get("a");
         assertThat(record.bytesPerSecond()).isZero();
         assertThat(record.etaSeconds()).isNull();
+    }
+
+    @Test
+    void aRunningJobPublishesProgressAtMostOncePerInterval() throws Exception {
+        EventRecorder events = new EventRecorder();
+        scheduler.events().subscribe(events);
+        held = new FakeJob(4, CHUNK);
+        held.gate.close();
+        scheduler.start(held, JobOptions.of("s1", "top"));
+        assertThat(held.gate.awaitWaiting(TIMEOUT)).isTrue();
+
+        held.gate.release(1);
+        await().atMost(TIMEOUT).until(() -> scheduler.get("s1").currentProgress() == CHUNK);
+        nanos.addAndGet(SECOND);
+        held.gate.release(2);
+        await().atMost(TIMEOUT).until(() -> scheduler.get("s1").currentProgress() == 3 * CHUNK);
+
+        // Chunk 1 came too soon after the start, chunk 3 too soon after chunk 2.
+        await().atMost(TIMEOUT).until(() -> events.received.stream()
+                .anyMatch(p -> p.event() instanceof JobEvent.JobProgress));
+        assertThat(events.received).extracting(PublishedEvent::event)
+                .filteredOn(JobEvent.JobProgress.class::isInstance)
+                .containsExactly(new JobEvent.JobProgress("s1", 2 * CHUNK, 4 * CHUNK, 2 * CHUNK, 1L));
     }
 }

@@ -55,12 +55,12 @@ class JobEventStreams implements ApplicationListener<ContextClosedEvent>, Dispos
     }
 
     /**
-     * A new stream: events after {@code lastEventId} still in the bus's ring are replayed first,
-     * then live ones follow; without it, only events from now on.
+     * A new stream of the events the filter accepts: events after {@code lastEventId} still in the
+     * bus's ring are replayed first, then live ones follow; without it, only events from now on.
      */
-    SseEmitter open(@Nullable Long lastEventId) {
+    SseEmitter open(@Nullable Long lastEventId, EventFilter filter) {
         SseEmitter emitter = new SseEmitter(timeout.toMillis());
-        Stream stream = new Stream(emitter);
+        Stream stream = new Stream(emitter, filter);
         emitter.onCompletion(stream::close);
         emitter.onTimeout(() -> {
             stream.close();
@@ -114,15 +114,17 @@ class JobEventStreams implements ApplicationListener<ContextClosedEvent>, Dispos
         heartbeat.shutdownNow();
     }
 
-    /** One client: an emitter fed by one bus subscription. */
+    /** One client: an emitter fed by one bus subscription, through its filter. */
     private final class Stream implements EventSubscriber {
 
         final SseEmitter emitter;
+        private final EventFilter filter;
         private volatile @Nullable EventSubscription subscription;
         private volatile boolean done;
 
-        Stream(SseEmitter emitter) {
+        Stream(SseEmitter emitter, EventFilter filter) {
             this.emitter = emitter;
+            this.filter = filter;
         }
 
         void attach(EventSubscription s) {
@@ -135,6 +137,9 @@ class JobEventStreams implements ApplicationListener<ContextClosedEvent>, Dispos
         /** On a bus delivery thread. */
         @Override
         public void onEvent(PublishedEvent published) {
+            if (!filter.accepts(published.event())) {
+                return;
+            }
             send(SseEmitter.event()
                     .id(Long.toString(published.sequence()))
                     .name(published.event().name())

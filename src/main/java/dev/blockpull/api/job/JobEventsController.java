@@ -13,8 +13,11 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
+
+import java.util.List;
 
 /** {@code GET /jobs/events}: QMP's job events as Server-Sent Events. */
 @RestController
@@ -34,22 +37,31 @@ class JobEventsController {
     @Operation(operationId = "streamJobEvents", summary = "Job events as Server-Sent Events",
             description = "Each event has 'event:' = the QMP event name (JOB_STATUS_CHANGE {id, status}, "
                     + "BLOCK_JOB_COMPLETED {type, device, len, offset, speed, error?}, BLOCK_JOB_CANCELLED, "
-                    + "BLOCK_JOB_ERROR {device, operation, action}, BLOCK_JOB_PENDING {type, id}), 'id:' = a global "
-                    + "sequence number and 'data:' = the QMP payload as JSON. Reconnect with Last-Event-ID to be "
-                    + "replayed what was missed (from a bounded buffer). A comment line every 15 s keeps the "
+                    + "BLOCK_JOB_ERROR {device, operation, action}, BLOCK_JOB_PENDING {type, id}, and Blockpull's own "
+                    + "JOB_PROGRESS {id, offset, len, bytesPerSecond, etaSeconds} at most once per "
+                    + "blockpull.jobs.progress-interval of a running job), 'id:' = a global sequence number and "
+                    + "'data:' = the payload as JSON. Reconnect with Last-Event-ID to be replayed what was missed "
+                    + "(from a bounded buffer that keeps only the latest JOB_PROGRESS of each job). ?jobId= and "
+                    + "?type= keep only the events of those jobs and names (replay included). A comment line every 15 s keeps the "
                     + "stream open; the server closes it after 30 minutes or when a client reads too slowly, "
                     + "and the client reconnects.")
     @ApiResponse(responseCode = "200", description = "The event stream",
             content = @Content(mediaType = MediaType.TEXT_EVENT_STREAM_VALUE,
                     schema = @Schema(type = "string", example = "event:JOB_STATUS_CHANGE\nid:7\n"
                             + "data:{\"id\":\"s1\",\"status\":\"running\"}\n\n")))
-    @ApiResponse(responseCode = "400", description = "Last-Event-ID is not a sequence number",
+    @ApiResponse(responseCode = "400", description = "Last-Event-ID is not a sequence number, or an unknown event type",
             content = @Content(mediaType = MediaType.APPLICATION_PROBLEM_JSON_VALUE,
                     schema = @Schema(implementation = ProblemSchema.class)))
     SseEmitter streamJobEvents(
             @Parameter(description = "The id of the last event received; events after it are replayed")
-            @RequestHeader(name = LAST_EVENT_ID, required = false) @Nullable String lastEventId) {
-        return streams.open(parse(lastEventId));
+            @RequestHeader(name = LAST_EVENT_ID, required = false) @Nullable String lastEventId,
+            @Parameter(description = "Only events of these jobs (comma-separated or repeated)", example = "s1")
+            @RequestParam(required = false) @Nullable List<String> jobId,
+            @Parameter(description = "Only events with these names (comma-separated or repeated)",
+                    example = "JOB_STATUS_CHANGE,JOB_PROGRESS")
+            @RequestParam(required = false) @Nullable List<String> type) {
+        EventFilter filter = EventFilter.of(jobId, type);
+        return streams.open(parse(lastEventId), filter);
     }
 
     private static @Nullable Long parse(@Nullable String lastEventId) {

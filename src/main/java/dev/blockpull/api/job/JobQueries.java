@@ -110,7 +110,8 @@ class JobQueries {
         }
     }
 
-    private static List<String> split(@Nullable List<String> values) {
+    /** Values of {@code ?name=a,b} or {@code ?name=a&name=b}, blanks dropped. */
+    static List<String> split(@Nullable List<String> values) {
         List<String> out = new ArrayList<>();
         if (values != null) {
             for (String v : values) {

@@ -5,6 +5,7 @@ import dev.blockpull.api.Paging;
 import dev.blockpull.api.ProblemSchema;
 import dev.blockpull.api.ProblemType;
 import dev.blockpull.job.JobScheduler;
+import dev.blockpull.job.JobStatus;
 import dev.blockpull.job.JobView;
 import dev.blockpull.stream.StreamLauncher;
 import io.swagger.v3.oas.annotations.Operation;
@@ -32,13 +33,16 @@ import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.context.request.async.DeferredResult;
 import org.springframework.web.util.UriComponentsBuilder;
 import tools.jackson.databind.JsonNode;
 
 import java.net.URI;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 
 /**
@@ -61,12 +65,15 @@ class StreamJobController {
     private final JobScheduler scheduler;
     private final JobQueries jobs;
     private final IdempotencyKeys idempotency;
+    private final JobWaits waits;
 
-    StreamJobController(StreamLauncher launcher, JobScheduler scheduler, JobQueries jobs, IdempotencyKeys idempotency) {
+    StreamJobController(StreamLauncher launcher, JobScheduler scheduler, JobQueries jobs, IdempotencyKeys idempotency,
+                        JobWaits waits) {
         this.launcher = launcher;
         this.scheduler = scheduler;
         this.jobs = jobs;
         this.idempotency = idempotency;
+        this.waits = waits;
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -123,15 +130,48 @@ class StreamJobController {
     }
 
     @GetMapping("/{id}")
-    @Operation(operationId = "getStreamJob", summary = "One stream job",
-            description = "Stays readable after it is dismissed (status 'null', with its result) for a while.")
+    @Operation(operationId = "getStreamJob", summary = "One stream job, now or once it reaches a status",
+            description = "Stays readable after it is dismissed (status 'null', with its result) for a while. With "
+                    + "?waitFor=STATUS the answer waits, without polling, until the job reaches that status or has "
+                    + "finished (concluded or dismissed), or until ?timeout= (default 30s, at most 5m) passes; "
+                    + "either way the body is the job as it is then: compare its status.")
     @ApiResponse(responseCode = "200", description = "The job",
             headers = {@Header(name = "ETag", description = "Version of the job"),
                     @Header(name = "Retry-After", description = "1, while the job has not concluded")})
+    @ApiResponse(responseCode = "400", description = "An unknown status in waitFor, a bad timeout, or a timeout "
+            + "without waitFor",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
     @ApiResponse(responseCode = "404", description = "No such job",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    ResponseEntity<JobResponse> getStreamJob(@PathVariable String id) {
-        JobView job = jobs.get(JobQueries.STREAM, id);
+    DeferredResult<ResponseEntity<JobResponse>> getStreamJob(@PathVariable String id,
+            @Parameter(description = "Answer once the job has this status (or has finished)", example = "concluded")
+            @RequestParam(required = false) @Nullable String waitFor,
+            @Parameter(description = "Longest wait with waitFor: 30s, 500ms, 2m (default 30s, at most 5m)",
+                    example = "30s")
+            @RequestParam(required = false) @Nullable String timeout) {
+        if (waitFor == null) {
+            if (timeout != null) {
+                throw new ApiException(ProblemType.INVALID_ARGUMENT, "?timeout= only goes with ?waitFor=STATUS");
+            }
+            DeferredResult<ResponseEntity<JobResponse>> now = new DeferredResult<>();
+            now.setResult(jobAnswer(jobs.get(JobQueries.STREAM, id)));
+            return now;
+        }
+        JobStatus wanted = JobWaits.status(waitFor);
+        Duration limit = JobWaits.timeout(timeout);
+        // The request outlives the wait by a margin, so the wait's own answer always wins.
+        DeferredResult<ResponseEntity<JobResponse>> answer = new DeferredResult<>(limit.plusSeconds(30).toMillis());
+        waits.until(JobQueries.STREAM, id, wanted, limit).whenComplete((job, failure) -> {
+            if (failure != null) {
+                answer.setErrorResult(failure instanceof CompletionException ? failure.getCause() : failure);
+            } else {
+                answer.setResult(jobAnswer(job));
+            }
+        });
+        return answer;
+    }
+
+    private static ResponseEntity<JobResponse> jobAnswer(JobView job) {
         ResponseEntity.BodyBuilder ok = ResponseEntity.ok().eTag(JobQueries.etag(job));
         if (!terminal(job)) {
             ok.header(HttpHeaders.RETRY_AFTER, "1");

@@ -33,7 +33,9 @@ import java.util.Map;
  *
  * <p>Open without a token: the health endpoints (Kubernetes probes carry no credentials), Swagger
  * UI and the OpenAPI document (they describe the API, they do not touch images; Swagger UI can
- * send the token through its Authorize button), and {@code /actuator/prometheus} unless
+ * send the token through its Authorize button), the jobs page's static files under {@code /ui/}
+ * (they hold no data; the page sends the token the user types in with each of its API calls), and
+ * {@code /actuator/prometheus} unless
  * {@code blockpull.security.protect-metrics} is set.
  */
 final class BearerTokenFilter extends OncePerRequestFilter {
@@ -45,7 +47,7 @@ final class BearerTokenFilter extends OncePerRequestFilter {
 
     /** Exact paths and path prefixes (a prefix ends with '/') that need no token. */
     private static final List<String> ALWAYS_OPEN = List.of("/actuator/health", "/actuator/health/",
-            "/swagger-ui.html", "/swagger-ui/", "/v3/api-docs", "/v3/api-docs/", "/v3/api-docs.yaml");
+            "/swagger-ui.html", "/swagger-ui/", "/v3/api-docs", "/v3/api-docs/", "/v3/api-docs.yaml", "/ui", "/ui/");
     private static final String PROMETHEUS = "/actuator/prometheus";
 
     private final byte[] expectedHash;

@@ -11,6 +11,8 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -33,6 +35,7 @@ class JobEventsTests {
         registry.add("blockpull.data-root", dataRoot::toString);
         registry.add("blockpull.nbd.port", () -> "0");
         registry.add("blockpull.jobs.events-heartbeat", () -> "200ms");
+        registry.add("blockpull.jobs.progress-interval", () -> "100ms");
     }
 
     @LocalServerPort
@@ -138,5 +141,114 @@ class JobEventsTests {
         Reply r = Reply.of(client.get().uri("/jobs/events").header("Last-Event-ID", "abc").exchange());
 
         assertProblem(r, 400);
+    }
+
+    /** 4 MiB at this speed: about two seconds, so a 100 ms progress interval shows several events. */
+    static final long THROTTLED = 2 * 1024 * 1024;
+    static final JsonMapper JSON = JsonMapper.builder().build();
+
+    @Test
+    void aRunningJobEmitsProgressWithOffsetLenRateAndEta() throws Exception {
+        api.openChain("p1");
+        try (SseClient sse = SseClient.open(port, null)) {
+            api.start(Map.of("jobId", "p1", "device", "p1", "speed", THROTTLED));
+            await().atMost(JobApi.WAIT).until(() -> sse.statusesOf("p1").contains("null"));
+
+            List<JsonNode> progress = sse.progressOf("p1").stream().map(e -> JSON.readTree(e.data())).toList();
+            assertThat(progress).hasSizeGreaterThanOrEqualTo(2);
+            assertThat(progress).allSatisfy(p -> {
+                assertThat(p.get("len").asLong()).isEqualTo(4194304);
+                assertThat(p.get("offset").asLong()).isBetween(1L, 4194304L);
+                assertThat(p.get("bytesPerSecond").asLong()).isPositive();
+                assertThat(p.get("etaSeconds").isIntegralNumber()).isTrue();
+            });
+            assertThat(progress).extracting(p -> p.get("offset").asLong()).isSorted();
+        }
+    }
+
+    @Test
+    void progressComesBetweenRunningAndWaiting() throws Exception {
+        api.openChain("p2");
+        try (SseClient sse = SseClient.open(port, null)) {
+            api.start(Map.of("jobId", "p2", "device", "p2", "speed", THROTTLED));
+            await().atMost(JobApi.WAIT).until(() -> sse.statusesOf("p2").contains("null"));
+
+            List<String> names = sse.events.stream().filter(e -> e.data().contains("\"p2\""))
+                    .map(e -> e.name().equals("JOB_STATUS_CHANGE") ? e.data().replaceAll(".*\"status\":\"([a-z]+)\".*", "$1")
+                            : e.name()).toList();
+            assertThat(names.indexOf("JOB_PROGRESS")).as("%s", names)
+                    .isGreaterThan(names.indexOf("running"));
+            assertThat(names.lastIndexOf("JOB_PROGRESS")).as("%s", names)
+                    .isLessThan(names.indexOf("waiting"));
+        }
+    }
+
+    @Test
+    void aJobIdFilterKeepsOnlyThatJobsEvents() throws Exception {
+        api.openChain("f1");
+        api.openChain("f2");
+        try (SseClient sse = SseClient.open(port, null, "?jobId=f1")) {
+            api.start(Map.of("jobId", "f2", "device", "f2"));
+            api.start(Map.of("jobId", "f1", "device", "f1"));
+            await().atMost(JobApi.WAIT).until(() -> sse.statusesOf("f1").contains("null"));
+            api.awaitStatus("f2", "null");
+
+            assertThat(sse.events).isNotEmpty().allSatisfy(e -> assertThat(e.data()).contains("\"f1\""));
+        }
+    }
+
+    @Test
+    void aTypeFilterKeepsOnlyThoseEventNames() throws Exception {
+        api.openChain("f3");
+        try (SseClient sse = SseClient.open(port, null, "?type=BLOCK_JOB_COMPLETED,JOB_PROGRESS&jobId=f3")) {
+            api.start(Map.of("jobId", "f3", "device", "f3", "speed", THROTTLED));
+            await().atMost(JobApi.WAIT).until(() -> sse.events.stream()
+                    .anyMatch(e -> e.name().equals("BLOCK_JOB_COMPLETED")));
+
+            assertThat(sse.events).extracting(SseClient.Event::name).contains("JOB_PROGRESS")
+                    .containsOnly("JOB_PROGRESS", "BLOCK_JOB_COMPLETED");
+        }
+    }
+
+    @Test
+    void anUnknownEventTypeIs400() {
+        Reply r = Reply.of(client.get().uri("/jobs/events?type=JOB_PROGRES").exchange());
+
+        assertProblem(r, 400);
+        assertThat(r.text("detail")).contains("JOB_PROGRES").contains("JOB_PROGRESS");
+    }
+
+    @Test
+    void aReplayKeepsEveryStatusChangeAndOnlyTheLatestProgress() throws Exception {
+        api.openChain("r1");
+        List<SseClient.Event> live;
+        try (SseClient sse = SseClient.open(port, null, "?jobId=r1")) {
+            api.start(Map.of("jobId", "r1", "device", "r1", "speed", THROTTLED));
+            await().atMost(JobApi.WAIT).until(() -> sse.statusesOf("r1").contains("null"));
+            live = List.copyOf(sse.events);
+        }
+        List<SseClient.Event> liveProgress = live.stream().filter(e -> e.name().equals("JOB_PROGRESS")).toList();
+        assertThat(liveProgress).hasSizeGreaterThanOrEqualTo(2);
+
+        try (SseClient replay = SseClient.open(port, 0L, "?jobId=r1")) {
+            await().atMost(JobApi.WAIT).until(() -> replay.statusesOf("r1").contains("null"));
+
+            assertThat(replay.eventsOf("r1")).containsExactlyElementsOf(
+                    live.stream().filter(e -> !e.name().equals("JOB_PROGRESS")).toList());
+            assertThat(replay.progressOf("r1")).containsExactly(liveProgress.get(liveProgress.size() - 1));
+        }
+    }
+
+    @Test
+    void aReplayHonoursTheFilters() throws Exception {
+        api.openChain("r2");
+        api.start(Map.of("jobId", "r2", "device", "r2"));
+        api.awaitStatus("r2", "null");
+
+        try (SseClient replay = SseClient.open(port, 0L, "?jobId=r2&type=JOB_STATUS_CHANGE")) {
+            await().atMost(JobApi.WAIT).untilAsserted(() -> assertThat(replay.statusesOf("r2")).containsExactly(
+                    "created", "running", "waiting", "pending", "concluded", "null"));
+            assertThat(replay.events).extracting(SseClient.Event::name).containsOnly("JOB_STATUS_CHANGE");
+        }
     }
 }

@@ -29,7 +29,13 @@ final class SseClient implements AutoCloseable {
     }
 
     static SseClient open(int port, @Nullable Long lastEventId) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/jobs/events"))
+        return open(port, lastEventId, "");
+    }
+
+    /** With a query such as {@code "?jobId=s1"}. */
+    static SseClient open(int port, @Nullable Long lastEventId, String query) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/jobs/events"
+                        + query))
                 .header("Accept", "text/event-stream").timeout(Duration.ofSeconds(30));
         if (lastEventId != null) {
             request.header("Last-Event-ID", Long.toString(lastEventId));
@@ -75,8 +81,16 @@ final class SseClient implements AutoCloseable {
                 .toList();
     }
 
+    /** Events of one job but JOB_PROGRESS, whose number depends on timing. */
     List<Event> eventsOf(String jobId) {
-        return events.stream().filter(e -> e.data().contains("\"" + jobId + "\"")).toList();
+        return events.stream().filter(e -> e.data().contains("\"" + jobId + "\""))
+                .filter(e -> !e.name().equals("JOB_PROGRESS")).toList();
+    }
+
+    /** JOB_PROGRESS events of one job. */
+    List<Event> progressOf(String jobId) {
+        return events.stream().filter(e -> e.name().equals("JOB_PROGRESS"))
+                .filter(e -> e.data().contains("\"id\":\"" + jobId + "\"")).toList();
     }
 
     @Override

@@ -493,4 +493,58 @@ class StreamJobApiTests {
         node.propertyNames().forEach(names::add);
         return names;
     }
+
+    @Test
+    void waitForConcludedAnswersOnceTheJobHasFinished() throws Exception {
+        api.openChain("w1");
+        api.start(Map.of("jobId", "w1", "device", "w1", "speed", 4 * 1024 * 1024));
+
+        Reply r = api.get("/jobs/stream/w1?waitFor=concluded&timeout=30s");
+
+        assertThat(r.status()).as("%s", r).isEqualTo(200);
+        assertThat(r.text("status")).isIn("concluded", "null");
+        assertThat(r.text("result")).isEqualTo("completed");
+    }
+
+    @Test
+    void waitForPausedAnswersOnceThePauseHasLanded() throws Exception {
+        api.openChain("w2");
+        api.startCrawling("w2", "w2");
+        api.post("/jobs/stream/w2/pause");
+
+        Reply r = api.get("/jobs/stream/w2?waitFor=paused");
+
+        assertThat(r.text("status")).isEqualTo("paused");
+        api.post("/jobs/stream/w2/cancel?force=true");
+    }
+
+    @Test
+    void aWaitThatTimesOutAnswersWithTheJobAsItIs() throws Exception {
+        api.openChain("w3");
+        api.startCrawling("w3", "w3");
+
+        Reply r = api.get("/jobs/stream/w3?waitFor=concluded&timeout=300ms");
+
+        assertThat(r.status()).as("%s", r).isEqualTo(200);
+        assertThat(r.text("status")).isEqualTo("running");
+        assertThat(r.headers().getFirst("Retry-After")).isEqualTo("1");
+        api.post("/jobs/stream/w3/cancel");
+    }
+
+    @Test
+    void waitingForAnUnknownJobIs404() {
+        assertProblem(api.get("/jobs/stream/nope?waitFor=concluded"), 404);
+    }
+
+    @Test
+    void anUnknownWaitForStatusIs400() {
+        assertProblem(api.get("/jobs/stream/x?waitFor=finished"), 400);
+    }
+
+    @Test
+    void aTimeoutAboveFiveMinutesOrWithoutWaitForIs400() {
+        assertProblem(api.get("/jobs/stream/x?waitFor=concluded&timeout=6m"), 400);
+        assertProblem(api.get("/jobs/stream/x?waitFor=concluded&timeout=soon"), 400);
+        assertProblem(api.get("/jobs/stream/x?timeout=10s"), 400);
+    }
 }

@@ -160,6 +160,13 @@ class BearerTokenAuthenticationTests {
     }
 
     @Test
+    void theJobsPagesStaticFilesStayOpen() {
+        assertThat(get("/ui/").status()).isEqualTo(200);
+        assertThat(get("/ui/jobs.js").status()).isEqualTo(200);
+        assertThat(get("/ui").status()).isEqualTo(302);
+    }
+
+    @Test
     void openApiDocumentAdvertisesTheBearerScheme() {
         Reply r = get("/v3/api-docs");
 
@@ -172,7 +179,8 @@ class BearerTokenAuthenticationTests {
     @Test
     void pathTricksThroughOpenPathsDoNotReachTheApi() throws IOException {
         for (String path : List.of("/actuator/health/../../images", "/actuator/health/%2e%2e/%2e%2e/images",
-                "/actuator/health;x=1/../../images", "/swagger-ui/../images", "/v3/api-docs/..;/..;/images",
+                "/actuator/health;x=1/../../images", "/swagger-ui/../images", "/ui/../jobs", "/ui/%2e%2e/jobs",
+                "/v3/api-docs/..;/..;/images",
                 "//actuator/health/../../images", "/actuator/prometheus/../../images")) {
             int status = rawGetStatus(path);
             assertThat(status).as(path).isNotEqualTo(200).isBetween(400, 499);

@@ -95,7 +95,7 @@ class DockerfileTests {
         List<String> copied = new ArrayList<>();
         Pattern layer = Pattern.compile("--from=build /build/extracted/([a-z-]+)/ \\./");
         for (Instruction copy : runtime()) {
-            if (copy.keyword().equals("COPY")) {
+            if (copy.keyword().equals("COPY") && copy.args().contains("/build/extracted/")) {
                 Matcher m = layer.matcher(copy.args());
                 assertThat(m.matches()).as("runtime COPY copies one extracted layer: %s", copy.args()).isTrue();
                 copied.add(m.group(1));
@@ -103,6 +103,20 @@ class DockerfileTests {
         }
 
         assertThat(copied).containsExactlyElementsOf(LAYERS);
+    }
+
+    @Test
+    void theImageHasTheCliOnThePathAfterTheApplicationLayer() throws IOException {
+        List<String> copies = runtime().stream().filter(i -> i.keyword().equals("COPY")).map(Instruction::args)
+                .collect(Collectors.toList());
+
+        assertThat(copies).containsSubsequence("--from=build /build/extracted/application/ ./",
+                "--from=build /build/target/cli/blockpull-cli.jar ./cli/",
+                "src/main/docker/blockpull /usr/local/bin/blockpull");
+        Path launcher = Path.of("src/main/docker/blockpull");
+        assertThat(Files.isExecutable(launcher)).as("the launcher keeps its mode in the image").isTrue();
+        assertThat(Files.readString(launcher)).contains("-jar /app/cli/blockpull-cli.jar \"$@\"")
+                .contains("env -u JAVA_TOOL_OPTIONS");
     }
 
     @Test

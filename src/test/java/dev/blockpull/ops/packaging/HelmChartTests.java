@@ -36,6 +36,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -422,6 +423,20 @@ class HelmChartTests {
             assertThat(exprs).as(metric).anyMatch(e -> e.contains(metric));
         }
         assertThat(exprs).anyMatch(e -> e.matches("(?s).*rate\\(blockpull_stream_copied_bytes_total.*"));
+    }
+
+    @Test
+    void dashboardHasFailurePanels() {
+        JsonNode dashboard = JSON.readTree(CHART.resolve("dashboards/blockpull.json").toFile());
+        Map<String, String> exprByTitle = new HashMap<>();
+        for (JsonNode panel : dashboard.get("panels")) {
+            exprByTitle.put(panel.get("title").asString(), panel.get("targets").get(0).get("expr").asString());
+        }
+
+        assertThat(exprByTitle.get("Jobs failed")).contains("blockpull_jobs_finished_total").contains("result=\"failed\"");
+        assertThat(exprByTitle.get("Job I/O errors by action")).contains("blockpull_job_io_errors_total")
+                .contains("by (action");
+        assertThat(exprByTitle.get("Oldest drain wait")).contains("blockpull_drain_longest_wait_seconds");
     }
 
     @Test

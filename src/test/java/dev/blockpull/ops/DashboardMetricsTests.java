@@ -1,0 +1,108 @@
+package dev.blockpull.ops;
+
+import dev.blockpull.api.Reply;
+import dev.blockpull.testsupport.Chain;
+import dev.blockpull.testsupport.Chains;
+import dev.blockpull.testsupport.Qcow2Surgery;
+import dev.blockpull.testsupport.QemuTools;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.http.MediaType;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.servlet.client.RestTestClient;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Every metric the Grafana dashboard (helm/blockpull/dashboards/blockpull.json) plots is one the
+ * service exposes: each name in a panel's query must show up in a real scrape of
+ * {@code /actuator/prometheus}, taken while one stream job runs and after another failed on an I/O
+ * error. A renamed metric or a typo in a query fails here instead of as an empty panel.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@AutoConfigureRestTestClient
+class DashboardMetricsTests {
+
+    static final Path DASHBOARD = Path.of("helm", "blockpull", "dashboards", "blockpull.json");
+    static final Pattern METRIC = Pattern.compile("\\bblockpull_[a-z_]+");
+    static final Duration WAIT = Duration.ofSeconds(30);
+
+    @TempDir
+    static Path dataRoot;
+
+    @DynamicPropertySource
+    static void properties(DynamicPropertyRegistry registry) {
+        registry.add("blockpull.data-root", dataRoot::toString);
+        registry.add("blockpull.nbd.port", () -> "0");
+        // No copy-path warm-up: it would cost this context's start-up seconds and is not under test.
+        registry.add("blockpull.stream.warm-up", () -> "false");
+    }
+
+    @Autowired
+    RestTestClient client;
+
+    @Test
+    void everyMetricTheDashboardPlotsIsExposed() throws Exception {
+        QemuTools qemu = QemuTools.require();
+        Chain failing = Chains.baseMidTop(qemu, Files.createDirectories(dataRoot.resolve("bad")));
+        // The base's first data cluster lies past the end of its file: the job meets a read error.
+        Qcow2Surgery.setL2Entry(failing.base(), 0, Qcow2Surgery.OFLAG_COPIED | (1L << 40));
+        post("/nodes", Map.of("nodeName", "bad", "driver", "qcow2", "file", "bad/top.qcow2"));
+        post("/jobs/stream", Map.of("jobId", "bad", "device", "bad"));
+        await().atMost(WAIT).until(() -> "failed".equals(get("/jobs/stream/bad").text("result")));
+        Chains.baseMidTop(qemu, Files.createDirectories(dataRoot.resolve("slow")));
+        post("/nodes", Map.of("nodeName", "slow", "driver", "qcow2", "file", "slow/top.qcow2"));
+        post("/jobs/stream", Map.of("jobId", "slow", "device", "slow", "speed", 1024));
+
+        Set<String> plotted = plottedMetrics();
+        assertThat(plotted).contains("blockpull_jobs_finished_total", "blockpull_job_io_errors_total",
+                "blockpull_drain_longest_wait_seconds");
+        await().atMost(WAIT).untilAsserted(() -> {
+            String scrape = get("/actuator/prometheus").raw();
+            assertThat(plotted).allSatisfy(metric -> assertThat(scrape).as(metric)
+                    .containsPattern("(?m)^" + metric + "[{ ]"));
+            assertThat(scrape).containsPattern("(?m)^blockpull_jobs_finished_total\\{[^}]*result=\"failed\"[^}]*} 1\\.0$");
+            assertThat(scrape).containsPattern("(?m)^blockpull_job_io_errors_total\\{[^}]*action=\"report\"[^}]*} 1\\.0$");
+        });
+        post("/jobs/stream/slow/cancel", Map.of());
+    }
+
+    static Set<String> plottedMetrics() {
+        JsonNode dashboard = JsonMapper.builder().build().readTree(DASHBOARD.toFile());
+        Set<String> metrics = new TreeSet<>();
+        for (JsonNode panel : dashboard.get("panels")) {
+            for (JsonNode target : panel.get("targets")) {
+                Matcher m = METRIC.matcher(target.get("expr").asString());
+                while (m.find()) {
+                    metrics.add(m.group());
+                }
+            }
+        }
+        return metrics;
+    }
+
+    Reply get(String uri) {
+        return Reply.of(client.get().uri(uri).exchange());
+    }
+
+    void post(String uri, Object body) {
+        Reply r = Reply.of(client.post().uri(uri).contentType(MediaType.APPLICATION_JSON).body(body).exchange());
+        assertThat(r.status()).as("%s", r).isBetween(200, 202);
+    }
+}
