@@ -26,7 +26,6 @@ class CliTokenTests {
     static void properties(DynamicPropertyRegistry registry) {
         registry.add("blockpull.data-root", dataRoot::toString);
         registry.add("blockpull.nbd.port", () -> "0");
-        registry.add("blockpull.stream.warm-up", () -> "false");
         registry.add("blockpull.security.token", () -> TOKEN);
     }
 

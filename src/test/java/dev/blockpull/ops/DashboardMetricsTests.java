@@ -50,8 +50,6 @@ class DashboardMetricsTests {
     static void properties(DynamicPropertyRegistry registry) {
         registry.add("blockpull.data-root", dataRoot::toString);
         registry.add("blockpull.nbd.port", () -> "0");
-        // No copy-path warm-up: it would cost this context's start-up seconds and is not under test.
-        registry.add("blockpull.stream.warm-up", () -> "false");
     }
 
     @Autowired
