@@ -1,5 +1,8 @@
 package dev.blockpull.graph;
 
+import dev.blockpull.io.BlockErrorKind;
+import dev.blockpull.io.BlockException;
+
 /**
  * One rule of a {@link FaultInjectionFilter}: requests of kind {@code event} that overlap
  * {@code [offset, offset + length)} of the filter's guest view fail with {@code errno}; a flush
@@ -13,8 +16,8 @@ public record InjectedError(FaultEvent event, Errno errno, long offset, long len
 
     public InjectedError {
         if (offset < 0 || length < 1) {
-            throw new IllegalArgumentException("An injected error needs offset >= 0 and length >= 1, got offset "
-                    + offset + ", length " + length);
+            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "An injected error needs offset >= 0 and "
+                    + "length >= 1, got offset " + offset + ", length " + length);
         }
     }
 
