@@ -62,6 +62,7 @@ public final class LoadBench {
     private final Latencies listGets = new Latencies();
     private final AtomicLong errors = new AtomicLong();
     private final List<String> errorSamples = new ArrayList<>();
+    private String machine = "";
 
     private LoadBench(String[] a) {
         base = a[0];
@@ -86,6 +87,8 @@ public final class LoadBench {
     private int run() throws Exception {
         warmUp();
         long[] before = sample(0);
+        double cpuBefore = cpuSeconds();
+        String loadBefore = loadAverage();
         List<SseSubscriber> subscribers = new ArrayList<>();
         for (int i = 0; i < sseClients; i++) {
             subscribers.add(SseSubscriber.open(http, URI.create(base + "/jobs/events")));
@@ -109,6 +112,8 @@ public final class LoadBench {
             done = done || allFinished();
         }
         double loadSeconds = seconds(t0);
+        double serviceCpu = cpuSeconds() - cpuBefore;
+        String loadDuring = loadAverage();
         load.interrupt();
         load.join();
         senders.shutdown();
@@ -120,19 +125,23 @@ public final class LoadBench {
             sseMissed += jobs - s.completed.size();
             s.close();
         }
+        machine = String.format(Locale.ROOT, "service CPU: %.1f s in %.0f s of load (%.2f cores); machine load "
+                + "average before %s, at the end %s", serviceCpu, loadSeconds, serviceCpu / loadSeconds, loadBefore,
+                loadDuring);
         return report(before, after, loadSeconds, sseMissed);
     }
 
     /**
-     * Two seconds of GET /jobs at the planned rate, not measured: this client's JIT and its
-     * connections are then warm, and the figures are the service's.
+     * Two seconds of GET /jobs and of the opened nodes at the planned rate, not measured: this
+     * client's JIT, its connections and the service's request path are then warm.
      */
     private void warmUp() throws Exception {
         long end = System.nanoTime() + 2_000_000_000L;
         List<Future<?>> sent = new ArrayList<>();
         for (long i = 0; System.nanoTime() < end; i++) {
             LockSupport.parkNanos(1_000_000_000L / rate);
-            sent.add(senders.submit(() -> get("/jobs", System.nanoTime(), new Latencies())));
+            String path = i % 5 == 4 ? "/jobs" : "/nodes/c" + (i % jobs);
+            sent.add(senders.submit(() -> get(path, System.nanoTime(), new Latencies())));
         }
         for (Future<?> f : sent) {
             f.get();
@@ -232,6 +241,7 @@ public final class LoadBench {
         System.out.printf(Locale.ROOT, "during (max)     %7d   %7d%n", maxRss / 1024, maxThreads);
         System.out.printf(Locale.ROOT, "after            %7d   %7d%n", after[1] / 1024, after[2]);
         double p99 = statusGets.percentile(99) / 1e6;
+        System.out.println(machine);
         System.out.printf(Locale.ROOT, "goals: status GET p99 %.1f ms (<= 20: %s), errors %d (0: %s)%n", p99,
                 p99 <= 20 ? "met" : "MISSED", errors.get(), errors.get() == 0 ? "met" : "MISSED");
         return errors.get() == 0 && failedJobs == 0 && sseMissed == 0 ? 0 : 2;
@@ -249,6 +259,18 @@ public final class LoadBench {
             }
         }
         return new long[] {second, rss, threads};
+    }
+
+    /** User and system CPU seconds of the service so far. */
+    private double cpuSeconds() throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // USER_HZ is 100 on Linux
+    }
+
+    private static String loadAverage() throws IOException {
+        String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+        return f[0] + " " + f[1] + " " + f[2];
     }
 
     private static double seconds(long t0) {
