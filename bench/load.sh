@@ -10,7 +10,7 @@
 #   RATE         planned requests per second: 4/5 GET /jobs/stream/{id}, 1/5 GET /jobs   [500]
 #   SSE          /jobs/events subscribers                                                [20]
 #   NBD_CLIENTS  nbdcopy readers, each reading the streamed tops one after another        [4]
-#   MIN_SECONDS  the request load runs until every job has finished, and this long at least [60]
+#   MIN_SECONDS  the load runs until every job has finished and this long at least, at most 10x [60]
 #   BUILD        auto (build when no jar or sources are newer) | always | never           [auto]
 #   BENCH_DIR    where the temp dir goes (needs about 2 x JOBS x SIZE_MIB free)          [${TMPDIR:-/tmp}]
 #   --keep       keep the temp dir (chains, service log)
