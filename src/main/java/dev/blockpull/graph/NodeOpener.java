@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Opens one {@link NodeDefinition} with everything below it, all-or-nothing. Every name is checked
@@ -45,20 +46,19 @@ final class NodeOpener {
     FormatNode open(NodeDefinition top) {
         requireName(top.nodeName());
         prepare(new NodeDefinition.Nested(top));
-        try {
-            return openNode(top, 1, new HashSet<>());
-        } catch (RuntimeException e) {
-            closeCreated(e);
-            throw e;
-        }
+        return closingOnFailure(() -> openNode(top, 1, new HashSet<>()));
     }
 
     /** A fault-injection filter and the image below it, like {@link #open(NodeDefinition)}. */
     FaultInjectionFilter open(FaultFilterDefinition top) {
         requireName(top.nodeName());
         prepare(new NodeDefinition.FaultFilter(top));
+        return closingOnFailure(() -> openFaultFilter(top, 1, new HashSet<>()));
+    }
+
+    private <T extends BlockNode> T closingOnFailure(Supplier<T> opening) {
         try {
-            return openFaultFilter(top, 1, new HashSet<>());
+            return opening.get();
         } catch (RuntimeException e) {
             closeCreated(e);
             throw e;
