@@ -7,6 +7,7 @@ import dev.blockpull.testsupport.QemuTools;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -180,6 +181,20 @@ class StreamFaultPolicyTests {
         assertChainUnchangedAndIntact(device);
     }
 
+    @Test
+    void aStreamDownToAFilteredBaseNeverReadsTheBaseAndKeepsTheFilterAsBacking() {
+        String device = openChainFailingAt(Layer.BASE, "EIO");
+
+        Reply done = runToEnd(device, Map.of("baseNode", filter()));
+
+        assertThat(done.text("result")).isEqualTo("completed");
+        assertThat(api.get("/nodes/" + device).text("backing")).isEqualTo(filter());
+        assertThat(errorActions()).isEmpty();
+        closeNodes(device);
+        assertBacking(chain.top(), "base.qcow2", "qcow2");
+        assertIntact();
+    }
+
     // ------------------------------------------------------------------ set-up
 
     /** The filter's node name in this run. */
@@ -225,7 +240,14 @@ class StreamFaultPolicyTests {
     }
 
     private Reply runToEnd(String device, String onError) {
-        api.start(Map.of("jobId", run, "device", device, "onError", onError));
+        return runToEnd(device, Map.of("onError", onError));
+    }
+
+    private Reply runToEnd(String device, Map<String, String> arguments) {
+        Map<String, Object> body = new HashMap<>(arguments);
+        body.put("jobId", run);
+        body.put("device", device);
+        api.start(body);
         return api.awaitStatus(run, "null");
     }
 
