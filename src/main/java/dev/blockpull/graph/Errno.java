@@ -19,10 +19,6 @@ public enum Errno {
         this.message = message;
     }
 
-    public String message() {
-        return message;
-    }
-
     /** The exception a failed storage request raises: ENOSPC as NO_SPACE (the job's {@code nospace}), the rest as EIO. */
     BlockIoException raise() {
         IOException cause = this == ENOSPC ? new NoSpaceIOException(message) : new IOException(message);

@@ -6,7 +6,6 @@ import org.jspecify.annotations.Nullable;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -44,11 +43,6 @@ public final class FaultInjectionFilter extends FilterNode {
     /** Removes a rule; false when there is none with that id (it may have fired once and gone). */
     public boolean removeRule(long id) {
         return rules.remove(id) != null;
-    }
-
-    public Optional<ActiveRule> rule(long id) {
-        Rule r = rules.get(id);
-        return r == null ? Optional.empty() : Optional.of(r.view(id));
     }
 
     /** The rules in force, oldest first. */

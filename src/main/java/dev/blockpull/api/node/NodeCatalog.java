@@ -30,7 +30,7 @@ import java.util.List;
 @Service
 class NodeCatalog {
 
-    static final String BLKDEBUG = "blkdebug";
+    private static final String BLKDEBUG = "blkdebug";
 
     private final NodeGraph graph;
     private final Duration maxDrainWait;
