@@ -124,15 +124,23 @@ public final class CopyOnReadFilter extends FilterNode {
     }
 
     /** Reads {@code [from, to)} below and writes it into T, a buffer's capacity at a time. */
-    private static void copy(BlockNode below, FormatNode top, long from, long to, ByteBuffer buf) {
+    private void copy(BlockNode below, FormatNode top, long from, long to, ByteBuffer buf) {
         long pos = from;
         while (pos < to) {
             int n = (int) Math.min(to - pos, buf.capacity());
             buf.clear().limit(n);
             below.read(pos, buf, ReadHint.ONCE);
             buf.flip();
+            passFiltersAbove(top, pos, n);
             top.writeLocked(pos, buf);
             pos += n;
+        }
+    }
+
+    /** The write into T passes the filters between this filter and T, as it would in QEMU. */
+    private void passFiltersAbove(FormatNode top, long offset, long length) {
+        for (BlockNode n = child(); n != top && n instanceof FilterNode f; n = f.child()) {
+            f.writeBelow(offset, length);
         }
     }
 

@@ -12,7 +12,9 @@ public enum Driver {
     FILE("file", NodeKind.PROTOCOL, null),
     QCOW2("qcow2", NodeKind.FORMAT, ImageFormat.QCOW2),
     RAW("raw", NodeKind.FORMAT, ImageFormat.RAW),
-    COPY_ON_READ("copy-on-read", NodeKind.FILTER, null);
+    COPY_ON_READ("copy-on-read", NodeKind.FILTER, null),
+    /** The fault-injection filter, QEMU's name for it (off unless the service enables it). */
+    BLKDEBUG("blkdebug", NodeKind.FILTER, null);
 
     private final String id;
     private final NodeKind kind;

@@ -12,7 +12,7 @@ import java.util.Objects;
 
 /**
  * A filter: passes every request to its one child. Its length is the child's, and allocation
- * questions are answered by the child. Subclasses add behaviour (copy-on-read; throttle later).
+ * questions are answered by the child. Subclasses add behaviour (copy-on-read, fault injection).
  */
 public abstract class FilterNode extends BlockNode {
 
@@ -20,7 +20,12 @@ public abstract class FilterNode extends BlockNode {
     private final boolean implicit;
 
     FilterNode(String name, Driver driver, BlockNode child, boolean implicit, DrainCoordinator drains) {
-        super(name, driver, drains, false);
+        this(name, driver, child, implicit, drains, false);
+    }
+
+    FilterNode(String name, Driver driver, BlockNode child, boolean implicit, DrainCoordinator drains,
+               boolean userOwned) {
+        super(name, driver, drains, userOwned);
         this.filtered = new Link(this, ChildRole.FILTERED, child);
         this.implicit = implicit;
     }
@@ -57,6 +62,14 @@ public abstract class FilterNode extends BlockNode {
     @Override
     public List<Link> children() {
         return List.of(filtered);
+    }
+
+    /**
+     * A write into the node below that does not descend through this filter's request path: the
+     * copy-on-read filter writes into its top directly (under the top's cluster locks), yet in
+     * QEMU that write passes every filter between them. A filter that acts on writes checks it here.
+     */
+    protected void writeBelow(long offset, long length) {
     }
 
     @Override

@@ -42,4 +42,8 @@ public record NodeDefinition(@Nullable String nodeName, Driver driver, FileDefin
     /** A node defined inline. */
     public record Nested(NodeDefinition definition) implements BackingDefinition {
     }
+
+    /** A fault-injection filter defined inline over the backing layer. */
+    public record FaultFilter(FaultFilterDefinition definition) implements BackingDefinition {
+    }
 }

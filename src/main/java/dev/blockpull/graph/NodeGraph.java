@@ -122,10 +122,19 @@ public final class NodeGraph implements AutoCloseable {
 
     /** Opens a node and everything below it (blockdev-add), all-or-nothing. */
     public FormatNode open(NodeDefinition definition) {
+        return open(opener -> opener.open(definition));
+    }
+
+    /** Opens a fault-injection filter and, when defined inline, the image below it, all-or-nothing. */
+    public FaultInjectionFilter open(FaultFilterDefinition definition) {
+        return open(opener -> opener.open(definition));
+    }
+
+    private <T extends BlockNode> T open(java.util.function.Function<NodeOpener, T> how) {
         lock.lock();
         try {
             NodeOpener opener = new NodeOpener(this, root, resolver, settings);
-            FormatNode top = opener.open(definition);
+            T top = how.apply(opener);
             for (BlockNode n : opener.created()) {
                 nodes.put(n.name(), n);
             }

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Opens one {@link NodeDefinition} with everything below it, all-or-nothing. Every name is checked
@@ -43,13 +44,21 @@ final class NodeOpener {
 
     /** The top node; {@link #created()} lists every new node (links set, not yet registered). */
     FormatNode open(NodeDefinition top) {
-        if (top.nodeName() == null) {
-            throw invalid("'nodeName' must be specified for the root node");
-        }
-        checkNames(top);
-        resolveFiles(top);
+        requireName(top.nodeName());
+        prepare(new NodeDefinition.Nested(top));
+        return closingOnFailure(() -> openNode(top, 1, new HashSet<>()));
+    }
+
+    /** A fault-injection filter and the image below it, like {@link #open(NodeDefinition)}. */
+    FaultInjectionFilter open(FaultFilterDefinition top) {
+        requireName(top.nodeName());
+        prepare(new NodeDefinition.FaultFilter(top));
+        return closingOnFailure(() -> openFaultFilter(top, 1, new HashSet<>()));
+    }
+
+    private <T extends BlockNode> T closingOnFailure(Supplier<T> opening) {
         try {
-            return openNode(top, 1, new HashSet<>());
+            return opening.get();
         } catch (RuntimeException e) {
             closeCreated(e);
             throw e;
@@ -62,38 +71,58 @@ final class NodeOpener {
 
     // ------------------------------------------------------------------ checks before any I/O
 
-    private void checkNames(NodeDefinition def) {
-        for (NodeDefinition d = def; d != null; d = nested(d)) {
-            String name = d.nodeName();
-            if (name != null) {
-                NodeName.check(name);
-                if (graph.find(name).isPresent() || !namesTaken.add(name)) {
-                    throw duplicate(name);
-                }
-            }
-            if (d.driver().kind() != NodeKind.FORMAT) {
-                throw invalid("Driver '" + d.driver().id() + "' cannot be opened here; use qcow2 or raw");
-            }
-            if (d.driver() == Driver.RAW && !(d.backing() instanceof NodeDefinition.FromHeader
-                    || d.backing() instanceof NodeDefinition.NoBacking)) {
-                throw invalid("Driver 'raw' does not support backing files; give no backing for node '"
-                        + (name == null ? d.file().filename() : name) + "'");
-            }
-            if (d.backing() instanceof NodeDefinition.Existing e) {
+    private static void requireName(@Nullable String name) {
+        if (name == null) {
+            throw invalid("'nodeName' must be specified for the root node");
+        }
+    }
+
+    /** Checks every name of the definition tree first, then resolves every file name in it. */
+    private void prepare(NodeDefinition.BackingDefinition top) {
+        for (NodeDefinition.BackingDefinition d = top; d != null; d = below(d)) {
+            if (d instanceof NodeDefinition.Nested n) {
+                checkFormatNode(n.definition());
+            } else if (d instanceof NodeDefinition.FaultFilter f) {
+                checkName(f.definition().nodeName());
+            } else if (d instanceof NodeDefinition.Existing e) {
                 graph.find(e.nodeName()).orElseThrow(() -> new NodeNotFoundException(e.nodeName(),
                         "Cannot find device='' nor node-name='" + e.nodeName() + "'"));
             }
         }
-    }
-
-    private void resolveFiles(NodeDefinition def) {
-        for (NodeDefinition d = def; d != null; d = nested(d)) {
-            root.resolve(d.file().filename());
+        for (NodeDefinition.BackingDefinition d = top; d != null; d = below(d)) {
+            if (d instanceof NodeDefinition.Nested n) {
+                root.resolve(n.definition().file().filename());
+            }
         }
     }
 
-    private static @Nullable NodeDefinition nested(NodeDefinition d) {
-        return d.backing() instanceof NodeDefinition.Nested n ? n.definition() : null;
+    private void checkName(@Nullable String name) {
+        if (name != null) {
+            NodeName.check(name);
+            if (graph.find(name).isPresent() || !namesTaken.add(name)) {
+                throw duplicate(name);
+            }
+        }
+    }
+
+    private void checkFormatNode(NodeDefinition d) {
+        checkName(d.nodeName());
+        if (d.driver().kind() != NodeKind.FORMAT) {
+            throw invalid("Driver '" + d.driver().id() + "' cannot be opened here; use qcow2 or raw");
+        }
+        if (d.driver() == Driver.RAW && !(d.backing() instanceof NodeDefinition.FromHeader
+                || d.backing() instanceof NodeDefinition.NoBacking)) {
+            throw invalid("Driver 'raw' does not support backing files; give no backing for node '"
+                    + (d.nodeName() == null ? d.file().filename() : d.nodeName()) + "'");
+        }
+    }
+
+    /** The next definition down the tree: a node's backing, a filter's image; null at the bottom. */
+    private static NodeDefinition.@Nullable BackingDefinition below(NodeDefinition.BackingDefinition d) {
+        if (d instanceof NodeDefinition.Nested n) {
+            return n.definition().backing();
+        }
+        return d instanceof NodeDefinition.FaultFilter f ? f.definition().image() : null;
     }
 
     // ------------------------------------------------------------------ opening
@@ -113,8 +142,29 @@ final class NodeOpener {
             link(node, existing);
         } else if (backing instanceof NodeDefinition.Nested n) {
             link(node, openNode(n.definition(), depth + 1, chainFiles));
+        } else if (backing instanceof NodeDefinition.FaultFilter f) {
+            link(node, openFaultFilter(f.definition(), depth + 1, chainFiles));
         }
         return node;
+    }
+
+    /** A filter adds no layer: {@code depth} is that of the image below it. */
+    private FaultInjectionFilter openFaultFilter(FaultFilterDefinition def, int depth, Set<Object> chainFiles) {
+        BlockNode image;
+        if (def.image() instanceof NodeDefinition.Existing e) {
+            image = graph.get(e.nodeName());
+            checkDepth(depth - 1 + layers(image), e.nodeName());
+        } else {
+            image = openNode(((NodeDefinition.Nested) def.image()).definition(), depth, chainFiles);
+        }
+        String name = def.nodeName();
+        FaultInjectionFilter filter = new FaultInjectionFilter(name != null ? name : graph.generateName(), image,
+                def.rules(), graph.drains(), name != null);
+        created.add(filter);
+        synchronized (image.parents) {
+            image.parents.add(filter.filteredLink());
+        }
+        return filter;
     }
 
     /** The backing files named in the headers, below {@code top}, read-only, with generated names. */

@@ -12,9 +12,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -34,6 +35,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class JobEventBus implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(JobEventBus.class);
+
+    /**
+     * Threads that write to subscribers, whatever their number: a subscriber stuck in a write holds
+     * one until its socket times out, while the others' deliveries wait in the queue (at most one
+     * task per subscriber) and the publisher never waits at all.
+     */
+    static final int DELIVERY_THREADS = 16;
 
     private final Clock clock;
     private final int queueCapacity;
@@ -59,7 +67,10 @@ public final class JobEventBus implements AutoCloseable {
         this.clock = clock;
         this.queueCapacity = queueCapacity;
         this.ring = new PublishedEvent[ringCapacity];
-        this.delivery = Executors.newCachedThreadPool(daemonThreads("blockpull-events-"));
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(DELIVERY_THREADS, DELIVERY_THREADS, 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), daemonThreads("blockpull-events-"));
+        pool.allowCoreThreadTimeOut(true);
+        this.delivery = pool;
     }
 
     /** Numbers, stores and hands out the event; O(subscribers), never waits for one. */

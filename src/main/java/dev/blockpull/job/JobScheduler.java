@@ -88,12 +88,13 @@ public final class JobScheduler implements AutoCloseable {
         return handle;
     }
 
+    /** History first: {@link #find} reads without the lock, and must find the job in one place or the other. */
     private void retire(ScheduledJob job, JobView finalView, boolean started) {
         synchronized (registry) {
-            live.remove(job.id(), job);
             if (started) {
                 history.add(finalView);
             }
+            live.remove(job.id(), job);
         }
     }
 

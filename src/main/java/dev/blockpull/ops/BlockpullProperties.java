@@ -31,7 +31,8 @@ public record BlockpullProperties(
         @DefaultValue @Valid Jobs jobs,
         @DefaultValue @Valid Graph graph,
         @DefaultValue @Valid Stream stream,
-        @DefaultValue @Valid Http http) {
+        @DefaultValue @Valid Http http,
+        @DefaultValue @Valid Debug debug) {
 
     /**
      * @param port          NBD listener port; 0 turns the NBD server off
@@ -64,10 +65,13 @@ public record BlockpullProperties(
      *                       copy in flight holds a pooled buffer of this size
      * @param warmUp         stream a small private chain in the temporary directory before the
      *                       service reports ready, so that the first job runs on compiled code
+     * @param copierThreads  threads all stream jobs share for their extra copies in flight; when
+     *                       they are all busy a job copies on its own thread (fewer copies overlap)
      */
     public record Stream(@DefaultValue("8") @Min(1) @Max(64) int copiesInFlight,
                          @DefaultValue("2MB") @NotNull DataSize maxCopySize,
-                         @DefaultValue("true") boolean warmUp) {
+                         @DefaultValue("true") boolean warmUp,
+                         @DefaultValue("32") @Min(1) @Max(1024) int copierThreads) {
     }
 
     /**
@@ -105,6 +109,13 @@ public record BlockpullProperties(
      */
     public record Graph(@DefaultValue("64") @Min(1) @Max(1024) int maxChainDepth,
                         @DefaultValue("30s") @NotNull Duration drainTimeout) {
+    }
+
+    /**
+     * @param faultInjection allow {@code blkdebug} fault-injection filters on {@code /nodes}: for
+     *                       rehearsing failures and testing on-error policies, never in production
+     */
+    public record Debug(@DefaultValue("false") boolean faultInjection) {
     }
 
     /** @param maxRequestSize larger request bodies are refused with 413 before they are read */

@@ -43,7 +43,7 @@ class JobConfiguration {
                     + stream.maxCopySize());
         }
         return new StreamLauncher(graph, scheduler,
-                StreamSettings.defaults().withCopies(stream.copiesInFlight(), (int) maxCopy));
+                StreamSettings.defaults().withCopies(stream.copiesInFlight(), (int) maxCopy), stream.copierThreads());
     }
 
     /**

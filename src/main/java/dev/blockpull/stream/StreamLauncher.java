@@ -10,7 +10,6 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import java.util.OptionalLong;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -31,15 +30,22 @@ public final class StreamLauncher {
     private final JobScheduler scheduler;
     private final CopyMeters meters = new CopyMeters();
 
+    public static final int DEFAULT_COPIER_THREADS = 32;
+
     public StreamLauncher(NodeGraph graph, JobScheduler scheduler) {
         this(graph, scheduler, StreamSettings.defaults());
     }
 
     public StreamLauncher(NodeGraph graph, JobScheduler scheduler, StreamSettings settings) {
+        this(graph, scheduler, settings, DEFAULT_COPIER_THREADS);
+    }
+
+    /** @param copierThreads threads every job shares for its extra copies in flight */
+    public StreamLauncher(NodeGraph graph, JobScheduler scheduler, StreamSettings settings, int copierThreads) {
         this.graph = graph;
         this.scheduler = scheduler;
         this.checks = new StreamChecks(graph);
-        this.setup = new StreamSetup(graph, scheduler, settings, copierPool(), meters);
+        this.setup = new StreamSetup(graph, scheduler, settings, copierPool(copierThreads), meters);
     }
 
     /** Validates, sets up and starts a stream job; returns its view right after start. */
@@ -92,17 +98,17 @@ public final class StreamLauncher {
     }
 
     /**
-     * Threads that carry a job's extra copies in flight. Idle threads die after a minute; the
-     * pool never queues (a job waits for its own copies, so a queue could only add latency).
+     * Threads that carry the jobs' extra copies in flight, at most {@code threads}; idle ones die
+     * after a minute. The pool never queues (a job waits for its own copies, so a queue could only
+     * add latency): when every thread is busy, the job's own thread makes the copy, so many jobs
+     * at once overlap fewer copies each instead of starting a thread per copy.
      */
-    private static ExecutorService copierPool() {
+    static ThreadPoolExecutor copierPool(int threads) {
         AtomicInteger n = new AtomicInteger();
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
-                new SynchronousQueue<>(), r -> {
-                    Thread t = new Thread(r, "stream-copy-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
-        return pool;
+        return new ThreadPoolExecutor(0, threads, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+            Thread t = new Thread(r, "stream-copy-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        }, new ThreadPoolExecutor.CallerRunsPolicy());
     }
 }

@@ -35,6 +35,8 @@ class ConfigurationTests {
             assertThat(p.jobs().historySize()).isEqualTo(1000);
             assertThat(p.graph().maxChainDepth()).isEqualTo(64);
             assertThat(p.http().maxRequestSize().toBytes()).isEqualTo(1024 * 1024);
+            assertThat(p.stream().copierThreads()).isEqualTo(32);
+            assertThat(p.debug().faultInjection()).as("fault injection is off unless asked for").isFalse();
         });
     }
 
@@ -44,7 +46,8 @@ class ConfigurationTests {
                         "blockpull.io.direct=true", "blockpull.security.token=s3cret",
                         "blockpull.jobs.history-size=5", "blockpull.graph.max-chain-depth=8",
                         "blockpull.http.max-request-size=64KB", "blockpull.nbd.max-connections=10",
-                        "blockpull.nbd.max-connections-per-client=3", "blockpull.nbd.handshake-timeout=2s")
+                        "blockpull.nbd.max-connections-per-client=3", "blockpull.nbd.handshake-timeout=2s",
+                        "blockpull.stream.copier-threads=4", "blockpull.debug.fault-injection=true")
                 .run(context -> {
                     BlockpullProperties p = context.getBean(BlockpullProperties.class);
                     assertThat(p.dataRoot()).isEqualTo(Path.of("/srv/images"));
@@ -57,6 +60,8 @@ class ConfigurationTests {
                     assertThat(p.nbd().maxConnections()).isEqualTo(10);
                     assertThat(p.nbd().maxConnectionsPerClient()).isEqualTo(3);
                     assertThat(p.nbd().handshakeTimeout()).isEqualTo(java.time.Duration.ofSeconds(2));
+                    assertThat(p.stream().copierThreads()).isEqualTo(4);
+                    assertThat(p.debug().faultInjection()).isTrue();
                 });
     }
 
@@ -80,6 +85,13 @@ class ConfigurationTests {
         runner.withPropertyValues("blockpull.nbd.port=70000")
                 .run(context -> assertThat(context).hasFailed()
                         .getFailure().rootCause().hasMessageContaining("nbd.port"));
+    }
+
+    @Test
+    void zeroCopierThreadsStopStartUp() {
+        runner.withPropertyValues("blockpull.stream.copier-threads=0")
+                .run(context -> assertThat(context).hasFailed()
+                        .getFailure().rootCause().hasMessageContaining("copierThreads"));
     }
 
     @Test

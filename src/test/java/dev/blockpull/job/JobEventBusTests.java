@@ -10,6 +10,7 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -111,6 +112,42 @@ class JobEventBusTests {
         await().atMost(TIMEOUT).until(() -> reason.get() == EventSubscriber.DisconnectReason.TOO_SLOW);
         assertThat(slow.isOpen()).isFalse();
         release.countDown();
+    }
+
+    @Test
+    void deliveryToManyStuckSubscribersUsesABoundedNumberOfThreads() throws Exception {
+        int subscribers = JobEventBus.DELIVERY_THREADS * 2;
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger inside = new AtomicInteger();
+        AtomicInteger mostInside = new AtomicInteger();
+        AtomicInteger delivered = new AtomicInteger();
+        for (int i = 0; i < subscribers; i++) {
+            bus.subscribe(new EventSubscriber() {
+                @Override
+                public void onEvent(PublishedEvent event) {
+                    mostInside.accumulateAndGet(inside.incrementAndGet(), Math::max);
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    inside.decrementAndGet();
+                    delivered.incrementAndGet();
+                }
+
+                @Override
+                public void onDisconnect(DisconnectReason r) {
+                }
+            });
+        }
+
+        bus.publish(status("a", JobStatus.CREATED));
+        await().atMost(TIMEOUT).until(() -> inside.get() == JobEventBus.DELIVERY_THREADS);
+        assertThat(bus.lastSequence()).as("the publisher went on").isEqualTo(1);
+        release.countDown();
+
+        await().atMost(TIMEOUT).until(() -> delivered.get() == subscribers);
+        assertThat(mostInside.get()).isEqualTo(JobEventBus.DELIVERY_THREADS);
     }
 
     @Test

@@ -48,11 +48,15 @@ final class StreamFixture implements AutoCloseable, EventSubscriber {
     }
 
     StreamFixture(Path dir, StreamSettings settings) {
+        this(dir, settings, StreamLauncher.DEFAULT_COPIER_THREADS);
+    }
+
+    StreamFixture(Path dir, StreamSettings settings, int copierThreads) {
         this.dir = dir;
         this.root = new DataRoot(dir);
         this.graph = new NodeGraph(root, (image, ref) -> root.resolveBacking(image, ref.fileName()),
                 new GraphSettings(16, false), images);
-        this.launcher = new StreamLauncher(graph, scheduler, settings);
+        this.launcher = new StreamLauncher(graph, scheduler, settings, copierThreads);
         scheduler.events().subscribe(this);
     }
 

@@ -8,6 +8,8 @@ import dev.blockpull.graph.BackingChain;
 import dev.blockpull.graph.BlockNode;
 import dev.blockpull.graph.CopyOnReadFilter;
 import dev.blockpull.graph.Driver;
+import dev.blockpull.graph.FaultFilterDefinition;
+import dev.blockpull.graph.FaultInjectionFilter;
 import dev.blockpull.graph.Link;
 import dev.blockpull.graph.NodeDefinition;
 import dev.blockpull.graph.NodeGraph;
@@ -28,16 +30,56 @@ import java.util.List;
 @Service
 class NodeCatalog {
 
+    private static final String BLKDEBUG = "blkdebug";
+
     private final NodeGraph graph;
     private final Duration maxDrainWait;
+    private final boolean faultInjection;
 
     NodeCatalog(NodeGraph graph, BlockpullProperties properties) {
         this.graph = graph;
         this.maxDrainWait = properties.graph().drainTimeout().multipliedBy(2);
+        this.faultInjection = properties.debug().faultInjection();
     }
 
     NodeView open(OpenNodeRequest request) {
+        if (BLKDEBUG.equals(request.driver())) {
+            return view(graph.open(faultFilter(request)));
+        }
         return view(graph.open(definition(request)));
+    }
+
+    // ------------------------------------------------------------------ blkdebug rules
+
+    List<InjectedErrorView> injectedErrors(String name) {
+        return faultFilter(name).rules().stream().map(InjectedErrorView::of).toList();
+    }
+
+    InjectedErrorView injectError(String name, InjectErrorRequest request) {
+        return InjectedErrorView.of(faultFilter(name).addRule(request.toRule()));
+    }
+
+    void removeInjectedError(String name, long id) {
+        if (!faultFilter(name).removeRule(id)) {
+            throw new BlockException(BlockErrorKind.NOT_FOUND, "Node '" + name + "' has no injected error " + id
+                    + " (a rule with once=true removes itself when it fires)");
+        }
+    }
+
+    private FaultInjectionFilter faultFilter(String name) {
+        requireFaultInjection();
+        if (graph.get(name) instanceof FaultInjectionFilter f) {
+            return f;
+        }
+        throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Node '" + name
+                + "' is not a blkdebug filter; only blkdebug nodes have injected errors");
+    }
+
+    private void requireFaultInjection() {
+        if (!faultInjection) {
+            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Driver 'blkdebug' (fault injection) is off; "
+                    + "start the service with blockpull.debug.fault-injection=true to use it");
+        }
     }
 
     Paging.Page<NodeView> list(int pageSize, @Nullable String pageToken) {
@@ -82,8 +124,15 @@ class NodeCatalog {
 
     // ------------------------------------------------------------------ mapping
 
-    private static NodeDefinition definition(OpenNodeRequest r) {
+    private NodeDefinition definition(OpenNodeRequest r) {
         FileRequest f = r.file();
+        if (f == null) {
+            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Driver '" + r.driver() + "' needs 'file'");
+        }
+        if (r.image() != null || r.injectErrors() != null) {
+            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "'image' and 'injectErrors' belong to driver "
+                    + "'blkdebug'; a " + r.driver() + " node takes 'file' and 'backing'");
+        }
         if (!"file".equals(f.driver())) {
             throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Unknown protocol driver '" + f.driver()
                     + "'; only 'file' is supported");
@@ -97,11 +146,33 @@ class NodeCatalog {
         } else if (b instanceof BackingRequest.Reference ref) {
             backing = new NodeDefinition.Existing(ref.nodeName());
         } else {
-            backing = new NodeDefinition.Nested(definition(((BackingRequest.Nested) b).definition()));
+            OpenNodeRequest nested = ((BackingRequest.Nested) b).definition();
+            backing = BLKDEBUG.equals(nested.driver()) ? new NodeDefinition.FaultFilter(faultFilter(nested))
+                    : new NodeDefinition.Nested(definition(nested));
         }
         return new NodeDefinition(r.nodeName(), Driver.parseFormat(r.driver()),
                 new NodeDefinition.FileDefinition(f.filename(), f.readOnly()), backing,
                 Boolean.TRUE.equals(r.readOnly()));
+    }
+
+    private FaultFilterDefinition faultFilter(OpenNodeRequest r) {
+        requireFaultInjection();
+        if (r.file() != null || r.backing() != null || r.readOnly() != null) {
+            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Driver 'blkdebug' takes 'image' and "
+                    + "'injectErrors', not 'file', 'backing' or 'readOnly' (put those on the image's definition)");
+        }
+        BackingRequest image = r.image();
+        NodeDefinition.BackingDefinition child;
+        if (image instanceof BackingRequest.Reference ref) {
+            child = new NodeDefinition.Existing(ref.nodeName());
+        } else if (image instanceof BackingRequest.Nested n && !BLKDEBUG.equals(n.definition().driver())) {
+            child = new NodeDefinition.Nested(definition(n.definition()));
+        } else {
+            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Driver 'blkdebug' needs 'image': the name "
+                    + "of an opened node or a qcow2/raw node definition");
+        }
+        List<InjectErrorRequest> rules = r.injectErrors() == null ? List.of() : r.injectErrors();
+        return new FaultFilterDefinition(r.nodeName(), child, rules.stream().map(InjectErrorRequest::toRule).toList());
     }
 
     NodeView view(BlockNode n) {

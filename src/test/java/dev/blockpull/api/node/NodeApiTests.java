@@ -86,6 +86,18 @@ class NodeApiTests {
     }
 
     @Test
+    void blkdebugIsRefusedWithHowToTurnItOnWhileFaultInjectionIsOff() throws IOException {
+        chain("nodebug");
+
+        Reply r = post("/nodes", Map.of("nodeName", "dbgOff", "driver", "blkdebug", "image", Map.of(
+                "driver", "qcow2", "file", "nodebug/top.qcow2")));
+
+        assertProblem(r, 400, "invalid-argument");
+        assertThat(r.text("detail")).contains("blockpull.debug.fault-injection=true");
+        assertThat(node("dbgOff").status()).isEqualTo(404);
+    }
+
+    @Test
     void openingAChainIs201WithTheTopAndGeneratedNamesBelow() throws IOException {
         chain("open");
 
