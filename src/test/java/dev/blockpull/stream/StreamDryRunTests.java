@@ -1,5 +1,8 @@
 package dev.blockpull.stream;
 
+import dev.blockpull.graph.Driver;
+import dev.blockpull.graph.NodeDefinition;
+import dev.blockpull.io.BlockException;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.QemuTools;
 import org.junit.jupiter.api.AfterEach;
@@ -10,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 /** The dry run on the stream floor: its figures on a chain whose allocation is known byte by byte. */
 class StreamDryRunTests {
@@ -71,6 +75,21 @@ class StreamDryRunTests {
         assertThat(plan.removedNodes()).isEmpty();
         assertThat(plan.bottom()).isNull();
         assertThat(plan.backingFile()).isEqualTo("mid.qcow2");
+    }
+
+    @Test
+    void aTopOnReadOnlyStorageFailsThePlanAsItFailsTheStart() {
+        Chains.in(QemuTools.require(), dir).base("ro.qcow2", "qcow2", MIB).build();
+        fx.graph.open(new NodeDefinition("ro", Driver.QCOW2, new NodeDefinition.FileDefinition("ro.qcow2", true),
+                new NodeDefinition.NoBacking(), true));
+        StreamRequest request = Req.device("ro").build();
+
+        Throwable planned = catchThrowable(() -> fx.launcher.dryRun(request));
+        Throwable started = catchThrowable(() -> fx.start(request));
+
+        assertThat(planned).isInstanceOf(BlockException.class).hasMessage("Block node is read-only");
+        assertThat(started).isInstanceOf(BlockException.class).hasMessage(planned.getMessage());
+        assertThat(((BlockException) planned).kind()).isEqualTo(((BlockException) started).kind());
     }
 
     @Test
