@@ -308,7 +308,6 @@ public final class FormatNode extends BlockNode {
 
     // ------------------------------------------------------------------ reopen and close
 
-    /** Reopens the image in another mode, under a drain; the old image stays if the new open fails. */
     /** A node on read-only storage can never be reopened read-write (QEMU's bdrv_can_set_read_only). */
     public void checkCanBecomeWritable() {
         if (file().isStorageReadOnly()) {
@@ -316,6 +315,7 @@ public final class FormatNode extends BlockNode {
         }
     }
 
+    /** Reopens the image in another mode, under a drain; the old image stays if the new open fails. */
     void reopen(boolean readOnly) {
         Image old = image;
         if (old.isReadOnly() == readOnly) {

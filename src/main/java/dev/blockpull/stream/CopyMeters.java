@@ -20,8 +20,8 @@ final class CopyMeters {
     private final LongAdder total = new LongAdder();
     private final Map<String, LongAdder> byJob = new ConcurrentHashMap<>();
     private final List<CopyObserver> observers = new CopyOnWriteArrayList<>();
-    /** {bytes, nanos} of recent unlimited runs, oldest first. */
-    private final ArrayDeque<long[]> recentRuns = new ArrayDeque<>();
+    /** Recent unlimited runs, oldest first. */
+    private final ArrayDeque<Run> recentRuns = new ArrayDeque<>();
 
     static final int RECENT_RUNS = 5;
 
@@ -54,9 +54,9 @@ final class CopyMeters {
         long bytes = 0;
         long nanos = 0;
         synchronized (recentRuns) {
-            for (long[] run : recentRuns) {
-                bytes += run[0];
-                nanos += run[1];
+            for (Run run : recentRuns) {
+                bytes += run.bytes();
+                nanos += run.nanos();
             }
         }
         return nanos <= 0 ? OptionalLong.empty() : OptionalLong.of((long) (bytes * 1e9 / nanos));
@@ -68,6 +68,10 @@ final class CopyMeters {
 
     void removeObserver(CopyObserver observer) {
         observers.remove(observer);
+    }
+
+    /** A copy loop that completed: what it copied, in how long. */
+    private record Run(long bytes, long nanos) {
     }
 
     /** One job's view: its own counter, the total and the observers. */
@@ -93,7 +97,7 @@ final class CopyMeters {
                 return;
             }
             synchronized (recentRuns) {
-                recentRuns.addLast(new long[] {bytes, nanos});
+                recentRuns.addLast(new Run(bytes, nanos));
                 if (recentRuns.size() > RECENT_RUNS) {
                     recentRuns.removeFirst();
                 }
