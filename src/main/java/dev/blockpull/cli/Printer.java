@@ -3,6 +3,7 @@ package dev.blockpull.cli;
 import tools.jackson.databind.JsonNode;
 
 import java.io.PrintStream;
+import java.util.List;
 import java.util.function.Function;
 
 /** Writes answers to stdout: the service's JSON as is with {@code --output json}, else text. */
@@ -41,6 +42,24 @@ final class Printer {
 
     private static String pretty(JsonNode node) {
         return ApiClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(node);
+    }
+
+    /** Text of a stream plan: what would be copied, removed and written, and how long it may take. */
+    static String plan(JsonNode plan) {
+        List<String> removed = plan.path("removedNodes").valueStream().map(JsonNode::asString).toList();
+        JsonNode seconds = plan.path("estimatedSeconds");
+        String basis = plan.path("estimateBasis").asString();
+        return String.format("job %s on %s would copy %s in %d extent(s) of %s%n"
+                        + "removed from the chain: %s%n"
+                        + "new backing file: %s%n"
+                        + "estimated time: %s",
+                plan.path("jobId").asString(), plan.path("device").asString(),
+                Sizes.human(plan.path("bytesToCopy").asLong()), plan.path("extentsToCopy").asLong(),
+                Sizes.human(plan.path("length").asLong()),
+                removed.isEmpty() ? "nothing" : String.join(", ", removed),
+                plan.hasNonNull("backingFile") ? plan.path("backingFile").asString() : "none",
+                seconds.isNumber() ? seconds.asLong() + " s (from " + basis + ")"
+                        : "unknown (no speed limit and no recent job)");
     }
 
     /** Text of a job: id, status, progress and, once finished, result and error. */

@@ -13,7 +13,8 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code blockpull stream DEVICE}: block-stream, like {@code virsh blockpull}. With {@code --wait}
- * it follows the job to its end and exits with its outcome.
+ * it follows the job to its end and exits with its outcome; with {@code --plan} it only prints
+ * what the stream would do ({@code POST /jobs/stream/plan}).
  */
 @Command(name = "stream", description = "Start a stream job: copy the backing chain's data into DEVICE, then drop "
         + "those layers (block-stream).")
@@ -50,8 +51,17 @@ final class StreamCommand implements Callable<Integer> {
     @Option(names = "--no-auto-dismiss", description = "Stay 'concluded' until 'jobs dismiss'")
     boolean noAutoDismiss;
 
-    @Option(names = "--wait", description = "Follow the job to its end with a progress bar; exit with its outcome")
-    boolean await;
+    @ArgGroup(exclusive = true)
+    @Nullable Mode mode;
+
+    /** Follow the job, or only ask what it would do: not both. */
+    static final class Mode {
+        @Option(names = "--wait", description = "Follow the job to its end with a progress bar; exit with its outcome")
+        boolean await;
+        @Option(names = "--plan", description = "Dry run: print what the stream would do (nodes removed, bytes to "
+                + "copy, new backing file, estimated time) and start nothing")
+        boolean plan;
+    }
 
     /** Where the stream stops: at most one of them. */
     static final class Base {
@@ -66,7 +76,11 @@ final class StreamCommand implements Callable<Integer> {
         String id = jobId != null ? jobId : device;
         Map<String, Object> body = body(id);
         ApiClient api = cli.api();
-        if (!await) {
+        if (mode != null && mode.plan) {
+            cli.printer().print(api.post("/jobs/stream/plan", body), Printer::plan);
+            return Outcome.OK.code;
+        }
+        if (mode == null || !mode.await) {
             cli.printer().print(api.post("/jobs/stream", body), Printer::job);
             return Outcome.OK.code;
         }

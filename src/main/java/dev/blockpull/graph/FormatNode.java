@@ -308,14 +308,21 @@ public final class FormatNode extends BlockNode {
 
     // ------------------------------------------------------------------ reopen and close
 
+    /** A node on read-only storage can never be reopened read-write (QEMU's bdrv_can_set_read_only). */
+    public void checkCanBecomeWritable() {
+        if (file().isStorageReadOnly()) {
+            throw new BlockException(BlockErrorKind.READ_ONLY, "Block node is read-only");
+        }
+    }
+
     /** Reopens the image in another mode, under a drain; the old image stays if the new open fails. */
     void reopen(boolean readOnly) {
         Image old = image;
         if (old.isReadOnly() == readOnly) {
             return;
         }
-        if (!readOnly && file().isStorageReadOnly()) {
-            throw new BlockException(BlockErrorKind.READ_ONLY, "Block node is read-only");
+        if (!readOnly) {
+            checkCanBecomeWritable();
         }
         old.flush();
         Image fresh = opener.open(old.path(), old.format(), readOnly, direct);

@@ -343,10 +343,7 @@ public final class NodeGraph implements AutoCloseable {
         try {
             requireDrained(section, above);
             if (name != null) {
-                NodeName.check(name);
-                if (nodes.containsKey(name)) {
-                    throw NodeOpener.duplicate(name);
-                }
+                checkNewNodeName(name);
             }
             List<Link> parents = above.parentLinks();
             for (Link l : parents) {
@@ -370,6 +367,14 @@ public final class NodeGraph implements AutoCloseable {
             return filter;
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** A user-given name for a new node: well-formed, short enough, and not taken. */
+    public void checkNewNodeName(String name) {
+        NodeName.check(name);
+        if (nodes.containsKey(name)) {
+            throw NodeOpener.duplicate(name);
         }
     }
 

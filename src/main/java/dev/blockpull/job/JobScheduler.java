@@ -61,13 +61,7 @@ public final class JobScheduler implements AutoCloseable {
      */
     public JobHandle create(Job job, JobOptions options) {
         synchronized (registry) {
-            if (closed) {
-                throw new JobStateConflictException("The job scheduler is shut down");
-            }
-            JobIds.check(options.id());
-            if (live.containsKey(options.id())) {
-                throw new JobIdInUseException(options.id());
-            }
+            checkFreeId(options.id());
             ScheduledJob created = new ScheduledJob(job, options, events, settings, this::retire);
             created.markCreated();
             if (options.speed() < 0) {
@@ -78,6 +72,30 @@ public final class JobScheduler implements AutoCloseable {
             live.put(options.id(), created);
             history.remove(options.id());
             return created;
+        }
+    }
+
+    /**
+     * The checks of {@link #create} without creating anything, for a dry run: shut down, invalid
+     * id, id in use, negative speed, with the same errors.
+     */
+    public void checkCreatable(String id, long speed) {
+        synchronized (registry) {
+            checkFreeId(id);
+        }
+        if (speed < 0) {
+            throw new InvalidSpeedException();
+        }
+    }
+
+    /** Under {@link #registry}. */
+    private void checkFreeId(String id) {
+        if (closed) {
+            throw new JobStateConflictException("The job scheduler is shut down");
+        }
+        JobIds.check(id);
+        if (live.containsKey(id)) {
+            throw new JobIdInUseException(id);
         }
     }
 

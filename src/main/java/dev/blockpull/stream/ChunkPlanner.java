@@ -39,6 +39,11 @@ final class ChunkPlanner {
                 : new RememberedRun((pos, n) -> BackingChain.isAllocatedAbove(belowTop, baseOverlay, true, pos, n));
     }
 
+    /** The planner of a stream job with these roles: top's own allocation, then cow(top) to the base overlay. */
+    static ChunkPlanner of(StreamRoles roles, long length, int chunkSize) {
+        return new ChunkPlanner(roles.top(), BackingChain.cow(roles.top()), roles.baseOverlay(), length, chunkSize);
+    }
+
     /**
      * Plans one segment from {@code offset} into {@code batch}: skipped chunks, then adjacent
      * copied chunks of at most {@code maxCopyBytes} in all (the first copied chunk always fits),
@@ -81,6 +86,37 @@ final class ChunkPlanner {
             copyBytes += copy ? chunk : 0;
             pos += chunk;
         }
+    }
+
+    /**
+     * Plans the whole device at once, read-only, as the copy loop would: the bytes it would copy
+     * and the contiguous extents they form. A failed block-status query is thrown.
+     */
+    CopyTotals totals() {
+        ChunkBatch batch = new ChunkBatch(64);
+        long bytes = 0;
+        long extents = 0;
+        long copiedEnd = -1;
+        for (long pos = 0; pos < length; pos = batch.end(batch.size - 1)) {
+            plan(pos, Long.MAX_VALUE, batch.offsets.length, batch);
+            for (int i = 0; i < batch.size; i++) {
+                RuntimeException error = batch.errors[i];
+                if (error != null) {
+                    throw error;
+                }
+                if (batch.copy[i]) {
+                    bytes += batch.lengths[i];
+                    extents += batch.offsets[i] == copiedEnd ? 0 : 1;
+                    copiedEnd = batch.end(i);
+                }
+            }
+        }
+        return new CopyTotals(bytes, extents);
+    }
+
+    /** What a whole run copies: bytes, and the number of contiguous extents they form. */
+    record CopyTotals(long bytes, long extents) {
+        static final CopyTotals NONE = new CopyTotals(0, 0);
     }
 
     /** Forgets what was remembered: planning goes back to an earlier offset (a chunk is retried). */

@@ -52,7 +52,7 @@ final class StreamCompletion {
         try (DrainedSection section = graph.drain(top, self, null)) {
             // The header names the base's data node, which a filter dropped meanwhile does not change.
             BlockNode base = roles.currentBase();
-            BackingReference reference = backingReference(top, base);
+            BackingReference reference = backingReference(plan, top, base);
             try {
                 base = graph.setBackingToNextOf(section, top, roles.aboveBase());
             } catch (RuntimeException e) {
@@ -72,7 +72,7 @@ final class StreamCompletion {
      * again); the format is the base's (filters skipped), or raw for a protocol node with
      * {@code backingMaskProtocol}. No base: no reference.
      */
-    @Nullable BackingReference backingReference(FormatNode top, @Nullable BlockNode base) {
+    static @Nullable BackingReference backingReference(StreamPlan plan, FormatNode top, @Nullable BlockNode base) {
         if (base == null) {
             return null;
         }

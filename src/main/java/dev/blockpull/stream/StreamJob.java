@@ -1,7 +1,6 @@
 package dev.blockpull.stream;
 
 import dev.blockpull.graph.Attachment;
-import dev.blockpull.graph.BackingChain;
 import dev.blockpull.graph.NodeGraph;
 import dev.blockpull.io.BufferPool;
 import dev.blockpull.job.ErrorTexts;
@@ -72,9 +71,10 @@ final class StreamJob implements Job {
             }
             Attachment attachment = Objects.requireNonNull(resources.attachment, "attachment");
             long length = roles.device().length();
-            ChunkPlanner planner = new ChunkPlanner(roles.top(), BackingChain.cow(roles.top()), roles.baseOverlay(),
-                    length, settings.chunkSize());
+            ChunkPlanner planner = ChunkPlanner.of(roles, length, settings.chunkSize());
+            long started = System.nanoTime();
             new CopyLoop(attachment, planner, length, settings, copiers, BufferPool.shared(), meters).run(context);
+            meters.completed(System.nanoTime() - started, context.speed() > 0);
         } finally {
             MDC.remove("node");
         }

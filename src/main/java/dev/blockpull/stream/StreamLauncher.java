@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Starts stream jobs: QMP's {@code block-stream}. Checks the request against the graph in
  * QEMU's order and with QEMU's messages (stream-semantics §2.1), leaving nothing behind on
- * failure; sets up the chain (§2.2) and hands the job to the scheduler.
+ * failure; sets up the chain (§2.2) and hands the job to the scheduler. A dry run answers what a
+ * start would do after the same checks.
  */
 public final class StreamLauncher {
 
@@ -27,6 +28,7 @@ public final class StreamLauncher {
     private final NodeGraph graph;
     private final StreamChecks checks;
     private final StreamSetup setup;
+    private final StreamDryRunner dryRunner;
     private final JobScheduler scheduler;
     private final CopyMeters meters = new CopyMeters();
 
@@ -46,6 +48,7 @@ public final class StreamLauncher {
         this.scheduler = scheduler;
         this.checks = new StreamChecks(graph);
         this.setup = new StreamSetup(graph, scheduler, settings, copierPool(copierThreads), meters);
+        this.dryRunner = new StreamDryRunner(graph, scheduler, settings, meters);
     }
 
     /** Validates, sets up and starts a stream job; returns its view right after start. */
@@ -72,6 +75,17 @@ public final class StreamLauncher {
                         plan.bottom() == null ? "none" : plan.bottom().name());
                 return handle.view();
             }
+        }
+    }
+
+    /**
+     * What {@link #start(StreamRequest)} would do with this request, without doing any of it; the
+     * same checks fail with the same errors (a job id in use included: the start would fail).
+     */
+    public StreamDryRun dryRun(StreamRequest request) {
+        // Under the start's lock, so the answer describes the graph between two starts, never halfway.
+        synchronized (graph) {
+            return dryRunner.answer(checks.check(request, false));
         }
     }
 

@@ -202,6 +202,47 @@ class CliTests {
     }
 
     @Test
+    void streamPlanPrintsWhatTheStreamWouldDoAndStartsNothing() throws Exception {
+        openChain("p1");
+
+        ProcessResult r = cli.run("stream", "p1", "--base", "p1/base.qcow2", "--speed", "64K", "--plan");
+
+        assertThat(r.exitCode()).as(r.describe()).isZero();
+        assertThat(r.stdout()).contains("job p1 on p1 would copy").contains("new backing file: base.qcow2")
+                .containsPattern("estimated time: \\d+ s \\(from speed\\)");
+        client.get().uri("/jobs/stream/p1").exchange().expectStatus().isNotFound();
+    }
+
+    @Test
+    void streamPlanWithOutputJsonPrintsThePlanAsJson() throws Exception {
+        openChain("p2");
+
+        ProcessResult r = cli.run("-o", "json", "stream", "p2", "--plan");
+
+        assertThat(r.exitCode()).as(r.describe()).isZero();
+        JsonNode plan = JSON.readTree(r.stdout());
+        assertThat(plan.get("bytesToCopy").asLong()).isPositive();
+        assertThat(plan.get("removedNodes").size()).as("mid and base").isEqualTo(2);
+        assertThat(plan.get("backingFile").isNull()).isTrue();
+    }
+
+    @Test
+    void aPlanTheServiceRefusesExitsFiveWithTheStartsProblem() {
+        ProcessResult r = cli.run("stream", "nope", "--plan");
+
+        assertThat(r.exitCode()).as(r.describe()).isEqualTo(5);
+        assertThat(r.stderr()).contains("404").contains("Cannot find device='nope' nor node-name='nope'");
+    }
+
+    @Test
+    void planAndWaitTogetherAreAUsageError() {
+        ProcessResult r = cli.run("stream", "p3", "--plan", "--wait");
+
+        assertThat(r.exitCode()).as(r.describe()).isEqualTo(2);
+        assertThat(r.stderr()).contains("mutually exclusive");
+    }
+
+    @Test
     void aBadSizeIsAUsageError() {
         ProcessResult r = cli.run("stream", "c1", "--speed", "fast");
 

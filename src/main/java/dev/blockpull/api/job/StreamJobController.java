@@ -104,6 +104,26 @@ class StreamJobController {
         });
     }
 
+    @PostMapping(path = "/plan", consumes = MediaType.APPLICATION_JSON_VALUE)
+    @Operation(operationId = "planStreamJob", summary = "Dry run of a stream start: what it would do",
+            description = "Takes the body of POST /jobs/stream and runs the same checks, failing with the same "
+                    + "problems (a jobId in use is 409, as the start would be), then answers what the start would do: "
+                    + "the nodes that would leave the chain, the new backing file string, the bytes and extents to "
+                    + "copy (the job's own block-status decision, so a job started right after copies exactly "
+                    + "bytesToCopy unless a client writes meanwhile) and an estimated duration. Nothing is reopened, "
+                    + "inserted, frozen, written or created.")
+    @ApiResponse(responseCode = "200", description = "What a start would do")
+    @ApiResponse(responseCode = "400", description = "As POST /jobs/stream",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "404", description = "The device or a named node does not exist",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "409", description = "Job id in use or a node of the chain busy with another job: "
+            + "the start would fail", content = @Content(mediaType = PROBLEM,
+            schema = @Schema(implementation = ProblemSchema.class)))
+    ResponseEntity<StreamPlanResponse> planStreamJob(@Valid @RequestBody StartStreamRequest request) {
+        return ResponseEntity.ok(StreamPlanResponse.of(launcher.dryRun(request.toStreamRequest())));
+    }
+
     @GetMapping
     @Operation(operationId = "listStreamJobs", summary = "Stream jobs, running and recently finished "
             + "(query-block-jobs)",

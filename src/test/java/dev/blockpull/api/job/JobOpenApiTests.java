@@ -66,6 +66,19 @@ class JobOpenApiTests {
     }
 
     @Test
+    void theDryRunIsDocumentedWithItsAnswerAndTheStartsProblems() {
+        JsonNode plan = paths().get("/jobs/stream/plan").get("post");
+
+        assertThat(plan.get("operationId").asString()).isEqualTo("planStreamJob");
+        assertThat(plan.get("responses").has("200")).isTrue();
+        for (String status : List.of("400", "404", "409")) {
+            assertThat(plan.get("responses").get(status).get("content").has("application/problem+json"))
+                    .as(status).isTrue();
+        }
+        assertThat(plan.get("responses").get("200").get("content").toString()).contains("StreamPlan");
+    }
+
+    @Test
     void theEventStreamIsDeclaredAsTextEventStream() {
         JsonNode ok = paths().get("/jobs/events").get("get").get("responses").get("200").get("content");
 
