@@ -51,7 +51,11 @@ final class NbdConnection implements Runnable {
     private static final int CACHE_STEP = 4 << 20;
 
     private final long id = IDS.incrementAndGet();
-    private final SocketChannel ch;
+    /** The client's socket: closing or shutting it down ends the TLS over it too. */
+    private final SocketChannel socket;
+    /** Plain until the handshake ends; replies go through the channel negotiated. */
+    private NbdChannel ch;
+    private final @Nullable TlsCredentials tls;
     private final NbdServer server;
     private final ExportRegistry registry;
     private final ExecutorService workers;
@@ -66,9 +70,11 @@ final class NbdConnection implements Runnable {
     private boolean baseAllocation;
     private boolean allocationDepth;
 
-    NbdConnection(SocketChannel ch, NbdServer server, ExportRegistry registry, ExecutorService workers,
-                  BufferPool.Account buffers, NbdServerSettings settings) {
-        this.ch = ch;
+    NbdConnection(SocketChannel socket, @Nullable TlsCredentials tls, NbdServer server, ExportRegistry registry,
+                  ExecutorService workers, BufferPool.Account buffers, NbdServerSettings settings) {
+        this.socket = socket;
+        this.ch = new PlainChannel(socket);
+        this.tls = tls;
         this.server = server;
         this.registry = registry;
         this.workers = workers;
@@ -88,11 +94,12 @@ final class NbdConnection implements Runnable {
     @Override
     public void run() {
         try {
-            NbdHandshake.Negotiated n = new NbdHandshake(ch, registry, this, settings.maxRequestSize()).run();
+            NbdHandshake.Negotiated n = new NbdHandshake(socket, tls, registry, this, settings.maxRequestSize()).run();
             negotiating = false;
             if (n == null) {
                 return;
             }
+            ch = n.channel();
             export = n.export();
             structured = n.structuredReplies();
             baseAllocation = n.baseAllocation();
@@ -119,7 +126,7 @@ final class NbdConnection implements Runnable {
     void stopReading() {
         closed = true;
         try {
-            ch.shutdownInput();
+            socket.shutdownInput();
         } catch (IOException e) {
             close();
         }
@@ -129,7 +136,7 @@ final class NbdConnection implements Runnable {
     void close() {
         closed = true;
         try {
-            ch.close();
+            socket.close();
         } catch (IOException ignored) {
             // closing anyway
         }
@@ -264,7 +271,7 @@ final class NbdConnection implements Runnable {
             ex.removeClient(this);
         }
         try {
-            ch.close();
+            socket.close();
         } catch (IOException ignored) {
             // nothing to do
         }
@@ -572,8 +579,8 @@ final class NbdConnection implements Runnable {
     private void send(ByteBuffer... parts) {
         writeLock.lock();
         try {
-            if (ch.isOpen()) {
-                Wire.writeFully(ch, parts);
+            if (socket.isOpen()) {
+                ch.write(parts);
             }
         } catch (IOException e) {
             log.debug("Reply to client {} not delivered: {}", this, e.toString());
@@ -587,7 +594,7 @@ final class NbdConnection implements Runnable {
     public String toString() {
         String remote;
         try {
-            remote = String.valueOf(ch.getRemoteAddress());
+            remote = String.valueOf(socket.getRemoteAddress());
         } catch (IOException | RuntimeException e) {
             remote = "?";
         }
