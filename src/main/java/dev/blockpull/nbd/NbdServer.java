@@ -49,6 +49,8 @@ public final class NbdServer implements AutoCloseable {
     private ThreadPoolExecutor workers;
     private ScheduledThreadPoolExecutor timer;
     private volatile boolean running;
+    /** Plain NBD beyond loopback, allowed by the settings: warned about at start. */
+    private boolean insecure;
     /** Every thread of this server is named with it, e.g. {@code nbd-1-worker-3}, {@code nbd-1-client-7}. */
     private final String threadPrefix = "nbd-" + INSTANCES.incrementAndGet() + "-";
 
@@ -99,6 +101,10 @@ public final class NbdServer implements AutoCloseable {
         log.info("NBD server listening on {}:{}{}", settings.bindAddress(), port(), tls == null ? " without TLS"
                 : " with TLS (" + (tls.verifiesClients() ? "client certificates required" : "no client certificates")
                 + ")");
+        if (insecure) {
+            log.warn("NBD is served without TLS on {}:{} (blockpull.nbd.allow-insecure=true): anyone who reaches it"
+                    + " can read and write every export", settings.bindAddress(), port());
+        }
     }
 
     /**
@@ -117,8 +123,7 @@ public final class NbdServer implements AutoCloseable {
                     + " blockpull.nbd.tls.private-key), bind to 127.0.0.1 (blockpull.nbd.bind-address), or accept"
                     + " the risk with blockpull.nbd.allow-insecure=true");
         }
-        log.warn("NBD is served without TLS on {} (blockpull.nbd.allow-insecure=true): anyone who reaches port {}"
-                + " can read and write every export", settings.bindAddress(), settings.port());
+        insecure = true;
     }
 
     /** The port bound (the configured one, or the one picked for port 0); -1 when not running. */
