@@ -1,7 +1,7 @@
 package dev.blockpull.nbd;
 
 /** The NBD server's TLS files are missing, unreadable or do not fit together. */
-public final class TlsCredentialsException extends RuntimeException {
+public final class TlsCredentialsException extends NbdConfigurationException {
 
     TlsCredentialsException(String message) {
         super(message);

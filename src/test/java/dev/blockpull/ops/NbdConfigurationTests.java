@@ -4,11 +4,13 @@ import dev.blockpull.graph.GraphSettings;
 import dev.blockpull.graph.NodeGraph;
 import dev.blockpull.io.DataRoot;
 import dev.blockpull.nbd.InsecureNbdBindException;
+import dev.blockpull.nbd.TlsCredentials;
 import dev.blockpull.nbd.TlsCredentialsException;
 import dev.blockpull.testsupport.TestPki;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Configuration;
 
@@ -17,6 +19,7 @@ import java.net.ServerSocket;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** {@code blockpull.nbd.*} as the service starts with it: safe binding by default, TLS from PEM files. */
 class NbdConfigurationTests {
@@ -78,6 +81,17 @@ class NbdConfigurationTests {
                         "blockpull.nbd.tls.client-ca=" + files.caCertificate())
                 .run(context -> assertThat(context.getBean(NbdServerLifecycle.class).server()).get()
                         .satisfies(s -> assertThat(s.isRunning()).isTrue()));
+    }
+
+    @Test
+    void aStartUpStoppedByNbdSettingsIsReportedWithTheMessageNotAStackTrace() {
+        Throwable failure = new IllegalStateException("Failed to start bean 'nbdServerLifecycle'",
+                assertThrows(TlsCredentialsException.class, () -> TlsCredentials.of(root, null, null)));
+
+        FailureAnalysis analysis = new NbdFailureAnalyzer().analyze(failure);
+
+        assertThat(analysis.getDescription()).contains("needs both blockpull.nbd.tls.certificate");
+        assertThat(analysis.getAction()).contains("blockpull.nbd.*");
     }
 
     @Test
