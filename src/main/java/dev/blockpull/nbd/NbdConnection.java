@@ -10,6 +10,7 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.net.ssl.SSLException;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -107,6 +108,9 @@ final class NbdConnection implements Runnable {
             transmission(n.export());
         } catch (EOFException | ClosedChannelException e) {
             log.debug("Client {} went away: {}", this, e.toString());
+        } catch (SSLException e) {
+            // a missing or untrusted client certificate, a client that does not trust ours: worth a line
+            log.info("NBD client {} failed TLS: {}", this, e.getMessage());
         } catch (IOException e) {
             log.debug("Client {} connection failed: {}", this, e.toString());
         } catch (NbdProtocolException e) {

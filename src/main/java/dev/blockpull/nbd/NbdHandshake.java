@@ -339,6 +339,8 @@ final class NbdHandshake {
 
     private String notAdmitted(NbdExport export) {
         X500Principal peer = ch.peer();
+        log.info("NBD client {} ({}) refused export '{}': not in its allowedClientSubjects", connection,
+                peer == null ? "no client certificate" : peer.getName(), export.id());
         return "export '" + export.id() + "' admits only the client certificates in its allowedClientSubjects; "
                 + (peer == null ? "this client sent no certificate" : "this client is " + peer.getName());
     }

@@ -20,6 +20,7 @@ import java.util.List;
 import static dev.blockpull.nbd.NbdProtocol.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * NBD over TLS on the wire: what a client may do before NBD_OPT_STARTTLS (as qemu-nbd answers),
@@ -205,6 +206,36 @@ class NbdTlsTests {
             assertThat(serverName(c)).contains("CN=nbd-server-1");
             c.expectAck(c.option(OPT_GO, NbdTestClient.goData("open")));
         }
+    }
+
+    @Test
+    void aClientThatStallsInTheTlsHandshakeIsDroppedAfterTheHandshakeTimeout() throws Exception {
+        nbd.close();
+        TestPki.ServerFiles files = pki.server(root.resolve("tls-2"), "nbd-server-1");
+        nbd = new NbdFixture(root, NbdServerSettings.defaults("127.0.0.1", 0)
+                .withHandshakeTimeout(java.time.Duration.ofMillis(300)),
+                TlsCredentials.of(files.certificate(), files.privateKey(), files.caCertificate()));
+
+        try (NbdTestClient c = plainClient()) {
+            c.expectAck(c.option(OPT_STARTTLS, new byte[0]));
+            // no ClientHello follows
+            assertThat(c.closedByServer()).isTrue();
+        }
+        await().atMost(java.time.Duration.ofSeconds(10)).until(() -> nbd.server.connectionCount() == 0);
+    }
+
+    @Test
+    void stoppingTheServerDisconnectsTlsClientsAndEndsTheirThreads() throws Exception {
+        NbdTestClient c = tlsClient(clientA);
+        c.expectAck(c.option(OPT_GO, NbdTestClient.goData("open")));
+        assertThat(nbd.server.connectionCount()).isEqualTo(1);
+
+        nbd.server.close();
+
+        assertThat(c.closedByServer()).isTrue();
+        assertThat(nbd.server.connectionCount()).isZero();
+        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().startsWith(nbd.server.threadPrefix()));
+        c.close();
     }
 
     private static List<String> listed(NbdTestClient c) throws IOException {
