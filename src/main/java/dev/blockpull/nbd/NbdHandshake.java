@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 
 import static dev.blockpull.nbd.NbdProtocol.*;
@@ -137,7 +138,7 @@ final class NbdHandshake {
                     throw new NbdProtocolException("NBD_OPT_STARTTLS with data");
                 }
                 reply(option, REP_ACK, null);
-                TlsCredentials credentials = java.util.Objects.requireNonNull(tls);
+                TlsCredentials credentials = Objects.requireNonNull(tls);
                 ch = TlsChannel.accept(socket, credentials.context(), credentials.verifiesClients());
                 log.debug("Client {} started TLS (client certificate: {})", connection, ch.peer());
                 return true;

@@ -112,8 +112,8 @@ public final class NbdServer implements AutoCloseable {
      * writes every export. So without TLS it stays on loopback unless explicitly allowed.
      */
     private void checkExposure(InetSocketAddress address) {
-        boolean loopback = !address.isUnresolved() && address.getAddress().isLoopbackAddress();
-        if (tls != null || loopback) {
+        // an unknown host name is left to the bind, which fails with its own message
+        if (tls != null || address.isUnresolved() || address.getAddress().isLoopbackAddress()) {
             return;
         }
         if (!settings.allowInsecure()) {
