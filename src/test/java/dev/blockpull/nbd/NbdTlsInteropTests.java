@@ -162,6 +162,17 @@ class NbdTlsInteropTests {
     }
 
     @Test
+    void qemuImgSpeaksTls12WhenItOffersNothingNewer() {
+        nbd.export("vm1", "top", false);
+
+        ProcessResult r = QemuTools.run(List.of("qemu-img", "info", "--object", "tls-creds-x509,id=tls0,dir=" + clientA
+                + ",endpoint=client,priority=NORMAL:-VERS-TLS1.3", "--image-opts", imageOpts("vm1")), TIMEOUT);
+
+        assertThat(r.exitCode()).as(r.describe()).isZero();
+        assertThat(r.stdout()).contains("(" + chain.layer("top.qcow2").size() + " bytes)");
+    }
+
+    @Test
     void qemuImgConvertOverTlsCopiesTheChainsContent() {
         nbd.export("vm1", "top", false);
         Path copy = root.resolve("copy.qcow2");
