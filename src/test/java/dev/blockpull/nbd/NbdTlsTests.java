@@ -137,6 +137,37 @@ class NbdTlsTests {
     }
 
     @Test
+    void pipelinedRequestsOverTlsAllGetTheirReplyAndDisconnectAnswersThemFirst() throws Exception {
+        int n = 200;
+        try (NbdTestClient c = tlsClient(clientA)) {
+            c.expectAck(c.option(OPT_STRUCTURED_REPLY, new byte[0]));
+            c.expectAck(c.option(OPT_GO, NbdTestClient.goData("open")));
+            for (int i = 0; i < n; i++) {
+                byte[] data = new byte[4096];
+                Arrays.fill(data, (byte) i);
+                c.send(0, CMD_WRITE, i, (long) i * 4096, data.length, data);
+            }
+            c.disconnect();
+            java.util.Set<Long> answered = new java.util.HashSet<>();
+            for (int i = 0; i < n; i++) {
+                NbdTestClient.Reply r = c.readReply();
+                assertThat(r.error()).isZero();
+                answered.add(r.cookie());
+            }
+            assertThat(answered).hasSize(n);
+            assertThat(c.closedByServer()).isTrue();
+        }
+        try (NbdTestClient c = tlsClient(clientA)) {
+            c.expectAck(c.option(OPT_STRUCTURED_REPLY, new byte[0]));
+            c.expectAck(c.option(OPT_GO, NbdTestClient.goData("open")));
+            byte[] all = c.readSimpleStructured(0, n * 4096);
+            for (int i = 0; i < n; i++) {
+                assertThat(Arrays.copyOfRange(all, i * 4096, (i + 1) * 4096)).as("block %d", i).containsOnly((byte) i);
+            }
+        }
+    }
+
+    @Test
     void startTlsAgainOverTlsIsInvalid() throws Exception {
         try (NbdTestClient c = tlsClient(clientA)) {
             assertThat(c.option(OPT_STARTTLS, new byte[0]).get(0).type()).isEqualTo(REP_ERR_INVALID);
