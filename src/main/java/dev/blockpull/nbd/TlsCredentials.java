@@ -72,10 +72,6 @@ public final class TlsCredentials {
         return new TlsCredentials(new PemFiles(certificate, privateKey, clientCa));
     }
 
-    public PemFiles files() {
-        return files;
-    }
-
     /** Whether clients must present a certificate signed by the configured CA. */
     public boolean verifiesClients() {
         return files.clientCa() != null;

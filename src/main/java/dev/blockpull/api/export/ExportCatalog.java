@@ -12,6 +12,7 @@ import org.springframework.stereotype.Service;
 import javax.security.auth.x500.X500Principal;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 
 /** The use-cases behind {@code /exports}: the registry does the work, this maps to views. */
 @Service
@@ -28,7 +29,7 @@ class ExportCatalog {
     }
 
     ExportView create(CreateExportRequest r) {
-        List<String> subjects = r.allowedClientSubjects() == null ? List.of() : r.allowedClientSubjects();
+        List<String> subjects = Objects.requireNonNullElse(r.allowedClientSubjects(), List.of());
         if (!subjects.isEmpty() && !clientCertificatesVerified) {
             // no client could ever open it: say so now rather than at every refused connection
             throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "allowedClientSubjects needs verified client"
