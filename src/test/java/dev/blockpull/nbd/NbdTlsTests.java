@@ -265,7 +265,10 @@ class NbdTlsTests {
 
         assertThat(c.closedByServer()).isTrue();
         assertThat(nbd.server.connectionCount()).isZero();
-        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().startsWith(nbd.server.threadPrefix()));
+        // the pool has terminated; its last worker may still be on its way out
+        await().atMost(java.time.Duration.ofSeconds(30)).untilAsserted(() -> assertThat(Thread.getAllStackTraces()
+                .keySet()).noneMatch(t -> t.getName().startsWith(nbd.server.threadPrefix()) && t.isAlive()));
+        assertThat(nbd.server.buffers().outstanding()).isZero();
         c.close();
     }
 
