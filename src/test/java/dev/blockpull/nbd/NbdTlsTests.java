@@ -185,6 +185,26 @@ class NbdTlsTests {
     }
 
     @Test
+    void withoutAClientCaAnyTlsClientMayOpenExportsWithoutAnAllowList() throws Exception {
+        nbd.close();
+        TestPki.ServerFiles files = pki.server(root.resolve("tls-2"), "nbd-server-1");
+        nbd = new NbdFixture(root, NbdServerSettings.defaults("127.0.0.1", 0),
+                TlsCredentials.of(files.certificate(), files.privateKey(), null));
+        nbd.open("disk", "disk.raw");
+        nbd.export("open", "disk", false);
+        nbd.exports.add("private", "disk", false, List.of(ALLOWED));
+
+        try (NbdTestClient c = NbdTestClient.startTls(nbd.port(), TlsClientContext.of(clientA, false))) {
+            assertThat(listed(c)).containsExactly("open");
+            assertThat(c.option(OPT_GO, NbdTestClient.goData("private"))).singleElement()
+                    .satisfies(r -> assertThat(r.type()).isEqualTo(REP_ERR_POLICY))
+                    .satisfies(r -> assertThat(r.text()).contains("this client sent no certificate"));
+            c.expectAck(c.option(OPT_GO, NbdTestClient.goData("open")));
+            assertThat(c.readSimple(0, 4096)).hasSize(4096);
+        }
+    }
+
+    @Test
     void aCertificateOfAnotherCaFailsTheHandshake() {
         assertThatThrownBy(() -> {
             try (NbdTestClient c = NbdTestClient.startTls(nbd.port(), TlsClientContext.of(stranger, true))) {
