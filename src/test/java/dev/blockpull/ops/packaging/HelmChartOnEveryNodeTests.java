@@ -86,6 +86,17 @@ class HelmChartOnEveryNodeTests {
         assertThat(lint.isFailed()).as("helm lint --strict: %s", lint.getMessages()).isFalse();
     }
 
+    @Test
+    void theReadmesEveryNodeExampleRendersEveryPart() {
+        Rendered r = Rendered.of(new Helm(CHART).template().withName(RELEASE).withNamespace("storage")
+                .withValuesFile(Path.of("helm", "examples", "every-node.yaml")).call());
+
+        assertThat(r.kinds()).containsExactlyInAnyOrder("ServiceAccount", "ConfigMap", "Service", "Service",
+                "DaemonSet", "Certificate", "NetworkPolicy", "PodDisruptionBudget", "ServiceMonitor", "PrometheusRule");
+        assertThat(pod(r).getNodeSelector()).containsEntry("blockpull.dev/images", "local");
+        assertThat(r.one(NetworkPolicy.class).getSpec().getIngress()).hasSize(3);
+    }
+
     // ---- mode: daemonset ------------------------------------------------------------------------
 
     @Test
