@@ -54,9 +54,10 @@ import java.util.function.ToLongFunction;
  * <p>
  * Operator meters beyond the contract: bytes copied per stream job (a row like the other per-job
  * gauges), each job's status (a row per status, 1 for the current one, as kube-state-metrics
- * shows pod phases), the latency of each copy request ({@link CopyObserver}), the duration of each drained
- * section ({@link dev.blockpull.graph.DrainListener}), and image I/O bytes and errors per format
- * node ({@link NodeIoCounters}, function counters registered and removed as nodes come and go).
+ * shows pod phases), the latency of each copy request ({@link CopyObserver}), the duration of
+ * each drained section ({@link dev.blockpull.graph.DrainListener}), and image I/O bytes and
+ * errors per format node ({@link NodeIoCounters}, function counters registered and removed as
+ * nodes come and go).
  */
 @Component
 class JobMetrics implements EventSubscriber, DisposableBean {
@@ -100,7 +101,7 @@ class JobMetrics implements EventSubscriber, DisposableBean {
         length = MultiGauge.builder("blockpull.job.length").baseUnit("bytes")
                 .description("Total progress of the job (QMP len): bytes of the device").register(registry);
         status = MultiGauge.builder("blockpull.job.status")
-                .description("1 for the job's current status, 0 for the other statuses (alerts ask how long a job ran)")
+                .description("1 for the job's current status, 0 for the others (how long a job has run)")
                 .register(registry);
         nodeInflight = MultiGauge.builder("blockpull.node.inflight.requests")
                 .description("Requests in flight on the node").register(registry);
