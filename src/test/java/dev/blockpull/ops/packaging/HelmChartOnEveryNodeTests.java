@@ -7,6 +7,7 @@ import dev.blockpull.testsupport.AlertRules;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Service;
@@ -175,6 +176,20 @@ class HelmChartOnEveryNodeTests {
 
         assertThat(r.objects()).filteredOn(Service.class::isInstance).hasSize(2)
                 .allSatisfy(s -> assertThat(((Service) s).getSpec().getInternalTrafficPolicy()).isEqualTo("Local"));
+    }
+
+    @Test
+    void helmTestPodRunsWhereTheDaemonSetRuns(@TempDir Path dir) throws IOException {
+        // The Service keeps traffic on the node, so the test pod must land on a node with Blockpull.
+        Path copy = copyChart(dir);
+        Path test = copy.resolve("templates/tests/test-connection.yaml");
+        Files.writeString(test, Files.readString(test).replaceAll("(?m)^\\s*\"helm\\.sh/hook.*$\\n?", ""));
+        Pod pod = Rendered.of(new Helm(copy).template().withName(RELEASE).set("mode", "daemonset")
+                .set("nodeSelector.blockpull\\.dev/images", "local").set("tolerations[0].key", "hypervisor")
+                .set("tolerations[0].operator", "Exists").call()).one(Pod.class);
+
+        assertThat(pod.getSpec().getNodeSelector()).isEqualTo(Map.of("blockpull.dev/images", "local"));
+        assertThat(pod.getSpec().getTolerations()).extracting(Toleration::getKey).containsExactly("hypervisor");
     }
 
     @Test
