@@ -13,12 +13,14 @@ import org.springframework.test.web.servlet.client.RestTestClient;
 import java.nio.file.Path;
 import java.util.Map;
 
+import static dev.blockpull.api.ProblemAssert.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@code ETag} and {@code If-None-Match} on nodes and exports, as on jobs (StreamJobApiTests): a
- * strong tag on every answer that carries one of them, 304 for a GET with the current tag, a new
- * tag once the resource changed. Each test uses its own names.
+ * {@code ETag}, {@code If-None-Match} and {@code If-Match} on nodes and exports, as on jobs
+ * (StreamJobApiTests): a strong tag on every answer that carries one of them, 304 for a GET with
+ * the current tag, a new tag once the resource changed, 412 for a DELETE with a stale one. Each
+ * test uses its own names.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @AutoConfigureRestTestClient
@@ -46,6 +48,10 @@ class EntityTagTests {
 
     Reply getIfNoneMatch(String uri, String etag) {
         return Reply.of(client.get().uri(uri).header("If-None-Match", etag).exchange());
+    }
+
+    Reply deleteIfMatch(String uri, String etag) {
+        return Reply.of(client.delete().uri(uri).header("If-Match", etag).exchange());
     }
 
     /** A 1 MiB qcow2 image at {@code name}, opened as node {@code node}; the answer to the open. */
@@ -98,6 +104,37 @@ class EntityTagTests {
         Reply snapshot = post("/nodes/n4/snapshot", Map.of("snapshotFile", "n4/s.qcow2", "snapshotNodeName", "n4s"));
 
         assertThat(snapshot.headers().getETag()).isNotBlank().isEqualTo(get("/nodes/n4s").headers().getETag());
+    }
+
+    @Test
+    void aNodeDeleteWithAStaleIfMatchIs412AndKeepsTheNode() {
+        String before = openNode("n5", "n5/a.qcow2").headers().getETag();
+        post("/nodes/n5/snapshot", Map.of("snapshotFile", "n5/s.qcow2", "snapshotNodeName", "n5s"));
+
+        Reply stale = deleteIfMatch("/nodes/n5", before);
+
+        assertProblem(stale, 412, "precondition-failed");
+        assertThat(stale.text("detail")).startsWith("Node 'n5' has changed: its ETag is ");
+        assertThat(get("/nodes/n5").status()).isEqualTo(200);
+    }
+
+    @Test
+    void aNodeDeleteWithTheCurrentETagInIfMatchCloses() {
+        String etag = openNode("n6", "n6/a.qcow2").headers().getETag();
+
+        Reply deleted = deleteIfMatch("/nodes/n6", etag);
+
+        assertThat(deleted.status()).as("%s", deleted).isEqualTo(204);
+        assertThat(get("/nodes/n6").status()).isEqualTo(404);
+    }
+
+    @Test
+    void anExportDeleteHonoursIfMatch() {
+        openNode("e3", "e3/a.qcow2");
+        String etag = post("/exports", Map.of("id", "e3x", "nodeName", "e3")).headers().getETag();
+
+        assertProblem(deleteIfMatch("/exports/e3x", "\"0\""), 412, "precondition-failed");
+        assertThat(deleteIfMatch("/exports/e3x", etag).status()).isEqualTo(204);
     }
 
     @Test

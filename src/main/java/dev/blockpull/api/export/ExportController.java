@@ -15,6 +15,7 @@ import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import org.jspecify.annotations.Nullable;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -109,7 +110,14 @@ class ExportController {
     @ApiResponse(responseCode = "204", description = "Removed; its requests have been answered")
     @ApiResponse(responseCode = "404", description = "No such export",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    ResponseEntity<Void> deleteExport(@PathVariable String id) {
+    @ApiResponse(responseCode = "412", description = "If-Match does not match the current ETag",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    ResponseEntity<Void> deleteExport(@PathVariable String id,
+            @Parameter(description = "Remove only if the export still has this ETag")
+            @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch) {
+        if (ifMatch != null) {
+            EntityTags.checkIfMatch(ifMatch, etag(exports.get(id)), "Export '" + id + "'");
+        }
         exports.delete(id);
         return ResponseEntity.noContent().build();
     }

@@ -16,6 +16,7 @@ import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.PositiveOrZero;
 import org.jspecify.annotations.Nullable;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -137,7 +138,14 @@ class NodeController {
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
     @ApiResponse(responseCode = "409", description = "A job, an export or a parent node uses it, or it is an "
             + "implicit node", content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    ResponseEntity<Void> deleteNode(@PathVariable String nodeName) {
+    @ApiResponse(responseCode = "412", description = "If-Match does not match the current ETag",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    ResponseEntity<Void> deleteNode(@PathVariable String nodeName,
+            @Parameter(description = "Close only if the node still has this ETag")
+            @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch) {
+        if (ifMatch != null) {
+            EntityTags.checkIfMatch(ifMatch, etag(nodes.get(nodeName)), "Node '" + nodeName + "'");
+        }
         nodes.delete(nodeName);
         return ResponseEntity.noContent().build();
     }
