@@ -11,4 +11,9 @@ record ExportView(
         @Schema(description = "Size clients see, in bytes") long size,
         @Schema(description = "NBD clients connected now") int clients,
         @Schema(description = "NBD requests being processed now") int inFlightRequests) {
+
+    /** What the ETag covers: everything but the clients and requests of the moment. */
+    ExportView withoutLiveCounters() {
+        return new ExportView(id, nodeName, writable, size, 0, 0);
+    }
 }
