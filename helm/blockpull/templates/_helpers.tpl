@@ -91,3 +91,33 @@ Name of the PersistentVolumeClaim holding the data root.
 {{- define "blockpull.claimName" -}}
 {{- .Values.persistence.existingClaim | default (printf "%s-data" (include "blockpull.fullname" .) | trunc 63 | trimSuffix "-") }}
 {{- end }}
+
+{{/*
+"true" when NBD is reachable from outside the pod: over TLS, or without it only when
+nbd.allowInsecure says so. Otherwise the NBD server binds to loopback (kubectl port-forward).
+*/}}
+{{- define "blockpull.nbdExposed" -}}
+{{- if and .Values.nbd.enabled (or .Values.nbd.tls.enabled .Values.nbd.allowInsecure) }}true{{ end }}
+{{- end }}
+
+{{/*
+Name of the NBD Service.
+*/}}
+{{- define "blockpull.nbdServiceName" -}}
+{{- printf "%s-nbd" (include "blockpull.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Name of the Secret with the NBD server's certificate (tls.crt, tls.key, ca.crt): the given one, or
+the one the chart's cert-manager Certificate fills.
+*/}}
+{{- define "blockpull.nbdTlsSecretName" -}}
+{{- .Values.nbd.tls.existingSecret | default (printf "%s-nbd-tls" (include "blockpull.fullname" .) | trunc 63 | trimSuffix "-") }}
+{{- end }}
+
+{{/*
+Where the NBD TLS Secret is mounted.
+*/}}
+{{- define "blockpull.nbdTlsDir" -}}
+/etc/blockpull/nbd-tls
+{{- end }}

@@ -17,9 +17,9 @@ import java.net.URI;
 @Command(name = "blockpull", mixinStandardHelpOptions = true, versionProvider = BlockpullCli.Version.class,
         description = "Drives a Blockpull service: images, nodes, stream jobs and NBD exports.",
         subcommands = {ImagesCommand.class, NodesCommand.class, StreamCommand.class, JobsCommand.class,
-                ExportsCommand.class, CommandLine.HelpCommand.class},
+                ExportsCommand.class, HealthCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:done; a waited-for job completed", "1:a waited-for job failed",
+        exitCodeList = {"0:done; a waited-for job completed", "1:a waited-for job failed; health: the service is not UP",
                 "2:usage error", "3:a waited-for job was cancelled", "4:cannot connect to the service",
                 "5:the service refused the request (its detail is printed)",
                 "6:jobs wait: the timeout passed first"})

@@ -6,6 +6,8 @@ enum Outcome {
     OK(0),
     /** A waited-for job failed. */
     JOB_FAILED(1),
+    /** {@code health}: the service answered, but not UP (what container health checks call unhealthy). */
+    NOT_UP(1),
     /** Bad arguments (picocli's own code for usage errors). */
     USAGE(2),
     /** A waited-for job was cancelled. */

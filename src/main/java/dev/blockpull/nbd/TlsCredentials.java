@@ -35,9 +35,9 @@ public final class TlsCredentials {
     /**
      * @param certificate PEM certificate chain of the server, leaf first
      * @param privateKey  PEM private key of that certificate (PKCS#8, PKCS#1 or SEC1, unencrypted)
-     * @param clientCa    PEM CA certificates; when set, clients must present a certificate they issued
+     * @param ca          PEM CA certificates; when set, clients must present a certificate they issued
      */
-    public record PemFiles(Path certificate, Path privateKey, @Nullable Path clientCa) {
+    public record PemFiles(Path certificate, Path privateKey, @Nullable Path ca) {
     }
 
     /** What was loaded from which bytes. */
@@ -61,20 +61,20 @@ public final class TlsCredentials {
      * @throws TlsCredentialsException when only some are set, or the files do not load
      */
     public static @Nullable TlsCredentials of(@Nullable Path certificate, @Nullable Path privateKey,
-                                              @Nullable Path clientCa) {
-        if (certificate == null && privateKey == null && clientCa == null) {
+                                              @Nullable Path ca) {
+        if (certificate == null && privateKey == null && ca == null) {
             return null;
         }
         if (certificate == null || privateKey == null) {
             throw new TlsCredentialsException("NBD over TLS needs both blockpull.nbd.tls.certificate and"
-                    + " blockpull.nbd.tls.private-key" + (clientCa != null ? " (blockpull.nbd.tls.client-ca is set)" : ""));
+                    + " blockpull.nbd.tls.private-key" + (ca != null ? " (blockpull.nbd.tls.ca is set)" : ""));
         }
-        return new TlsCredentials(new PemFiles(certificate, privateKey, clientCa));
+        return new TlsCredentials(new PemFiles(certificate, privateKey, ca));
     }
 
     /** Whether clients must present a certificate signed by the configured CA. */
     public boolean verifiesClients() {
-        return files.clientCa() != null;
+        return files.ca() != null;
     }
 
     /** The credentials for a new connection: the files as they are now, or the last ones that loaded. */
@@ -121,7 +121,7 @@ public final class TlsCredentials {
     }
 
     private List<byte[]> read() {
-        Path ca = files.clientCa();
+        Path ca = files.ca();
         return ca == null ? List.of(bytes(files.certificate()), bytes(files.privateKey()))
                 : List.of(bytes(files.certificate()), bytes(files.privateKey()), bytes(ca));
     }
@@ -151,7 +151,7 @@ public final class TlsCredentials {
                 KeyStore anchors = KeyStore.getInstance("PKCS12");
                 anchors.load(null, null);
                 int n = 0;
-                for (X509Certificate ca : Pem.certificates(contents.get(2), String.valueOf(files.clientCa()))) {
+                for (X509Certificate ca : Pem.certificates(contents.get(2), String.valueOf(files.ca()))) {
                     anchors.setCertificateEntry("ca-" + n++, ca);
                 }
                 TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());

@@ -60,9 +60,9 @@ public record BlockpullProperties(
      *
      * @param certificate the server's certificate chain, leaf first
      * @param privateKey  its unencrypted private key (PKCS#8, PKCS#1 or SEC1)
-     * @param clientCa    CA certificates: when set, clients must present a certificate they issued
+     * @param ca          CA certificates: when set, clients must present a certificate they issued
      */
-    public record NbdTls(@Nullable Path certificate, @Nullable Path privateKey, @Nullable Path clientCa) {
+    public record NbdTls(@Nullable Path certificate, @Nullable Path privateKey, @Nullable Path ca) {
     }
 
     /**

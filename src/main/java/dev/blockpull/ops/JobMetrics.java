@@ -53,9 +53,11 @@ import java.util.function.ToLongFunction;
  * statuses, zeros included, so no series flaps.
  * <p>
  * Operator meters beyond the contract: bytes copied per stream job (a row like the other per-job
- * gauges), the latency of each copy request ({@link CopyObserver}), the duration of each drained
- * section ({@link dev.blockpull.graph.DrainListener}), and image I/O bytes and errors per format
- * node ({@link NodeIoCounters}, function counters registered and removed as nodes come and go).
+ * gauges), each job's status (a row per status, 1 for the current one, as kube-state-metrics
+ * shows pod phases), the latency of each copy request ({@link CopyObserver}), the duration of
+ * each drained section ({@link dev.blockpull.graph.DrainListener}), and image I/O bytes and
+ * errors per format node ({@link NodeIoCounters}, function counters registered and removed as
+ * nodes come and go).
  */
 @Component
 class JobMetrics implements EventSubscriber, DisposableBean {
@@ -71,6 +73,7 @@ class JobMetrics implements EventSubscriber, DisposableBean {
     private final MultiGauge throughput;
     private final MultiGauge offset;
     private final MultiGauge length;
+    private final MultiGauge status;
     private final MultiGauge nodeInflight;
     private final MultiGauge jobCopied;
     private final Timer chunkCopy;
@@ -97,6 +100,9 @@ class JobMetrics implements EventSubscriber, DisposableBean {
                 .register(registry);
         length = MultiGauge.builder("blockpull.job.length").baseUnit("bytes")
                 .description("Total progress of the job (QMP len): bytes of the device").register(registry);
+        status = MultiGauge.builder("blockpull.job.status")
+                .description("1 for the job's current status, 0 for the others (how long a job has run)")
+                .register(registry);
         nodeInflight = MultiGauge.builder("blockpull.node.inflight.requests")
                 .description("Requests in flight on the node").register(registry);
         jobCopied = MultiGauge.builder("blockpull.stream.job.copied").baseUnit("bytes")
@@ -178,6 +184,7 @@ class JobMetrics implements EventSubscriber, DisposableBean {
         List<MultiGauge.Row<?>> throughputRows = new ArrayList<>();
         List<MultiGauge.Row<?>> offsetRows = new ArrayList<>();
         List<MultiGauge.Row<?>> lengthRows = new ArrayList<>();
+        List<MultiGauge.Row<?>> statusRows = new ArrayList<>();
         List<MultiGauge.Row<?>> copiedRows = new ArrayList<>();
         for (JobView job : scheduler.list()) {
             counts[job.status().ordinal()]++;
@@ -190,6 +197,13 @@ class JobMetrics implements EventSubscriber, DisposableBean {
             throughputRows.add(row(tags, id, JobView::bytesPerSecond));
             offsetRows.add(row(tags, id, JobView::currentProgress));
             lengthRows.add(row(tags, id, JobView::totalProgress));
+            // Every status a row, so that a job that paused for a while shows 0 for running then:
+            // an alert can ask "running all of the last N minutes" with min_over_time.
+            for (JobStatus s : JobStatus.values()) {
+                if (s != JobStatus.NULL) {
+                    statusRows.add(row(tags.and("status", s.qmpName()), id, j -> j.status() == s ? 1 : 0));
+                }
+            }
             if ("stream".equals(job.type())) {
                 copiedRows.add(MultiGauge.Row.of(tags, launcher,
                         l -> {
@@ -207,6 +221,7 @@ class JobMetrics implements EventSubscriber, DisposableBean {
         throughput.register(throughputRows, false);
         offset.register(offsetRows, false);
         length.register(lengthRows, false);
+        status.register(statusRows, false);
         jobCopied.register(copiedRows, false);
     }
 

@@ -33,7 +33,7 @@ class NbdConfiguration {
                 NbdServerSettings.defaults(nbd.bindAddress(), nbd.port()).withWorkerThreads(nbd.workerThreads())
                         .withConnectionLimits(nbd.maxConnections(), nbd.maxConnectionsPerClient())
                         .withHandshakeTimeout(nbd.handshakeTimeout()).withAllowInsecure(nbd.allowInsecure()),
-                TlsCredentials.of(tls.certificate(), tls.privateKey(), tls.clientCa()));
+                TlsCredentials.of(tls.certificate(), tls.privateKey(), tls.ca()));
         return new NbdServerLifecycle(server);
     }
 }

@@ -1,5 +1,6 @@
 package dev.blockpull.cli;
 
+import com.sun.net.httpserver.HttpServer;
 import dev.blockpull.testsupport.Chain;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.ProcessResult;
@@ -19,7 +20,10 @@ import org.springframework.test.web.servlet.client.RestTestClient;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -201,6 +205,50 @@ class CliTests {
 
         assertThat(r.exitCode()).as(r.describe()).isEqualTo(4);
         assertThat(r.stderr()).contains("cannot reach http://127.0.0.1:" + closed);
+    }
+
+    @Test
+    void healthOfALiveServiceExitsZeroAndPrintsUp() {
+        ProcessResult all = cli.run("health");
+        ProcessResult liveness = cli.run("health", "liveness");
+
+        assertThat(all.exitCode()).as(all.describe()).isZero();
+        assertThat(all.stdout().strip()).isEqualTo("UP");
+        assertThat(liveness.exitCode()).as(liveness.describe()).isZero();
+        assertThat(liveness.stdout().strip()).isEqualTo("UP");
+    }
+
+    @Test
+    void healthThatIsDownExitsOneAndSaysSoOnStderr() throws Exception {
+        HttpServer down = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        down.createContext("/actuator/health/liveness", exchange -> {
+            byte[] body = "{\"status\":\"DOWN\"}".getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.sendResponseHeaders(503, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        down.start();
+        try {
+            ProcessResult r = CliProcess.against(down.getAddress().getPort()).run("health", "liveness");
+
+            assertThat(r.exitCode()).as(r.describe()).isEqualTo(1);
+            assertThat(r.stderr()).contains("/actuator/health/liveness answered 503").contains("not UP");
+        } finally {
+            down.stop(0);
+        }
+    }
+
+    @Test
+    void healthWithoutAServiceExitsFour() throws Exception {
+        int closed;
+        try (ServerSocket s = new ServerSocket(0)) {
+            closed = s.getLocalPort();
+        }
+
+        ProcessResult r = CliProcess.against(closed).run("health", "readiness");
+
+        assertThat(r.exitCode()).as(r.describe()).isEqualTo(4);
     }
 
     @Test

@@ -99,7 +99,7 @@ class TlsCredentialsTests {
                 .isInstanceOf(TlsCredentialsException.class)
                 .hasMessageContaining("blockpull.nbd.tls.certificate and blockpull.nbd.tls.private-key");
         assertThatThrownBy(() -> TlsCredentials.of(null, null, server.caCertificate()))
-                .isInstanceOf(TlsCredentialsException.class).hasMessageContaining("client-ca is set");
+                .isInstanceOf(TlsCredentialsException.class).hasMessageContaining("blockpull.nbd.tls.ca is set");
         assertThat(TlsCredentials.of(server.certificate(), server.privateKey(), server.caCertificate())
                 .verifiesClients()).isTrue();
     }

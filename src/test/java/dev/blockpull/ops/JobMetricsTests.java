@@ -100,6 +100,33 @@ class JobMetricsTests {
     }
 
     @Test
+    void eachJobHasARowPerStatusWithOneForItsCurrentStatus() throws Exception {
+        openAndStartCrawling("m6", "p6");
+
+        await().atMost(WAIT).untilAsserted(() -> {
+            String prom = scrape();
+            assertThat(prom).containsPattern(jobStatus("p6", "running") + "1\\.0$")
+                    .containsPattern(jobStatus("p6", "paused") + "0\\.0$")
+                    .containsPattern(jobStatus("p6", "concluded") + "0\\.0$");
+            assertThat(prom.lines().filter(l -> l.startsWith("blockpull_job_status{") && l.contains("job_id=\"p6\"")))
+                    .as("every status but null, which only dismissed jobs have").hasSize(10);
+        });
+
+        post("/jobs/stream/p6/pause", Map.of());
+
+        await().atMost(WAIT).untilAsserted(() -> assertThat(scrape())
+                .containsPattern(jobStatus("p6", "paused") + "1\\.0$")
+                .containsPattern(jobStatus("p6", "running") + "0\\.0$"));
+        post("/jobs/stream/p6/cancel?force=true", Map.of());
+        await().atMost(WAIT).untilAsserted(() -> assertThat(scrape()).doesNotContain("job_id=\"p6\""));
+    }
+
+    static String jobStatus(String jobId, String status) {
+        return "(?m)^blockpull_job_status\\{(?=[^}]*job_id=\"" + jobId + "\")(?=[^}]*status=\"" + status
+                + "\")[^}]*} ";
+    }
+
+    @Test
     void streamCopiedBytesCountTheCopiedChunks() throws Exception {
         openAndStartCrawling("m3", "p3");
 

@@ -78,7 +78,7 @@ class NbdConfigurationTests {
         runner().withPropertyValues("blockpull.nbd.bind-address=0.0.0.0",
                         "blockpull.nbd.tls.certificate=" + files.certificate(),
                         "blockpull.nbd.tls.private-key=" + files.privateKey(),
-                        "blockpull.nbd.tls.client-ca=" + files.caCertificate())
+                        "blockpull.nbd.tls.ca=" + files.caCertificate())
                 .run(context -> assertThat(context.getBean(NbdServerLifecycle.class).server()).get()
                         .satisfies(s -> assertThat(s.isRunning()).isTrue()));
     }

@@ -25,7 +25,7 @@ record CreateExportRequest(
 
         @Schema(description = "Only NBD clients whose verified TLS certificate has one of these subjects may list and "
                 + "open the export (QEMU's tls-authz); RFC 4514 distinguished names, compared in canonical form. "
-                + "Needs blockpull.nbd.tls.client-ca. Default: any client",
+                + "Needs blockpull.nbd.tls.ca. Default: any client",
                 example = "[\"CN=hypervisor-1,O=Example\"]")
         @Nullable List<@NotBlank String> allowedClientSubjects) {
 }

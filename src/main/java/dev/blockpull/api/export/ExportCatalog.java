@@ -25,7 +25,7 @@ class ExportCatalog {
     ExportCatalog(ExportRegistry registry, BlockpullProperties properties) {
         this.registry = registry;
         this.maxDrainWait = properties.graph().drainTimeout().multipliedBy(2);
-        this.clientCertificatesVerified = properties.nbd().tls().clientCa() != null;
+        this.clientCertificatesVerified = properties.nbd().tls().ca() != null;
     }
 
     ExportView create(CreateExportRequest r) {
@@ -33,7 +33,7 @@ class ExportCatalog {
         if (!subjects.isEmpty() && !clientCertificatesVerified) {
             // no client could ever open it: say so now rather than at every refused connection
             throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "allowedClientSubjects needs verified client"
-                    + " certificates: configure NBD over TLS with blockpull.nbd.tls.client-ca");
+                    + " certificates: configure NBD over TLS with blockpull.nbd.tls.ca");
         }
         return view(registry.add(r.id(), r.nodeName(), Boolean.TRUE.equals(r.writable()), subjects));
     }

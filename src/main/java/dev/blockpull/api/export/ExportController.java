@@ -1,5 +1,7 @@
 package dev.blockpull.api.export;
 
+import dev.blockpull.api.EntityTags;
+import dev.blockpull.api.IdempotencyKeys;
 import dev.blockpull.api.Paging;
 import dev.blockpull.api.ProblemSchema;
 import io.swagger.v3.oas.annotations.Operation;
@@ -13,6 +15,7 @@ import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import org.jspecify.annotations.Nullable;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -20,6 +23,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
@@ -37,9 +41,13 @@ class ExportController {
     private static final String PROBLEM = MediaType.APPLICATION_PROBLEM_JSON_VALUE;
 
     private final ExportCatalog exports;
+    private final IdempotencyKeys idempotency;
+    private final EntityTags tags;
 
-    ExportController(ExportCatalog exports) {
+    ExportController(ExportCatalog exports, IdempotencyKeys idempotency, EntityTags tags) {
         this.exports = exports;
+        this.idempotency = idempotency;
+        this.tags = tags;
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -48,16 +56,21 @@ class ExportController {
                     + "the node is drained, and pass a stream job's copy-on-read filter. The node cannot be deleted "
                     + "while exported.")
     @ApiResponse(responseCode = "201", description = "Exported",
-            headers = @Header(name = "Location", description = "/exports/{id}"))
+            headers = {@Header(name = "Location", description = "/exports/{id}"),
+                    @Header(name = "ETag", description = "Version of the export")})
     @ApiResponse(responseCode = "400", description = "Invalid id or body",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
     @ApiResponse(responseCode = "404", description = "No such node",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
     @ApiResponse(responseCode = "409", description = "The id is in use, or a writable export of a read-only node",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    ResponseEntity<ExportView> createExport(@Valid @RequestBody CreateExportRequest request) {
-        ExportView view = exports.create(request);
-        return ResponseEntity.created(location(view.id())).body(view);
+    ResponseEntity<ExportView> createExport(@Valid @RequestBody CreateExportRequest request,
+            @Parameter(description = IdempotencyKeys.DESCRIPTION)
+            @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
+        return idempotency.run(idempotencyKey, List.of("POST /exports", request), () -> {
+            ExportView view = exports.create(request);
+            return ResponseEntity.created(location(view.id())).eTag(etag(view)).body(view);
+        });
     }
 
     @GetMapping
@@ -77,12 +90,17 @@ class ExportController {
     }
 
     @GetMapping("/{id}")
-    @Operation(operationId = "getExport", summary = "One export")
-    @ApiResponse(responseCode = "200", description = "The export")
+    @Operation(operationId = "getExport", summary = "One export",
+            description = "With its ETag, which covers everything but the clients and requests of the moment; "
+                    + "If-None-Match with the current tag answers 304 without a body.")
+    @ApiResponse(responseCode = "200", description = "The export",
+            headers = @Header(name = "ETag", description = "Version of the export"))
+    @ApiResponse(responseCode = "304", description = "If-None-Match holds the current ETag: not modified")
     @ApiResponse(responseCode = "404", description = "No such export",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    ExportView getExport(@PathVariable String id) {
-        return exports.get(id);
+    ResponseEntity<ExportView> getExport(@PathVariable String id) {
+        ExportView export = exports.get(id);
+        return ResponseEntity.ok().eTag(etag(export)).body(export);
     }
 
     @DeleteMapping("/{id}")
@@ -92,9 +110,20 @@ class ExportController {
     @ApiResponse(responseCode = "204", description = "Removed; its requests have been answered")
     @ApiResponse(responseCode = "404", description = "No such export",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    ResponseEntity<Void> deleteExport(@PathVariable String id) {
+    @ApiResponse(responseCode = "412", description = "If-Match does not match the current ETag",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    ResponseEntity<Void> deleteExport(@PathVariable String id,
+            @Parameter(description = "Remove only if the export still has this ETag")
+            @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch) {
+        if (ifMatch != null) {
+            EntityTags.checkIfMatch(ifMatch, etag(exports.get(id)), "Export '" + id + "'");
+        }
         exports.delete(id);
         return ResponseEntity.noContent().build();
+    }
+
+    private String etag(ExportView export) {
+        return tags.of(export.withoutLiveCounters());
     }
 
     private static URI location(String id) {

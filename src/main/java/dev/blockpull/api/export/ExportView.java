@@ -15,4 +15,9 @@ record ExportView(
         @Schema(description = "NBD requests being processed now") int inFlightRequests,
         @Schema(description = "Subjects of the client certificates that may list and open the export, as RFC 4514 "
                 + "writes them; empty: any client") List<String> allowedClientSubjects) {
+
+    /** What the ETag covers: everything but the clients and requests of the moment. */
+    ExportView withoutLiveCounters() {
+        return new ExportView(id, nodeName, writable, size, 0, 0, allowedClientSubjects);
+    }
 }

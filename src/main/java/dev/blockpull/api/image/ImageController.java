@@ -1,5 +1,6 @@
 package dev.blockpull.api.image;
 
+import dev.blockpull.api.IdempotencyKeys;
 import dev.blockpull.api.Paging;
 import dev.blockpull.api.ProblemSchema;
 import io.swagger.v3.oas.annotations.Operation;
@@ -19,6 +20,7 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
@@ -35,9 +37,11 @@ class ImageController {
     private static final String PROBLEM = MediaType.APPLICATION_PROBLEM_JSON_VALUE;
 
     private final ImageCatalog images;
+    private final IdempotencyKeys idempotency;
 
-    ImageController(ImageCatalog images) {
+    ImageController(ImageCatalog images, IdempotencyKeys idempotency) {
         this.images = images;
+        this.idempotency = idempotency;
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -57,11 +61,15 @@ class ImageController {
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
     @ApiResponse(responseCode = "507", description = "No space left on the data root's device",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    ResponseEntity<ImageInfoView> createImage(@Valid @RequestBody CreateImageRequest request) {
-        ImageInfoView created = images.create(request);
-        URI location = UriComponentsBuilder.fromPath("/images/info")
-                .queryParam("filename", created.filename()).encode().build().toUri();
-        return ResponseEntity.created(location).body(created);
+    ResponseEntity<ImageInfoView> createImage(@Valid @RequestBody CreateImageRequest request,
+            @Parameter(description = IdempotencyKeys.DESCRIPTION)
+            @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
+        return idempotency.run(idempotencyKey, List.of("POST /images", request), () -> {
+            ImageInfoView created = images.create(request);
+            URI location = UriComponentsBuilder.fromPath("/images/info")
+                    .queryParam("filename", created.filename()).encode().build().toUri();
+            return ResponseEntity.created(location).body(created);
+        });
     }
 
     @GetMapping

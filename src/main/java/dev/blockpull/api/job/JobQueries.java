@@ -1,6 +1,7 @@
 package dev.blockpull.api.job;
 
 import dev.blockpull.api.ApiException;
+import dev.blockpull.api.EntityTags;
 import dev.blockpull.api.Paging;
 import dev.blockpull.api.ProblemType;
 import dev.blockpull.job.JobNotFoundException;
@@ -132,22 +133,11 @@ class JobQueries {
      * reuses a dismissed job's id never matches the old job's tag.
      */
     static String etag(JobView job) {
-        return "\"" + job.version() + "-" + job.createdAt().toEpochMilli() + "\"";
+        return EntityTags.quote(job.version() + "-" + job.createdAt().toEpochMilli());
     }
 
-    /** RFC 9110 If-Match with strong comparison; {@code *} matches any existing job. Mismatch: 412. */
+    /** RFC 9110 If-Match against the job's ETag; mismatch: 412. */
     static void checkIfMatch(@Nullable String ifMatch, JobView job) {
-        if (ifMatch == null || ifMatch.isBlank()) {
-            return;
-        }
-        String current = etag(job);
-        for (String tag : ifMatch.split(",")) {
-            String t = tag.trim();
-            if (t.equals("*") || t.equals(current)) {
-                return;
-            }
-        }
-        throw new ApiException(ProblemType.PRECONDITION_FAILED, "Job '" + job.id() + "' has changed: its ETag is "
-                + current + ", not " + ifMatch.trim() + ". GET it again and retry with the new ETag");
+        EntityTags.checkIfMatch(ifMatch, etag(job), "Job '" + job.id() + "'");
     }
 }

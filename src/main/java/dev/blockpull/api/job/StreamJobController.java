@@ -1,6 +1,7 @@
 package dev.blockpull.api.job;
 
 import dev.blockpull.api.ApiException;
+import dev.blockpull.api.IdempotencyKeys;
 import dev.blockpull.api.Paging;
 import dev.blockpull.api.ProblemSchema;
 import dev.blockpull.api.ProblemType;
@@ -90,13 +91,10 @@ class StreamJobController {
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
     @ApiResponse(responseCode = "404", description = "The device or a named node does not exist",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "409", description = "Job id in use, a node of the chain busy with another job, "
-            + "or a request with the same Idempotency-Key still in flight",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "422", description = "Idempotency-Key reused with a different request",
+    @ApiResponse(responseCode = "409", description = "Job id in use, or a node of the chain busy with another job",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
     ResponseEntity<JobResponse> startStreamJob(@Valid @RequestBody StartStreamRequest request,
-            @Parameter(description = "Optional: the same key and body within 24 h replays the first answer")
+            @Parameter(description = IdempotencyKeys.DESCRIPTION)
             @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
         return idempotency.run(idempotencyKey, List.of("POST /jobs/stream", request), () -> {
             JobView job = launcher.start(request.toStreamRequest());
@@ -238,6 +236,7 @@ class StreamJobController {
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
     ResponseEntity<JobResponse> pauseStreamJob(@PathVariable String id,
             @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch,
+            @Parameter(description = IdempotencyKeys.DESCRIPTION)
             @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
         return idempotency.run(idempotencyKey, List.of("POST pause", id),
                 () -> verb(id, ifMatch, HttpStatus.ACCEPTED, v -> scheduler.pause(id)));
@@ -256,6 +255,7 @@ class StreamJobController {
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
     ResponseEntity<JobResponse> resumeStreamJob(@PathVariable String id,
             @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch,
+            @Parameter(description = IdempotencyKeys.DESCRIPTION)
             @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
         return idempotency.run(idempotencyKey, List.of("POST resume", id),
                 () -> verb(id, ifMatch, HttpStatus.OK, v -> scheduler.resume(id)));
@@ -278,6 +278,7 @@ class StreamJobController {
             @Parameter(description = "Cancel even a user-paused job")
             @RequestParam(defaultValue = "false") boolean force,
             @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch,
+            @Parameter(description = IdempotencyKeys.DESCRIPTION)
             @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
         return idempotency.run(idempotencyKey, List.of("POST cancel", id, force),
                 () -> verb(id, ifMatch, HttpStatus.ACCEPTED, v -> scheduler.blockJobCancel(id, force)));
@@ -297,6 +298,7 @@ class StreamJobController {
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
     ResponseEntity<JobResponse> finalizeStreamJob(@PathVariable String id,
             @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch,
+            @Parameter(description = IdempotencyKeys.DESCRIPTION)
             @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
         return idempotency.run(idempotencyKey, List.of("POST finalize", id),
                 () -> verb(id, ifMatch, HttpStatus.OK, v -> scheduler.finalizeJob(id)));
@@ -316,6 +318,7 @@ class StreamJobController {
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
     ResponseEntity<JobResponse> dismissStreamJob(@PathVariable String id,
             @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch,
+            @Parameter(description = IdempotencyKeys.DESCRIPTION)
             @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
         return idempotency.run(idempotencyKey, List.of("POST dismiss", id),
                 () -> verb(id, ifMatch, HttpStatus.OK, v -> scheduler.dismiss(id)));

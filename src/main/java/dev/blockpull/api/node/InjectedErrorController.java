@@ -1,13 +1,16 @@
 package dev.blockpull.api.node;
 
+import dev.blockpull.api.IdempotencyKeys;
 import dev.blockpull.api.ProblemSchema;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.headers.Header;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
+import org.jspecify.annotations.Nullable;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -15,6 +18,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.util.UriComponentsBuilder;
@@ -30,9 +34,11 @@ class InjectedErrorController {
     private static final String PROBLEM = MediaType.APPLICATION_PROBLEM_JSON_VALUE;
 
     private final NodeCatalog nodes;
+    private final IdempotencyKeys idempotency;
 
-    InjectedErrorController(NodeCatalog nodes) {
+    InjectedErrorController(NodeCatalog nodes, IdempotencyKeys idempotency) {
         this.nodes = nodes;
+        this.idempotency = idempotency;
     }
 
     @GetMapping
@@ -55,10 +61,14 @@ class InjectedErrorController {
     @ApiResponse(responseCode = "404", description = "No such node",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
     ResponseEntity<InjectedErrorView> injectError(@PathVariable String nodeName,
-                                                  @Valid @RequestBody InjectErrorRequest request) {
-        InjectedErrorView rule = nodes.injectError(nodeName, request);
-        return ResponseEntity.created(UriComponentsBuilder.fromPath("/nodes/{name}/inject-errors/{id}")
-                .buildAndExpand(nodeName, rule.id()).encode().toUri()).body(rule);
+            @Valid @RequestBody InjectErrorRequest request,
+            @Parameter(description = IdempotencyKeys.DESCRIPTION)
+            @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
+        return idempotency.run(idempotencyKey, List.of("POST inject-errors", nodeName, request), () -> {
+            InjectedErrorView rule = nodes.injectError(nodeName, request);
+            return ResponseEntity.created(UriComponentsBuilder.fromPath("/nodes/{name}/inject-errors/{id}")
+                    .buildAndExpand(nodeName, rule.id()).encode().toUri()).body(rule);
+        });
     }
 
     @DeleteMapping("/{id}")

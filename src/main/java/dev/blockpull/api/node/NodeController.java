@@ -1,5 +1,7 @@
 package dev.blockpull.api.node;
 
+import dev.blockpull.api.EntityTags;
+import dev.blockpull.api.IdempotencyKeys;
 import dev.blockpull.api.Paging;
 import dev.blockpull.api.ProblemSchema;
 import io.swagger.v3.oas.annotations.Operation;
@@ -14,6 +16,7 @@ import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.PositiveOrZero;
 import org.jspecify.annotations.Nullable;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -21,6 +24,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
@@ -37,9 +41,13 @@ class NodeController {
     private static final String PROBLEM = MediaType.APPLICATION_PROBLEM_JSON_VALUE;
 
     private final NodeCatalog nodes;
+    private final IdempotencyKeys idempotency;
+    private final EntityTags tags;
 
-    NodeController(NodeCatalog nodes) {
+    NodeController(NodeCatalog nodes, IdempotencyKeys idempotency, EntityTags tags) {
         this.nodes = nodes;
+        this.idempotency = idempotency;
+        this.tags = tags;
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -47,7 +55,8 @@ class NodeController {
             description = "With backing omitted, the chain named in the image headers is opened too, with generated "
                     + "'#block...' names. All-or-nothing: on any error nothing stays open.")
     @ApiResponse(responseCode = "201", description = "Opened; the body is the top node",
-            headers = @Header(name = "Location", description = "/nodes/{nodeName}"))
+            headers = {@Header(name = "Location", description = "/nodes/{nodeName}"),
+                    @Header(name = "ETag", description = "Version of the node")})
     @ApiResponse(responseCode = "400", description = "Bad arguments, an invalid node name, a file or backing file "
             + "outside the data root, a chain too deep or with a loop, an invalid image",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
@@ -55,9 +64,13 @@ class NodeController {
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
     @ApiResponse(responseCode = "409", description = "Duplicate node name, or the file is open already",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    ResponseEntity<NodeView> openNode(@Valid @RequestBody OpenNodeRequest request) {
-        NodeView top = nodes.open(request);
-        return ResponseEntity.created(location(top.nodeName())).body(top);
+    ResponseEntity<NodeView> openNode(@Valid @RequestBody OpenNodeRequest request,
+            @Parameter(description = IdempotencyKeys.DESCRIPTION)
+            @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
+        return idempotency.run(idempotencyKey, List.of("POST /nodes", request), () -> {
+            NodeView top = nodes.open(request);
+            return ResponseEntity.created(location(top.nodeName())).eTag(etag(top)).body(top);
+        });
     }
 
     @GetMapping
@@ -77,12 +90,17 @@ class NodeController {
     }
 
     @GetMapping("/{nodeName}")
-    @Operation(operationId = "getNode", summary = "One node")
-    @ApiResponse(responseCode = "200", description = "The node")
+    @Operation(operationId = "getNode", summary = "One node",
+            description = "With its ETag, which changes with every change of the node but not with its requests in "
+                    + "flight; If-None-Match with the current tag answers 304 without a body.")
+    @ApiResponse(responseCode = "200", description = "The node",
+            headers = @Header(name = "ETag", description = "Version of the node"))
+    @ApiResponse(responseCode = "304", description = "If-None-Match holds the current ETag: not modified")
     @ApiResponse(responseCode = "404", description = "No such node",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    NodeView getNode(@PathVariable String nodeName) {
-        return nodes.get(nodeName);
+    ResponseEntity<NodeView> getNode(@PathVariable String nodeName) {
+        NodeView node = nodes.get(nodeName);
+        return ResponseEntity.ok().eTag(etag(node)).body(node);
     }
 
     @GetMapping("/{nodeName}/chain")
@@ -120,7 +138,14 @@ class NodeController {
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
     @ApiResponse(responseCode = "409", description = "A job, an export or a parent node uses it, or it is an "
             + "implicit node", content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    ResponseEntity<Void> deleteNode(@PathVariable String nodeName) {
+    @ApiResponse(responseCode = "412", description = "If-Match does not match the current ETag",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    ResponseEntity<Void> deleteNode(@PathVariable String nodeName,
+            @Parameter(description = "Close only if the node still has this ETag")
+            @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch) {
+        if (ifMatch != null) {
+            EntityTags.checkIfMatch(ifMatch, etag(nodes.get(nodeName)), "Node '" + nodeName + "'");
+        }
         nodes.delete(nodeName);
         return ResponseEntity.noContent().build();
     }
@@ -131,16 +156,25 @@ class NodeController {
                     + "directory, with the format), opens it read-write, points the node's parents and users at "
                     + "it, and reopens the node read-only.")
     @ApiResponse(responseCode = "201", description = "The overlay node",
-            headers = @Header(name = "Location", description = "/nodes/{snapshotNodeName}"))
+            headers = {@Header(name = "Location", description = "/nodes/{snapshotNodeName}"),
+                    @Header(name = "ETag", description = "Version of the overlay node")})
     @ApiResponse(responseCode = "400", description = "Bad arguments or a file outside the data root",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
     @ApiResponse(responseCode = "404", description = "No such node",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
     @ApiResponse(responseCode = "409", description = "The file exists, the name is taken, or a job holds the node",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    ResponseEntity<NodeView> snapshotNode(@PathVariable String nodeName, @Valid @RequestBody SnapshotRequest request) {
-        NodeView overlay = nodes.snapshot(nodeName, request);
-        return ResponseEntity.created(location(overlay.nodeName())).body(overlay);
+    ResponseEntity<NodeView> snapshotNode(@PathVariable String nodeName, @Valid @RequestBody SnapshotRequest request,
+            @Parameter(description = IdempotencyKeys.DESCRIPTION)
+            @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
+        return idempotency.run(idempotencyKey, List.of("POST snapshot", nodeName, request), () -> {
+            NodeView overlay = nodes.snapshot(nodeName, request);
+            return ResponseEntity.created(location(overlay.nodeName())).eTag(etag(overlay)).body(overlay);
+        });
+    }
+
+    private String etag(NodeView node) {
+        return tags.of(node.withoutLiveCounters());
     }
 
     private static URI location(String nodeName) {

@@ -20,4 +20,13 @@ record NodeView(
         @Schema(description = "The link to the next node of the chain is frozen by a job") boolean frozen,
         @Schema(description = "Ids of the jobs and exports holding the node") List<String> usedBy,
         @Schema(description = "The lowest layer a copy-on-read filter copies from") @Nullable String bottom) {
+
+    /**
+     * What the ETag covers: everything but the requests in flight, which change with every I/O
+     * (as a job's tag leaves out its throughput).
+     */
+    NodeView withoutLiveCounters() {
+        return new NodeView(nodeName, driver, filename, virtualSize, readOnly, backing, file, implicit, 0, frozen,
+                usedBy, bottom);
+    }
 }

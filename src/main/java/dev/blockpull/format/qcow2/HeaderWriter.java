@@ -22,7 +22,7 @@ final class HeaderWriter {
     }
 
     void rewrite(Qcow2Header next) {
-        ByteBuffer after = next.encode();
+        ByteBuffer after = HeaderEncoder.encode(next);
         ByteBuffer before = ByteBuffer.allocate(after.capacity());
         io.read(before, 0);
         int lastDifference = -1;
@@ -44,7 +44,7 @@ final class HeaderWriter {
     private void verify(Qcow2Header expected) {
         ByteBuffer buf = ByteBuffer.allocate(expected.clusterSize());
         io.read(buf, 0);
-        Qcow2Header reread = Qcow2Header.parse(buf.flip(), io.length());
+        Qcow2Header reread = HeaderParser.parse(buf.flip(), io.length());
         if (!Objects.equals(reread.backingFile(), expected.backingFile())
                 || !Objects.equals(reread.backingFormat(), expected.backingFormat())) {
             throw new InvalidImageException("The rewritten header does not read back as written");

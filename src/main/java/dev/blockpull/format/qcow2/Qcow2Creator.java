@@ -9,6 +9,7 @@ import dev.blockpull.io.BlockIoException;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -55,7 +56,7 @@ public final class Qcow2Creator {
         Qcow2Header header = header(o, bits, order, (int) l1Size, l1Size == 0 ? 0 : l1Offset, tableOffset,
                 (int) tableClusters);
         try {
-            write(file, header.encode(), 0);
+            write(file, HeaderEncoder.encode(header), 0);
             ByteBuffer table = ByteBuffer.allocate((int) (tableClusters * cs));
             for (int b = 0; b < blocks; b++) {
                 table.putLong(firstBlock + (long) b * cs);
@@ -90,10 +91,12 @@ public final class Qcow2Creator {
         BackingReference b = o.backing();
         String backingFile = b == null ? null : b.fileName();
         String backingFormat = b == null || b.format() == null ? null : b.format().id();
-        return new Qcow2Header(o.compatV3() ? 3 : 2, bits, o.size(), 0, l1Size, l1Offset, tableOffset,
-                tableClusters, 0, 0, 0, o.lazyRefcounts() ? FeatureBits.COMPAT_LAZY_REFCOUNTS : 0, 0, order,
-                o.compatV3() ? Qcow2Header.V3_HEADER_LENGTH : Qcow2Header.V2_HEADER_LENGTH, 0, new byte[0],
-                List.copyOf(exts), backingFile, backingFormat);
+        return new Qcow2Header.Builder().version(o.compatV3() ? 3 : 2).clusterBits(bits).size(o.size())
+                .l1(l1Size, l1Offset).refcountTable(tableOffset, tableClusters)
+                .compatibleFeatures(o.lazyRefcounts() ? FeatureBits.COMPAT_LAZY_REFCOUNTS : 0).refcountOrder(order)
+                .headerLength(o.compatV3() ? HeaderLayout.V3_HEADER_LENGTH : HeaderLayout.V2_HEADER_LENGTH)
+                .extensions(exts).backingFile(backingFile).backingFormat(backingFormat)
+                .build();
     }
 
     private static void validate(CreateOptions o) {
@@ -121,7 +124,7 @@ public final class Qcow2Creator {
         }
         BackingReference b = o.backing();
         if (b != null) {
-            if (b.fileName().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > Qcow2Header.MAX_BACKING_NAME) {
+            if (b.fileName().getBytes(StandardCharsets.UTF_8).length > HeaderLayout.MAX_BACKING_NAME) {
                 throw invalid("Backing file name too long (at most 1023 bytes)");
             }
             if (b.fileName().chars().anyMatch(ch -> ch < 0x20 || ch == 0x7F)) {

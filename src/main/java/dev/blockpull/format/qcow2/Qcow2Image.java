@@ -66,7 +66,7 @@ public final class Qcow2Image implements Image {
         int probe = (int) Math.min(io.length(), 2 * 1024 * 1024);
         ByteBuffer head = ByteBuffer.allocate(probe);
         io.read(head, 0);
-        Qcow2Header header = Qcow2Header.parse(head.flip(), io.length());
+        Qcow2Header header = HeaderParser.parse(head.flip(), io.length());
         boolean readOnly = file.isReadOnly();
         if (!readOnly) {
             refuseWritable(header);
@@ -102,9 +102,9 @@ public final class Qcow2Image implements Image {
 
     /** A writer that does not maintain what an autoclear bit vouches for must clear it first. */
     private void clearAutoclearBits() {
-        io.writeLong(0, 88);
+        io.writeLong(0, HeaderLayout.AUTOCLEAR_FEATURES);
         io.force();
-        meta.replaceHeader(meta.header().withAutoclearFeatures(0));
+        meta.replaceHeader(meta.header().toBuilder().autoclearFeatures(0).build());
     }
 
     /**
@@ -114,9 +114,9 @@ public final class Qcow2Image implements Image {
     private void repairAndMarkClean() {
         new RefcountRepair(meta).run();
         long bits = meta.header().incompatibleFeatures() & ~FeatureBits.INCOMPAT_DIRTY;
-        io.writeLong(bits, 72);
+        io.writeLong(bits, HeaderLayout.INCOMPATIBLE_FEATURES);
         io.force();
-        meta.replaceHeader(meta.header().withIncompatibleFeatures(bits));
+        meta.replaceHeader(meta.header().toBuilder().incompatibleFeatures(bits).build());
     }
 
     // ---------------------------------------------------------------- facts

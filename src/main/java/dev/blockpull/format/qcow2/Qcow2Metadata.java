@@ -261,10 +261,10 @@ final class Qcow2Metadata {
     private void switchRefcountTable(long offset, int clusters) {
         Qcow2Header old = header;
         ByteBuffer b = ByteBuffer.allocate(12).putLong(offset).putInt(clusters).flip();
-        io.write(b, 48);
+        io.write(b, HeaderLayout.REFCOUNT_TABLE_OFFSET);
         io.force();
         guard.remove(old.refcountTableOffset(), (long) old.refcountTableClusters() << clusterBits);
         guard.add(offset, (long) clusters << clusterBits, "refcount table");
-        header = old.withRefcountTable(offset, clusters);
+        header = old.toBuilder().refcountTable(offset, clusters).build();
     }
 }

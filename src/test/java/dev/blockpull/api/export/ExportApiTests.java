@@ -149,7 +149,7 @@ class ExportApiTests {
                 "allowedClientSubjects", List.of("CN=client-a")));
 
         assertProblem(refused, 400);
-        assertThat(refused.body().get("detail").asString()).contains("blockpull.nbd.tls.client-ca");
+        assertThat(refused.body().get("detail").asString()).contains("blockpull.nbd.tls.ca");
         assertThat(api.get("/exports/c7x").status()).isEqualTo(404);
     }
 

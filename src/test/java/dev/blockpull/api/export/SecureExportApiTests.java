@@ -53,7 +53,7 @@ class SecureExportApiTests {
         registry.add("blockpull.nbd.bind-address", () -> "0.0.0.0");
         registry.add("blockpull.nbd.tls.certificate", server::certificate);
         registry.add("blockpull.nbd.tls.private-key", server::privateKey);
-        registry.add("blockpull.nbd.tls.client-ca", server::caCertificate);
+        registry.add("blockpull.nbd.tls.ca", server::caCertificate);
     }
 
     @Autowired

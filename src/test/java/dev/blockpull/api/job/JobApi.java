@@ -58,6 +58,10 @@ final class JobApi {
         return Reply.of(client.post().uri(uri).exchange());
     }
 
+    Reply getWith(String uri, String header, String value) {
+        return Reply.of(client.get().uri(uri).header(header, value).exchange());
+    }
+
     Reply postWith(String uri, String header, String value) {
         return Reply.of(client.post().uri(uri).header(header, value).exchange());
     }

@@ -342,6 +342,22 @@ class StreamJobApiTests {
     }
 
     @Test
+    void aGetWithTheCurrentETagInIfNoneMatchIs304WithoutABody() throws Exception {
+        api.openChain("c27");
+        api.startCrawling("j27", "c27");
+        api.post("/jobs/stream/j27/pause");
+        api.awaitStatus("j27", "paused");
+        String etag = api.get("/jobs/stream/j27").headers().getETag();
+
+        Reply r = api.getWith("/jobs/stream/j27", "If-None-Match", etag);
+
+        assertThat(r.status()).as("%s", r).isEqualTo(304);
+        assertThat(r.raw()).isEmpty();
+        assertThat(r.headers().getETag()).isEqualTo(etag);
+        api.post("/jobs/stream/j27/cancel?force=true");
+    }
+
+    @Test
     void aVerbWithAStaleIfMatchIs412() throws Exception {
         api.openChain("c19");
         api.startCrawling("j19", "c19");

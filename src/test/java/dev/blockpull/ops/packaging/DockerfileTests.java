@@ -10,8 +10,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -165,6 +167,49 @@ class DockerfileTests {
     }
 
     @Test
+    void healthCheckAsksTheImagesCliForLivenessOnTheServicesPort() throws IOException {
+        List<Instruction> checks = runtime().stream().filter(i -> i.keyword().equals("HEALTHCHECK"))
+                .collect(Collectors.toList());
+
+        assertThat(checks).hasSize(1);
+        assertThat(checks.get(0).args()).as("liveness: a busy service (readiness DOWN during a long drain) is not "
+                        + "unhealthy, and the health paths need no token")
+                .startsWith("--interval=60s --timeout=10s --retries=3 CMD blockpull ")
+                .contains("--url \"http://127.0.0.1:${SERVER_PORT:-8080}\"")
+                .endsWith(" health liveness || exit 1");
+    }
+
+    @Test
+    void ociLabelsAreFilledByBuildArgumentsDeclaredAfterTheLayers() throws IOException {
+        List<Instruction> runtime = runtime();
+        Map<String, String> labels = new LinkedHashMap<>();
+        for (Instruction label : runtime) {
+            if (label.keyword().equals("LABEL")) {
+                Matcher m = Pattern.compile("(\\S+?)=\"([^\"]*)\"").matcher(label.args());
+                while (m.find()) {
+                    labels.put(m.group(1), m.group(2));
+                }
+            }
+        }
+        Map<String, String> args = runtime.stream().filter(i -> i.keyword().equals("ARG"))
+                .map(i -> i.args().split("=", 2))
+                .collect(Collectors.toMap(a -> a[0], a -> a.length > 1 ? a[1].replace("\"", "") : ""));
+
+        assertThat(labels).containsEntry("org.opencontainers.image.version", "${VERSION}")
+                .containsEntry("org.opencontainers.image.revision", "${REVISION}")
+                .containsEntry("org.opencontainers.image.created", "${CREATED}")
+                .containsEntry("org.opencontainers.image.licenses", "${LICENSES}")
+                .containsEntry("org.opencontainers.image.title", "blockpull")
+                .containsKey("org.opencontainers.image.source");
+        assertThat(args).containsOnlyKeys("VERSION", "REVISION", "CREATED", "LICENSES");
+        assertThat(args.get("VERSION")).as("the default is the POM's version").isEqualTo(pomVersion());
+        assertThat(args.get("LICENSES")).as("SPDX for 'not stated'; the build passes the real one")
+                .isEqualTo("NOASSERTION");
+        assertThat(firstIndexOf(runtime, "ARG")).as("ARGs after the last COPY keep the layers cacheable")
+                .isGreaterThan(lastIndexOf(runtime, "COPY"));
+    }
+
+    @Test
     void declaresNoVolumeButPreparesTheDataRootForTheUser() throws IOException {
         String runs = runtime().stream().filter(i -> i.keyword().equals("RUN")).map(Instruction::args)
                 .collect(Collectors.joining(" "));
@@ -211,6 +256,22 @@ class DockerfileTests {
 
         assertThat(p.exitValue()).as(out).isZero();
         assertThat(out).contains("\"issues_count\":0");
+    }
+
+    private static String pomVersion() throws IOException {
+        String pom = Files.readString(Path.of("pom.xml"));
+        Matcher m = Pattern.compile("</parent>.*?<version>([^<]+)</version>", Pattern.DOTALL).matcher(pom);
+        assertThat(m.find()).as("pom.xml has a project version").isTrue();
+        return m.group(1);
+    }
+
+    private static int firstIndexOf(List<Instruction> instructions, String keyword) {
+        for (int i = 0; i < instructions.size(); i++) {
+            if (instructions.get(i).keyword().equals(keyword)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static int lastIndexOf(List<Instruction> instructions, String keyword) {

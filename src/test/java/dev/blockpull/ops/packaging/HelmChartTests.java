@@ -128,10 +128,13 @@ class HelmChartTests {
 
     @Test
     void everyObjectCarriesTheRecommendedLabels() {
-        Rendered r = render(Map.of("metrics.serviceMonitor.enabled", "true", "metrics.dashboard.enabled", "true",
-                "security.token.enabled", "true", "security.token.value", "s3cret"));
+        Rendered r = render(Map.ofEntries(Map.entry("metrics.serviceMonitor.enabled", "true"),
+                Map.entry("metrics.dashboard.enabled", "true"), Map.entry("metrics.prometheusRule.enabled", "true"),
+                Map.entry("security.token.enabled", "true"), Map.entry("security.token.value", "s3cret"),
+                Map.entry("networkPolicy.enabled", "true"), Map.entry("podDisruptionBudget.enabled", "true"),
+                Map.entry("nbd.tls.enabled", "true"), Map.entry("nbd.tls.certManager.issuerRef.name", "ca")));
 
-        assertThat(r.objects()).hasSize(8);
+        assertThat(r.objects()).hasSize(13);
         for (HasMetadata o : r.objects()) {
             assertThat(o.getMetadata().getLabels()).as(o.getKind())
                     .containsEntry("app.kubernetes.io/name", "blockpull")
@@ -167,12 +170,12 @@ class HelmChartTests {
     }
 
     @Test
-    void containerExposesNamedHttpAndNbdPorts() {
+    void containerExposesTheNamedHttpPortAndRunsNbdOnItsPort() {
         Container c = container(render(Map.of()).deployment());
 
+        // NBD stays inside the pod until TLS or allowInsecure exposes it (HelmChartOnEveryNodeTests).
         assertThat(c.getPorts()).extracting(ContainerPort::getName, ContainerPort::getContainerPort)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("http", 8080),
-                        org.assertj.core.groups.Tuple.tuple("nbd", 10809));
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("http", 8080));
         assertThat(env(c)).containsEntry("BLOCKPULL_NBD_PORT", "10809");
     }
 
@@ -246,8 +249,8 @@ class HelmChartTests {
         assertThat(s.getSpec().getSelector()).isEqualTo(r.deployment().getSpec().getSelector().getMatchLabels());
         assertThat(s.getSpec().getPorts()).extracting(ServicePort::getName, ServicePort::getPort,
                         p -> p.getTargetPort().getStrVal())
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("http", 8080, "http"),
-                        org.assertj.core.groups.Tuple.tuple("nbd", 10809, "nbd"));
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("http", 8080, "http"));
+        assertThat(s.getSpec().getInternalTrafficPolicy()).isNull();
     }
 
     @Test
@@ -386,13 +389,14 @@ class HelmChartTests {
     }
 
     @Test
-    void nbdDisabledRemovesThePortsAndTurnsTheServerOff() {
-        Rendered r = render(Map.of("nbd.enabled", "false"));
+    void nbdDisabledRemovesThePortsAndTurnsTheServerOff() throws IOException {
+        Rendered r = render(Map.of("nbd.enabled", "false", "nbd.allowInsecure", "true"));
         Container c = container(r.deployment());
 
         assertThat(c.getPorts()).extracting(ContainerPort::getName).containsExactly("http");
         assertThat(r.one(Service.class).getSpec().getPorts()).extracting(ServicePort::getName).containsExactly("http");
         assertThat(env(c)).containsEntry("BLOCKPULL_NBD_PORT", "0");
+        assertThat(configProperties(r).stringPropertyNames()).noneMatch(k -> k.startsWith("blockpull.nbd."));
     }
 
     @Test
@@ -496,7 +500,10 @@ class HelmChartTests {
         assertThat(version.find()).isTrue();
         assertThat(chart.get("appVersion")).as("appVersion = the version in pom.xml").isEqualTo(version.group(1));
         for (String file : List.of("values.yaml", "values.schema.json", ".helmignore", "templates/_helpers.tpl",
-                "templates/deployment.yaml", "templates/service.yaml", "templates/serviceaccount.yaml",
+                "templates/deployment.yaml", "templates/daemonset.yaml", "templates/_pod.tpl",
+                "templates/service.yaml", "templates/nbd-service.yaml", "templates/certificate.yaml",
+                "templates/networkpolicy.yaml", "templates/poddisruptionbudget.yaml",
+                "templates/prometheusrule.yaml", "templates/serviceaccount.yaml",
                 "templates/pvc.yaml", "templates/configmap.yaml", "templates/secret.yaml",
                 "templates/servicemonitor.yaml", "templates/NOTES.txt", "templates/tests/test-connection.yaml",
                 "dashboards/blockpull.json")) {

@@ -1,7 +1,5 @@
-package dev.blockpull.api.job;
+package dev.blockpull.api;
 
-import dev.blockpull.api.ApiException;
-import dev.blockpull.api.ProblemType;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.ResponseEntity;
@@ -16,17 +14,20 @@ import java.util.Objects;
 import java.util.function.Supplier;
 
 /**
- * The optional {@code Idempotency-Key} header on POSTs (draft-ietf-httpapi-idempotency-key-header):
- * the same key with the same request within {@link #RETENTION} replays the first successful
- * response; the same key with a different request (another body, another path) is 422; a key
- * whose first request is still being answered is 409. Failed requests are not remembered, so a
- * client may retry them under the same key. Bounded: the oldest keys go first beyond
- * {@link #MAX_KEYS}.
+ * The optional {@code Idempotency-Key} header (draft-ietf-httpapi-idempotency-key-header) of every
+ * POST that creates something or drives a job: the same key with the same request within
+ * {@link #RETENTION} replays the first successful response; the same key with a different request
+ * (another body, another path) is 422; a key whose first request is still being answered is 409.
+ * Failed requests are not remembered, so a client may retry them under the same key. Keys are
+ * shared by all endpoints. Bounded: the oldest keys go first beyond {@link #MAX_KEYS}.
  */
 @Component
-class IdempotencyKeys {
+public class IdempotencyKeys {
 
-    static final String HEADER = "Idempotency-Key";
+    public static final String HEADER = "Idempotency-Key";
+    /** The header parameter's description in the OpenAPI document. */
+    public static final String DESCRIPTION = "Optional: the same key with the same request within 24 h replays the "
+            + "first successful answer (with Idempotent-Replayed: true) instead of doing it again";
     static final String REPLAYED_HEADER = "Idempotent-Replayed";
     static final Duration RETENTION = Duration.ofHours(24);
     static final int MAX_KEYS = 10_000;
@@ -50,7 +51,7 @@ class IdempotencyKeys {
      * @param request what identifies the request: method, path and the parsed body (compared with
      *                {@code equals}, so JSON member order and spacing do not matter)
      */
-    <T> ResponseEntity<T> run(@Nullable String key, Object request, Supplier<ResponseEntity<T>> action) {
+    public <T> ResponseEntity<T> run(@Nullable String key, Object request, Supplier<ResponseEntity<T>> action) {
         if (key == null) {
             return action.get();
         }

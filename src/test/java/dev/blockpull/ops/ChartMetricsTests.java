@@ -1,6 +1,7 @@
 package dev.blockpull.ops;
 
 import dev.blockpull.api.Reply;
+import dev.blockpull.testsupport.AlertRules;
 import dev.blockpull.testsupport.Chain;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.Qcow2Surgery;
@@ -30,14 +31,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Every metric the Grafana dashboard (helm/blockpull/dashboards/blockpull.json) plots is one the
- * service exposes: each name in a panel's query must show up in a real scrape of
- * {@code /actuator/prometheus}, taken while one stream job runs and after another failed on an I/O
- * error. A renamed metric or a typo in a query fails here instead of as an empty panel.
+ * Every metric the Helm chart queries is one the service exposes: each name in a panel of the
+ * Grafana dashboard (helm/blockpull/dashboards/blockpull.json) and in an alert of the chart's
+ * PrometheusRule must show up in a real scrape of {@code /actuator/prometheus}, taken while one
+ * stream job runs and after another failed on an I/O error. A renamed metric or a typo in a query
+ * fails here instead of as an empty panel or an alert that never fires.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @AutoConfigureRestTestClient
-class DashboardMetricsTests {
+class ChartMetricsTests {
 
     static final Path DASHBOARD = Path.of("helm", "blockpull", "dashboards", "blockpull.json");
     static final Pattern METRIC = Pattern.compile("\\bblockpull_[a-z_]+");
@@ -57,16 +59,7 @@ class DashboardMetricsTests {
 
     @Test
     void everyMetricTheDashboardPlotsIsExposed() throws Exception {
-        QemuTools qemu = QemuTools.require();
-        Chain failing = Chains.baseMidTop(qemu, Files.createDirectories(dataRoot.resolve("bad")));
-        // The base's first data cluster lies past the end of its file: the job meets a read error.
-        Qcow2Surgery.setL2Entry(failing.base(), 0, Qcow2Surgery.OFLAG_COPIED | (1L << 40));
-        post("/nodes", Map.of("nodeName", "bad", "driver", "qcow2", "file", "bad/top.qcow2"));
-        post("/jobs/stream", Map.of("jobId", "bad", "device", "bad"));
-        await().atMost(WAIT).until(() -> "failed".equals(get("/jobs/stream/bad").text("result")));
-        Chains.baseMidTop(qemu, Files.createDirectories(dataRoot.resolve("slow")));
-        post("/nodes", Map.of("nodeName", "slow", "driver", "qcow2", "file", "slow/top.qcow2"));
-        post("/jobs/stream", Map.of("jobId", "slow", "device", "slow", "speed", 1024));
+        String slow = failOneJobAndStartASlowOne("d");
 
         Set<String> plotted = plottedMetrics();
         assertThat(plotted).contains("blockpull_jobs_finished_total", "blockpull_job_io_errors_total",
@@ -75,10 +68,44 @@ class DashboardMetricsTests {
             String scrape = get("/actuator/prometheus").raw();
             assertThat(plotted).allSatisfy(metric -> assertThat(scrape).as(metric)
                     .containsPattern("(?m)^" + metric + "[{ ]"));
-            assertThat(scrape).containsPattern("(?m)^blockpull_jobs_finished_total\\{[^}]*result=\"failed\"[^}]*} 1\\.0$");
-            assertThat(scrape).containsPattern("(?m)^blockpull_job_io_errors_total\\{[^}]*action=\"report\"[^}]*} 1\\.0$");
+            assertThat(scrape).containsPattern("(?m)^blockpull_jobs_finished_total\\{[^}]*result=\"failed\"[^}]*} [1-9][0-9]*\\.0$");
+            assertThat(scrape).containsPattern("(?m)^blockpull_job_io_errors_total\\{[^}]*action=\"report\"[^}]*} [1-9][0-9]*\\.0$");
         });
-        post("/jobs/stream/slow/cancel", Map.of());
+        post("/jobs/stream/" + slow + "/cancel", Map.of());
+    }
+
+    @Test
+    void everyMetricTheAlertsQueryIsExposed() throws Exception {
+        String slow = failOneJobAndStartASlowOne("a");
+
+        Set<String> queried = AlertRules.render(Map.of()).metricNames();
+        assertThat(queried).contains("blockpull_job_status", "blockpull_node_io_errors_total", "disk_free_bytes");
+        await().atMost(WAIT).untilAsserted(() -> {
+            String scrape = get("/actuator/prometheus").raw();
+            assertThat(queried).allSatisfy(metric -> assertThat(scrape).as(metric)
+                    .containsPattern("(?m)^" + metric + "[{ ]"));
+        });
+        post("/jobs/stream/" + slow + "/cancel", Map.of());
+    }
+
+    /**
+     * One stream job failed on a read error, one running at 1 KiB/s (so every per-job and per-node
+     * series exists); returns the running job's id.
+     */
+    String failOneJobAndStartASlowOne(String prefix) throws Exception {
+        QemuTools qemu = QemuTools.require();
+        String bad = prefix + "bad";
+        String slow = prefix + "slow";
+        Chain failing = Chains.baseMidTop(qemu, Files.createDirectories(dataRoot.resolve(bad)));
+        // The base's first data cluster lies past the end of its file: the job meets a read error.
+        Qcow2Surgery.setL2Entry(failing.base(), 0, Qcow2Surgery.OFLAG_COPIED | (1L << 40));
+        post("/nodes", Map.of("nodeName", bad, "driver", "qcow2", "file", bad + "/top.qcow2"));
+        post("/jobs/stream", Map.of("jobId", bad, "device", bad));
+        await().atMost(WAIT).until(() -> "failed".equals(get("/jobs/stream/" + bad).text("result")));
+        Chains.baseMidTop(qemu, Files.createDirectories(dataRoot.resolve(slow)));
+        post("/nodes", Map.of("nodeName", slow, "driver", "qcow2", "file", slow + "/top.qcow2"));
+        post("/jobs/stream", Map.of("jobId", slow, "device", slow, "speed", 1024));
+        return slow;
     }
 
     static Set<String> plottedMetrics() {

@@ -1,0 +1,58 @@
+package dev.blockpull.ops;
+
+import dev.blockpull.api.Reply;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.servlet.client.RestTestClient;
+import tools.jackson.databind.JsonNode;
+
+import java.nio.file.Path;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The disk that fills up is the data root's: Spring's disk-space health component and disk
+ * metrics watch {@code blockpull.data-root}, not the working directory the service started in.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@AutoConfigureRestTestClient
+class DataRootDiskSpaceTests {
+
+    @TempDir
+    static Path dataRoot;
+
+    @DynamicPropertySource
+    static void properties(DynamicPropertyRegistry registry) {
+        registry.add("blockpull.data-root", dataRoot::toString);
+        registry.add("blockpull.nbd.port", () -> "0");
+    }
+
+    @Autowired
+    RestTestClient client;
+
+    @Test
+    void diskSpaceHealthWatchesTheDataRoot() {
+        JsonNode diskSpace = Reply.of(client.get().uri("/actuator/health").exchange())
+                .body().at("/components/diskSpace");
+
+        assertThat(diskSpace.get("status").asString()).isEqualTo("UP");
+        assertThat(diskSpace.at("/details/path").asString()).isEqualTo(dataRoot.toAbsolutePath().toString());
+        assertThat(diskSpace.at("/details/exists").asBoolean()).isTrue();
+    }
+
+    @Test
+    void diskMetricsWatchOnlyTheDataRoot() {
+        String scrape = Reply.of(client.get().uri("/actuator/prometheus").exchange()).raw();
+        String path = Pattern.quote(dataRoot.toAbsolutePath().toString());
+
+        assertThat(scrape).containsPattern("(?m)^disk_free_bytes\\{[^}]*path=\"" + path + "\"[^}]*} [0-9]")
+                .containsPattern("(?m)^disk_total_bytes\\{[^}]*path=\"" + path + "\"[^}]*} [0-9]");
+        assertThat(scrape.lines().filter(l -> l.startsWith("disk_free_bytes{"))).hasSize(1);
+    }
+}
