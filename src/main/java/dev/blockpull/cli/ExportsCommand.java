@@ -1,10 +1,13 @@
 package dev.blockpull.cli;
 
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import tools.jackson.databind.JsonNode;
+
+import java.util.List;
 
 
 /** {@code blockpull exports}: /exports, nodes served over NBD. */
@@ -24,9 +27,12 @@ final class ExportsCommand {
     @Command(name = "create", description = "Serve a node over NBD as nbd://HOST:PORT/ID.")
     int create(@Parameters(index = "0", paramLabel = "ID") String id,
                @Parameters(index = "1", paramLabel = "NODE") String node,
-               @Option(names = "--writable", description = "Clients may write") boolean writable) {
-        cli.printer().print(cli.api().post("/exports", RequestBody.of("id", id, "nodeName", node, "writable", writable)),
-                ExportsCommand::row);
+               @Option(names = "--writable", description = "Clients may write") boolean writable,
+               @Option(names = "--allow-subject", paramLabel = "DN", description = "Only NBD clients whose TLS "
+                       + "certificate has this subject (RFC 4514, e.g. CN=hypervisor-1,O=Example); repeatable")
+               @Nullable List<String> subjects) {
+        cli.printer().print(cli.api().post("/exports", RequestBody.of("id", id, "nodeName", node, "writable", writable,
+                "allowedClientSubjects", subjects == null || subjects.isEmpty() ? null : subjects)), ExportsCommand::row);
         return Outcome.OK.code;
     }
 

@@ -11,6 +11,8 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.security.auth.x500.X500Principal;
+
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -40,13 +42,23 @@ public final class ExportRegistry implements AutoCloseable {
         this.graph = graph;
     }
 
+    /** Exports {@code nodeName} as {@code id} to every client. */
+    public NbdExport add(String id, String nodeName, boolean writable) {
+        return add(id, nodeName, writable, List.of());
+    }
+
     /**
-     * Exports {@code nodeName} as {@code id}.
+     * Exports {@code nodeName} as {@code id}; with {@code allowedClientSubjects}, only to clients
+     * whose verified TLS certificate has one of these subjects (QEMU's tls-authz, per export).
      *
+     * @param allowedClientSubjects distinguished names as RFC 4514 writes them ({@code CN=vm1,O=Example})
      * @throws BlockException CONFLICT when the id is in use, NOT_FOUND for an unknown node,
-     *                        READ_ONLY for a writable export of a read-only node
+     *                        READ_ONLY for a writable export of a read-only node, INVALID_ARGUMENT
+     *                        for a subject that is not a distinguished name
      */
-    public synchronized NbdExport add(String id, String nodeName, boolean writable) {
+    public synchronized NbdExport add(String id, String nodeName, boolean writable,
+                                      List<String> allowedClientSubjects) {
+        List<X500Principal> subjects = subjects(allowedClientSubjects);
         if (id.isEmpty() || id.getBytes(StandardCharsets.UTF_8).length > NbdProtocol.MAX_STRING) {
             throw new BlockException(BlockErrorKind.INVALID_ARGUMENT,
                     "Export id must be 1 to " + NbdProtocol.MAX_STRING + " bytes long");
@@ -65,10 +77,27 @@ public final class ExportRegistry implements AutoCloseable {
         Set<Permission> takes = writable ? EnumSet.of(Permission.CONSISTENT_READ, Permission.WRITE)
                 : EnumSet.of(Permission.CONSISTENT_READ);
         Attachment a = graph.attach(Holder.export(id), node, true, takes, EnumSet.allOf(Permission.class));
-        NbdExport export = new NbdExport(id, nodeName, writable, a);
+        NbdExport export = new NbdExport(id, nodeName, writable, subjects, a);
         exports.put(id, export);
         log.info("Exporting node {} as '{}' ({})", nodeName, id, writable ? "writable" : "read-only");
         return export;
+    }
+
+    private static List<X500Principal> subjects(List<String> names) {
+        List<X500Principal> subjects = new ArrayList<>();
+        for (String name : names) {
+            if (name.isBlank()) {
+                throw new BlockException(BlockErrorKind.INVALID_ARGUMENT,
+                        "An allowed client subject must not be empty; give a distinguished name such as CN=vm1,O=Example");
+            }
+            try {
+                subjects.add(new X500Principal(name));
+            } catch (IllegalArgumentException e) {
+                throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "'" + name + "' is not a distinguished name"
+                        + " (write it as openssl x509 -noout -subject -nameopt RFC2253 prints it, e.g. CN=vm1,O=Example)");
+            }
+        }
+        return subjects;
     }
 
     public Optional<NbdExport> find(String id) {

@@ -10,6 +10,7 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.net.ssl.SSLException;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -51,7 +52,11 @@ final class NbdConnection implements Runnable {
     private static final int CACHE_STEP = 4 << 20;
 
     private final long id = IDS.incrementAndGet();
-    private final SocketChannel ch;
+    /** The client's socket: closing or shutting it down ends the TLS over it too. */
+    private final SocketChannel socket;
+    /** Plain until the handshake ends; replies go through the channel negotiated. */
+    private NbdChannel ch;
+    private final @Nullable TlsCredentials tls;
     private final NbdServer server;
     private final ExportRegistry registry;
     private final ExecutorService workers;
@@ -66,9 +71,11 @@ final class NbdConnection implements Runnable {
     private boolean baseAllocation;
     private boolean allocationDepth;
 
-    NbdConnection(SocketChannel ch, NbdServer server, ExportRegistry registry, ExecutorService workers,
-                  BufferPool.Account buffers, NbdServerSettings settings) {
-        this.ch = ch;
+    NbdConnection(SocketChannel socket, @Nullable TlsCredentials tls, NbdServer server, ExportRegistry registry,
+                  ExecutorService workers, BufferPool.Account buffers, NbdServerSettings settings) {
+        this.socket = socket;
+        this.ch = new PlainChannel(socket);
+        this.tls = tls;
         this.server = server;
         this.registry = registry;
         this.workers = workers;
@@ -88,11 +95,12 @@ final class NbdConnection implements Runnable {
     @Override
     public void run() {
         try {
-            NbdHandshake.Negotiated n = new NbdHandshake(ch, registry, this, settings.maxRequestSize()).run();
+            NbdHandshake.Negotiated n = new NbdHandshake(socket, tls, registry, this, settings.maxRequestSize()).run();
             negotiating = false;
             if (n == null) {
                 return;
             }
+            ch = n.channel();
             export = n.export();
             structured = n.structuredReplies();
             baseAllocation = n.baseAllocation();
@@ -100,6 +108,9 @@ final class NbdConnection implements Runnable {
             transmission(n.export());
         } catch (EOFException | ClosedChannelException e) {
             log.debug("Client {} went away: {}", this, e.toString());
+        } catch (SSLException e) {
+            // a missing or untrusted client certificate, a client that does not trust ours: worth a line
+            log.info("NBD client {} failed TLS: {}", this, e.getMessage());
         } catch (IOException e) {
             log.debug("Client {} connection failed: {}", this, e.toString());
         } catch (NbdProtocolException e) {
@@ -119,7 +130,7 @@ final class NbdConnection implements Runnable {
     void stopReading() {
         closed = true;
         try {
-            ch.shutdownInput();
+            socket.shutdownInput();
         } catch (IOException e) {
             close();
         }
@@ -129,7 +140,7 @@ final class NbdConnection implements Runnable {
     void close() {
         closed = true;
         try {
-            ch.close();
+            socket.close();
         } catch (IOException ignored) {
             // closing anyway
         }
@@ -264,7 +275,7 @@ final class NbdConnection implements Runnable {
             ex.removeClient(this);
         }
         try {
-            ch.close();
+            socket.close();
         } catch (IOException ignored) {
             // nothing to do
         }
@@ -572,8 +583,8 @@ final class NbdConnection implements Runnable {
     private void send(ByteBuffer... parts) {
         writeLock.lock();
         try {
-            if (ch.isOpen()) {
-                Wire.writeFully(ch, parts);
+            if (socket.isOpen()) {
+                ch.write(parts);
             }
         } catch (IOException e) {
             log.debug("Reply to client {} not delivered: {}", this, e.toString());
@@ -587,7 +598,7 @@ final class NbdConnection implements Runnable {
     public String toString() {
         String remote;
         try {
-            remote = String.valueOf(ch.getRemoteAddress());
+            remote = String.valueOf(socket.getRemoteAddress());
         } catch (IOException | RuntimeException e) {
             remote = "?";
         }

@@ -1,6 +1,9 @@
 package dev.blockpull.nbd;
 
 import dev.blockpull.graph.Attachment;
+import org.jspecify.annotations.Nullable;
+
+import javax.security.auth.x500.X500Principal;
 
 import java.time.Duration;
 import java.util.List;
@@ -22,16 +25,19 @@ public final class NbdExport {
     private final String nodeName;
     private final boolean writable;
     private final Attachment attachment;
+    private final List<X500Principal> allowedClientSubjects;
     private final Set<NbdConnection> clients = ConcurrentHashMap.newKeySet();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition idle = lock.newCondition();
     private volatile boolean closing;
 
-    NbdExport(String id, String nodeName, boolean writable, Attachment attachment) {
+    NbdExport(String id, String nodeName, boolean writable, List<X500Principal> allowedClientSubjects,
+              Attachment attachment) {
         this.id = id;
         this.nodeName = nodeName;
         this.writable = writable;
+        this.allowedClientSubjects = List.copyOf(allowedClientSubjects);
         this.attachment = attachment;
     }
 
@@ -47,6 +53,20 @@ public final class NbdExport {
 
     public boolean writable() {
         return writable;
+    }
+
+    /** Subjects of the client certificates that may list and open the export; empty: any client. */
+    public List<X500Principal> allowedClientSubjects() {
+        return allowedClientSubjects;
+    }
+
+    /**
+     * Whether a client whose verified certificate names {@code peer} (null: no certificate) may
+     * see and open the export. Distinguished names compare in their canonical form, so spacing
+     * and the case of attribute names do not matter.
+     */
+    boolean admits(@Nullable X500Principal peer) {
+        return allowedClientSubjects.isEmpty() || (peer != null && allowedClientSubjects.contains(peer));
     }
 
     Attachment attachment() {

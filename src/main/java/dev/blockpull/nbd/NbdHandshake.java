@@ -4,6 +4,7 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.security.auth.x500.X500Principal;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -13,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 
 import static dev.blockpull.nbd.NbdProtocol.*;
@@ -20,17 +22,22 @@ import static dev.blockpull.nbd.NbdProtocol.*;
 /**
  * The fixed-newstyle handshake and option haggling of one client, up to the transmission phase
  * (NBD_OPT_GO or NBD_OPT_EXPORT_NAME). Options this server does not know are answered with
- * NBD_REP_ERR_UNSUP; a client that breaks the framing is disconnected.
+ * NBD_REP_ERR_UNSUP; a client that breaks the framing is disconnected. With TLS credentials the
+ * client must start TLS first (NBD_OPT_STARTTLS), and an export with an allow-list of client
+ * certificate subjects is neither listed nor opened for a client outside it.
  */
 final class NbdHandshake {
 
     private static final Logger log = LoggerFactory.getLogger(NbdHandshake.class);
 
-    /** What the client negotiated. */
-    record Negotiated(NbdExport export, boolean structuredReplies, boolean baseAllocation, boolean allocationDepth) {
+    /** What the client negotiated, and the channel to go on with (TLS after NBD_OPT_STARTTLS). */
+    record Negotiated(NbdExport export, NbdChannel channel, boolean structuredReplies, boolean baseAllocation,
+                      boolean allocationDepth) {
     }
 
-    private final SocketChannel ch;
+    private final SocketChannel socket;
+    private NbdChannel ch;
+    private final @Nullable TlsCredentials tls;
     private final ExportRegistry registry;
     private final NbdConnection connection;
     private final int maxRequestSize;
@@ -39,8 +46,12 @@ final class NbdHandshake {
     private final Set<String> metaContexts = new LinkedHashSet<>();
     private @Nullable String metaContextExport;
 
-    NbdHandshake(SocketChannel ch, ExportRegistry registry, NbdConnection connection, int maxRequestSize) {
-        this.ch = ch;
+    /** @param tls the server's credentials; with them, every option but NBD_OPT_STARTTLS needs TLS first */
+    NbdHandshake(SocketChannel socket, @Nullable TlsCredentials tls, ExportRegistry registry, NbdConnection connection,
+                 int maxRequestSize) {
+        this.socket = socket;
+        this.ch = new PlainChannel(socket);
+        this.tls = tls;
         this.registry = registry;
         this.connection = connection;
         this.maxRequestSize = maxRequestSize;
@@ -50,7 +61,7 @@ final class NbdHandshake {
     @Nullable Negotiated run() throws IOException, NbdProtocolException {
         ByteBuffer hello = ByteBuffer.allocate(18);
         hello.putLong(NBDMAGIC).putLong(IHAVEOPT).putShort((short) (FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES)).flip();
-        Wire.writeFully(ch, hello);
+        ch.write(hello);
         ByteBuffer flags = ByteBuffer.allocate(4);
         Wire.readFully(ch, flags);
         int clientFlags = flags.getInt(0);
@@ -75,6 +86,12 @@ final class NbdHandshake {
             ByteBuffer data = ByteBuffer.allocate((int) length);
             Wire.readFully(ch, data);
             data.flip();
+            if (tls != null && ch instanceof PlainChannel) {
+                if (!beforeTls(option, data)) {
+                    return null;
+                }
+                continue;
+            }
             switch (option) {
                 case OPT_EXPORT_NAME -> {
                     return exportName(data);
@@ -84,7 +101,8 @@ final class NbdHandshake {
                     return null;
                 }
                 case OPT_LIST -> list(option, data);
-                case OPT_STARTTLS -> error(option, REP_ERR_POLICY, "TLS is not configured on this server");
+                case OPT_STARTTLS -> error(option, tls == null ? REP_ERR_POLICY : REP_ERR_INVALID,
+                        tls == null ? "TLS is not configured on this server" : "TLS is already on");
                 case OPT_INFO, OPT_GO -> {
                     Negotiated n = infoOrGo(option, data);
                     if (n != null) {
@@ -105,12 +123,41 @@ final class NbdHandshake {
         }
     }
 
+    // ------------------------------------------------------------------ TLS
+
+    /**
+     * An option while TLS is configured but not started, answered as qemu-nbd does: STARTTLS
+     * starts it, EXPORT_NAME (which has no error reply) hangs up, anything else gets
+     * NBD_REP_ERR_TLS_REQD and the client may go on. False when the client aborted.
+     */
+    private boolean beforeTls(int option, ByteBuffer data) throws IOException, NbdProtocolException {
+        switch (option) {
+            case OPT_STARTTLS -> {
+                if (data.hasRemaining()) {
+                    error(option, REP_ERR_INVALID, "NBD_OPT_STARTTLS takes no data");
+                    throw new NbdProtocolException("NBD_OPT_STARTTLS with data");
+                }
+                reply(option, REP_ACK, null);
+                TlsCredentials credentials = Objects.requireNonNull(tls);
+                ch = TlsChannel.accept(socket, credentials.context(), credentials.verifiesClients());
+                log.debug("Client {} started TLS (client certificate: {})", connection, ch.peer());
+                return true;
+            }
+            case OPT_EXPORT_NAME -> throw new NbdProtocolException("NBD_OPT_EXPORT_NAME before TLS");
+            default -> {
+                error(option, REP_ERR_TLS_REQD, "Option 0x" + Integer.toHexString(option)
+                        + " not permitted before TLS");
+                return option != OPT_ABORT;
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ options
 
     private @Nullable Negotiated exportName(ByteBuffer data) throws IOException, NbdProtocolException {
         String name = string(data, data.remaining());
         NbdExport export = name == null ? null : registry.lookup(name);
-        if (export == null || !export.addClient(connection)) {
+        if (export == null || !export.admits(ch.peer()) || !export.addClient(connection)) {
             // NBD_OPT_EXPORT_NAME has no error reply: the only answer is to hang up
             throw new NbdProtocolException("unknown export '" + name + "' asked with NBD_OPT_EXPORT_NAME");
         }
@@ -118,7 +165,7 @@ final class NbdHandshake {
         out.putLong(export.size()).putShort((short) transmissionFlags(export));
         out.position(out.limit()).flip();
         try {
-            Wire.writeFully(ch, out);
+            ch.write(out);
         } catch (IOException e) {
             export.removeClient(connection);
             throw e;
@@ -132,6 +179,9 @@ final class NbdHandshake {
             return;
         }
         for (NbdExport e : registry.list()) {
+            if (!e.admits(ch.peer())) {
+                continue; // what a client may not open, it does not see
+            }
             byte[] name = e.id().getBytes(StandardCharsets.UTF_8);
             byte[] description = e.description().getBytes(StandardCharsets.UTF_8);
             ByteBuffer b = ByteBuffer.allocate(4 + name.length + description.length);
@@ -166,6 +216,10 @@ final class NbdHandshake {
         NbdExport export = registry.lookup(name);
         if (export == null || export.isClosing()) {
             error(option, REP_ERR_UNKNOWN, "export '" + name + "' not found; NBD_OPT_LIST shows the exports");
+            return null;
+        }
+        if (!export.admits(ch.peer())) {
+            error(option, REP_ERR_POLICY, notAdmitted(export));
             return null;
         }
         ByteBuffer info = ByteBuffer.allocate(12);
@@ -214,6 +268,10 @@ final class NbdHandshake {
         NbdExport export = registry.lookup(name);
         if (export == null) {
             error(option, REP_ERR_UNKNOWN, "export '" + name + "' not found");
+            return;
+        }
+        if (!export.admits(ch.peer())) {
+            error(option, REP_ERR_POLICY, notAdmitted(export));
             return;
         }
         Set<String> matched = new LinkedHashSet<>();
@@ -277,7 +335,15 @@ final class NbdHandshake {
         boolean depth = structured && sameExport && metaContexts.contains(CONTEXT_ALLOCATION_DEPTH);
         log.debug("Client {} negotiated export '{}' (structured replies: {}, contexts: {})", connection, export.id(),
                 structured, metaContexts);
-        return new Negotiated(export, structured, base, depth);
+        return new Negotiated(export, ch, structured, base, depth);
+    }
+
+    private String notAdmitted(NbdExport export) {
+        X500Principal peer = ch.peer();
+        log.info("NBD client {} ({}) refused export '{}': not in its allowedClientSubjects", connection,
+                peer == null ? "no client certificate" : peer.getName(), export.id());
+        return "export '" + export.id() + "' admits only the client certificates in its allowedClientSubjects; "
+                + (peer == null ? "this client sent no certificate" : "this client is " + peer.getName());
     }
 
     private int transmissionFlags(NbdExport export) {
@@ -298,9 +364,9 @@ final class NbdHandshake {
         ByteBuffer h = ByteBuffer.allocate(20);
         h.putLong(OPTION_REPLY_MAGIC).putInt(option).putInt(type).putInt(len).flip();
         if (data == null) {
-            Wire.writeFully(ch, h);
+            ch.write(h);
         } else {
-            Wire.writeFully(ch, h, data);
+            ch.write(h, data);
         }
     }
 

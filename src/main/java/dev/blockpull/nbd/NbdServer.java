@@ -38,6 +38,7 @@ public final class NbdServer implements AutoCloseable {
 
     private final ExportRegistry registry;
     private final NbdServerSettings settings;
+    private final @Nullable TlsCredentials tls;
     private final BufferPool.Account buffers;
     private final Map<NbdConnection, Thread> connections = new ConcurrentHashMap<>();
     /** The client address of each connection, for the per-client limit. */
@@ -48,24 +49,40 @@ public final class NbdServer implements AutoCloseable {
     private ThreadPoolExecutor workers;
     private ScheduledThreadPoolExecutor timer;
     private volatile boolean running;
+    /** Plain NBD beyond loopback, allowed by the settings: warned about at start. */
+    private boolean insecure;
     /** Every thread of this server is named with it, e.g. {@code nbd-1-worker-3}, {@code nbd-1-client-7}. */
     private final String threadPrefix = "nbd-" + INSTANCES.incrementAndGet() + "-";
 
+    /** A server without TLS. */
     public NbdServer(ExportRegistry registry, NbdServerSettings settings) {
+        this(registry, settings, null);
+    }
+
+    /** @param tls the credentials clients must start TLS with before anything else; null: no TLS */
+    public NbdServer(ExportRegistry registry, NbdServerSettings settings, @Nullable TlsCredentials tls) {
         this.registry = registry;
         this.settings = settings;
+        this.tls = tls;
         this.buffers = BufferPool.shared().account();
     }
 
-    /** Binds and starts accepting. @throws UncheckedIOException when the port cannot be bound */
+    /**
+     * Binds and starts accepting.
+     *
+     * @throws UncheckedIOException     when the port cannot be bound
+     * @throws InsecureNbdBindException for an address beyond loopback without TLS, unless allowed
+     */
     public synchronized void start() {
         if (running) {
             return;
         }
+        InetSocketAddress address = new InetSocketAddress(settings.bindAddress(), settings.port());
+        checkExposure(address);
         try {
             listener = ServerSocketChannel.open();
             listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            listener.bind(new InetSocketAddress(settings.bindAddress(), settings.port()), 128);
+            listener.bind(address, 128);
         } catch (IOException e) {
             closeQuietly();
             throw new UncheckedIOException("Cannot listen for NBD on " + settings.bindAddress() + ":" + settings.port()
@@ -81,7 +98,32 @@ public final class NbdServer implements AutoCloseable {
         running = true;
         acceptor = named(threadPrefix + "accept-").newThread(this::acceptLoop);
         acceptor.start();
-        log.info("NBD server listening on {}:{}", settings.bindAddress(), port());
+        log.info("NBD server listening on {}:{}{}", settings.bindAddress(), port(), tls == null ? " without TLS"
+                : " with TLS (" + (tls.verifiesClients() ? "client certificates required" : "no client certificates")
+                + ")");
+        if (insecure) {
+            log.warn("NBD is served without TLS on {}:{} (blockpull.nbd.allow-insecure=true): anyone who reaches it"
+                    + " can read and write every export", settings.bindAddress(), port());
+        }
+    }
+
+    /**
+     * Plain NBD has neither authentication nor encryption: whoever reaches the port reads and
+     * writes every export. So without TLS it stays on loopback unless explicitly allowed.
+     */
+    private void checkExposure(InetSocketAddress address) {
+        // an unknown host name is left to the bind, which fails with its own message
+        if (tls != null || address.isUnresolved() || address.getAddress().isLoopbackAddress()) {
+            return;
+        }
+        if (!settings.allowInsecure()) {
+            throw new InsecureNbdBindException("Refusing to serve NBD without TLS on " + settings.bindAddress()
+                    + ", which is not a loopback address: anyone who reaches port " + settings.port()
+                    + " could read and write every export. Configure TLS (blockpull.nbd.tls.certificate and"
+                    + " blockpull.nbd.tls.private-key), bind to 127.0.0.1 (blockpull.nbd.bind-address), or accept"
+                    + " the risk with blockpull.nbd.allow-insecure=true");
+        }
+        insecure = true;
     }
 
     /** The port bound (the configured one, or the one picked for port 0); -1 when not running. */
@@ -141,7 +183,7 @@ public final class NbdServer implements AutoCloseable {
                     refusals.refuse(ch, overLimit);
                     continue;
                 }
-                NbdConnection c = new NbdConnection(ch, this, registry, workers, buffers, settings);
+                NbdConnection c = new NbdConnection(ch, tls, this, registry, workers, buffers, settings);
                 Thread t = new Thread(c, threadPrefix + "client-" + c.id());
                 t.setDaemon(true);
                 clients.put(c, client);

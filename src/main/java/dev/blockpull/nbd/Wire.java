@@ -5,14 +5,14 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 
-/** Blocking reads and writes of whole buffers on a socket channel. */
+/** Blocking reads and writes of whole buffers. */
 final class Wire {
 
     private Wire() {
     }
 
     /** Fills {@code dst} to its limit. @throws EOFException when the peer closes first */
-    static void readFully(SocketChannel ch, ByteBuffer dst) throws IOException {
+    static void readFully(NbdChannel ch, ByteBuffer dst) throws IOException {
         while (dst.hasRemaining()) {
             if (ch.read(dst) < 0) {
                 throw new EOFException("client closed the connection");

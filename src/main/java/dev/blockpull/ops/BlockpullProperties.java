@@ -36,18 +36,33 @@ public record BlockpullProperties(
 
     /**
      * @param port          NBD listener port; 0 turns the NBD server off
-     * @param bindAddress   address the NBD listener binds to; every interface by default, as qemu-nbd
+     * @param bindAddress   address the NBD listener binds to; loopback by default: plain NBD has
+     *                      no authentication, so other addresses need TLS or {@code allowInsecure}
+     * @param allowInsecure allow a bind address beyond loopback without TLS (a warning at start-up)
      * @param workerThreads threads serving NBD requests of all connections
      * @param maxConnections NBD connections at once (each holds a thread); more are refused
      * @param maxConnectionsPerClient NBD connections at once from one client address
      * @param handshakeTimeout a client that has not finished negotiating by then is disconnected
+     * @param tls           NBD over TLS (NBD_OPT_STARTTLS); off while no file is set
      */
     public record Nbd(@DefaultValue("10809") @Min(0) @Max(65535) int port,
-                      @DefaultValue("0.0.0.0") @NotBlank String bindAddress,
+                      @DefaultValue("127.0.0.1") @NotBlank String bindAddress,
+                      @DefaultValue("false") boolean allowInsecure,
                       @DefaultValue("16") @Min(1) @Max(1024) int workerThreads,
                       @DefaultValue("256") @Min(1) @Max(65536) int maxConnections,
                       @DefaultValue("32") @Min(1) @Max(65536) int maxConnectionsPerClient,
-                      @DefaultValue("5s") @NotNull Duration handshakeTimeout) {
+                      @DefaultValue("5s") @NotNull Duration handshakeTimeout,
+                      @DefaultValue @Valid NbdTls tls) {
+    }
+
+    /**
+     * PEM files of NBD over TLS, re-read when they change (new connections use the new ones).
+     *
+     * @param certificate the server's certificate chain, leaf first
+     * @param privateKey  its unencrypted private key (PKCS#8, PKCS#1 or SEC1)
+     * @param ca          CA certificates: when set, clients must present a certificate they issued
+     */
+    public record NbdTls(@Nullable Path certificate, @Nullable Path privateKey, @Nullable Path ca) {
     }
 
     /**

@@ -26,7 +26,7 @@ import java.nio.file.Path;
  * The container image, the Helm chart and {@code spring-boot:run} therefore ship
  * {@code -XX:TieredStopAtLevel=1}. A bare {@code java -jar} gets the nearest run-time equivalent:
  * a compiler directive, as {@code jcmd PID Compiler.directives_add} installs one, that excludes
- * every method from C2, so hot code settles at C1's optimized tier.
+ * every method from C2 but the JDK's TLS and ciphers, so hot code settles at C1's optimized tier.
  *
  * <p>Nothing is done when C2 is already off or is the only compiler ({@code -XX:-TieredCompilation}:
  * excluding it would leave the interpreter), or on a JVM without HotSpot's diagnostic commands.
@@ -37,7 +37,12 @@ public final class OptimizingCompilerPolicy implements ApplicationListener<Appli
 
     /** C2 is tier 4; with C1 only the JVM stops at tier 1 (TieredStopAtLevel=1). */
     private static final String C2_LEVEL = "4";
-    private static final String EXCLUDE_C2 = "[{ match: \"*.*\", c2: { Exclude: true } }]";
+    /**
+     * Every method but the JDK's TLS and ciphers: AES-GCM runs on C2's intrinsics only, and NBD
+     * over TLS read 5 times slower without them (the first matching directive applies).
+     */
+    private static final String EXCLUDE_C2 = "[{ match: [\"com/sun/crypto/provider/*.*\", \"sun/security/ssl/*.*\"],"
+            + " c2: { Exclude: false } }, { match: \"*.*\", c2: { Exclude: true } }]";
     private static final String DIAGNOSTIC_COMMAND = "com.sun.management:type=DiagnosticCommand";
 
     private static final Logger log = LoggerFactory.getLogger(OptimizingCompilerPolicy.class);

@@ -130,6 +130,17 @@ class CliTests {
     }
 
     @Test
+    void exportsCreateSendsTheAllowedClientSubjects() throws Exception {
+        openChain("c9");
+
+        ProcessResult r = cli.run("exports", "create", "c9x", "c9", "--allow-subject", "CN=hypervisor-1,O=Example");
+
+        // this service verifies no client certificates, so it refuses the list: the service saw it
+        assertThat(r.exitCode()).as(r.describe()).isEqualTo(5);
+        assertThat(r.stderr()).contains("allowedClientSubjects needs verified client certificates");
+    }
+
+    @Test
     void aBadDeviceExitsFiveWithTheProblemsDetailOnStderr() {
         ProcessResult r = cli.run("stream", "nope", "--wait");
 

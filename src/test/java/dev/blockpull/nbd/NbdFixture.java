@@ -7,6 +7,8 @@ import dev.blockpull.graph.NodeDefinition;
 import dev.blockpull.graph.NodeGraph;
 import dev.blockpull.io.DataRoot;
 
+import org.jspecify.annotations.Nullable;
+
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -23,12 +25,17 @@ final class NbdFixture implements AutoCloseable {
     }
 
     NbdFixture(Path dataRoot, NbdServerSettings settings) {
+        this(dataRoot, settings, null);
+    }
+
+    /** With {@code tls}, clients must start TLS first. */
+    NbdFixture(Path dataRoot, NbdServerSettings settings, @Nullable TlsCredentials tls) {
         this.root = dataRoot;
         DataRoot dr = new DataRoot(dataRoot);
         this.graph = new NodeGraph(dr, (image, ref) -> dr.resolveBacking(image, ref.fileName()),
                 new GraphSettings(16, false));
         this.exports = new ExportRegistry(graph);
-        this.server = new NbdServer(exports, settings);
+        this.server = new NbdServer(exports, settings, tls);
         server.start();
     }
 

@@ -1,5 +1,7 @@
 package dev.blockpull.nbd;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -47,6 +49,28 @@ final class NbdTestClient implements AutoCloseable {
             throw new IOException("not an NBD newstyle server");
         }
         this.handshakeFlags = in.readUnsignedShort();
+    }
+
+    /** Over TLS on {@code plain}, whose greeting was read and whose STARTTLS was acknowledged. */
+    private NbdTestClient(NbdTestClient plain, SSLSocket tls) throws IOException {
+        this.socket = tls;
+        this.in = new DataInputStream(tls.getInputStream());
+        this.out = new DataOutputStream(new java.io.BufferedOutputStream(tls.getOutputStream()));
+        this.handshakeFlags = plain.handshakeFlags;
+    }
+
+    /**
+     * Connected, NBD_OPT_STARTTLS acknowledged and the TLS handshake done with {@code context}'s
+     * client credentials; the next option goes over TLS.
+     */
+    static NbdTestClient startTls(int port, SSLContext context) throws IOException {
+        NbdTestClient plain = raw(port);
+        plain.clientFlags(CLIENT_FLAG_FIXED_NEWSTYLE | CLIENT_FLAG_NO_ZEROES);
+        plain.expectAck(plain.option(OPT_STARTTLS, new byte[0]));
+        SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(plain.socket, "127.0.0.1", port, true);
+        tls.setUseClientMode(true);
+        tls.startHandshake();
+        return new NbdTestClient(plain, tls);
     }
 
     /** Connected, greeting read, nothing sent. */

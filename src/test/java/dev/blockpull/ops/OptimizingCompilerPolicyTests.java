@@ -35,6 +35,18 @@ class OptimizingCompilerPolicyTests {
     }
 
     @Test
+    void theJdksTlsAndCiphersKeepC2ForTheirIntrinsics() throws Exception {
+        try (ServiceProcess service = ServiceProcess.start(dataRoot, work.resolve("service.log"),
+                "--blockpull.stream.warm-up=false")) {
+            String crypto = Pattern.compile("Directive:\\n matching: [^\\n]*com/sun/crypto/provider/.*?(?=Directive:)",
+                    Pattern.DOTALL).matcher(directives(service)).results().map(m -> m.group()).findFirst().orElse("");
+
+            assertThat(crypto).contains("sun/security/ssl/");
+            assertThat(c2Sections(crypto)).singleElement().satisfies(c2 -> assertThat(c2).contains("Exclude:false"));
+        }
+    }
+
+    @Test
     void optimizingCompilerCanBeKept() throws Exception {
         try (ServiceProcess service = ServiceProcess.start(dataRoot, work.resolve("service.log"),
                 "--blockpull.stream.warm-up=false", "--" + OptimizingCompilerPolicy.PROPERTY + "=true")) {
@@ -44,12 +56,21 @@ class OptimizingCompilerPolicyTests {
 
     /** The C2 part of every directive, from its "c2 directives:" line to the next blank line. */
     private static List<String> c2Sections(ServiceProcess service) throws IOException, InterruptedException {
+        return c2Sections(directives(service));
+    }
+
+    private static List<String> c2Sections(String directives) {
+        return Pattern.compile("c2 directives:\\n(.*?)\\n\\s*\\n", Pattern.DOTALL).matcher(directives).results()
+                .map(m -> m.group(1)).toList();
+    }
+
+    /** What {@code jcmd PID Compiler.directives_print} prints. */
+    private static String directives(ServiceProcess service) throws IOException, InterruptedException {
         Process jcmd = new ProcessBuilder(ServiceProcess.jdkTool("jcmd"), Long.toString(service.pid()),
                 "Compiler.directives_print").redirectErrorStream(true).start();
         String out = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(jcmd.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(jcmd.exitValue()).as(out).isZero();
-        return Pattern.compile("c2 directives:\\n(.*?)\\n\\s*\\n", Pattern.DOTALL).matcher(out).results()
-                .map(m -> m.group(1)).toList();
+        return out;
     }
 }

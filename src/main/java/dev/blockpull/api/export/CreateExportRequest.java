@@ -5,6 +5,8 @@ import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Pattern;
 import org.jspecify.annotations.Nullable;
 
+import java.util.List;
+
 /** Body of {@code POST /exports} (block-export-add with type nbd). */
 @Schema(name = "CreateExportRequest")
 record CreateExportRequest(
@@ -19,5 +21,11 @@ record CreateExportRequest(
         @NotBlank String nodeName,
 
         @Schema(description = "Clients may write (default false: read-only, writes fail with EPERM)")
-        @Nullable Boolean writable) {
+        @Nullable Boolean writable,
+
+        @Schema(description = "Only NBD clients whose verified TLS certificate has one of these subjects may list and "
+                + "open the export (QEMU's tls-authz); RFC 4514 distinguished names, compared in canonical form. "
+                + "Needs blockpull.nbd.tls.ca. Default: any client",
+                example = "[\"CN=hypervisor-1,O=Example\"]")
+        @Nullable List<@NotBlank String> allowedClientSubjects) {
 }

@@ -1,13 +1,18 @@
 package dev.blockpull.api.export;
 
 import dev.blockpull.api.Paging;
+import dev.blockpull.io.BlockErrorKind;
+import dev.blockpull.io.BlockException;
 import dev.blockpull.nbd.ExportRegistry;
 import dev.blockpull.nbd.NbdExport;
 import dev.blockpull.ops.BlockpullProperties;
 import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Service;
 
+import javax.security.auth.x500.X500Principal;
 import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
 
 /** The use-cases behind {@code /exports}: the registry does the work, this maps to views. */
 @Service
@@ -15,14 +20,22 @@ class ExportCatalog {
 
     private final ExportRegistry registry;
     private final Duration maxDrainWait;
+    private final boolean clientCertificatesVerified;
 
     ExportCatalog(ExportRegistry registry, BlockpullProperties properties) {
         this.registry = registry;
         this.maxDrainWait = properties.graph().drainTimeout().multipliedBy(2);
+        this.clientCertificatesVerified = properties.nbd().tls().ca() != null;
     }
 
     ExportView create(CreateExportRequest r) {
-        return view(registry.add(r.id(), r.nodeName(), Boolean.TRUE.equals(r.writable())));
+        List<String> subjects = Objects.requireNonNullElse(r.allowedClientSubjects(), List.of());
+        if (!subjects.isEmpty() && !clientCertificatesVerified) {
+            // no client could ever open it: say so now rather than at every refused connection
+            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "allowedClientSubjects needs verified client"
+                    + " certificates: configure NBD over TLS with blockpull.nbd.tls.ca");
+        }
+        return view(registry.add(r.id(), r.nodeName(), Boolean.TRUE.equals(r.writable()), subjects));
     }
 
     Paging.Page<ExportView> list(int pageSize, @Nullable String pageToken) {
@@ -39,6 +52,7 @@ class ExportCatalog {
     }
 
     private static ExportView view(NbdExport e) {
-        return new ExportView(e.id(), e.nodeName(), e.writable(), e.size(), e.clientCount(), e.inFlightRequests());
+        return new ExportView(e.id(), e.nodeName(), e.writable(), e.size(), e.clientCount(), e.inFlightRequests(),
+                e.allowedClientSubjects().stream().map(X500Principal::getName).toList());
     }
 }

@@ -2,6 +2,8 @@ package dev.blockpull.api.export;
 
 import io.swagger.v3.oas.annotations.media.Schema;
 
+import java.util.List;
+
 /** One export, like an entry of query-block-exports. */
 @Schema(name = "Export")
 record ExportView(
@@ -10,10 +12,12 @@ record ExportView(
         @Schema(description = "Whether clients may write") boolean writable,
         @Schema(description = "Size clients see, in bytes") long size,
         @Schema(description = "NBD clients connected now") int clients,
-        @Schema(description = "NBD requests being processed now") int inFlightRequests) {
+        @Schema(description = "NBD requests being processed now") int inFlightRequests,
+        @Schema(description = "Subjects of the client certificates that may list and open the export, as RFC 4514 "
+                + "writes them; empty: any client") List<String> allowedClientSubjects) {
 
     /** What the ETag covers: everything but the clients and requests of the moment. */
     ExportView withoutLiveCounters() {
-        return new ExportView(id, nodeName, writable, size, 0, 0);
+        return new ExportView(id, nodeName, writable, size, 0, 0, allowedClientSubjects);
     }
 }

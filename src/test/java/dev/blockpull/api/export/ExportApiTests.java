@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -128,6 +129,28 @@ class ExportApiTests {
         assertProblem(api.post("/exports", Map.of("id", "1bad", "nodeName", "c4")), 400);
         assertProblem(api.post("/exports", Map.of("id", "c4z", "nodeNam", "c4")), 400);
         assertProblem(api.post("/exports", Map.of("nodeName", "c4")), 400);
+    }
+
+    @Test
+    void anExportIsForEveryClientUnlessItNamesClientSubjects() throws Exception {
+        chain("c6");
+
+        Reply created = api.post("/exports", Map.of("id", "c6x", "nodeName", "c6"));
+
+        assertThat(created.body().get("allowedClientSubjects").isArray()).isTrue();
+        assertThat(created.body().get("allowedClientSubjects").isEmpty()).isTrue();
+    }
+
+    @Test
+    void clientSubjectsWithoutClientCertificatesAreRefused() throws Exception {
+        chain("c7");
+
+        Reply refused = api.post("/exports", Map.of("id", "c7x", "nodeName", "c7",
+                "allowedClientSubjects", List.of("CN=client-a")));
+
+        assertProblem(refused, 400);
+        assertThat(refused.body().get("detail").asString()).contains("blockpull.nbd.tls.ca");
+        assertThat(api.get("/exports/c7x").status()).isEqualTo(404);
     }
 
     @Test

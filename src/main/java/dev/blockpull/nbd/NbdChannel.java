@@ -1,0 +1,26 @@
+package dev.blockpull.nbd;
+
+import org.jspecify.annotations.Nullable;
+
+import javax.security.auth.x500.X500Principal;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * The byte stream of one NBD client: the socket itself ({@link PlainChannel}), or TLS over it
+ * after NBD_OPT_STARTTLS ({@link TlsChannel}). Closing and shutting down stay with the socket,
+ * which the connection keeps: closing it ends either at once.
+ */
+interface NbdChannel {
+
+    /** Reads at least one byte into {@code dst} (blocking); -1 at the end of the stream. */
+    int read(ByteBuffer dst) throws IOException;
+
+    /** Writes every remaining byte of {@code srcs}; callers serialise their writes. */
+    void write(ByteBuffer... srcs) throws IOException;
+
+    /** The subject of the client's verified certificate; null without TLS or without a client certificate. */
+    default @Nullable X500Principal peer() {
+        return null;
+    }
+}
