@@ -23,10 +23,10 @@ import java.nio.file.Path;
  * stream, C2 compiled the copy path for 0.7-0.9 s of CPU during the job, more than the copy
  * itself, and on a two-CPU host it took that time from the copy threads; with C1 alone the same
  * job used 0.3-0.6 s of CPU in all and ended sooner, start-up was shorter and idle RSS smaller.
- * The container image, the Helm chart and {@code spring-boot:run} therefore ship
- * {@code -XX:TieredStopAtLevel=1}. A bare {@code java -jar} gets the nearest run-time equivalent:
- * a compiler directive, as {@code jcmd PID Compiler.directives_add} installs one, that excludes
- * every method from C2 but the JDK's TLS and ciphers, so hot code settles at C1's optimized tier.
+ * But {@code -XX:TieredStopAtLevel=1} would also take C2 from the JDK's TLS and ciphers, whose
+ * AES-GCM runs on C2's intrinsics only, so the service installs a compiler directive at start
+ * instead (as {@code jcmd PID Compiler.directives_add} does) that excludes every method from C2 but
+ * those: hot code settles at C1's optimized tier, and NBD over TLS keeps its speed.
  *
  * <p>Nothing is done when C2 is already off or is the only compiler ({@code -XX:-TieredCompilation}:
  * excluding it would leave the interpreter), or on a JVM without HotSpot's diagnostic commands.
