@@ -16,7 +16,7 @@ class JobHistoryTests {
     private JobView finished(String id, JobResult result) {
         return new JobView(id, "stream", JobStatus.NULL, "top", 10, 10, 0, false, false, IoStatus.OK, false,
                 result == JobResult.COMPLETED ? null : "Input/output error", result, 0, null,
-                clock.instant(), clock.instant(), true, true, 7);
+                clock.instant(), clock.instant(), true, true, 7, 0, null, false);
     }
 
     @Test
