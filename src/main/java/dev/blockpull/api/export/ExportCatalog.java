@@ -4,6 +4,7 @@ import dev.blockpull.api.Paging;
 import dev.blockpull.nbd.ExportRegistry;
 import dev.blockpull.nbd.NbdExport;
 import dev.blockpull.ops.BlockpullProperties;
+import dev.blockpull.ops.state.StateRecorder;
 import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Service;
 
@@ -15,14 +16,18 @@ class ExportCatalog {
 
     private final ExportRegistry registry;
     private final Duration maxDrainWait;
+    private final StateRecorder recorder;
 
-    ExportCatalog(ExportRegistry registry, BlockpullProperties properties) {
+    ExportCatalog(ExportRegistry registry, BlockpullProperties properties, StateRecorder recorder) {
         this.registry = registry;
+        this.recorder = recorder;
         this.maxDrainWait = properties.graph().drainTimeout().multipliedBy(2);
     }
 
     ExportView create(CreateExportRequest r) {
-        return view(registry.add(r.id(), r.nodeName(), Boolean.TRUE.equals(r.writable())));
+        ExportView created = view(registry.add(r.id(), r.nodeName(), Boolean.TRUE.equals(r.writable())));
+        recorder.exportAdded(created.id(), created.nodeName(), created.writable());
+        return created;
     }
 
     Paging.Page<ExportView> list(int pageSize, @Nullable String pageToken) {
@@ -36,6 +41,7 @@ class ExportCatalog {
 
     void delete(String id) {
         registry.remove(id, maxDrainWait);
+        recorder.exportRemoved(id);
     }
 
     private static ExportView view(NbdExport e) {

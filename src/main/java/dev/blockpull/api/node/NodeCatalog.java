@@ -16,6 +16,7 @@ import dev.blockpull.graph.NodeGraph;
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
 import dev.blockpull.ops.BlockpullProperties;
+import dev.blockpull.ops.state.StateRecorder;
 import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Service;
 
@@ -35,9 +36,11 @@ class NodeCatalog {
     private final NodeGraph graph;
     private final Duration maxDrainWait;
     private final boolean faultInjection;
+    private final StateRecorder recorder;
 
-    NodeCatalog(NodeGraph graph, BlockpullProperties properties) {
+    NodeCatalog(NodeGraph graph, BlockpullProperties properties, StateRecorder recorder) {
         this.graph = graph;
+        this.recorder = recorder;
         this.maxDrainWait = properties.graph().drainTimeout().multipliedBy(2);
         this.faultInjection = properties.debug().faultInjection();
     }
@@ -46,7 +49,10 @@ class NodeCatalog {
         if (BLKDEBUG.equals(request.driver())) {
             return view(graph.open(faultFilter(request)));
         }
-        return view(graph.open(definition(request)));
+        NodeDefinition definition = definition(request);
+        NodeView opened = view(graph.open(definition));
+        recorder.nodeOpened(definition);
+        return opened;
     }
 
     // ------------------------------------------------------------------ blkdebug rules
@@ -116,10 +122,13 @@ class NodeCatalog {
 
     void delete(String name) {
         graph.close(name, maxDrainWait);
+        recorder.nodeClosed(name);
     }
 
     NodeView snapshot(String name, SnapshotRequest request) {
-        return view(graph.snapshot(name, request.snapshotFile(), request.snapshotNodeName(), maxDrainWait));
+        NodeView overlay = view(graph.snapshot(name, request.snapshotFile(), request.snapshotNodeName(), maxDrainWait));
+        recorder.snapshotTaken(name, request.snapshotFile(), overlay.nodeName());
+        return overlay;
     }
 
     // ------------------------------------------------------------------ mapping
