@@ -189,7 +189,7 @@ final class ScheduledJob implements JobHandle {
                 context.initialPausePoint();
                 job.run(context);
             } catch (JobParkedException e) {
-                parked();
+                releaseParked();
                 return;
             } catch (JobCancelledException e) {
                 if (!context.isCancelled()) {
@@ -214,7 +214,7 @@ final class ScheduledJob implements JobHandle {
     }
 
     /** Parked for a restart: the job's resources are released, its status stays what it was. */
-    private void parked() {
+    private void releaseParked() {
         safely("clean", job::clean);
         log.info("Job {} parked for a restart", id());
     }

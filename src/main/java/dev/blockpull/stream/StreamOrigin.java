@@ -2,6 +2,8 @@ package dev.blockpull.stream;
 
 import org.jspecify.annotations.Nullable;
 
+import java.util.Objects;
+
 /**
  * The chain of a stream job as it stood at the start, by file name (relative to the data root):
  * what a restart needs to find the job's nodes again, whatever names they get, and to tell
@@ -18,7 +20,7 @@ public record StreamOrigin(String topFile, @Nullable String backingBefore, @Null
 
     /** The completion has happened: the top names the base now, not what it named at the start. */
     public boolean completedWith(@Nullable String currentBacking) {
-        return !java.util.Objects.equals(backingBefore, backingAfter)
-                && java.util.Objects.equals(currentBacking, backingAfter);
+        return !Objects.equals(backingBefore, backingAfter)
+                && Objects.equals(currentBacking, backingAfter);
     }
 }

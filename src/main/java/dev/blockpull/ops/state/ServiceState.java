@@ -18,8 +18,10 @@ import java.util.List;
  * @param graph   node opens, snapshots and exports, replayed in this order at start-up
  * @param jobs    stream jobs not dismissed yet
  * @param history dismissed jobs, oldest first (bounded like the in-memory history)
+ * @param lastEventId the sequence number of the newest job event when saved (0: none)
  */
-public record ServiceState(int version, List<GraphStep> graph, List<JobRecord> jobs, List<JobView> history) {
+public record ServiceState(int version, List<GraphStep> graph, List<JobRecord> jobs, List<JobView> history,
+                           long lastEventId) {
 
     public static final int VERSION = 1;
 
@@ -31,7 +33,7 @@ public record ServiceState(int version, List<GraphStep> graph, List<JobRecord> j
     }
 
     public static ServiceState empty() {
-        return new ServiceState(VERSION, List.of(), List.of(), List.of());
+        return new ServiceState(VERSION, List.of(), List.of(), List.of(), 0);
     }
 
     /** One change of the graph a user made. */

@@ -175,7 +175,8 @@ public final class StateRecorder implements StreamStartListener, AutoCloseable {
             e.setValue(updated);
             live.add(updated);
         }
-        return new ServiceState(ServiceState.VERSION, steps, live, scheduler.history().list());
+        return new ServiceState(ServiceState.VERSION, steps, live, scheduler.history().list(),
+                scheduler.events().lastSequence());
     }
 
     private void requestSave() {

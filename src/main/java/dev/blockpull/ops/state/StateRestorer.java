@@ -42,6 +42,12 @@ import java.util.Objects;
 final class StateRestorer {
 
     private static final Logger log = LoggerFactory.getLogger(StateRestorer.class);
+    /**
+     * How far event numbers jump at a restart: more than the events a run can publish between its
+     * last save and a kill (every status change is saved; progress events are at most one a
+     * second per job), so no number is given twice.
+     */
+    static final long EVENT_ID_GAP = 1_000_000;
 
     private final NodeGraph graph;
     private final ExportRegistry exports;
@@ -66,6 +72,9 @@ final class StateRestorer {
 
     /** Restores {@code state}; returns the graph steps that came back, to be recorded again. */
     List<GraphStep> restore(ServiceState state) {
+        if (state.lastEventId() > 0) {
+            scheduler.events().continueAfter(state.lastEventId() + EVENT_ID_GAP);
+        }
         List<GraphStep> restored = new ArrayList<>();
         for (GraphStep step : state.graph()) {
             try {

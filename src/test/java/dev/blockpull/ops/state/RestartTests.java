@@ -127,11 +127,12 @@ class RestartTests {
         qemu.convertToRaw(chain.path("n4.qcow2"), n4Before);
         start();
         created(service.post("/nodes", "{\"nodeName\":\"top\",\"driver\":\"qcow2\",\"file\":\"par/n4.qcow2\"}"));
+        // Generated names, as a chain opened from its headers has them: found again by file after a restart.
         String n2 = nodeOf("top", "par/n2.qcow2");
-        created(service.post("/jobs/stream", "{\"jobId\":\"low\",\"device\":\"" + n2
-                + "\",\"base\":\"par/n0.qcow2\",\"speed\":262144}"));
-        created(service.post("/jobs/stream", "{\"jobId\":\"high\",\"device\":\"top\",\"base\":\"par/n2.qcow2\","
-                + "\"speed\":262144}"));
+        created(service.post("/jobs/stream", "{\"jobId\":\"low\",\"device\":\"" + n2 + "\",\"bottom\":\""
+                + nodeOf("top", "par/n1.qcow2") + "\",\"speed\":262144}"));
+        created(service.post("/jobs/stream", "{\"jobId\":\"high\",\"device\":\"top\",\"bottom\":\""
+                + nodeOf("top", "par/n3.qcow2") + "\",\"speed\":262144}"));
         Random random = new Random(5L);
         for (int i = 0; i < 3; i++) {
             awaitProgress("high", 64 * 1024 + random.nextInt(256 * 1024));

@@ -70,7 +70,7 @@ class StateFileTests {
                 List.of(new OpenStep(top), new ExportStep("e1", new NodeRef(topName, null), true),
                         new SnapshotStep(new NodeRef(topName, null), "vm1/snap.qcow2", new NodeRef("#block009", "vm1/snap.qcow2"))),
                 List.of(new JobRecord(request, origin, job("s1", JobStatus.PAUSED, true))),
-                List.of(job("old", JobStatus.NULL, false)));
+                List.of(job("old", JobStatus.NULL, false)), 0);
     }
 
     @Test
@@ -104,6 +104,7 @@ class StateFileTests {
             assertThat(j.view().userPaused()).isTrue();
         });
         assertThat(state.history()).singleElement().satisfies(h -> assertThat(h.result()).isEqualTo(JobResult.COMPLETED));
+        assertThat(state.lastEventId()).as("a member the sample predates reads as its default").isZero();
     }
 
     @Test
