@@ -43,13 +43,7 @@ public final class ServiceProcess implements AutoCloseable {
     public static ServiceProcess start(Path dataRoot, Path log, List<String> jvmOptions, String... arguments)
             throws IOException {
         int port = freePort();
-        List<String> command = new ArrayList<>(List.of(javaBinary()));
-        command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", applicationClassPath(),
-                "dev.blockpull.BlockpullApplication", "--server.port=" + port, "--blockpull.data-root=" + dataRoot,
-                "--blockpull.nbd.port=0"));
-        command.addAll(List.of(arguments));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process process = launch(dataRoot, log, jvmOptions, port, arguments);
         ServiceProcess service = new ServiceProcess(process, port);
         try {
             await().atMost(START).ignoreExceptions().until(() -> {
@@ -61,6 +55,32 @@ public final class ServiceProcess implements AutoCloseable {
             throw e;
         }
         return service;
+    }
+
+    /**
+     * Starts the service where its start must fail, and waits for the process to end.
+     *
+     * @return its exit code
+     */
+    public static int startFailing(Path dataRoot, Path log, List<String> jvmOptions, String... arguments)
+            throws IOException, InterruptedException {
+        Process process = launch(dataRoot, log, jvmOptions, freePort(), arguments);
+        if (!process.waitFor(START.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("the service kept running, see " + log);
+        }
+        return process.exitValue();
+    }
+
+    private static Process launch(Path dataRoot, Path log, List<String> jvmOptions, int port, String... arguments)
+            throws IOException {
+        List<String> command = new ArrayList<>(List.of(javaBinary()));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", applicationClassPath(),
+                "dev.blockpull.BlockpullApplication", "--server.port=" + port, "--blockpull.data-root=" + dataRoot,
+                "--blockpull.nbd.port=0"));
+        command.addAll(List.of(arguments));
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
     public Process process() {

@@ -33,6 +33,8 @@ class RestartTests {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Duration FINISH = Duration.ofSeconds(90);
+    /** C1 only and the serial collector: the child starts faster on a small host. */
+    private static final List<String> FAST_START = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
 
     @TempDir
     Path dataRoot;
@@ -92,6 +94,26 @@ class RestartTests {
         assertThat(service.get("/images/info?filename=.blockpull/state.json").statusCode()).isEqualTo(400);
         assertThat(service.post("/nodes", "{\"nodeName\":\"s\",\"driver\":\"raw\",\"file\":\".blockpull/state.json\"}")
                 .statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void aCorruptStateFileStopsTheStartNamingItAndIsKeptAside() throws Exception {
+        Path state = Files.createDirectories(dataRoot.resolve(".blockpull")).resolve("state.json");
+        Files.writeString(state, "{\"version\": 1, \"graph\": [");
+        Path log = work.resolve("failed-start.log");
+
+        assertThat(ServiceProcess.startFailing(dataRoot, log, FAST_START, "--blockpull.stream.warm-up=false"))
+                .isNotZero();
+
+        assertThat(Files.readString(log)).contains("The state file " + state + " cannot be read")
+                .contains("Blockpull did not start");
+        assertThat(state).doesNotExist();
+        try (var aside = Files.list(state.getParent())) {
+            assertThat(aside.map(p -> p.getFileName().toString())).singleElement().asString()
+                    .startsWith("state.json.unreadable-");
+        }
+        start();
+        assertThat(json(service.get("/nodes")).size()).as("the next start begins empty").isZero();
     }
 
     // ---------------------------------------------------------------- jobs
@@ -367,9 +389,7 @@ class RestartTests {
         logs.add(log);
         List<String> args = new ArrayList<>(List.of("--blockpull.stream.warm-up=false"));
         args.addAll(List.of(arguments));
-        // C1 only and the serial collector: the child starts faster on a small host.
-        service = ServiceProcess.start(dataRoot, log, List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"),
-                args.toArray(String[]::new));
+        service = ServiceProcess.start(dataRoot, log, FAST_START, args.toArray(String[]::new));
     }
 
     private static JsonNode json(HttpResponse<String> response) {
