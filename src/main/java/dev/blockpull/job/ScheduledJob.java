@@ -473,24 +473,30 @@ final class ScheduledJob implements JobHandle {
     /**
      * Parks the job for a restart instead of cancelling it: a job still in its run unwinds from
      * its pause point (where the scheduler's drain holds it) and releases what it holds, without
-     * concluding. A job whose run has returned is left to its completion, which has either
-     * finished (it waits for dismiss) or waits for finalize; waiting for the completion lock lets
-     * a completion in progress end first.
+     * concluding; so does a job waiting in {@code pending} for finalize (on this thread: it has
+     * none). A concluded job is left as it is. Waiting for the completion lock lets a completion
+     * in progress end first.
      */
     void park(long timeoutNanos) throws InterruptedException {
         if (!completion.tryLock(timeoutNanos, TimeUnit.NANOSECONDS)) {
             return;
         }
         try {
+            boolean waitsForFinalize;
             lock.lock();
             try {
-                if (!started || deferred || status == JobStatus.NULL) {
+                if (!started || status == JobStatus.NULL || (deferred && !awaitingFinalize)) {
                     return;
                 }
+                waitsForFinalize = awaitingFinalize;
+                awaitingFinalize = false;
                 parking = true;
                 enterLocked();
             } finally {
                 lock.unlock();
+            }
+            if (waitsForFinalize) {
+                releaseParked();
             }
         } finally {
             completion.unlock();

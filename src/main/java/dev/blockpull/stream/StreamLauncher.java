@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import java.util.List;
+import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.SynchronousQueue;
@@ -112,8 +113,8 @@ public final class StreamLauncher {
     private StreamOrigin origin(StreamPlan plan) {
         StreamRoles roles = StreamRoles.of(plan);
         BlockNode base = roles.currentBase();
-        return new StreamOrigin(fileOf(roles.top()), fileOf(BackingChain.chainNext(roles.top())),
-                fileOf(base == null ? null : BackingChain.skipFilters(base)), fileOf(plan.base()), fileOf(plan.bottom()));
+        return new StreamOrigin(Objects.requireNonNullElse(fileOf(roles.top()), roles.top().name()),
+                fileOf(BackingChain.chainNext(roles.top())), fileOf(base), fileOf(plan.base()), fileOf(plan.bottom()));
     }
 
     private @Nullable String fileOf(@Nullable BlockNode node) {

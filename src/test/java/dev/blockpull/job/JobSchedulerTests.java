@@ -771,13 +771,18 @@ class JobSchedulerTests {
         scheduler.start(sleeping, JobOptions.of("sleeping", "n2").withSpeed(1024));
         FakeJob busy = new FakeJob(Integer.MAX_VALUE, 1);
         scheduler.start(busy, JobOptions.of("busy", "n3"));
+        FakeJob pending = new FakeJob(1, CHUNK);
+        scheduler.start(pending, JobOptions.of("pending", "n4").withAutoFinalize(false));
+        awaitStatus("pending", JobStatus.PENDING);
         awaitView("sleeping", v -> v.currentProgress() == CHUNK && !v.busy());
 
         assertThat(scheduler.park(TIMEOUT)).isTrue();
 
         assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
                 .noneMatch(name -> name.startsWith(ScheduledJob.THREAD_PREFIX));
-        assertThat(List.of(paused, sleeping, busy)).allSatisfy(j -> assertThat(j.hooks).containsExactly("clean"));
+        assertThat(List.of(paused, sleeping, busy, pending))
+                .allSatisfy(j -> assertThat(j.hooks).containsExactly("clean"));
+        assertThat(scheduler.get("pending").status()).isEqualTo(JobStatus.PENDING);
         assertThat(scheduler.list()).extracting(JobView::result).containsOnlyNulls();
         assertThat(events.events("busy")).noneMatch(e -> e instanceof JobEvent.BlockJobCancelled
                 || e instanceof JobEvent.BlockJobCompleted);

@@ -20,8 +20,8 @@ class ExportCatalog {
 
     ExportCatalog(ExportRegistry registry, BlockpullProperties properties, StateRecorder recorder) {
         this.registry = registry;
-        this.recorder = recorder;
         this.maxDrainWait = properties.graph().drainTimeout().multipliedBy(2);
+        this.recorder = recorder;
     }
 
     ExportView create(CreateExportRequest r) {

@@ -5,9 +5,9 @@ import dev.blockpull.api.Paging;
 import dev.blockpull.api.ProblemSchema;
 import dev.blockpull.api.ProblemType;
 import dev.blockpull.job.JobScheduler;
-import dev.blockpull.ops.state.StateRecorder;
 import dev.blockpull.job.JobStatus;
 import dev.blockpull.job.JobView;
+import dev.blockpull.ops.state.StateRecorder;
 import dev.blockpull.stream.StreamLauncher;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
@@ -71,12 +71,12 @@ class StreamJobController {
 
     StreamJobController(StreamLauncher launcher, JobScheduler scheduler, JobQueries jobs, IdempotencyKeys idempotency,
                         JobWaits waits, StateRecorder recorder) {
-        this.recorder = recorder;
         this.launcher = launcher;
         this.scheduler = scheduler;
         this.jobs = jobs;
         this.idempotency = idempotency;
         this.waits = waits;
+        this.recorder = recorder;
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)

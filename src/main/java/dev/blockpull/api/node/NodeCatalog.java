@@ -40,9 +40,9 @@ class NodeCatalog {
 
     NodeCatalog(NodeGraph graph, BlockpullProperties properties, StateRecorder recorder) {
         this.graph = graph;
-        this.recorder = recorder;
         this.maxDrainWait = properties.graph().drainTimeout().multipliedBy(2);
         this.faultInjection = properties.debug().faultInjection();
+        this.recorder = recorder;
     }
 
     NodeView open(OpenNodeRequest request) {
