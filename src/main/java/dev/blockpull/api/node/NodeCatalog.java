@@ -23,6 +23,7 @@ import org.springframework.stereotype.Service;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * The use-cases behind {@code /nodes}: translate requests into graph definitions, call the graph,
@@ -121,13 +122,15 @@ class NodeCatalog {
     }
 
     void delete(String name) {
+        String file = graph.find(name).map(graph::filename).orElse(null);
         graph.close(name, maxDrainWait);
-        recorder.nodeClosed(name);
+        recorder.nodeClosed(name, file);
     }
 
     NodeView snapshot(String name, SnapshotRequest request) {
         NodeView overlay = view(graph.snapshot(name, request.snapshotFile(), request.snapshotNodeName(), maxDrainWait));
-        recorder.snapshotTaken(name, request.snapshotFile(), overlay.nodeName());
+        recorder.snapshotTaken(name, Objects.requireNonNullElse(overlay.filename(), request.snapshotFile()),
+                overlay.nodeName());
         return overlay;
     }
 

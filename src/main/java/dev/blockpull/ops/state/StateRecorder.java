@@ -79,10 +79,14 @@ public final class StateRecorder implements StreamStartListener, AutoCloseable {
         change(() -> steps.add(new OpenStep(node)));
     }
 
-    /** {@code DELETE /nodes/{name}} succeeded: the open or snapshot that made it is forgotten. */
-    public void nodeClosed(String name) {
+    /**
+     * {@code DELETE /nodes/{name}} of the node of {@code file} succeeded: the open or snapshot that
+     * made it is forgotten (a snapshot overlay by its file: a generated name may have changed at a
+     * restart).
+     */
+    public void nodeClosed(String name, @Nullable String file) {
         change(() -> steps.removeIf(s -> (s instanceof OpenStep o && name.equals(o.node().nodeName()))
-                || (s instanceof SnapshotStep sn && name.equals(sn.overlay().name()))));
+                || (s instanceof SnapshotStep sn && (name.equals(sn.overlay().name()) || sn.file().equals(file)))));
     }
 
     /** {@code POST /nodes/{node}/snapshot} succeeded. */

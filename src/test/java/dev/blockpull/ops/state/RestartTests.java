@@ -84,6 +84,24 @@ class RestartTests {
     }
 
     @Test
+    void aSnapshotWithAGeneratedNameDeletedAfterARestartStaysDeleted() throws Exception {
+        chain("vm", 4 * MIB);
+        start();
+        created(service.post("/nodes", "{\"nodeName\":\"top\",\"driver\":\"qcow2\",\"file\":\"vm/top.qcow2\"}"));
+        created(service.post("/nodes/top/snapshot", "{\"snapshotFile\":\"vm/snap.qcow2\"}"));
+        service.kill();
+        start();
+        String overlay = nodeNamed("vm/snap.qcow2");
+        assertThat(service.delete("/nodes/" + overlay.replace("#", "%23")).statusCode()).isEqualTo(204);
+
+        service.kill();
+        start();
+
+        assertThat(json(service.get("/nodes"))).noneMatch(n -> "vm/snap.qcow2".equals(n.get("filename").asString()));
+        assertThat(json(service.get("/nodes/top")).get("nodeName").asString()).isEqualTo("top");
+    }
+
+    @Test
     void theStateDirectoryIsNeitherListedNorReachableByName() throws Exception {
         chain("vm", 4 * MIB);
         start();
@@ -344,6 +362,16 @@ class RestartTests {
         } catch (IOException | InterruptedException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The name of the format node of {@code file}. */
+    private String nodeNamed(String file) throws IOException, InterruptedException {
+        for (JsonNode n : json(service.get("/nodes"))) {
+            if (file.equals(n.get("filename").asString()) && !n.get("driver").asString().equals("file")) {
+                return n.get("nodeName").asString();
+            }
+        }
+        throw new AssertionError("no node of " + file);
     }
 
     /** The (generated) name of the node of {@code file} in the chain of {@code top}. */
