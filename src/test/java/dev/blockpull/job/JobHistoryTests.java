@@ -31,6 +31,17 @@ class JobHistoryTests {
     }
 
     @Test
+    void aRecordDismissedBeforeARestartAgesFromItsDismissal() {
+        JobHistory history = new JobHistory(10, Duration.ofHours(1), clock);
+        history.add(finished("old", JobResult.COMPLETED), clock.instant().minus(Duration.ofMinutes(50)));
+        history.add(finished("new", JobResult.COMPLETED));
+
+        clock.advance(Duration.ofMinutes(11));
+
+        assertThat(history.list()).extracting(JobView::id).containsExactly("new");
+    }
+
+    @Test
     void theOldestRecordIsDroppedBeyondTheSize() {
         JobHistory history = new JobHistory(2, Duration.ofHours(1), clock);
         history.add(finished("a", JobResult.COMPLETED));

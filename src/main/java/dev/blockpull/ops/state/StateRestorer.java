@@ -87,7 +87,8 @@ final class StateRestorer {
             }
         }
         for (JobView finished : state.history()) {
-            scheduler.history().add(finished);
+            // The age limit counts from the dismissal before the restart, not from the restore.
+            scheduler.history().add(finished, Objects.requireNonNullElse(finished.finishedAt(), clock.instant()));
         }
         for (JobRecord job : state.jobs()) {
             restore(job);
