@@ -110,6 +110,31 @@ public final class ServiceProcess implements AutoCloseable {
                 .method("PATCH", HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /**
+     * The lines of {@code /jobs/events} (after {@code lastEventId}) from the start of the stream up
+     * to the first line for which {@code last} holds.
+     */
+    public List<String> eventLinesUntil(long lastEventId, java.util.function.Predicate<String> last)
+            throws Exception {
+        HttpResponse<java.util.stream.Stream<String>> response = http.send(HttpRequest.newBuilder(uri("/jobs/events"))
+                .header("Last-Event-ID", Long.toString(lastEventId)).build(), HttpResponse.BodyHandlers.ofLines());
+        assertThat(response.statusCode()).isEqualTo(200);
+        try (java.util.stream.Stream<String> lines = response.body()) {
+            return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                List<String> seen = new ArrayList<>();
+                java.util.Iterator<String> it = lines.iterator();
+                while (it.hasNext()) {
+                    String line = it.next();
+                    seen.add(line);
+                    if (last.test(line)) {
+                        break;
+                    }
+                }
+                return seen;
+            }).get(REQUEST.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
     /** SIGKILL: nothing of the service runs any more, as after an OOM kill or a power cut. */
     public void kill() throws InterruptedException {
         process.destroyForcibly();

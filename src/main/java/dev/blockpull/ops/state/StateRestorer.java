@@ -5,6 +5,8 @@ import dev.blockpull.graph.BlockNode;
 import dev.blockpull.graph.FormatNode;
 import dev.blockpull.graph.NodeGraph;
 import dev.blockpull.graph.NodeName;
+import dev.blockpull.job.JobEvent;
+import dev.blockpull.job.JobEventBus;
 import dev.blockpull.job.JobResult;
 import dev.blockpull.job.JobResumption;
 import dev.blockpull.job.JobScheduler;
@@ -194,8 +196,23 @@ final class StateRestorer {
         return NodeName.isGenerated(name) && file != null ? formatNode(file).name() : name;
     }
 
+    /**
+     * Winds a recorded job up without running it, with the events its run would have ended with,
+     * so that an event client replaying from before the restart learns the outcome.
+     */
     private void finish(JobView view, JobResult result, @Nullable String error) {
-        scheduler.history().add(view.dismissedAs(result, error, clock.instant()));
+        JobView done = view.dismissedAs(result, error, clock.instant());
+        JobEventBus events = scheduler.events();
+        if (result == JobResult.CANCELLED) {
+            events.publish(new JobEvent.BlockJobCancelled(done.type(), done.id(), done.totalProgress(),
+                    done.currentProgress(), done.speed()));
+        } else {
+            events.publish(new JobEvent.BlockJobCompleted(done.type(), done.id(), done.totalProgress(),
+                    done.currentProgress(), done.speed(), error));
+        }
+        events.publish(new JobEvent.JobStatusChange(done.id(), JobStatus.CONCLUDED));
+        events.publish(new JobEvent.JobStatusChange(done.id(), JobStatus.NULL));
+        scheduler.history().add(done);
     }
 
     private static String quote(@Nullable String file) {

@@ -217,6 +217,14 @@ class RestartTests {
         assertThat(a.get("result").asString()).isEqualTo("failed");
         assertThat(a.get("error").asString()).startsWith("Not resumed after a restart: ").contains("lost/top.qcow2")
                 .doesNotContain(dataRoot.toString());
+        // A client that follows the events from before the restart sees how each job came back.
+        List<String> data = service.eventLinesUntil(1, line -> line.equals("data:{\"id\":\"b\",\"status\":\"running\"}"))
+                .stream().filter(l -> l.startsWith("data:")).toList();
+        assertThat(data).containsSubsequence("data:{\"id\":\"b\",\"status\":\"created\"}",
+                "data:{\"id\":\"b\",\"status\":\"running\"}");
+        assertThat(data).anyMatch(l -> l.contains("\"device\":\"a\"") && l.contains("Not resumed after a restart"));
+        assertThat(data).containsSubsequence("data:{\"id\":\"a\",\"status\":\"concluded\"}",
+                "data:{\"id\":\"a\",\"status\":\"null\"}");
         assertThat(awaitFinished("b").get("result").asString()).isEqualTo("completed");
         assertThat(backingOf(kept.top())).isNull();
         assertCleanWithContent(kept.top(), reference);
