@@ -26,6 +26,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -168,17 +169,19 @@ public final class StateRecorder implements StreamStartListener, AutoCloseable {
     }
 
     /** What would be recorded now. */
-    public synchronized ServiceState snapshot() {
+    synchronized ServiceState snapshot() {
         List<JobRecord> live = new ArrayList<>();
-        // Dismissed jobs leave for the history, which is recorded as the scheduler keeps it.
-        jobs.values().removeIf(r -> scheduler.find(r.view().id()).map(v -> v.status() == JobStatus.NULL).orElse(true));
-        for (Map.Entry<String, JobRecord> e : jobs.entrySet()) {
-            JobRecord r = e.getValue();
-            JobView now = scheduler.get(e.getKey());
-            JobRecord updated = new JobRecord(r.request(), r.origin(), now);
-            e.setValue(updated);
-            live.add(updated);
+        for (Iterator<JobRecord> it = jobs.values().iterator(); it.hasNext(); ) {
+            JobRecord r = it.next();
+            JobView now = scheduler.find(r.view().id()).orElse(null);
+            if (now == null || now.status() == JobStatus.NULL) {
+                // Dismissed: it is in the history, which is recorded as the scheduler keeps it.
+                it.remove();
+                continue;
+            }
+            live.add(new JobRecord(r.request(), r.origin(), now));
         }
+        live.forEach(r -> jobs.put(r.view().id(), r));
         return new ServiceState(ServiceState.VERSION, steps, live, scheduler.history().list(),
                 scheduler.events().lastSequence());
     }
