@@ -61,13 +61,14 @@ public final class DataRoot {
             Files.createDirectories(root);
             this.root = root.toRealPath();
             this.rootSpellings = spellings(this.root, root.toAbsolutePath().normalize());
-            this.files = new ConfinedFiles(this.root);
             Path reservedReal = null;
             if (reservedDir != null) {
                 Files.createDirectories(reservedDir);
                 reservedReal = reservedDir.toRealPath();
             }
             this.reserved = reservedReal != null && reservedReal.startsWith(this.root) ? reservedReal : null;
+            // The open walks the name again: a link swapped in after the check cannot lead in either.
+            this.files = new ConfinedFiles(this.root, this.reserved);
         } catch (FileAlreadyExistsException e) {
             throw new BlockException(BlockErrorKind.INVALID_ARGUMENT,
                     "Data root '" + root + "' exists but is not a directory", e);
