@@ -539,6 +539,20 @@ public final class NodeGraph implements AutoCloseable {
      */
     public FormatNode snapshot(String nodeName, String overlayFile, @Nullable String overlayName,
                                @Nullable Duration maxDrainWait) {
+        return snapshot(nodeName, overlayFile, overlayName, maxDrainWait, true);
+    }
+
+    /**
+     * A snapshot made before a restart, made again: {@link #snapshot} with the overlay the first
+     * one created, which must exist and name {@code node}'s image as its backing file.
+     */
+    public FormatNode reattachSnapshot(String nodeName, String overlayFile, @Nullable String overlayName,
+                                       @Nullable Duration maxDrainWait) {
+        return snapshot(nodeName, overlayFile, overlayName, maxDrainWait, false);
+    }
+
+    private FormatNode snapshot(String nodeName, String overlayFile, @Nullable String overlayName,
+                                @Nullable Duration maxDrainWait, boolean create) {
         lock.lock();
         try {
             BlockNode node = get(nodeName);
@@ -554,24 +568,35 @@ public final class NodeGraph implements AutoCloseable {
             }
             Path overlayPath = root.resolve(overlayFile);
             String relative = root.relativize(overlayPath);
-            if (Files.exists(overlayPath, LinkOption.NOFOLLOW_LINKS)) {
+            boolean exists = Files.exists(overlayPath, LinkOption.NOFOLLOW_LINKS);
+            if (create && exists) {
                 throw new BlockException(BlockErrorKind.CONFLICT, "Image '" + relative
                         + "' already exists; choose another snapshotFile (existing files are never overwritten)");
+            }
+            if (!create && !exists) {
+                throw new BlockException(BlockErrorKind.NOT_FOUND, "Snapshot overlay '" + relative + "' is gone");
             }
             List<Link> parents = node.parentLinks();
             for (Link l : parents) {
                 checkNotFrozen(l);
             }
-            createOverlay(overlayPath, relative, data, node.length());
+            if (create) {
+                createOverlay(overlayPath, relative, data, node.length());
+            }
             FormatNode overlay;
             try {
                 Image image = opener.open(overlayPath, ImageFormat.QCOW2, false, settings.directIo());
+                if (!create) {
+                    checkNamesBacking(image, overlayPath, relative, data);
+                }
                 ProtocolNode file = new ProtocolNode(generateName(), overlayPath, false, fileSize(overlayPath), drains);
                 overlay = new FormatNode(overlayName != null ? overlayName : generateName(), image, file,
                         settings.directIo(), opener, drains, true);
                 addParent(file, overlay.fileLink());
             } catch (RuntimeException e) {
-                deleteQuietly(overlayPath);
+                if (create) {
+                    deleteQuietly(overlayPath);
+                }
                 throw e;
             }
             try (DrainedSection section = drain(node, null, maxDrainWait)) {
@@ -593,13 +618,26 @@ public final class NodeGraph implements AutoCloseable {
                 }
             } catch (RuntimeException e) {
                 overlay.closeResources();
-                deleteQuietly(overlayPath);
+                if (create) {
+                    deleteQuietly(overlayPath);
+                }
                 throw e;
             }
             log.info("Snapshot of {} in {} as node {}", nodeName, relative, overlay.name());
             return overlay;
         } finally {
             lock.unlock();
+        }
+    }
+
+    private void checkNamesBacking(Image overlay, Path overlayPath, String relative, FormatNode node) {
+        BackingReference ref = overlay.backing().orElse(null);
+        Path named = ref == null ? null : root.resolveBacking(overlayPath, ref.fileName());
+        if (named == null || !named.equals(node.path())) {
+            overlay.close();
+            throw new BlockException(BlockErrorKind.CONFLICT, "Snapshot overlay '" + relative + "' changed: its header "
+                    + "names " + (ref == null ? "no backing file" : "'" + ref.fileName() + "'") + ", not '"
+                    + root.relativize(node.path()) + "'");
         }
     }
 

@@ -47,11 +47,23 @@ final class ConfinedFiles implements FileOpener {
     static final String STAGING_PREFIX = ".blockpull-mkdir-";
 
     private final Path root;
+    /** The names of a directory below the root that no walk may enter (the state); empty: none. */
+    private final List<String> reserved;
     /** Directory creation is check-then-rename: serialise it among our own threads. */
     private final Object mkdirLock = new Object();
 
     ConfinedFiles(Path root) {
+        this(root, null);
+    }
+
+    /** @param reserved a directory beneath the root (real path) that no name may lead into, or null */
+    ConfinedFiles(Path root, @Nullable Path reserved) {
         this.root = root;
+        List<String> names = new ArrayList<>();
+        if (reserved != null) {
+            root.relativize(reserved).forEach(p -> names.add(p.toString()));
+        }
+        this.reserved = List.copyOf(names);
     }
 
     @Override
@@ -166,6 +178,8 @@ final class ConfinedFiles implements FileOpener {
                     at.clear();
                     continue;
                 }
+                // The walk's directories are real ones, so `at` is where it stands whatever links led there.
+                refuseIfReserved(at, name);
                 if (last) {
                     return action.apply(dir, at, name, attrs);
                 }
@@ -185,6 +199,17 @@ final class ConfinedFiles implements FileOpener {
         } finally {
             closeUnlessTop(dir, top);
             top.close();
+        }
+    }
+
+    private void refuseIfReserved(List<String> at, String name) {
+        if (reserved.isEmpty() || at.size() + 1 < reserved.size()) {
+            return;
+        }
+        List<String> here = new ArrayList<>(at);
+        here.add(name);
+        if (here.subList(0, reserved.size()).equals(reserved)) {
+            throw refuse("'" + display(at, name) + "' lies in the service's state directory, which holds no images");
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.blockpull.io;
 
+import org.jspecify.annotations.Nullable;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -41,14 +43,32 @@ public final class DataRoot {
     /** The real path and the configured one (they differ when the root is reached through a symlink). */
     private final List<String> rootSpellings;
     private final FileOpener files;
+    /** The service's own directory when it lies inside the root: no name may lead into it. */
+    private final @Nullable Path reserved;
 
     /** Creates the directory if missing; the root is kept as its canonical (real) path. */
     public DataRoot(Path root) {
+        this(root, null);
+    }
+
+    /**
+     * {@link #DataRoot(Path)} with a directory of the service's own (its state) that no file name
+     * or backing-file string may reach and that listings skip, when it lies inside the root. It is
+     * created if missing.
+     */
+    public DataRoot(Path root, @Nullable Path reservedDir) {
         try {
             Files.createDirectories(root);
             this.root = root.toRealPath();
             this.rootSpellings = spellings(this.root, root.toAbsolutePath().normalize());
-            this.files = new ConfinedFiles(this.root);
+            Path reservedReal = null;
+            if (reservedDir != null) {
+                Files.createDirectories(reservedDir);
+                reservedReal = reservedDir.toRealPath();
+            }
+            this.reserved = reservedReal != null && reservedReal.startsWith(this.root) ? reservedReal : null;
+            // The open walks the name again: a link swapped in after the check cannot lead in either.
+            this.files = new ConfinedFiles(this.root, this.reserved);
         } catch (FileAlreadyExistsException e) {
             throw new BlockException(BlockErrorKind.INVALID_ARGUMENT,
                     "Data root '" + root + "' exists but is not a directory", e);
@@ -68,6 +88,11 @@ public final class DataRoot {
 
     public Path root() {
         return root;
+    }
+
+    /** Whether {@code path} (absolute, real) is the reserved directory or lies in it. */
+    public boolean isReserved(Path path) {
+        return reserved != null && path.toAbsolutePath().normalize().startsWith(reserved);
     }
 
     /**
@@ -229,6 +254,10 @@ public final class DataRoot {
         Path inside = candidate.startsWith(root) ? candidate : real.resolve(existing.relativize(candidate));
         if (inside.equals(root)) {
             throw refuse(what + " names the data root itself; name a file inside it");
+        }
+        if (isReserved(inside) || isReserved(real)) {
+            throw refuse(what + " leads into the service's state directory, which holds no images; "
+                    + "name a file elsewhere in the data root");
         }
         return inside;
     }

@@ -99,6 +99,15 @@ public final class JobEventBus implements AutoCloseable {
         }
     }
 
+    /**
+     * Numbers the next event after {@code sequence} if that is ahead: a service that restarts
+     * continues the numbering of its previous run, so an SSE client's Last-Event-ID from before
+     * the restart is older than every new event and replays them all.
+     */
+    public synchronized void continueAfter(long sequence) {
+        lastSequence = Math.max(lastSequence, sequence);
+    }
+
     /** The sequence number of the newest event, 0 before the first. */
     public synchronized long lastSequence() {
         return lastSequence;

@@ -32,9 +32,17 @@ public final class JobHistory {
         this.clock = clock;
     }
 
-    public synchronized void add(JobView finished) {
+    public void add(JobView finished) {
+        add(finished, clock.instant());
+    }
+
+    /**
+     * {@link #add(JobView)} of a job dismissed at {@code dismissedAt}, e.g. one recorded before a
+     * restart: its age counts from then. Add such records oldest first.
+     */
+    public synchronized void add(JobView finished, Instant dismissedAt) {
         entries.remove(finished.id());
-        entries.put(finished.id(), new Entry(finished, clock.instant()));
+        entries.put(finished.id(), new Entry(finished, dismissedAt));
         expire();
         while (entries.size() > maxSize) {
             Iterator<Map.Entry<String, Entry>> oldest = entries.entrySet().iterator();

@@ -1,5 +1,6 @@
 package dev.blockpull.job;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +33,8 @@ public final class JobScheduler implements AutoCloseable {
     /** Guards id check-and-insert, retirement and {@link #closed}; taken after a job's own lock. */
     private final Object registry = new Object();
     private boolean closed;
+    /** {@link #park} ran: the jobs left in {@link #live} are parked, not to be cancelled. */
+    private boolean parked;
 
     public JobScheduler() {
         this(JobSchedulerSettings.defaults());
@@ -60,9 +63,18 @@ public final class JobScheduler implements AutoCloseable {
      * {@link JobHandle#earlyFail()}.
      */
     public JobHandle create(Job job, JobOptions options) {
+        return create(job, options, null);
+    }
+
+    /**
+     * {@link #create(Job, JobOptions)} for a job recorded before a restart: it keeps its creation
+     * time, counts the restart, and with {@link JobResumption#paused()} parks at its first pause
+     * point as a user-paused job.
+     */
+    public JobHandle create(Job job, JobOptions options, @Nullable JobResumption resumption) {
         synchronized (registry) {
             checkFreeId(options.id());
-            ScheduledJob created = new ScheduledJob(job, options, events, settings, this::retire);
+            ScheduledJob created = new ScheduledJob(job, options, events, settings, this::retire, resumption);
             created.markCreated();
             if (options.speed() < 0) {
                 created.earlyFail();
@@ -225,6 +237,9 @@ public final class JobScheduler implements AutoCloseable {
     public boolean shutdown(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (registry) {
+            if (parked) {
+                return true;
+            }
             closed = true;
         }
         List<ScheduledJob> jobs = new ArrayList<>(live.values());
@@ -253,6 +268,50 @@ public final class JobScheduler implements AutoCloseable {
             stopped = false;
         }
         events.close();
+        return stopped;
+    }
+
+    /**
+     * Stop for a restart: no new jobs; every job is paused at a pause point, then parked (it
+     * releases what it holds without concluding: its chain stays valid, its copies stay in the
+     * top, and its status is what the caller recorded); a job in completion finishes it first.
+     * Finally the job threads are joined.
+     *
+     * @return true if every job thread ended within the timeout
+     */
+    public boolean park(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (registry) {
+            closed = true;
+            parked = true;
+        }
+        List<ScheduledJob> jobs = new ArrayList<>(live.values());
+        try (DrainSection drain = DrainSection.begin(jobs)) {
+            if (!drain.awaitQuiescent(timeout)) {
+                log.warn("Jobs {} did not reach a pause point within {}; parking them anyway",
+                        drain.notQuiescent(), timeout);
+            }
+            for (ScheduledJob job : jobs) {
+                job.park(Math.max(deadline - System.nanoTime(), 0));
+            }
+            boolean stopped = joinAll(jobs, deadline, timeout);
+            events.close();
+            return stopped;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static boolean joinAll(List<ScheduledJob> jobs, long deadline, Duration timeout)
+            throws InterruptedException {
+        boolean stopped = true;
+        for (ScheduledJob job : jobs) {
+            if (!job.joinThread(deadline - System.nanoTime())) {
+                log.warn("Job thread {}{} did not end within {}", ScheduledJob.THREAD_PREFIX, job.id(), timeout);
+                stopped = false;
+            }
+        }
         return stopped;
     }
 

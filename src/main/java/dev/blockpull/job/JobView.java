@@ -22,6 +22,10 @@ import java.time.Instant;
  * @param finishedAt       when it concluded
  * @param version          bumped on every change of a stored field (ETag); the derived
  *                         bytesPerSecond and etaSeconds do not bump it
+ * @param restarts         how often the job was set up again after a service restart
+ * @param resumedAt        when it was last set up again after a restart; null if never
+ * @param userPaused       paused by the user or by an error stop (not by a drain): a resumed job
+ *                         comes back paused exactly then
  */
 public record JobView(String id, String type, JobStatus status, String device,
                       long currentProgress, long totalProgress, long speed,
@@ -29,5 +33,17 @@ public record JobView(String id, String type, JobStatus status, String device,
                       @Nullable String error, @Nullable JobResult result,
                       long bytesPerSecond, @Nullable Long etaSeconds,
                       Instant createdAt, @Nullable Instant finishedAt,
-                      boolean autoFinalize, boolean autoDismiss, long version) {
+                      boolean autoFinalize, boolean autoDismiss, long version,
+                      int restarts, @Nullable Instant resumedAt, boolean userPaused) {
+
+    /**
+     * This job as dismissed with {@code result}, for a job the service winds up at start-up
+     * instead of resuming it (its completion had happened, or its images did not come back).
+     */
+    public JobView dismissedAs(JobResult result, @Nullable String error, Instant at) {
+        long done = result == JobResult.COMPLETED ? Math.max(totalProgress, currentProgress) : currentProgress;
+        return new JobView(id, type, JobStatus.NULL, device, done, Math.max(totalProgress, done), speed, false, false,
+                ioStatus, false, error, result, 0, null, createdAt, at, autoFinalize, autoDismiss, version + 1,
+                restarts, resumedAt, false);
+    }
 }

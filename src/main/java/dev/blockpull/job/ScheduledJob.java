@@ -52,6 +52,8 @@ final class ScheduledJob implements JobHandle {
     private final LongSupplier nanoTime;
     private final long progressIntervalNanos;
     private final Instant createdAt;
+    private final int restarts;
+    private final @Nullable Instant resumedAt;
     private final Context context = new Context();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -70,6 +72,8 @@ final class ScheduledJob implements JobHandle {
     private boolean wokenEarly;
     private boolean cancelRequested;
     private boolean forceCancel;
+    /** The service parks the job for a restart: its pause points unwind instead of waiting. */
+    private boolean parking;
     private boolean started;
     /** run() has returned (QEMU's deferred_to_main_loop). */
     private boolean deferred;
@@ -91,7 +95,7 @@ final class ScheduledJob implements JobHandle {
     private long lastProgressEventAt;
 
     ScheduledJob(Job job, JobOptions options, JobEventBus events, JobSchedulerSettings settings,
-                 Retirement retirement) {
+                 Retirement retirement, @Nullable JobResumption resumption) {
         this.job = job;
         this.options = options;
         this.events = events;
@@ -101,7 +105,14 @@ final class ScheduledJob implements JobHandle {
         this.throughput = new ThroughputMeter(settings.throughputWindow(), settings.nanoTime());
         this.nanoTime = settings.nanoTime();
         this.progressIntervalNanos = settings.progressInterval().toNanos();
-        this.createdAt = clock.instant();
+        this.createdAt = resumption == null ? clock.instant() : resumption.createdAt();
+        this.restarts = resumption == null ? 0 : resumption.restarts();
+        this.resumedAt = resumption == null ? null : resumption.resumedAt();
+        if (resumption != null && resumption.paused()) {
+            // A user pause from before the restart: the job parks at its first pause point.
+            userPaused = true;
+            pauseCount++;
+        }
     }
 
     @Override
@@ -177,6 +188,9 @@ final class ScheduledJob implements JobHandle {
             try {
                 context.initialPausePoint();
                 job.run(context);
+            } catch (JobParkedException e) {
+                releaseParked();
+                return;
             } catch (JobCancelledException e) {
                 if (!context.isCancelled()) {
                     thrown = e;
@@ -197,6 +211,12 @@ final class ScheduledJob implements JobHandle {
         } finally {
             MDC.remove("jobId");
         }
+    }
+
+    /** Parked for a restart: the job's resources are released, its status stays what it was. */
+    private void releaseParked() {
+        safely("clean", job::clean);
+        log.info("Job {} parked for a restart", id());
     }
 
     private void runReturned(@Nullable Throwable thrown) {
@@ -450,6 +470,39 @@ final class ScheduledJob implements JobHandle {
         }
     }
 
+    /**
+     * Parks the job for a restart instead of cancelling it: a job still in its run unwinds from
+     * its pause point (where the scheduler's drain holds it) and releases what it holds, without
+     * concluding; so does a job waiting in {@code pending} for finalize (on this thread: it has
+     * none). A concluded job is left as it is. Waiting for the completion lock lets a completion
+     * in progress end first.
+     */
+    void park(long timeoutNanos) throws InterruptedException {
+        if (!completion.tryLock(timeoutNanos, TimeUnit.NANOSECONDS)) {
+            return;
+        }
+        try {
+            boolean waitsForFinalize;
+            lock.lock();
+            try {
+                if (!started || status == JobStatus.NULL || (deferred && !awaitingFinalize)) {
+                    return;
+                }
+                waitsForFinalize = awaitingFinalize;
+                awaitingFinalize = false;
+                parking = true;
+                enterLocked();
+            } finally {
+                lock.unlock();
+            }
+            if (waitsForFinalize) {
+                releaseParked();
+            }
+        } finally {
+            completion.unlock();
+        }
+    }
+
     /** QEMU's job_cancel after the checks. Caller holds completion. */
     private void cancelChecked(boolean force) {
         boolean completeHere;
@@ -663,7 +716,7 @@ final class ScheduledJob implements JobHandle {
 
     /** QEMU's job_sleep_ns: a timed sleep (unless a pause is due), then a pause point. */
     private void sleepLocked(long nanos) {
-        if (isCancelledLocked()) {
+        if (isCancelledLocked() || parking) {
             return;
         }
         if (pauseCount == 0 && nanos > 0) {
@@ -674,7 +727,7 @@ final class ScheduledJob implements JobHandle {
             changed.signalAll();
             announceQuiescent();
             long remaining = nanos;
-            while (!wokenEarly && remaining > 0) {
+            while (!wokenEarly && remaining > 0 && !parking) {
                 try {
                     remaining = changed.awaitNanos(remaining);
                 } catch (InterruptedException e) {
@@ -703,12 +756,15 @@ final class ScheduledJob implements JobHandle {
         version++;
         changed.signalAll();
         announceQuiescent();
-        while (pauseCount > 0 && !isCancelledLocked()) {
+        while (pauseCount > 0 && !isCancelledLocked() && !parking) {
             try {
                 changed.await();
             } catch (InterruptedException e) {
                 log.warn("Job {} thread was interrupted while paused; ignored", id());
             }
+        }
+        if (parking) {
+            return; // stays paused for good: the status a parked job leaves behind
         }
         parked = false;
         busy = true;
@@ -756,7 +812,7 @@ final class ScheduledJob implements JobHandle {
         return new JobView(id(), job.type(), status, options.device(), currentProgress, totalProgress, speed,
                 busy, pauseCount > 0 && !status.isCompleted(), ioStatus,
                 status == JobStatus.READY || status == JobStatus.STANDBY, error, result, bps, eta, createdAt,
-                finishedAt, options.autoFinalize(), options.autoDismiss(), version);
+                finishedAt, options.autoFinalize(), options.autoDismiss(), version, restarts, resumedAt, userPaused);
     }
 
     private @Nullable Long etaSecondsLocked(long bytesPerSecond) {
@@ -790,8 +846,15 @@ final class ScheduledJob implements JobHandle {
             lock.lock();
             try {
                 pausePointLocked();
+                throwIfParkingLocked();
             } finally {
                 lock.unlock();
+            }
+        }
+
+        private void throwIfParkingLocked() {
+            if (parking) {
+                throw new JobParkedException(id());
             }
         }
 
@@ -806,7 +869,8 @@ final class ScheduledJob implements JobHandle {
                 do {
                     delay = limiter.account(0);
                     sleepLocked(delay);
-                } while (delay > 0 && !isCancelledLocked());
+                } while (delay > 0 && !isCancelledLocked() && !parking);
+                throwIfParkingLocked();
                 if (isCancelledLocked()) {
                     throw new JobCancelledException(id());
                 }

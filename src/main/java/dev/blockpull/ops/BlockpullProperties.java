@@ -20,6 +20,8 @@ import java.time.Duration;
  * service with a clear message instead of surfacing later as a strange runtime error.
  *
  * @param dataRoot the only directory images are opened from or created in
+ * @param stateDir where the state that survives a restart lives; default
+ *                 {@code <data-root>/.blockpull}, which no image name can reach
  */
 @ConfigurationProperties("blockpull")
 @Validated
@@ -32,7 +34,16 @@ public record BlockpullProperties(
         @DefaultValue @Valid Graph graph,
         @DefaultValue @Valid Stream stream,
         @DefaultValue @Valid Http http,
-        @DefaultValue @Valid Debug debug) {
+        @DefaultValue @Valid Debug debug,
+        @Nullable Path stateDir) {
+
+    /** The state directory name inside the data root, unless {@code blockpull.state-dir} says otherwise. */
+    public static final String DEFAULT_STATE_DIR = ".blockpull";
+
+    /** {@link #stateDir()} with its default applied. */
+    public Path stateDirectory() {
+        return stateDir != null ? stateDir : dataRoot.resolve(DEFAULT_STATE_DIR);
+    }
 
     /**
      * @param port          NBD listener port; 0 turns the NBD server off
@@ -106,6 +117,9 @@ public record BlockpullProperties(
      * @param eventsTimeout   an SSE stream is closed after this long (the client reconnects
      *                        with Last-Event-ID)
      * @param progressInterval least time between two JOB_PROGRESS events of one running job
+     * @param resumeOnStart   jobs recorded as unfinished are set up again and resumed at start-up,
+     *                        and SIGTERM parks jobs for that; false: SIGTERM cancels them and a
+     *                        start does not resume them (QEMU's behaviour)
      */
     public record Jobs(@DefaultValue("1000") @Positive int historySize,
                        @DefaultValue("1h") @NotNull Duration historyMaxAge,
@@ -113,7 +127,8 @@ public record BlockpullProperties(
                        @DefaultValue("5m") @NotNull Duration stuckTimeout,
                        @DefaultValue("15s") @NotNull Duration eventsHeartbeat,
                        @DefaultValue("30m") @NotNull Duration eventsTimeout,
-                       @DefaultValue("1s") @NotNull Duration progressInterval) {
+                       @DefaultValue("1s") @NotNull Duration progressInterval,
+                       @DefaultValue("true") boolean resumeOnStart) {
     }
 
     /**

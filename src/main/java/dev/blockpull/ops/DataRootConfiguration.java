@@ -14,7 +14,7 @@ class DataRootConfiguration {
 
     @Bean
     DataRoot dataRoot(BlockpullProperties properties) {
-        return new DataRoot(properties.dataRoot());
+        return new DataRoot(properties.dataRoot(), properties.stateDirectory());
     }
 
     @Bean

@@ -61,6 +61,7 @@ class JobConfiguration {
 
     @Bean
     JobSchedulerLifecycle jobSchedulerLifecycle(JobScheduler scheduler, NodeGraph graph, BlockpullProperties properties) {
-        return new JobSchedulerLifecycle(scheduler, graph, properties.jobs().shutdownTimeout());
+        return new JobSchedulerLifecycle(scheduler, graph, properties.jobs().shutdownTimeout(),
+                properties.jobs().resumeOnStart());
     }
 }

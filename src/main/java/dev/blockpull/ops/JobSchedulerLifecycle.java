@@ -14,9 +14,11 @@ import java.time.Duration;
  * is below the web server's, and before the context destroys the {@link NodeGraph}, which then
  * flushes and closes every image cleanly (dirty bit cleared).
  * <p>
- * The scheduler parks every job at a pause point (no job I/O in flight), cancels it as QEMU does
- * at exit, so each chain stays exactly as it was before its job, and joins the job threads: no
- * job thread survives the context.
+ * The scheduler stops every job at a pause point (no job I/O in flight), then parks it for the
+ * next start (it releases what it holds without concluding; the state store recorded it before)
+ * or, with {@code blockpull.jobs.resume-on-start=false}, cancels it as QEMU does at exit. Either
+ * way each chain stays valid (the top still names its old backing file), and the job threads are
+ * joined: no job thread survives the context.
  */
 final class JobSchedulerLifecycle implements SmartLifecycle {
 
@@ -31,12 +33,15 @@ final class JobSchedulerLifecycle implements SmartLifecycle {
     private final JobScheduler scheduler;
     private final NodeGraph graph;
     private final Duration timeout;
+    private final boolean park;
     private volatile boolean running;
 
-    JobSchedulerLifecycle(JobScheduler scheduler, NodeGraph graph, Duration timeout) {
+    /** @param park park the jobs for the next start instead of cancelling them */
+    JobSchedulerLifecycle(JobScheduler scheduler, NodeGraph graph, Duration timeout, boolean park) {
         this.scheduler = scheduler;
         this.graph = graph;
         this.timeout = timeout;
+        this.park = park;
     }
 
     @Override
@@ -51,10 +56,11 @@ final class JobSchedulerLifecycle implements SmartLifecycle {
         }
         running = false;
         long live = scheduler.list().stream().filter(j -> !j.status().isCompleted()).count();
-        log.info("Stopping the job scheduler: {} running job(s) park at a pause point and are cancelled; "
-                + "{} node(s) close afterwards", live, graph.nodes().size());
+        log.info("Stopping the job scheduler: {} running job(s) stop at a pause point and are {}; "
+                + "{} node(s) close afterwards", live, park ? "parked for the next start" : "cancelled",
+                graph.nodes().size());
         long started = System.nanoTime();
-        boolean stopped = scheduler.shutdown(timeout);
+        boolean stopped = park ? scheduler.park(timeout) : scheduler.shutdown(timeout);
         long millis = (System.nanoTime() - started) / 1_000_000;
         if (stopped) {
             log.info("Job scheduler stopped in {} ms", millis);

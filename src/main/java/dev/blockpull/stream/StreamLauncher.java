@@ -1,15 +1,22 @@
 package dev.blockpull.stream;
 
+import dev.blockpull.graph.BackingChain;
+import dev.blockpull.graph.BlockNode;
 import dev.blockpull.graph.NodeGraph;
 import dev.blockpull.job.JobHandle;
+import dev.blockpull.job.JobResumption;
 import dev.blockpull.job.JobScheduler;
 import dev.blockpull.job.JobStatus;
 import dev.blockpull.job.JobView;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
+import java.util.List;
+import java.util.Objects;
 import java.util.OptionalLong;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -31,6 +38,7 @@ public final class StreamLauncher {
     private final StreamDryRunner dryRunner;
     private final JobScheduler scheduler;
     private final CopyMeters meters = new CopyMeters();
+    private final List<StreamStartListener> startListeners = new CopyOnWriteArrayList<>();
 
     public static final int DEFAULT_COPIER_THREADS = 32;
 
@@ -61,21 +69,61 @@ public final class StreamLauncher {
      * instead of a protocol driver's name as the backing format (QEMU 9.0).
      */
     public JobView start(StreamRequest request, boolean backingMaskProtocol) {
+        return start(request, backingMaskProtocol, null);
+    }
+
+    /**
+     * Sets up and starts again a job recorded before a service restart, with its id and
+     * arguments (node names as they are after the restart); the same checks apply. The copy loop
+     * skips what the top already holds, so only what is left gets copied.
+     */
+    public JobView resume(StreamRequest request, JobResumption resumption) {
+        return start(request, false, resumption);
+    }
+
+    /** Tells {@code listener} of every job started or resumed from now on. */
+    public void addStartListener(StreamStartListener listener) {
+        startListeners.add(listener);
+    }
+
+    private JobView start(StreamRequest request, boolean backingMaskProtocol, @Nullable JobResumption resumption) {
         // QEMU runs block-stream under the big lock: check-then-block must not interleave with
         // another start on the same graph, or two jobs could both pass the busy check.
         synchronized (graph) {
             StreamPlan plan = checks.check(request, backingMaskProtocol);
+            StreamOrigin origin = origin(plan);
             // per-job copy counters live while the scheduler knows the job (not dismissed)
             meters.forgetJobs(id -> scheduler.find(id).map(v -> v.status() == JobStatus.NULL).orElse(true));
             try (MDC.MDCCloseable j = MDC.putCloseable("jobId", plan.jobId());
                  MDC.MDCCloseable n = MDC.putCloseable("node", plan.device().name())) {
-                JobHandle handle = setup.start(plan);
+                JobHandle handle = setup.start(plan, resumption);
                 log.info("Stream job {} started on {} (base {}, bottom {})", plan.jobId(), plan.device().name(),
                         plan.base() == null ? "none" : plan.base().name(),
                         plan.bottom() == null ? "none" : plan.bottom().name());
-                return handle.view();
+                JobView view = handle.view();
+                StreamRequest resolved = withJobId(plan.request(), plan.jobId());
+                for (StreamStartListener l : startListeners) {
+                    l.started(resolved, origin, view);
+                }
+                return view;
             }
         }
+    }
+
+    private StreamOrigin origin(StreamPlan plan) {
+        StreamRoles roles = StreamRoles.of(plan);
+        BlockNode base = roles.currentBase();
+        return new StreamOrigin(Objects.requireNonNullElse(fileOf(roles.top()), roles.top().name()),
+                fileOf(BackingChain.chainNext(roles.top())), fileOf(base), fileOf(plan.base()), fileOf(plan.bottom()));
+    }
+
+    private @Nullable String fileOf(@Nullable BlockNode node) {
+        return node == null ? null : graph.filename(BackingChain.skipFilters(node));
+    }
+
+    private static StreamRequest withJobId(StreamRequest r, String jobId) {
+        return new StreamRequest(jobId, r.device(), r.base(), r.baseNode(), r.bottom(), r.backingFile(), r.speed(),
+                r.onError(), r.filterNodeName(), r.autoFinalize(), r.autoDismiss());
     }
 
     /**

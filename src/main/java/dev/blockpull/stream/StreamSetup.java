@@ -12,6 +12,7 @@ import dev.blockpull.graph.OpBlocker;
 import dev.blockpull.graph.Permission;
 import dev.blockpull.job.JobHandle;
 import dev.blockpull.job.JobOptions;
+import dev.blockpull.job.JobResumption;
 import dev.blockpull.job.JobScheduler;
 import org.jspecify.annotations.Nullable;
 
@@ -48,7 +49,7 @@ final class StreamSetup {
     }
 
     /** Sets everything up and starts the job; on failure nothing is left behind. */
-    JobHandle start(StreamPlan plan) {
+    JobHandle start(StreamPlan plan, @Nullable JobResumption resumption) {
         StreamRoles roles = StreamRoles.of(plan);
         StreamResources res = new StreamResources(graph);
         JobHandle handle = null;
@@ -61,7 +62,7 @@ final class StreamSetup {
                     meters.startJob(plan.jobId()));
             StreamRequest r = plan.request();
             handle = scheduler.create(job, new JobOptions(plan.jobId(), r.device(), r.speed(), r.onError(),
-                    r.autoFinalize(), r.autoDismiss()));
+                    r.autoFinalize(), r.autoDismiss()), resumption);
             JobDrainAdapter adapter = new JobDrainAdapter(handle, () -> entryOf(res, roles));
             job.bind(adapter);
 

@@ -42,6 +42,25 @@ class ConfinedFilesTests {
     }
 
     @Test
+    void aLinkIntoTheReservedDirectorySwappedInAfterTheCheckIsNotFollowed() throws IOException {
+        FileOpener reserving = new DataRoot(tmp.resolve("data"), tmp.resolve("data/.blockpull")).files();
+        Files.writeString(root.resolve(".blockpull/state.json"), "{}");
+        // What DataRoot.resolve would have refused, put in place after the check.
+        Files.createSymbolicLink(root.resolve("real/swapped"), root.resolve(".blockpull/state.json"));
+        Files.createSymbolicLink(root.resolve("state-dir"), Path.of(".blockpull"));
+
+        for (String name : new String[] {"real/swapped", ".blockpull/state.json", "state-dir/state.json"}) {
+            assertThatExceptionOfType(BlockException.class).as(name)
+                    .isThrownBy(() -> reserving.open(root.resolve(name), READ))
+                    .withMessageContaining("state directory");
+        }
+        assertThatExceptionOfType(BlockException.class)
+                .isThrownBy(() -> reserving.create(root.resolve("state-dir/new.qcow2")));
+        assertThat(root.resolve(".blockpull/new.qcow2")).doesNotExist();
+        assertThat(contentOf(reserving.open(root.resolve("real/inside"), READ))).isEqualTo("inside");
+    }
+
+    @Test
     void opensAFileBeneathTheRoot() throws IOException {
         assertThat(contentOf(files.open(root.resolve("real/inside"), READ))).isEqualTo("inside");
     }

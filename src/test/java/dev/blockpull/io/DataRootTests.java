@@ -51,6 +51,34 @@ class DataRootTests {
                 .withMessageContaining("not a directory");
     }
 
+    // --- the reserved (state) directory
+
+    @Test
+    void noNameAndNoBackingStringReachesTheReservedDirectory() throws IOException {
+        DataRoot reserving = new DataRoot(tmp.resolve("data"), tmp.resolve("data/.blockpull"));
+        Files.writeString(root.resolve(".blockpull/state.json"), "{}");
+        Files.createDirectories(root.resolve("vm"));
+        Files.createSymbolicLink(root.resolve("vm/state-link"), root.resolve(".blockpull/state.json"));
+
+        for (String name : new String[] {".blockpull/state.json", ".blockpull", "./.blockpull/new.qcow2",
+                "vm/state-link"}) {
+            assertThatExceptionOfType(BlockException.class).as(name).isThrownBy(() -> reserving.resolve(name))
+                    .withMessageContaining("state directory");
+        }
+        assertThatExceptionOfType(BlockException.class)
+                .isThrownBy(() -> reserving.resolveBacking(root.resolve("vm/top.qcow2"), "../.blockpull/state.json"))
+                .withMessageContaining("state directory");
+        assertThat(reserving.resolve(".blockpullx/a.qcow2")).isEqualTo(root.resolve(".blockpullx/a.qcow2"));
+    }
+
+    @Test
+    void aStateDirectoryOutsideTheRootReservesNothingInside() {
+        DataRoot elsewhere = new DataRoot(tmp.resolve("data"), tmp.resolve("state"));
+
+        assertThat(elsewhere.resolve(".blockpull/a.qcow2")).isEqualTo(root.resolve(".blockpull/a.qcow2"));
+        assertThat(tmp.resolve("state")).isDirectory();
+    }
+
     // --- names from API users: allowed
 
     @Test

@@ -39,6 +39,18 @@ class JobEventBusTests {
     }
 
     @Test
+    void numberingContinuesAfterTheSequenceOfAPreviousRunAndAnOlderLastEventIdReplaysEverything() {
+        bus.continueAfter(1_000_500);
+        bus.publish(status("a", JobStatus.CREATED));
+        bus.publish(status("a", JobStatus.RUNNING));
+
+        assertThat(bus.lastSequence()).isEqualTo(1_000_502);
+        EventReplay replay = bus.replayAfter(480);
+        assertThat(replay.events()).extracting(PublishedEvent::sequence).containsExactly(1_000_501L, 1_000_502L);
+        assertThat(replay.complete()).isTrue();
+    }
+
+    @Test
     void aSubscriberReceivesEveryEventInOrder() {
         EventRecorder recorder = new EventRecorder();
         bus.subscribe(recorder);

@@ -16,7 +16,7 @@ class JobHistoryTests {
     private JobView finished(String id, JobResult result) {
         return new JobView(id, "stream", JobStatus.NULL, "top", 10, 10, 0, false, false, IoStatus.OK, false,
                 result == JobResult.COMPLETED ? null : "Input/output error", result, 0, null,
-                clock.instant(), clock.instant(), true, true, 7);
+                clock.instant(), clock.instant(), true, true, 7, 0, null, false);
     }
 
     @Test
@@ -28,6 +28,17 @@ class JobHistoryTests {
             assertThat(v.result()).isEqualTo(JobResult.FAILED);
             assertThat(v.error()).isEqualTo("Input/output error");
         });
+    }
+
+    @Test
+    void aRecordDismissedBeforeARestartAgesFromItsDismissal() {
+        JobHistory history = new JobHistory(10, Duration.ofHours(1), clock);
+        history.add(finished("old", JobResult.COMPLETED), clock.instant().minus(Duration.ofMinutes(50)));
+        history.add(finished("new", JobResult.COMPLETED));
+
+        clock.advance(Duration.ofMinutes(11));
+
+        assertThat(history.list()).extracting(JobView::id).containsExactly("new");
     }
 
     @Test

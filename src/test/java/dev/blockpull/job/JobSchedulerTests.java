@@ -9,6 +9,7 @@ import dev.blockpull.io.BlockIoException;
 import dev.blockpull.io.NoSpaceIOException;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -756,5 +757,64 @@ class JobSchedulerTests {
         assertThat(scheduler.list()).extracting(JobView::result).containsOnly(JobResult.CANCELLED);
         assertThatExceptionOfType(JobStateConflictException.class)
                 .isThrownBy(() -> scheduler.start(new FakeJob(1, CHUNK), JobOptions.of("late", "n5")));
+    }
+
+    // ------------------------------------------------------------ restarts
+
+    @Test
+    void parkStopsEveryJobWithoutConcludingItAndReleasesWhatItHolds() throws Exception {
+        FakeJob paused = startHeld("paused", 3, JobOptions.of("paused", "n1"));
+        scheduler.pause("paused");
+        paused.gate.open();
+        awaitStatus("paused", JobStatus.PAUSED);
+        FakeJob sleeping = new FakeJob(3, CHUNK);
+        scheduler.start(sleeping, JobOptions.of("sleeping", "n2").withSpeed(1024));
+        FakeJob busy = new FakeJob(Integer.MAX_VALUE, 1);
+        scheduler.start(busy, JobOptions.of("busy", "n3"));
+        FakeJob pending = new FakeJob(1, CHUNK);
+        scheduler.start(pending, JobOptions.of("pending", "n4").withAutoFinalize(false));
+        awaitStatus("pending", JobStatus.PENDING);
+        awaitView("sleeping", v -> v.currentProgress() == CHUNK && !v.busy());
+
+        assertThat(scheduler.park(TIMEOUT)).isTrue();
+
+        assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
+                .noneMatch(name -> name.startsWith(ScheduledJob.THREAD_PREFIX));
+        assertThat(List.of(paused, sleeping, busy, pending))
+                .allSatisfy(j -> assertThat(j.hooks).containsExactly("clean"));
+        assertThat(scheduler.get("pending").status()).isEqualTo(JobStatus.PENDING);
+        assertThat(scheduler.list()).extracting(JobView::result).containsOnlyNulls();
+        assertThat(events.events("busy")).noneMatch(e -> e instanceof JobEvent.BlockJobCancelled
+                || e instanceof JobEvent.BlockJobCompleted);
+        assertThat(scheduler.get("paused").userPaused()).isTrue();
+        assertThat(scheduler.get("busy").userPaused()).isFalse();
+    }
+
+    @Test
+    void aResumedJobKeepsItsCreationTimeAndCountsTheRestart() {
+        Instant created = Instant.parse("2026-01-01T00:00:00Z");
+        Instant resumed = Instant.parse("2026-01-01T01:00:00Z");
+        scheduler.create(new FakeJob(2, CHUNK), JobOptions.of("s1", "top"), new JobResumption(created, 2, resumed, false))
+                .start();
+
+        JobView done = awaitStatus("s1", JobStatus.NULL);
+
+        assertThat(done.result()).isEqualTo(JobResult.COMPLETED);
+        assertThat(done.createdAt()).isEqualTo(created);
+        assertThat(done.restarts()).isEqualTo(2);
+        assertThat(done.resumedAt()).isEqualTo(resumed);
+    }
+
+    @Test
+    void aJobResumedPausedParksAtItsFirstPausePointAndResumeLetsItFinish() {
+        FakeJob job = new FakeJob(2, CHUNK);
+        scheduler.create(job, JobOptions.of("s1", "top"), new JobResumption(Instant.EPOCH, 1, Instant.EPOCH, true))
+                .start();
+
+        assertThat(events.awaitTrailEndingWith("s1", "paused")).containsExactly("created", "running", "paused");
+        assertThat(job.chunksDone).isZero();
+        scheduler.resume("s1");
+
+        assertThat(awaitStatus("s1", JobStatus.NULL).result()).isEqualTo(JobResult.COMPLETED);
     }
 }

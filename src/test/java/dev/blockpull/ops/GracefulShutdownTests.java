@@ -18,8 +18,9 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * SIGTERM on a real process while a throttled stream job runs: the service exits within the
- * graceful timeout, the job is parked and cancelled, and the image is clean, not dirty and shows
- * the same guest content as before (issue "Health and lifecycle").
+ * graceful timeout, the job is parked at a pause point (for the next start, see RestartTests),
+ * and the image is clean, not dirty, still names its old backing file and shows the same guest
+ * content as before (issue "Health and lifecycle").
  */
 class GracefulShutdownTests {
 

@@ -36,12 +36,14 @@ public final class ServiceProcess implements AutoCloseable {
 
     /** Starts the service on {@code dataRoot} with further {@code --name=value} arguments. */
     public static ServiceProcess start(Path dataRoot, Path log, String... arguments) throws IOException {
+        return start(dataRoot, log, List.of(), arguments);
+    }
+
+    /** {@link #start(Path, Path, String...)} with options for the child JVM, e.g. to start it faster. */
+    public static ServiceProcess start(Path dataRoot, Path log, List<String> jvmOptions, String... arguments)
+            throws IOException {
         int port = freePort();
-        List<String> command = new ArrayList<>(List.of(javaBinary(), "-cp", applicationClassPath(),
-                "dev.blockpull.BlockpullApplication", "--server.port=" + port, "--blockpull.data-root=" + dataRoot,
-                "--blockpull.nbd.port=0"));
-        command.addAll(List.of(arguments));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process process = launch(dataRoot, log, jvmOptions, port, arguments);
         ServiceProcess service = new ServiceProcess(process, port);
         try {
             await().atMost(START).ignoreExceptions().until(() -> {
@@ -53,6 +55,32 @@ public final class ServiceProcess implements AutoCloseable {
             throw e;
         }
         return service;
+    }
+
+    /**
+     * Starts the service where its start must fail, and waits for the process to end.
+     *
+     * @return its exit code
+     */
+    public static int startFailing(Path dataRoot, Path log, List<String> jvmOptions, String... arguments)
+            throws IOException, InterruptedException {
+        Process process = launch(dataRoot, log, jvmOptions, freePort(), arguments);
+        if (!process.waitFor(START.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("the service kept running, see " + log);
+        }
+        return process.exitValue();
+    }
+
+    private static Process launch(Path dataRoot, Path log, List<String> jvmOptions, int port, String... arguments)
+            throws IOException {
+        List<String> command = new ArrayList<>(List.of(javaBinary()));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", applicationClassPath(),
+                "dev.blockpull.BlockpullApplication", "--server.port=" + port, "--blockpull.data-root=" + dataRoot,
+                "--blockpull.nbd.port=0"));
+        command.addAll(List.of(arguments));
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
     public Process process() {
@@ -70,6 +98,53 @@ public final class ServiceProcess implements AutoCloseable {
     public HttpResponse<String> post(String path, String json) throws IOException, InterruptedException {
         return http.send(HttpRequest.newBuilder(uri(path)).timeout(REQUEST).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    public HttpResponse<String> delete(String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(uri(path)).timeout(REQUEST).DELETE().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    public HttpResponse<String> patch(String path, String json) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(uri(path)).timeout(REQUEST).header("Content-Type", "application/json")
+                .method("PATCH", HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
+     * The lines of {@code /jobs/events} (after {@code lastEventId}) from the start of the stream up
+     * to the first line for which {@code last} holds.
+     */
+    public List<String> eventLinesUntil(long lastEventId, java.util.function.Predicate<String> last)
+            throws Exception {
+        HttpResponse<java.util.stream.Stream<String>> response = http.send(HttpRequest.newBuilder(uri("/jobs/events"))
+                .header("Last-Event-ID", Long.toString(lastEventId)).build(), HttpResponse.BodyHandlers.ofLines());
+        assertThat(response.statusCode()).isEqualTo(200);
+        try (java.util.stream.Stream<String> lines = response.body()) {
+            return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                List<String> seen = new ArrayList<>();
+                java.util.Iterator<String> it = lines.iterator();
+                while (it.hasNext()) {
+                    String line = it.next();
+                    seen.add(line);
+                    if (last.test(line)) {
+                        break;
+                    }
+                }
+                return seen;
+            }).get(REQUEST.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    /** SIGKILL: nothing of the service runs any more, as after an OOM kill or a power cut. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    /** SIGTERM, then waits for the graceful exit (at most {@code timeout}); true if it exited. */
+    public boolean terminate(Duration timeout) throws InterruptedException {
+        process.destroy();
+        return process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     /** Kills the process if it still runs. */

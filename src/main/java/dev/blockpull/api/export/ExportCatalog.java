@@ -6,6 +6,7 @@ import dev.blockpull.io.BlockException;
 import dev.blockpull.nbd.ExportRegistry;
 import dev.blockpull.nbd.NbdExport;
 import dev.blockpull.ops.BlockpullProperties;
+import dev.blockpull.ops.state.StateRecorder;
 import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Service;
 
@@ -21,11 +22,13 @@ class ExportCatalog {
     private final ExportRegistry registry;
     private final Duration maxDrainWait;
     private final boolean clientCertificatesVerified;
+    private final StateRecorder recorder;
 
-    ExportCatalog(ExportRegistry registry, BlockpullProperties properties) {
+    ExportCatalog(ExportRegistry registry, BlockpullProperties properties, StateRecorder recorder) {
         this.registry = registry;
         this.maxDrainWait = properties.graph().drainTimeout().multipliedBy(2);
         this.clientCertificatesVerified = properties.nbd().tls().ca() != null;
+        this.recorder = recorder;
     }
 
     ExportView create(CreateExportRequest r) {
@@ -35,7 +38,9 @@ class ExportCatalog {
             throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "allowedClientSubjects needs verified client"
                     + " certificates: configure NBD over TLS with blockpull.nbd.tls.ca");
         }
-        return view(registry.add(r.id(), r.nodeName(), Boolean.TRUE.equals(r.writable()), subjects));
+        ExportView created = view(registry.add(r.id(), r.nodeName(), Boolean.TRUE.equals(r.writable()), subjects));
+        recorder.exportAdded(created.id(), created.nodeName(), created.writable(), created.allowedClientSubjects());
+        return created;
     }
 
     Paging.Page<ExportView> list(int pageSize, @Nullable String pageToken) {
@@ -49,6 +54,7 @@ class ExportCatalog {
 
     void delete(String id) {
         registry.remove(id, maxDrainWait);
+        recorder.exportRemoved(id);
     }
 
     private static ExportView view(NbdExport e) {

@@ -188,6 +188,11 @@ class ImageCatalog {
             Files.walkFileTree(base, EnumSet.noneOf(java.nio.file.FileVisitOption.class), MAX_WALK_DEPTH,
                     new SimpleFileVisitor<>() {
                         @Override
+                        public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+                            return root.isReserved(dir) ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
+                        }
+
+                        @Override
                         public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
                             if (attrs.isRegularFile()) {
                                 names.add(relative(base, file));

@@ -57,12 +57,17 @@ record JobResponse(
         @Schema(description = "When the job was created")
         Instant createdAt,
         @Schema(description = "When the job concluded; null before")
-        @Nullable Instant finishedAt) {
+        @Nullable Instant finishedAt,
+        @Schema(description = "How often the job was set up again after a service restart and resumed", example = "0")
+        int restarts,
+        @Schema(description = "When the job was last resumed after a service restart; null if never")
+        @Nullable Instant resumedAt) {
 
     static JobResponse of(JobView v) {
         return new JobResponse(v.id(), v.type(), v.status().qmpName(), v.device(), v.currentProgress(),
                 v.totalProgress(), v.currentProgress(), v.totalProgress(), v.speed(), v.busy(), v.paused(),
                 v.ioStatus().qmpName(), v.ready(), v.error(), v.result() == null ? null : v.result().apiName(),
-                v.bytesPerSecond(), v.etaSeconds(), v.autoFinalize(), v.autoDismiss(), v.createdAt(), v.finishedAt());
+                v.bytesPerSecond(), v.etaSeconds(), v.autoFinalize(), v.autoDismiss(), v.createdAt(), v.finishedAt(),
+                v.restarts(), v.resumedAt());
     }
 }

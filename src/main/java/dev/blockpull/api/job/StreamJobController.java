@@ -8,6 +8,7 @@ import dev.blockpull.api.ProblemType;
 import dev.blockpull.job.JobScheduler;
 import dev.blockpull.job.JobStatus;
 import dev.blockpull.job.JobView;
+import dev.blockpull.ops.state.StateRecorder;
 import dev.blockpull.stream.StreamLauncher;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
@@ -67,14 +68,16 @@ class StreamJobController {
     private final JobQueries jobs;
     private final IdempotencyKeys idempotency;
     private final JobWaits waits;
+    private final StateRecorder recorder;
 
     StreamJobController(StreamLauncher launcher, JobScheduler scheduler, JobQueries jobs, IdempotencyKeys idempotency,
-                        JobWaits waits) {
+                        JobWaits waits, StateRecorder recorder) {
         this.launcher = launcher;
         this.scheduler = scheduler;
         this.jobs = jobs;
         this.idempotency = idempotency;
         this.waits = waits;
+        this.recorder = recorder;
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -334,6 +337,8 @@ class StreamJobController {
         JobView current = jobs.get(JobQueries.STREAM, id);
         JobQueries.checkIfMatch(ifMatch, current);
         JobView after = action.apply(current);
+        // A user pause or a new speed is on disk before the answer; status changes come as events too.
+        recorder.jobChanged();
         return ResponseEntity.status(status).eTag(JobQueries.etag(after)).body(JobResponse.of(after));
     }
 

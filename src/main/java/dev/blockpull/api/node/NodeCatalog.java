@@ -16,12 +16,14 @@ import dev.blockpull.graph.NodeGraph;
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
 import dev.blockpull.ops.BlockpullProperties;
+import dev.blockpull.ops.state.StateRecorder;
 import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Service;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * The use-cases behind {@code /nodes}: translate requests into graph definitions, call the graph,
@@ -35,18 +37,23 @@ class NodeCatalog {
     private final NodeGraph graph;
     private final Duration maxDrainWait;
     private final boolean faultInjection;
+    private final StateRecorder recorder;
 
-    NodeCatalog(NodeGraph graph, BlockpullProperties properties) {
+    NodeCatalog(NodeGraph graph, BlockpullProperties properties, StateRecorder recorder) {
         this.graph = graph;
         this.maxDrainWait = properties.graph().drainTimeout().multipliedBy(2);
         this.faultInjection = properties.debug().faultInjection();
+        this.recorder = recorder;
     }
 
     NodeView open(OpenNodeRequest request) {
         if (BLKDEBUG.equals(request.driver())) {
             return view(graph.open(faultFilter(request)));
         }
-        return view(graph.open(definition(request)));
+        NodeDefinition definition = definition(request);
+        NodeView opened = view(graph.open(definition));
+        recorder.nodeOpened(definition);
+        return opened;
     }
 
     // ------------------------------------------------------------------ blkdebug rules
@@ -115,11 +122,16 @@ class NodeCatalog {
     }
 
     void delete(String name) {
+        String file = graph.find(name).map(graph::filename).orElse(null);
         graph.close(name, maxDrainWait);
+        recorder.nodeClosed(name, file);
     }
 
     NodeView snapshot(String name, SnapshotRequest request) {
-        return view(graph.snapshot(name, request.snapshotFile(), request.snapshotNodeName(), maxDrainWait));
+        NodeView overlay = view(graph.snapshot(name, request.snapshotFile(), request.snapshotNodeName(), maxDrainWait));
+        recorder.snapshotTaken(name, Objects.requireNonNullElse(overlay.filename(), request.snapshotFile()),
+                overlay.nodeName());
+        return overlay;
     }
 
     // ------------------------------------------------------------------ mapping

@@ -76,7 +76,9 @@ class StreamJobApiTests {
 
         assertThat(fieldNames(job)).contains("id", "type", "status", "device", "currentProgress", "totalProgress",
                 "offset", "len", "speed", "busy", "paused", "ioStatus", "ready", "result", "bytesPerSecond",
-                "etaSeconds", "createdAt", "finishedAt", "autoFinalize", "autoDismiss");
+                "etaSeconds", "createdAt", "finishedAt", "autoFinalize", "autoDismiss", "restarts", "resumedAt");
+        assertThat(job.get("restarts").asInt()).as("a job that never saw a restart").isZero();
+        assertThat(job.get("resumedAt").isNull()).isTrue();
         assertThat(job.get("offset").asLong()).isEqualTo(job.get("currentProgress").asLong());
         assertThat(job.get("len").asLong()).isEqualTo(job.get("totalProgress").asLong());
         assertThat(job.get("ioStatus").asString()).isEqualTo("ok");
