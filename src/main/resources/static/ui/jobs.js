@@ -117,8 +117,20 @@ function rowOf(id) {
 }
 
 /** Draws a job as the API shows it (a job body, or one patched by a JOB_PROGRESS). */
-function show(job) {
+/**
+ * Answers are shown in the order their requests were sent: the answer to a Resume can arrive after
+ * the GET that a later status event sent, and must not put the older state back.
+ */
+let requestsSent = 0;
+
+function show(job, sentAs) {
   const row = rowOf(job.id);
+  if (sentAs !== undefined) {
+    if (sentAs < (row.sentAs || 0)) {
+      return;
+    }
+    row.sentAs = sentAs;
+  }
   const before = row.dataset.status;
   row.job = job;
   row.dataset.status = job.status;
@@ -163,16 +175,18 @@ async function showChain(row, device) {
 
 async function refresh(id) {
   try {
-    show(await api(`jobs/stream/${encodeURIComponent(id)}`));
+    const sentAs = ++requestsSent;
+    show(await api(`jobs/stream/${encodeURIComponent(id)}`), sentAs);
   } catch (e) {
     say(e.message);
   }
 }
 
 async function loadJobs() {
+  const sentAs = ++requestsSent;
   const jobs = await api('jobs?pageSize=1000');
   for (const job of jobs) {
-    show(job);
+    show(job, sentAs);
   }
   $('#empty').hidden = rows.size > 0;
 }
@@ -181,7 +195,8 @@ async function verb(id, name) {
   // The page's Cancel is meant: also for a paused job (block-job-cancel's force).
   const path = `jobs/stream/${encodeURIComponent(id)}/${name === 'cancel' ? 'cancel?force=true' : name}`;
   try {
-    show(await api(path, { method: 'POST' }));
+    const sentAs = ++requestsSent;
+    show(await api(path, { method: 'POST' }), sentAs);
     say('');
   } catch (e) {
     say(e.message);
@@ -191,8 +206,9 @@ async function verb(id, name) {
 async function setSpeed(id, text) {
   try {
     const speed = parseSize(text);
+    const sentAs = ++requestsSent;
     show(await api(`jobs/stream/${encodeURIComponent(id)}`,
-      { method: 'PATCH', body: { speed }, type: 'application/merge-patch+json' }));
+      { method: 'PATCH', body: { speed }, type: 'application/merge-patch+json' }), sentAs);
     say('');
   } catch (e) {
     say(e.message);
