@@ -164,12 +164,12 @@ class RestartTests {
 
     @Test
     void aStreamKilledAtTwentyTwoSeededMomentsResumesEachTimeAndFinishesByItself() throws Exception {
-        streamThroughStops(Stop.SIGKILL, 22, 20261207L);
+        streamThroughStops(Stop.SIGKILL, 22, 20261207L, 32 * MIB);
     }
 
     @Test
-    void aStreamStoppedWithSigtermAtSeededMomentsIsParkedResumedAndFinishes() throws Exception {
-        streamThroughStops(Stop.SIGTERM, 6, 11L);
+    void aStreamStoppedWithSigtermAtTwentySeededMomentsIsParkedResumedAndFinishes() throws Exception {
+        streamThroughStops(Stop.SIGTERM, 20, 11L, 64 * MIB);
         assertThat(Files.readString(logs.get(0))).contains("parked for the next start").doesNotContain("did not end");
     }
 
@@ -290,12 +290,12 @@ class RestartTests {
     }
 
     /**
-     * One job on a 32 MiB chain, throttled so that the stops land while it copies: at each
+     * One job on a chain of {@code size} bytes, throttled so that the stops land while it copies: at each
      * seeded moment the service is stopped and started again; the job comes back with its id,
      * creation time and arguments (paused if it was), and in the end finishes by itself.
      */
-    private void streamThroughStops(Stop stop, int moments, long seed) throws Exception {
-        Chain chain = chain("vm", 32 * MIB);
+    private void streamThroughStops(Stop stop, int moments, long seed, long size) throws Exception {
+        Chain chain = chain("vm", size);
         Path reference = work.resolve("before.raw");
         qemu.convertToRaw(chain.top(), reference);
         start();
