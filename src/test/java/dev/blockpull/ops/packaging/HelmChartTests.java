@@ -500,7 +500,7 @@ class HelmChartTests {
         assertThat(version.find()).isTrue();
         assertThat(chart.get("appVersion")).as("appVersion = the version in pom.xml").isEqualTo(version.group(1));
         for (String file : List.of("values.yaml", "values.schema.json", ".helmignore", "templates/_helpers.tpl",
-                "templates/deployment.yaml", "templates/daemonset.yaml", "templates/_pod.tpl",
+                "templates/deployment.yaml", "templates/daemonset.yaml", "templates/_pod.yaml",
                 "templates/service.yaml", "templates/nbd-service.yaml", "templates/certificate.yaml",
                 "templates/networkpolicy.yaml", "templates/poddisruptionbudget.yaml",
                 "templates/prometheusrule.yaml", "templates/serviceaccount.yaml",
