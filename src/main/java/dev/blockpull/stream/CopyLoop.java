@@ -9,10 +9,8 @@ import dev.blockpull.job.RateLimiter;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 import java.nio.ByteBuffer;
-import java.util.Map;
 import java.util.concurrent.Executor;
 
 /**
@@ -59,7 +57,8 @@ final class CopyLoop {
     private final Executor copiers;
     private final BufferPool buffers;
     private final CopyMeters.Job meters;
-    private final @Nullable Map<String, String> mdc = MDC.getCopyOfContextMap();
+    /** The job's logging context, for what copier threads log. */
+    private final JobLogContext jobLog = JobLogContext.ofCurrentThread();
 
     private final Slot[] slots;
     /** The loop's copy buffers not in use by a copy; guarded by this. */
@@ -76,7 +75,7 @@ final class CopyLoop {
     private @Nullable RuntimeException firstError;
     private boolean reported;
     private long copiedAtWriteBack;
-    private final WriteBack writeBack = new WriteBack();
+    private final WriteBehind writeBack;
 
     CopyLoop(Attachment attachment, ChunkPlanner planner, long length, StreamSettings settings,
              Executor copiers, BufferPool buffers, CopyMeters.Job meters) {
@@ -92,6 +91,7 @@ final class CopyLoop {
             slots[i] = new Slot();
         }
         this.idle = new ByteBuffer[settings.copiesInFlight()];
+        this.writeBack = new WriteBehind(attachment, copiers);
     }
 
     /** Runs to the end; throws the first error (report, or ignored ones) or JobCancelledException. */
@@ -331,50 +331,6 @@ final class CopyLoop {
         return -1;
     }
 
-    /** The background write-behind of the top: at most one at a time; its failure is left to the final flush. */
-    private final class WriteBack implements Runnable {
-        private boolean running;
-
-        synchronized boolean startIfIdle() {
-            if (running) {
-                return false;
-            }
-            running = true;
-            copiers.execute(this);
-            return true;
-        }
-
-        @Override
-        public void run() {
-            try {
-                attachment.writeBack();
-            } catch (RuntimeException e) {
-                log.debug("Write-behind failed; the completion's flush will report it: {}", e.toString());
-            } finally {
-                synchronized (this) {
-                    running = false;
-                    notifyAll();
-                }
-            }
-        }
-
-        /** Waits for a running write-behind: a pause point sees no I/O of the job in flight. */
-        synchronized void await() {
-            boolean interrupted = false;
-            while (running) {
-                try {
-                    wait();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                // not passed on: an interrupted job thread would close the images' FileChannels
-                log.warn("Stream job thread was interrupted while waiting for its write-behind; ignored");
-            }
-        }
-    }
-
     /** One planned segment: its chunks, and whether its copy is done (guarded by the loop). */
     private final class Slot implements Runnable {
         final ChunkBatch batch = new ChunkBatch(settings.maxPlanned());
@@ -417,8 +373,12 @@ final class CopyLoop {
                     prefetch(b.offsets[first], b.end(b.size - 1) - b.offsets[first], buf);
                     return;
                 } catch (RuntimeException e) {
-                    logWithJob("Merged copy of chunks at {}..{} failed, retrying chunk by chunk: {}",
-                            b.offsets[first], b.end(b.size - 1), e);
+                    if (log.isDebugEnabled()) {
+                        long from = b.offsets[first];
+                        long to = b.end(b.size - 1);
+                        jobLog.run(() -> log.debug("Merged copy of chunks at {}..{} failed, retrying chunk by chunk: {}",
+                                from, to, e.toString()));
+                    }
                 }
             }
             for (int i = first; i < b.size; i++) {
@@ -437,25 +397,6 @@ final class CopyLoop {
                 attachment.prefetch(offset, n, buf);
             } finally {
                 meters.timed(n, System.nanoTime() - start);
-            }
-        }
-
-        private void logWithJob(String format, long from, long to, RuntimeException e) {
-            if (!log.isDebugEnabled()) {
-                return;
-            }
-            Map<String, String> previous = MDC.getCopyOfContextMap();
-            if (mdc != null) {
-                MDC.setContextMap(mdc);
-            }
-            try {
-                log.debug(format, from, to, e.toString());
-            } finally {
-                if (previous != null) {
-                    MDC.setContextMap(previous);
-                } else {
-                    MDC.clear();
-                }
             }
         }
     }

@@ -92,23 +92,6 @@ final class StreamJob implements Job {
 
     /** Completion hooks may run on a caller's thread (finalize, cancel in pending): log with the job's MDC. */
     private void withMdc(Runnable action) {
-        String oldJob = MDC.get("jobId");
-        String oldNode = MDC.get("node");
-        MDC.put("jobId", plan.jobId());
-        MDC.put("node", roles.top().name());
-        try {
-            action.run();
-        } finally {
-            restore("jobId", oldJob);
-            restore("node", oldNode);
-        }
-    }
-
-    private static void restore(String key, @Nullable String value) {
-        if (value == null) {
-            MDC.remove(key);
-        } else {
-            MDC.put(key, value);
-        }
+        JobLogContext.of(plan.jobId(), roles.top().name()).run(action);
     }
 }

@@ -3,6 +3,8 @@ package dev.blockpull.format.qcow2;
 import dev.blockpull.format.AllocationRun;
 import dev.blockpull.io.Zeros;
 import dev.blockpull.format.BackingReader;
+import dev.blockpull.format.Extent;
+import dev.blockpull.format.ExtentKind;
 import dev.blockpull.io.InvalidImageException;
 
 import java.nio.ByteBuffer;
@@ -24,6 +26,27 @@ final class ClusterPlanner {
     record Piece(long offset, long length, ClusterType type, long host) {
         long end() {
             return offset + length;
+        }
+
+        /** What block status reports for this piece. */
+        Extent extent() {
+            return new Extent(offset, length, kind(), hostOffset());
+        }
+
+        private ExtentKind kind() {
+            return switch (type) {
+                case NORMAL, COMPRESSED -> ExtentKind.DATA;
+                case ZERO_ALLOC, ZERO_PLAIN -> ExtentKind.ZERO;
+                case UNALLOCATED_ALLOC, UNALLOCATED_PLAIN -> ExtentKind.UNALLOCATED;
+            };
+        }
+
+        private long hostOffset() {
+            return switch (type) {
+                // QEMU sets BDRV_BLOCK_OFFSET_VALID for UNALLOCATED_ALLOC subclusters too (qcow2-notes §7.1)
+                case NORMAL, ZERO_ALLOC, UNALLOCATED_ALLOC -> host;
+                default -> Extent.NO_HOST_OFFSET;
+            };
         }
     }
 

@@ -5,7 +5,6 @@ import dev.blockpull.io.Zeros;
 import dev.blockpull.format.BackingReader;
 import dev.blockpull.format.BackingReference;
 import dev.blockpull.format.Extent;
-import dev.blockpull.format.ExtentKind;
 import dev.blockpull.format.Image;
 import dev.blockpull.format.ImageDetails;
 import dev.blockpull.format.ImageFormat;
@@ -15,18 +14,14 @@ import dev.blockpull.io.BlockFile;
 import dev.blockpull.io.BlockIoException;
 import dev.blockpull.io.InvalidImageException;
 import dev.blockpull.io.ReadHint;
-import dev.blockpull.io.UnsupportedFeatureException;
 import org.jspecify.annotations.Nullable;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -45,8 +40,7 @@ public final class Qcow2Image implements Image {
     private final boolean readOnly;
     private final boolean dirtyAtOpen;
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition allocationDone = lock.newCondition();
-    private final Set<Long> allocating = new HashSet<>();
+    private final ClustersInFlight allocating = new ClustersInFlight(lock);
     private volatile @Nullable BackingReader backing;
     private volatile boolean corrupt;
     private boolean closed;
@@ -69,7 +63,7 @@ public final class Qcow2Image implements Image {
         Qcow2Header header = HeaderParser.parse(head.flip(), io.length());
         boolean readOnly = file.isReadOnly();
         if (!readOnly) {
-            refuseWritable(header);
+            WritableFeatures.require(header);
         }
         Qcow2Metadata meta = new Qcow2Metadata(io, header, L2_CACHE_TABLES);
         Qcow2Image image = new Qcow2Image(io, meta, readOnly);
@@ -80,24 +74,6 @@ public final class Qcow2Image implements Image {
             image.repairAndMarkClean();
         }
         return image;
-    }
-
-    private static void refuseWritable(Qcow2Header h) {
-        if (h.hasIncompatible(FeatureBits.INCOMPAT_CORRUPT)) {
-            throw new BlockException(BlockErrorKind.READ_ONLY, "Image is corrupt; cannot be opened read/write");
-        }
-        if (h.hasExtendedL2()) {
-            throw new UnsupportedFeatureException("Writing to qcow2 images with extended L2 entries is not "
-                    + "supported; open the image read-only");
-        }
-        if (h.nbSnapshots() > 0) {
-            throw new UnsupportedFeatureException("Writing to qcow2 images with internal snapshots is not "
-                    + "supported; open the image read-only");
-        }
-        if (h.hasExtension(HeaderExtension.BITMAPS)) {
-            throw new UnsupportedFeatureException("Writing to qcow2 images with persistent bitmaps is not "
-                    + "supported; open the image read-only");
-        }
     }
 
     /** A writer that does not maintain what an autoclear bit vouches for must clear it first. */
@@ -171,7 +147,7 @@ public final class Qcow2Image implements Image {
             return out;
         }
         for (ClusterPlanner.Piece p : pieces(offset, end - offset)) {
-            Extent e = new Extent(p.offset(), p.length(), kindOf(p.type()), hostOffsetOf(p));
+            Extent e = p.extent();
             if (!out.isEmpty() && out.get(out.size() - 1).continuedBy(e)) {
                 out.set(out.size() - 1, out.get(out.size() - 1).extendedBy(e.length()));
             } else {
@@ -194,22 +170,6 @@ public final class Qcow2Image implements Image {
         } finally {
             lock.unlock();
         }
-    }
-
-    private static ExtentKind kindOf(ClusterType t) {
-        return switch (t) {
-            case NORMAL, COMPRESSED -> ExtentKind.DATA;
-            case ZERO_ALLOC, ZERO_PLAIN -> ExtentKind.ZERO;
-            case UNALLOCATED_ALLOC, UNALLOCATED_PLAIN -> ExtentKind.UNALLOCATED;
-        };
-    }
-
-    private static long hostOffsetOf(ClusterPlanner.Piece p) {
-        return switch (p.type()) {
-            // QEMU sets BDRV_BLOCK_OFFSET_VALID for UNALLOCATED_ALLOC subclusters too (qcow2-notes §7.1)
-            case NORMAL, ZERO_ALLOC, UNALLOCATED_ALLOC -> p.host();
-            default -> Extent.NO_HOST_OFFSET;
-        };
     }
 
     private List<ClusterPlanner.Piece> pieces(long offset, long length) {
@@ -270,7 +230,7 @@ public final class Qcow2Image implements Image {
         try {
             awaitNotAllocating(first, last);
             plan = markCorruptOnFailure(() -> planner.planWrite(offset, length));
-            plan.stream().filter(ClusterPlanner.ClusterWrite::allocates).forEach(w -> allocating.add(w.guestCluster()));
+            allocating.addAllocated(plan);
         } finally {
             lock.unlock();
         }
@@ -286,15 +246,14 @@ public final class Qcow2Image implements Image {
     private void commit(List<ClusterPlanner.ClusterWrite> plan, boolean dataWritten) {
         lock.lock();
         try {
-            for (ClusterPlanner.ClusterWrite w : plan) {
-                if (w.allocates()) {
-                    if (dataWritten) {
+            if (dataWritten) {
+                for (ClusterPlanner.ClusterWrite w : plan) {
+                    if (w.allocates()) {
                         meta.setEntry(w.guestCluster(), w.host() | L2Entry.COPIED, !w.reusesHost());
                     }
-                    allocating.remove(w.guestCluster());
                 }
             }
-            allocationDone.signalAll();
+            allocating.removeAllocated(plan);
         } finally {
             lock.unlock();
         }
@@ -437,23 +396,6 @@ public final class Qcow2Image implements Image {
 
     private void awaitNotAllocating(long first, long last) {
         checkOpen();
-        while (overlapsAllocation(first, last)) {
-            allocationDone.awaitUninterruptibly();
-        }
-    }
-
-    private boolean overlapsAllocation(long first, long last) {
-        if (allocating.isEmpty()) {
-            return false;
-        }
-        if (last - first < allocating.size()) {
-            for (long c = first; c <= last; c++) {
-                if (allocating.contains(c)) {
-                    return true;
-                }
-            }
-            return false;
-        }
-        return allocating.stream().anyMatch(c -> c >= first && c <= last);
+        allocating.awaitNoneIn(first, last);
     }
 }
