@@ -22,7 +22,7 @@ compile_bench_class() {
   mkdir -p "$WORK/app" "$WORK/bench-classes"
   (cd "$WORK/app" && jar xf "$JAR")
   CP="$WORK/app/BOOT-INF/classes:$WORK/app/BOOT-INF/lib/*"
-  javac --release 17 -proc:none -nowarn -cp "$CP" -d "$WORK/bench-classes" \
+  javac --release 17 -proc:none -nowarn -cp "$CP" -sourcepath "$ROOT/bench/src" -d "$WORK/bench-classes" \
     "$ROOT/bench/src/dev/blockpull/bench/$1.java" || die "$1 does not compile against $JAR"
   CP="$WORK/bench-classes:$CP"
 }

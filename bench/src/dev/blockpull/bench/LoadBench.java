@@ -4,8 +4,6 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -40,7 +38,8 @@ import java.util.stream.Stream;
  * Requests are sent at their planned times whatever the answers do (open loop): a slow answer
  * does not slow the next request down, so a stall shows in the latencies instead of hiding in a
  * lower rate. Latency "planned" is measured from the planned send time, so time a request waited
- * for one of the client's 64 threads counts too; "sent" from when a thread sent it. Prints the figures; exit 2 when a request failed, a job did not
+ * for one of the client's 64 threads counts too; "sent" from when a thread sent it. The GETs go out
+ * over each thread's kept-alive connection ({@link KeepAliveGet}). Prints the figures; exit 2 when a request failed, a job did not
  * complete, or an SSE subscriber missed a job's completion.
  */
 public final class LoadBench {
@@ -56,6 +55,8 @@ public final class LoadBench {
     private final long speed;
     private final HttpClient http;
     private final ExecutorService senders = Executors.newFixedThreadPool(64);
+    /** Each sender thread's own kept-alive connection. */
+    private final ThreadLocal<KeepAliveGet> connections;
 
     private final List<long[]> samples = new ArrayList<>(); // {second, rssKiB, threads}
     private final Latencies statusGets = new Latencies();
@@ -77,6 +78,8 @@ public final class LoadBench {
         speed = Long.parseLong(a[6]);
         http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(5)).build();
+        URI uri = URI.create(base);
+        connections = ThreadLocal.withInitial(() -> new KeepAliveGet(uri));
     }
 
     public static void main(String[] args) throws Exception {
@@ -170,24 +173,19 @@ public final class LoadBench {
     private void get(String path, long planned, Latencies fromPlanned, Latencies fromSent) {
         long sent = System.nanoTime();
         try {
-            HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(URI.create(base + path))
-                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofInputStream());
-            try (InputStream body = r.body()) {
-                body.transferTo(OutputStream.nullOutputStream());
-            }
+            int status = connections.get().get(path);
             long now = System.nanoTime();
             fromPlanned.add(now - planned);
             fromSent.add(now - sent);
-            if (r.statusCode() != 200) {
-                fail("GET " + path + ": " + r.statusCode());
+            if (status != 200) {
+                fail("GET " + path + ": " + status);
             }
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            connections.get().close();
             long now = System.nanoTime();
             fromPlanned.add(now - planned);
             fromSent.add(now - sent);
             fail("GET " + path + ": " + e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 
