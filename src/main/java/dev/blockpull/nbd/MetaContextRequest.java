@@ -3,6 +3,7 @@ package dev.blockpull.nbd;
 import org.jspecify.annotations.Nullable;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -65,8 +66,10 @@ record MetaContextRequest(String exportName, List<String> queries) {
         return matched;
     }
 
-    /** The id this server gives a context it offers. */
-    static int contextId(String context) {
-        return context.equals(CONTEXT_BASE_ALLOCATION) ? CONTEXT_ID_BASE_ALLOCATION : CONTEXT_ID_ALLOCATION_DEPTH;
+    /** The data of NBD_REP_META_CONTEXT for a context this server offers: its id and name. */
+    static ByteBuffer replyData(String context) {
+        int id = context.equals(CONTEXT_BASE_ALLOCATION) ? CONTEXT_ID_BASE_ALLOCATION : CONTEXT_ID_ALLOCATION_DEPTH;
+        byte[] name = context.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(4 + name.length).putInt(id).put(name).flip();
     }
 }

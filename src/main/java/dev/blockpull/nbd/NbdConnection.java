@@ -119,7 +119,7 @@ final class NbdConnection implements Runnable {
         }
     }
 
-    // ------------------------------------------------------------------ reader
+    // ------------------------------------------------------------------ transmission: reading, back-pressure
 
     private void transmission(NbdExport ex, NbdRequestReader requests, NbdCommands commands)
             throws IOException, NbdProtocolException {

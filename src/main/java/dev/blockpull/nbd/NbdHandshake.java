@@ -263,9 +263,7 @@ final class NbdHandshake {
             metaContextExport = name;
         }
         for (String m : matched) {
-            byte[] b = m.getBytes(StandardCharsets.UTF_8);
-            reply(option, REP_META_CONTEXT,
-                    ByteBuffer.allocate(4 + b.length).putInt(MetaContextRequest.contextId(m)).put(b).flip());
+            reply(option, REP_META_CONTEXT, MetaContextRequest.replyData(m));
         }
         reply(option, REP_ACK, null);
     }

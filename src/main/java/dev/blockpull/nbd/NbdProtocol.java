@@ -2,7 +2,10 @@ package dev.blockpull.nbd;
 
 import java.nio.ByteBuffer;
 
-/** The numbers of the NBD protocol ({@code doc/proto.md} of the NetworkBlockDevice project). */
+/**
+ * The numbers of the NBD protocol ({@code doc/proto.md} of the NetworkBlockDevice project), and
+ * the two messages both the handshake and the refusals send.
+ */
 final class NbdProtocol {
 
     private NbdProtocol() {
