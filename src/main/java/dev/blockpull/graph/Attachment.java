@@ -140,7 +140,7 @@ public final class Attachment implements AutoCloseable {
     private BlockNode admit() {
         while (true) {
             if (closed) {
-                throw new IllegalStateException("Attachment of " + holder + " is closed");
+                throw new AttachmentClosedException("Attachment of " + holder + " is closed");
             }
             BlockNode n = root;
             n.requests().admit(queueWhileDrained);

@@ -8,12 +8,8 @@ import javax.security.auth.x500.X500Principal;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 
@@ -59,9 +55,7 @@ final class NbdHandshake {
 
     /** Negotiates; null when the client aborted. */
     @Nullable Negotiated run() throws IOException, NbdProtocolException {
-        ByteBuffer hello = ByteBuffer.allocate(18);
-        hello.putLong(NBDMAGIC).putLong(IHAVEOPT).putShort((short) (FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES)).flip();
-        ch.write(hello);
+        ch.write(greeting());
         ByteBuffer flags = ByteBuffer.allocate(4);
         Wire.readFully(ch, flags);
         int clientFlags = flags.getInt(0);
@@ -155,17 +149,14 @@ final class NbdHandshake {
     // ------------------------------------------------------------------ options
 
     private @Nullable Negotiated exportName(ByteBuffer data) throws IOException, NbdProtocolException {
-        String name = string(data, data.remaining());
+        String name = NbdStrings.read(data, data.remaining());
         NbdExport export = name == null ? null : registry.lookup(name);
         if (export == null || !export.admits(ch.peer()) || !export.addClient(connection)) {
             // NBD_OPT_EXPORT_NAME has no error reply: the only answer is to hang up
             throw new NbdProtocolException("unknown export '" + name + "' asked with NBD_OPT_EXPORT_NAME");
         }
-        ByteBuffer out = ByteBuffer.allocate(10 + (noZeroes ? 0 : 124));
-        out.putLong(export.size()).putShort((short) transmissionFlags(export));
-        out.position(out.limit()).flip();
         try {
-            ch.write(out);
+            ch.write(new ExportInfo(export, structured).exportNameReply(noZeroes));
         } catch (IOException e) {
             export.removeClient(connection);
             throw e;
@@ -182,11 +173,7 @@ final class NbdHandshake {
             if (!e.admits(ch.peer())) {
                 continue; // what a client may not open, it does not see
             }
-            byte[] name = e.id().getBytes(StandardCharsets.UTF_8);
-            byte[] description = e.description().getBytes(StandardCharsets.UTF_8);
-            ByteBuffer b = ByteBuffer.allocate(4 + name.length + description.length);
-            b.putInt(name.length).put(name).put(description).flip();
-            reply(option, REP_SERVER, b);
+            reply(option, REP_SERVER, new ExportInfo(e, structured).listEntry());
         }
         reply(option, REP_ACK, null);
     }
@@ -202,7 +189,7 @@ final class NbdHandshake {
                     + " does not fit the option data");
             return null;
         }
-        String name = string(data, nameLength);
+        String name = NbdStrings.read(data, nameLength);
         int requests = Short.toUnsignedInt(data.getShort());
         if (data.remaining() != requests * 2 || name == null) {
             error(option, REP_ERR_INVALID, name == null ? "export name is not UTF-8"
@@ -222,20 +209,15 @@ final class NbdHandshake {
             error(option, REP_ERR_POLICY, notAdmitted(export));
             return null;
         }
-        ByteBuffer info = ByteBuffer.allocate(12);
-        info.putShort((short) INFO_EXPORT).putLong(export.size()).putShort((short) transmissionFlags(export)).flip();
-        reply(option, REP_INFO, info);
+        ExportInfo info = new ExportInfo(export, structured);
+        reply(option, REP_INFO, info.exportInfo());
         if (wanted.contains(INFO_NAME)) {
-            byte[] n = export.id().getBytes(StandardCharsets.UTF_8);
-            reply(option, REP_INFO, ByteBuffer.allocate(2 + n.length).putShort((short) INFO_NAME).put(n).flip());
+            reply(option, REP_INFO, info.nameInfo());
         }
         if (wanted.contains(INFO_DESCRIPTION)) {
-            byte[] d = export.description().getBytes(StandardCharsets.UTF_8);
-            reply(option, REP_INFO, ByteBuffer.allocate(2 + d.length).putShort((short) INFO_DESCRIPTION).put(d).flip());
+            reply(option, REP_INFO, info.descriptionInfo());
         }
-        // always sent: minimum 1 (any alignment works), preferred 4 KiB, maximum the request limit
-        reply(option, REP_INFO, ByteBuffer.allocate(14).putShort((short) INFO_BLOCK_SIZE).putInt(1).putInt(4096)
-                .putInt(maxRequestSize).flip());
+        reply(option, REP_INFO, ExportInfo.blockSizeInfo(maxRequestSize)); // always sent
         if (option == OPT_INFO) {
             reply(option, REP_ACK, null);
             return null;
@@ -259,12 +241,12 @@ final class NbdHandshake {
             error(option, REP_ERR_INVALID, "negotiate NBD_OPT_STRUCTURED_REPLY before NBD_OPT_SET_META_CONTEXT");
             return;
         }
-        List<String> queries = new ArrayList<>();
-        String name = parseMetaContextData(data, queries);
-        if (name == null) {
+        MetaContextRequest request = MetaContextRequest.parse(data);
+        if (request == null) {
             error(option, REP_ERR_INVALID, "malformed meta context option data");
             return;
         }
+        String name = request.exportName();
         NbdExport export = registry.lookup(name);
         if (export == null) {
             error(option, REP_ERR_UNKNOWN, "export '" + name + "' not found");
@@ -274,57 +256,16 @@ final class NbdHandshake {
             error(option, REP_ERR_POLICY, notAdmitted(export));
             return;
         }
-        Set<String> matched = new LinkedHashSet<>();
-        if (queries.isEmpty() && !set) {
-            matched.add(CONTEXT_BASE_ALLOCATION);
-            matched.add(CONTEXT_ALLOCATION_DEPTH);
-        }
-        for (String q : queries) {
-            if (q.equals(CONTEXT_BASE_ALLOCATION) || (!set && q.equals("base:"))) {
-                matched.add(CONTEXT_BASE_ALLOCATION);
-            } else if (q.equals(CONTEXT_ALLOCATION_DEPTH) || (!set && q.equals("qemu:"))) {
-                matched.add(CONTEXT_ALLOCATION_DEPTH);
-            }
-        }
+        Set<String> matched = request.matched(set);
         if (set) {
             metaContexts.clear();
             metaContexts.addAll(matched);
             metaContextExport = name;
         }
         for (String m : matched) {
-            byte[] b = m.getBytes(StandardCharsets.UTF_8);
-            int id = m.equals(CONTEXT_BASE_ALLOCATION) ? CONTEXT_ID_BASE_ALLOCATION : CONTEXT_ID_ALLOCATION_DEPTH;
-            reply(option, REP_META_CONTEXT, ByteBuffer.allocate(4 + b.length).putInt(id).put(b).flip());
+            reply(option, REP_META_CONTEXT, MetaContextRequest.replyData(m));
         }
         reply(option, REP_ACK, null);
-    }
-
-    /** The export name, with the queries added to {@code queries}; null when the data is malformed. */
-    private static @Nullable String parseMetaContextData(ByteBuffer data, List<String> queries) {
-        if (data.remaining() < 8) {
-            return null;
-        }
-        int nameLength = data.getInt();
-        if (nameLength < 0 || nameLength > data.remaining() - 4) {
-            return null;
-        }
-        String name = string(data, nameLength);
-        long count = Integer.toUnsignedLong(data.getInt());
-        for (long i = 0; i < count; i++) {
-            if (data.remaining() < 4) {
-                return null;
-            }
-            int len = data.getInt();
-            if (len < 0 || len > data.remaining() || len > MAX_STRING) {
-                return null;
-            }
-            String q = string(data, len);
-            if (q == null) {
-                return null;
-            }
-            queries.add(q);
-        }
-        return data.hasRemaining() ? null : name;
     }
 
     // ------------------------------------------------------------------ helpers
@@ -346,23 +287,8 @@ final class NbdHandshake {
                 + (peer == null ? "this client sent no certificate" : "this client is " + peer.getName());
     }
 
-    private int transmissionFlags(NbdExport export) {
-        int f = TFLAG_HAS_FLAGS | TFLAG_SEND_FLUSH | TFLAG_SEND_FUA | TFLAG_CAN_MULTI_CONN | TFLAG_SEND_CACHE;
-        if (export.writable()) {
-            f |= TFLAG_SEND_TRIM | TFLAG_SEND_WRITE_ZEROES;
-        } else {
-            f |= TFLAG_READ_ONLY;
-        }
-        if (structured) {
-            f |= TFLAG_SEND_DF;
-        }
-        return f;
-    }
-
     private void reply(int option, int type, @Nullable ByteBuffer data) throws IOException {
-        int len = data == null ? 0 : data.remaining();
-        ByteBuffer h = ByteBuffer.allocate(20);
-        h.putLong(OPTION_REPLY_MAGIC).putInt(option).putInt(type).putInt(len).flip();
+        ByteBuffer h = optionReplyHeader(option, type, data == null ? 0 : data.remaining());
         if (data == null) {
             ch.write(h);
         } else {
@@ -373,21 +299,5 @@ final class NbdHandshake {
     private void error(int option, int type, String message) throws IOException {
         log.debug("Client {}: option {} refused: {}", connection, option, message);
         reply(option, type, ByteBuffer.wrap(message.getBytes(StandardCharsets.UTF_8)));
-    }
-
-    /** {@code length} bytes as strict UTF-8; null when they are not UTF-8 or longer than NBD allows. */
-    private static @Nullable String string(ByteBuffer data, int length) {
-        ByteBuffer slice = data.slice();
-        slice.limit(length);
-        data.position(data.position() + length);
-        if (length > MAX_STRING) {
-            return null;
-        }
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(slice).toString();
-        } catch (CharacterCodingException e) {
-            return null;
-        }
     }
 }

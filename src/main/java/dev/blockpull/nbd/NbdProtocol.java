@@ -1,6 +1,11 @@
 package dev.blockpull.nbd;
 
-/** The numbers of the NBD protocol ({@code doc/proto.md} of the NetworkBlockDevice project). */
+import java.nio.ByteBuffer;
+
+/**
+ * The numbers of the NBD protocol ({@code doc/proto.md} of the NetworkBlockDevice project), and
+ * the two messages both the handshake and the refusals send.
+ */
 final class NbdProtocol {
 
     private NbdProtocol() {
@@ -107,4 +112,15 @@ final class NbdProtocol {
     static final int MAX_OPTION_LENGTH = 64 * 1024;
     /** NBD names and strings are at most 4 KiB (proto.md). */
     static final int MAX_STRING = 4096;
+
+    /** The server's first words: fixed newstyle, and no zeroes after the export-name answer if the client agrees. */
+    static ByteBuffer greeting() {
+        return ByteBuffer.allocate(18).putLong(NBDMAGIC).putLong(IHAVEOPT)
+                .putShort((short) (FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES)).flip();
+    }
+
+    /** The header of an option reply with {@code length} bytes of data after it. */
+    static ByteBuffer optionReplyHeader(int option, int type, int length) {
+        return ByteBuffer.allocate(20).putLong(OPTION_REPLY_MAGIC).putInt(option).putInt(type).putInt(length).flip();
+    }
 }

@@ -63,9 +63,7 @@ final class NbdRefusals implements AutoCloseable {
 
     private static void tellAndClose(SocketChannel ch, String reason) {
         try {
-            ByteBuffer hello = ByteBuffer.allocate(18);
-            hello.putLong(NBDMAGIC).putLong(IHAVEOPT).putShort((short) (FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES)).flip();
-            Wire.writeFully(ch, hello);
+            Wire.writeFully(ch, greeting());
             ch.socket().setSoTimeout(TIMEOUT_MILLIS);
             DataInputStream in = new DataInputStream(ch.socket().getInputStream());
             in.readInt(); // client flags
@@ -82,10 +80,7 @@ final class NbdRefusals implements AutoCloseable {
                     return;
                 }
                 in.skipNBytes(length);
-                ByteBuffer reply = ByteBuffer.allocate(20 + text.length);
-                reply.putLong(OPTION_REPLY_MAGIC).putInt(option).putInt(REP_ERR_POLICY).putInt(text.length)
-                        .put(text).flip();
-                Wire.writeFully(ch, reply);
+                Wire.writeFully(ch, optionReplyHeader(option, REP_ERR_POLICY, text.length), ByteBuffer.wrap(text));
                 if (option == OPT_GO) {
                     return; // nbdinfo tries NBD_OPT_INFO first and NBD_OPT_GO after its failure
                 }

@@ -1,6 +1,7 @@
 package dev.blockpull.nbd;
 
 import dev.blockpull.format.ExtentKind;
+import dev.blockpull.graph.AttachmentClosedException;
 import dev.blockpull.graph.BlockNode;
 import dev.blockpull.graph.CopyOnReadFilter;
 import dev.blockpull.graph.DrainedSection;
@@ -20,7 +21,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
+import static dev.blockpull.nbd.NbdProtocol.CMD_FLUSH;
 import static dev.blockpull.nbd.NbdProtocol.CMD_READ;
+import static dev.blockpull.nbd.NbdProtocol.ESHUTDOWN;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -93,6 +96,18 @@ class ExportRegistryTests {
         }
         assertThat(nbd.graph.get("disk").attachments()).isEmpty();
         assertThat(nbd.server.buffers().outstanding()).isZero();
+    }
+
+    @Test
+    void aRequestThroughAClosedAttachmentIsAnsweredEshutdown() throws IOException {
+        NbdExport export = nbd.export("vm1", "disk", true);
+        try (NbdTestClient c = NbdTestClient.go(nbd.port(), "vm1", true)) {
+            export.attachment().close(); // as a removal racing the request leaves it
+
+            assertThatThrownBy(() -> export.attachment().flush()).isInstanceOf(AttachmentClosedException.class)
+                    .extracting(e -> ((BlockException) e).kind()).isEqualTo(BlockErrorKind.CONFLICT);
+            assertThat(c.command(CMD_FLUSH, 0, 0, 0, new byte[0])).isEqualTo(ESHUTDOWN);
+        }
     }
 
     @Test
