@@ -706,22 +706,17 @@ class JobSchedulerTests {
 
     @Test
     void quiescenceListenersRunWithTheJobUnlockedOnceItIsParked() throws Exception {
-        FakeJob job = new FakeJob(3, CHUNK);
-        job.gate.close();
-        held.add(job);
-        JobHandle handle = scheduler.create(job, JobOptions.of("a", "top"));
+        FakeJob job = startHeld("a", 3, JobOptions.of("a", "top"));
         CountDownLatch heard = new CountDownLatch(1);
         List<JobStatus> seenByAnotherThread = new CopyOnWriteArrayList<>();
-        handle.addQuiescenceListener(() -> {
+        scheduler.handle("a").orElseThrow().addQuiescenceListener(() -> {
             if (heard.getCount() > 0) {
                 seenByAnotherThread.add(viewFromAnotherThread("a").status());
                 heard.countDown();
             }
         });
-        handle.start();
-        assertThat(job.gate.awaitWaiting(TIMEOUT)).isTrue();
 
-        try (DrainSection drain = DrainSection.begin(List.of(handle))) {
+        try (DrainSection drain = scheduler.pauseAllAtPausePoints()) {
             job.gate.open();
             assertThat(heard.await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
         }
