@@ -2,19 +2,17 @@ package dev.blockpull.job;
 
 import dev.blockpull.io.Monitor;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
  * One job under the scheduler: QEMU's Job plus the BlockJob bits (speed, iostatus, on-error).
- * This class starts the job's thread and answers the verbs and drain hooks; its parts hold the
- * state: {@link JobState} (status, version, the monitor), {@link PauseState} (pause counter and
- * pause points), {@link ProgressState} (progress and speed), {@link CompletionSequence}
- * (completed → finalize → dismiss), and {@link JobViewFactory} builds the view.
+ * This class starts the job's thread ({@link JobThreadMain}) and answers the verbs and drain
+ * hooks; its parts hold the state: {@link JobState} (status, version, the monitor),
+ * {@link PauseState} (pause counter and pause points), {@link ProgressState} (progress and
+ * speed), {@link CompletionSequence} (completed → finalize → dismiss); {@link JobViewFactory}
+ * builds the view and {@link JobThreadContext} is what the job's run sees.
  * <p>
  * Two locks. The monitor guards every field of every part and is held only briefly, never across
  * a job hook, I/O or a quiescence listener, so views and verbs from request threads never wait for
@@ -22,7 +20,6 @@ import java.util.concurrent.TimeUnit;
  */
 final class ScheduledJob implements JobHandle {
 
-    private static final Logger log = LoggerFactory.getLogger(ScheduledJob.class);
     static final String THREAD_PREFIX = "blockpull-job-";
 
     /** Called once when the job reaches {@code null}. */
@@ -80,7 +77,7 @@ final class ScheduledJob implements JobHandle {
             pause.started();
             progress.started();
             state.transition(JobStatus.RUNNING);
-            Thread t = new Thread(this::threadMain, THREAD_PREFIX + id());
+            Thread t = new Thread(new JobThreadMain(job, state, pause, completion, context), THREAD_PREFIX + id());
             // Daemon: a job stuck in I/O must not keep the JVM alive; shutdown still joins it.
             t.setDaemon(true);
             context.bindTo(t);
@@ -95,50 +92,6 @@ final class ScheduledJob implements JobHandle {
                 throw new IllegalStateException("Job '" + id() + "' is " + state.current() + ", not a created job");
             }
             completion.dismiss();
-        });
-    }
-
-    // ---------------------------------------------------------------- the job thread
-
-    private void threadMain() {
-        MDC.put("jobId", id());
-        try {
-            Throwable thrown = null;
-            try {
-                pause.initialPausePoint();
-                job.run(context);
-            } catch (JobParkedException e) {
-                completion.releaseParked();
-                return;
-            } catch (JobCancelledException e) {
-                if (!context.isCancelled()) {
-                    thrown = e;
-                }
-            } catch (Throwable t) {
-                // Errors too: a job thread must always reach completion or the job hangs in running.
-                thrown = t;
-            }
-            if (thrown != null) {
-                log.info("Job {} failed: {}", id(), thrown.toString());
-                log.debug("Job {} failure", id(), thrown);
-            }
-            runReturned(thrown);
-            completion.completeAfterRun();
-        } catch (RuntimeException | Error e) {
-            log.error("Job {} completion failed", id(), e);
-        } finally {
-            MDC.remove("jobId");
-        }
-    }
-
-    /** Quiescence listeners hear of it once the monitor is released. */
-    private void runReturned(@Nullable Throwable thrown) {
-        monitor.run(() -> {
-            state.markRunReturned();
-            pause.runReturned();
-            completion.runReturned(thrown);
-            state.bump();
-            monitor.signalAll();
         });
     }
 
