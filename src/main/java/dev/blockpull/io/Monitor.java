@@ -82,6 +82,11 @@ public final class Monitor {
         changed.await();
     }
 
+    /** {@link #await()} that does not answer an interrupt (it stays set). Call with the lock held. */
+    public void awaitUninterruptibly() {
+        changed.awaitUninterruptibly();
+    }
+
     /** {@link Condition#awaitNanos}: the nanoseconds left, at most 0 once they are up. */
     public long awaitNanos(long nanos) throws InterruptedException {
         return changed.awaitNanos(nanos);
