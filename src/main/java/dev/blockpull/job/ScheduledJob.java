@@ -97,26 +97,28 @@ final class ScheduledJob implements JobHandle {
 
     // ---------------------------------------------------------------- verbs
 
-    JobView userPause() {
+    /** Under the monitor: the verb table's check, then {@code action}; answers the view after it. */
+    private JobView applyVerb(JobVerb verb, Runnable action) {
         return monitor.get(() -> {
-            VerbTable.check(id(), state.current(), JobVerb.PAUSE);
-            pause.userPause();
+            VerbTable.check(id(), state.current(), verb);
+            action.run();
             return viewLocked();
         });
+    }
+
+    JobView userPause() {
+        return applyVerb(JobVerb.PAUSE, pause::userPause);
     }
 
     JobView userResume() {
         return monitor.get(() -> {
             pause.checkUserResumable();
-            VerbTable.check(id(), state.current(), JobVerb.RESUME);
-            pause.userResume();
-            return viewLocked();
+            return applyVerb(JobVerb.RESUME, pause::userResume);
         });
     }
 
     JobView setSpeed(long bytesPerSecond) {
-        return monitor.get(() -> {
-            VerbTable.check(id(), state.current(), JobVerb.SET_SPEED);
+        return applyVerb(JobVerb.SET_SPEED, () -> {
             if (bytesPerSecond < 0) {
                 throw new InvalidSpeedException();
             }
@@ -126,7 +128,6 @@ final class ScheduledJob implements JobHandle {
             if ((bytesPerSecond == 0 || bytesPerSecond > old) && pause.sleepingOnTimer()) {
                 pause.enter();
             }
-            return viewLocked();
         });
     }
 
@@ -249,11 +250,7 @@ final class ScheduledJob implements JobHandle {
     }
 
     JobView dismiss() {
-        return monitor.get(() -> {
-            VerbTable.check(id(), state.current(), JobVerb.DISMISS);
-            completion.dismiss();
-            return viewLocked();
-        });
+        return applyVerb(JobVerb.DISMISS, completion::dismiss);
     }
 
     JobView complete() {
