@@ -4,8 +4,6 @@ import dev.blockpull.io.Monitor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.LongSupplier;
 
 /**
@@ -24,7 +22,7 @@ final class PauseState {
 
     private final JobState state;
     private final Monitor monitor;
-    private final List<Runnable> quiescenceListeners = new CopyOnWriteArrayList<>();
+    private final QuiescenceListeners quiescenceListeners;
 
     /** QEMU's pause_count: user pause (1) + error stop (shares the user flag) + drains; 1 until started. */
     private int pauseCount = 1;
@@ -44,6 +42,7 @@ final class PauseState {
     PauseState(JobState state, boolean userPaused) {
         this.state = state;
         this.monitor = state.monitor;
+        this.quiescenceListeners = new QuiescenceListeners(state.id(), monitor);
         if (userPaused) {
             this.userPaused = true;
             pauseCount++;
@@ -191,7 +190,7 @@ final class PauseState {
     /** QEMU's job_exit says the same lie: completion drains nodes, so the job must look idle. */
     void runReturned() {
         busy = false;
-        announceQuiescent();
+        quiescenceListeners.announce();
     }
 
     void dismissed() {
@@ -200,27 +199,6 @@ final class PauseState {
 
     void addQuiescenceListener(Runnable listener) {
         quiescenceListeners.add(listener);
-    }
-
-    /**
-     * Tells listeners the job just became quiescent, after the outermost unlock of the monitor:
-     * a drain coordinator calls {@link #quiescent()} under its own lock, so calling it under ours
-     * would invert the lock order. Callers re-check their wait conditions afterwards.
-     */
-    private void announceQuiescent() {
-        if (!quiescenceListeners.isEmpty()) {
-            monitor.afterUnlock(this::notifyQuiescenceListeners);
-        }
-    }
-
-    private void notifyQuiescenceListeners() {
-        for (Runnable listener : quiescenceListeners) {
-            try {
-                listener.run();
-            } catch (RuntimeException e) {
-                log.warn("Quiescence listener of job {} failed", state.id(), e);
-            }
-        }
     }
 
     // ---------------------------------------------------------------- pause points (job thread, monitor free)
@@ -271,7 +249,7 @@ final class PauseState {
                 wokenEarly = false;
                 state.bump();
                 monitor.signalAll();
-                announceQuiescent();
+                quiescenceListeners.announce();
             }
         } finally {
             monitor.unlock();
@@ -319,7 +297,7 @@ final class PauseState {
             busy = false;
             state.bump();
             monitor.signalAll();
-            announceQuiescent();
+            quiescenceListeners.announce();
         } finally {
             monitor.unlock();
         }
