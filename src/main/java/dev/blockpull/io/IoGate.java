@@ -2,8 +2,6 @@ package dev.blockpull.io;
 
 import java.io.InterruptedIOException;
 import java.time.Duration;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A gate in front of I/O, for tests: while closed, every operation that passes it parks until
@@ -13,49 +11,30 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class IoGate {
 
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition changed = lock.newCondition();
+    private final Monitor monitor = new Monitor();
     private boolean open = true;
     private int waiting;
 
     /** From now on, operations park at the gate. */
     public void close() {
-        lock.lock();
-        try {
-            open = false;
-        } finally {
-            lock.unlock();
-        }
+        monitor.run(() -> open = false);
     }
 
     /** Lets every parked operation through and stops parking new ones. */
     public void open() {
-        lock.lock();
-        try {
+        monitor.run(() -> {
             open = true;
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
+            monitor.signalAll();
+        });
     }
 
     public boolean isOpen() {
-        lock.lock();
-        try {
-            return open;
-        } finally {
-            lock.unlock();
-        }
+        return monitor.get(() -> open);
     }
 
     /** How many operations are parked right now. */
     public int waiting() {
-        lock.lock();
-        try {
-            return waiting;
-        } finally {
-            lock.unlock();
-        }
+        return monitor.get(() -> waiting);
     }
 
     /**
@@ -64,43 +43,31 @@ public final class IoGate {
      * @return true when they are, false if {@code timeout} passed first
      */
     public boolean awaitWaiting(int k, Duration timeout) throws InterruptedException {
-        long nanos = timeout.toNanos();
-        lock.lock();
-        try {
-            while (waiting < k) {
-                if (nanos <= 0) {
-                    return false;
-                }
-                nanos = changed.awaitNanos(nanos);
-            }
-            return true;
-        } finally {
-            lock.unlock();
-        }
+        return monitor.awaitUntil(() -> waiting >= k, timeout);
     }
 
     /** Called by the I/O path: returns at once when open, else parks until opened. */
     void pass() throws InterruptedIOException {
-        lock.lock();
+        monitor.lock();
         try {
             if (open) {
                 return;
             }
             waiting++;
-            changed.signalAll();
+            monitor.signalAll();
             try {
                 while (!open) {
-                    changed.await();
+                    monitor.await();
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new InterruptedIOException("Interrupted while parked at the I/O gate");
             } finally {
                 waiting--;
-                changed.signalAll();
+                monitor.signalAll();
             }
         } finally {
-            lock.unlock();
+            monitor.unlock();
         }
     }
 }

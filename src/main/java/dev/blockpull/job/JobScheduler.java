@@ -243,26 +243,18 @@ public final class JobScheduler implements AutoCloseable {
             closed = true;
         }
         List<ScheduledJob> jobs = new ArrayList<>(live.values());
-        boolean stopped = true;
         try (DrainSection drain = DrainSection.begin(jobs)) {
-            if (!drain.awaitQuiescent(timeout)) {
-                log.warn("Jobs {} did not reach a pause point within {}; cancelling anyway",
-                        drain.notQuiescent(), timeout);
-            }
+            awaitPausePoints(drain, timeout, "cancelling");
             for (ScheduledJob job : jobs) {
-                job.cancelForShutdown(Math.max(deadline - System.nanoTime(), 0));
+                job.cancelForShutdown(remaining(deadline));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
         }
+        boolean stopped;
         try {
-            for (ScheduledJob job : jobs) {
-                if (!job.joinThread(deadline - System.nanoTime())) {
-                    log.warn("Job thread {}{} did not end within {}", ScheduledJob.THREAD_PREFIX, job.id(), timeout);
-                    stopped = false;
-                }
-            }
+            stopped = joinAll(jobs, deadline, timeout);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             stopped = false;
@@ -287,12 +279,9 @@ public final class JobScheduler implements AutoCloseable {
         }
         List<ScheduledJob> jobs = new ArrayList<>(live.values());
         try (DrainSection drain = DrainSection.begin(jobs)) {
-            if (!drain.awaitQuiescent(timeout)) {
-                log.warn("Jobs {} did not reach a pause point within {}; parking them anyway",
-                        drain.notQuiescent(), timeout);
-            }
+            awaitPausePoints(drain, timeout, "parking them");
             for (ScheduledJob job : jobs) {
-                job.park(Math.max(deadline - System.nanoTime(), 0));
+                job.park(remaining(deadline));
             }
             boolean stopped = joinAll(jobs, deadline, timeout);
             events.close();
@@ -301,6 +290,18 @@ public final class JobScheduler implements AutoCloseable {
             Thread.currentThread().interrupt();
             return false;
         }
+    }
+
+    /** A job that does not get there within the timeout is stopped all the same ({@code anyway}). */
+    private static void awaitPausePoints(DrainSection drain, Duration timeout, String anyway)
+            throws InterruptedException {
+        if (!drain.awaitQuiescent(timeout)) {
+            log.warn("Jobs {} did not reach a pause point within {}; {} anyway", drain.notQuiescent(), timeout, anyway);
+        }
+    }
+
+    private static long remaining(long deadline) {
+        return Math.max(deadline - System.nanoTime(), 0);
     }
 
     private static boolean joinAll(List<ScheduledJob> jobs, long deadline, Duration timeout)

@@ -19,6 +19,7 @@ final class FakeJob implements Job {
     private final Map<Integer, ArrayDeque<Throwable>> faults = new ConcurrentHashMap<>();
     private volatile RuntimeException prepareFailure;
     private volatile java.util.function.Function<Throwable, String> errorText = ErrorTexts::of;
+    private volatile Runnable cancelHook = () -> { };
     volatile int chunksDone;
 
     FakeJob(int chunks, long chunkSize) {
@@ -40,6 +41,12 @@ final class FakeJob implements Job {
     /** Words failures like this instead of the default {@link ErrorTexts}. */
     FakeJob wordErrorsWith(java.util.function.Function<Throwable, String> wording) {
         errorText = wording;
+        return this;
+    }
+
+    /** Runs {@code hook} inside the job's cancel hook (QEMU's JobDriver.cancel). */
+    FakeJob onCancel(Runnable hook) {
+        cancelHook = hook;
         return this;
     }
 
@@ -108,5 +115,11 @@ final class FakeJob implements Job {
     @Override
     public void clean() {
         hooks.add("clean");
+    }
+
+    @Override
+    public boolean cancel(boolean force) {
+        cancelHook.run();
+        return true;
     }
 }

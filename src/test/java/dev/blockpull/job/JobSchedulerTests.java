@@ -12,7 +12,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -58,6 +62,18 @@ class JobSchedulerTests {
         return job;
     }
 
+    /**
+     * The job's view as another thread reads it now. That thread waits for the job's monitor, so a
+     * caller that holds it fails here (after the timeout) instead of passing.
+     */
+    private JobView viewFromAnotherThread(String id) {
+        try {
+            return CompletableFuture.supplyAsync(() -> scheduler.get(id)).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException | ExecutionException | TimeoutException e) {
+            throw new AssertionError("Another thread could not read job '" + id + "'", e);
+        }
+    }
+
     private static BlockIoException eio() {
         return new BlockIoException("read failed", new IOException("Input/output error"));
     }
@@ -98,6 +114,19 @@ class JobSchedulerTests {
                 .containsExactly(new JobEvent.BlockJobCompleted("stream", "s1", 4 * CHUNK, CHUNK, 0,
                         "Input/output error"));
         assertThat(job.hooks).containsExactly("abort", "clean");
+    }
+
+    @Test
+    void theJobsCancelHookRunsWithTheJobUnlocked() throws Exception {
+        FakeJob job = startHeld("s1", 3, JobOptions.of("s1", "top"));
+        List<JobStatus> seenByAnotherThread = new CopyOnWriteArrayList<>();
+        job.onCancel(() -> seenByAnotherThread.add(viewFromAnotherThread("s1").status()));
+
+        scheduler.cancel("s1");
+
+        assertThat(seenByAnotherThread).containsExactly(JobStatus.RUNNING);
+        job.gate.open();
+        events.awaitTrailEndingWith("s1", "null");
     }
 
     @Test
@@ -673,6 +702,25 @@ class JobSchedulerTests {
             assertThat(drain.awaitQuiescent(TIMEOUT)).isTrue();
         }
         assertThat(answers.get(0)).isTrue();
+    }
+
+    @Test
+    void quiescenceListenersRunWithTheJobUnlockedOnceItIsParked() throws Exception {
+        FakeJob job = startHeld("a", 3, JobOptions.of("a", "top"));
+        CountDownLatch heard = new CountDownLatch(1);
+        List<JobStatus> seenByAnotherThread = new CopyOnWriteArrayList<>();
+        scheduler.handle("a").orElseThrow().addQuiescenceListener(() -> {
+            if (heard.getCount() > 0) {
+                seenByAnotherThread.add(viewFromAnotherThread("a").status());
+                heard.countDown();
+            }
+        });
+
+        try (DrainSection drain = scheduler.pauseAllAtPausePoints()) {
+            job.gate.open();
+            assertThat(heard.await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        }
+        assertThat(seenByAnotherThread).containsExactly(JobStatus.PAUSED);
     }
 
     // ------------------------------------------------------------ subscribers, views, shutdown

@@ -1,8 +1,7 @@
 package dev.blockpull.job;
 
+import dev.blockpull.io.Monitor;
 import java.time.Duration;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Holds a fake job's thread mid-iteration (busy, between two pause points) until the test lets
@@ -10,74 +9,47 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class StepGate {
 
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition changed = lock.newCondition();
+    private final Monitor monitor = new Monitor();
     private boolean open = true;
     private int permits;
     private int waiting;
 
     void close() {
-        lock.lock();
-        try {
-            open = false;
-        } finally {
-            lock.unlock();
-        }
+        monitor.run(() -> open = false);
     }
 
     void open() {
-        lock.lock();
-        try {
+        monitor.run(() -> {
             open = true;
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
+            monitor.signalAll();
+        });
     }
 
     /** Lets {@code n} waiting or future passes through while closed. */
     void release(int n) {
-        lock.lock();
-        try {
+        monitor.run(() -> {
             permits += n;
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
+            monitor.signalAll();
+        });
     }
 
     /** Waits until a job thread is parked at the gate. */
     boolean awaitWaiting(Duration timeout) throws InterruptedException {
-        long nanos = timeout.toNanos();
-        lock.lock();
-        try {
-            while (waiting == 0) {
-                if (nanos <= 0) {
-                    return false;
-                }
-                nanos = changed.awaitNanos(nanos);
-            }
-            return true;
-        } finally {
-            lock.unlock();
-        }
+        return monitor.awaitUntil(() -> waiting > 0, timeout);
     }
 
     void pass() {
-        lock.lock();
-        try {
+        monitor.run(() -> {
             waiting++;
-            changed.signalAll();
+            monitor.signalAll();
             while (!open && permits == 0) {
-                changed.awaitUninterruptibly();
+                monitor.awaitUninterruptibly();
             }
             if (!open) {
                 permits--;
             }
             waiting--;
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
+            monitor.signalAll();
+        });
     }
 }
