@@ -3,7 +3,6 @@ package dev.blockpull.api.job;
 import dev.blockpull.api.ApiException;
 import dev.blockpull.api.IdempotencyKeys;
 import dev.blockpull.api.Paging;
-import dev.blockpull.api.ProblemSchema;
 import dev.blockpull.api.ProblemType;
 import dev.blockpull.job.JobScheduler;
 import dev.blockpull.job.JobStatus;
@@ -60,7 +59,6 @@ import java.util.function.Function;
 class StreamJobController {
 
     static final String MERGE_PATCH_JSON = "application/merge-patch+json";
-    private static final String PROBLEM = MediaType.APPLICATION_PROBLEM_JSON_VALUE;
     private static final Set<String> LIST_PARAMETERS = Set.of("status", "device", "pageSize", "pageToken");
 
     private final StreamLauncher launcher;
@@ -90,12 +88,9 @@ class StreamJobController {
             headers = {@Header(name = "Location", description = "/jobs/stream/{id}"),
                     @Header(name = "ETag", description = "Version of the job")})
     @ApiResponse(responseCode = "400", description = "Contradictory or invalid arguments (base and baseNode, a base "
-            + "not below the device, an invalid job id, negative speed, unknown fields, ...)",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "404", description = "The device or a named node does not exist",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "409", description = "Job id in use, or a node of the chain busy with another job",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+            + "not below the device, an invalid job id, negative speed, unknown fields, ...)")
+    @ApiResponse(responseCode = "404", description = "The device or a named node does not exist")
+    @ApiResponse(responseCode = "409", description = "Job id in use, or a node of the chain busy with another job")
     ResponseEntity<JobResponse> startStreamJob(@Valid @RequestBody StartStreamRequest request,
             @Parameter(description = IdempotencyKeys.DESCRIPTION)
             @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
@@ -114,13 +109,10 @@ class StreamJobController {
                     + "bytesToCopy unless a client writes meanwhile) and an estimated duration. Nothing is reopened, "
                     + "inserted, frozen, written or created.")
     @ApiResponse(responseCode = "200", description = "What a start would do")
-    @ApiResponse(responseCode = "400", description = "As POST /jobs/stream",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "404", description = "The device or a named node does not exist",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "400", description = "As POST /jobs/stream")
+    @ApiResponse(responseCode = "404", description = "The device or a named node does not exist")
     @ApiResponse(responseCode = "409", description = "Job id in use or a node of the chain busy with another job: "
-            + "the start would fail", content = @Content(mediaType = PROBLEM,
-            schema = @Schema(implementation = ProblemSchema.class)))
+            + "the start would fail")
     ResponseEntity<StreamPlanResponse> planStreamJob(@Valid @RequestBody StartStreamRequest request) {
         return ResponseEntity.ok(StreamPlanResponse.of(launcher.dryRun(request.toStreamRequest())));
     }
@@ -132,8 +124,7 @@ class StreamJobController {
                     + "Dismissed jobs stay listed with status 'null' for a while (blockpull.jobs.history-*).")
     @ApiResponse(responseCode = "200", description = "One page of jobs",
             headers = @Header(name = "Link", description = "<...pageToken=...>; rel=\"next\" when more follow"))
-    @ApiResponse(responseCode = "400", description = "Unknown status or query parameter, bad pageSize or pageToken",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "400", description = "Unknown status or query parameter, bad pageSize or pageToken")
     ResponseEntity<List<JobResponse>> listStreamJobs(HttpServletRequest http,
             @Parameter(description = "Only jobs in these statuses (comma-separated or repeated)", example = "running")
             @RequestParam(required = false) @Nullable List<String> status,
@@ -160,10 +151,8 @@ class StreamJobController {
             headers = {@Header(name = "ETag", description = "Version of the job"),
                     @Header(name = "Retry-After", description = "1, while the job has not concluded")})
     @ApiResponse(responseCode = "400", description = "An unknown status in waitFor, a bad timeout, or a timeout "
-            + "without waitFor",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "404", description = "No such job",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+            + "without waitFor")
+    @ApiResponse(responseCode = "404", description = "No such job")
     DeferredResult<ResponseEntity<JobResponse>> getStreamJob(@PathVariable String id,
             @Parameter(description = "Answer once the job has this status (or has finished)", example = "concluded")
             @RequestParam(required = false) @Nullable String waitFor,
@@ -210,14 +199,10 @@ class StreamJobController {
                             schema = @Schema(implementation = JobPatch.class))}))
     @ApiResponse(responseCode = "200", description = "The job with its new speed",
             headers = @Header(name = "ETag", description = "Version of the job"))
-    @ApiResponse(responseCode = "400", description = "A member other than speed, or a negative or non-integer speed",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "404", description = "No such job",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "409", description = "The job's status does not accept set-speed",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "400", description = "A member other than speed, or a negative or non-integer speed")
+    @ApiResponse(responseCode = "404", description = "No such job")
+    @ApiResponse(responseCode = "409", description = "The job's status does not accept set-speed")
+    @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag")
     ResponseEntity<JobResponse> setStreamJobSpeed(@PathVariable String id,
             @RequestBody(required = false) @Parameter(hidden = true) @Nullable JsonNode patch,
             @Parameter(description = "Apply only if the job still has this ETag")
@@ -231,12 +216,9 @@ class StreamJobController {
             description = "Accepted at once (paused=true); the job parks at its next pause point (status 'paused').")
     @ApiResponse(responseCode = "202", description = "Pause requested; the body is the job now",
             headers = @Header(name = "ETag", description = "Version of the job"))
-    @ApiResponse(responseCode = "404", description = "No such job",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "409", description = "Already paused, or the job's status does not accept pause",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "404", description = "No such job")
+    @ApiResponse(responseCode = "409", description = "Already paused, or the job's status does not accept pause")
+    @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag")
     ResponseEntity<JobResponse> pauseStreamJob(@PathVariable String id,
             @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch,
             @Parameter(description = IdempotencyKeys.DESCRIPTION)
@@ -250,12 +232,9 @@ class StreamJobController {
             description = "Also resets ioStatus after an error stop, so the job retries the failed request.")
     @ApiResponse(responseCode = "200", description = "Resumed; the body is the job",
             headers = @Header(name = "ETag", description = "Version of the job"))
-    @ApiResponse(responseCode = "404", description = "No such job",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "409", description = "Not paused, or the job's status does not accept resume",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "404", description = "No such job")
+    @ApiResponse(responseCode = "409", description = "Not paused, or the job's status does not accept resume")
+    @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag")
     ResponseEntity<JobResponse> resumeStreamJob(@PathVariable String id,
             @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch,
             @Parameter(description = IdempotencyKeys.DESCRIPTION)
@@ -271,12 +250,10 @@ class StreamJobController {
                     + "'pending' aborts.")
     @ApiResponse(responseCode = "202", description = "Cancel requested; the job concludes with result 'cancelled'",
             headers = @Header(name = "ETag", description = "Version of the job"))
-    @ApiResponse(responseCode = "404", description = "No such job",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "404", description = "No such job")
     @ApiResponse(responseCode = "409", description = "The job is paused (without force) or its status does not "
-            + "accept cancel", content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+            + "accept cancel")
+    @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag")
     ResponseEntity<JobResponse> cancelStreamJob(@PathVariable String id,
             @Parameter(description = "Cancel even a user-paused job")
             @RequestParam(defaultValue = "false") boolean force,
@@ -293,12 +270,9 @@ class StreamJobController {
                     + "the backing link, rewrite the header) and concludes the job.")
     @ApiResponse(responseCode = "200", description = "Finalized; the body is the job",
             headers = @Header(name = "ETag", description = "Version of the job"))
-    @ApiResponse(responseCode = "404", description = "No such job",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "409", description = "The job is not pending",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "404", description = "No such job")
+    @ApiResponse(responseCode = "409", description = "The job is not pending")
+    @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag")
     ResponseEntity<JobResponse> finalizeStreamJob(@PathVariable String id,
             @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch,
             @Parameter(description = IdempotencyKeys.DESCRIPTION)
@@ -313,12 +287,9 @@ class StreamJobController {
                     + "with status 'null' for a while.")
     @ApiResponse(responseCode = "200", description = "Dismissed; the body is the job's final record",
             headers = @Header(name = "ETag", description = "Version of the job"))
-    @ApiResponse(responseCode = "404", description = "No such job",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "409", description = "The job has not concluded",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "404", description = "No such job")
+    @ApiResponse(responseCode = "409", description = "The job has not concluded")
+    @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag")
     ResponseEntity<JobResponse> dismissStreamJob(@PathVariable String id,
             @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch,
             @Parameter(description = IdempotencyKeys.DESCRIPTION)
