@@ -62,7 +62,7 @@ class ExportController {
             @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
         return idempotency.run(idempotencyKey, List.of("POST /exports", request), () -> {
             ExportView view = exports.create(request);
-            return ResponseEntity.created(location(view.id())).eTag(etag(view)).body(view);
+            return tags.created(location(view.id()), view);
         });
     }
 
@@ -91,7 +91,7 @@ class ExportController {
     @ApiResponse(responseCode = "404", description = "No such export")
     ResponseEntity<ExportView> getExport(@PathVariable String id) {
         ExportView export = exports.get(id);
-        return ResponseEntity.ok().eTag(etag(export)).body(export);
+        return tags.ok(export);
     }
 
     @DeleteMapping("/{id}")
@@ -104,15 +104,9 @@ class ExportController {
     ResponseEntity<Void> deleteExport(@PathVariable String id,
             @Parameter(description = "Remove only if the export still has this ETag")
             @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch) {
-        if (ifMatch != null) {
-            EntityTags.checkIfMatch(ifMatch, etag(exports.get(id)), "Export '" + id + "'");
-        }
+        tags.checkIfMatch(ifMatch, () -> exports.get(id), "Export '" + id + "'");
         exports.delete(id);
         return ResponseEntity.noContent().build();
-    }
-
-    private String etag(ExportView export) {
-        return tags.of(export.withoutLiveCounters());
     }
 
     private static URI location(String id) {

@@ -62,7 +62,7 @@ class NodeController {
             @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
         return idempotency.run(idempotencyKey, List.of("POST /nodes", request), () -> {
             NodeView top = nodes.open(request);
-            return ResponseEntity.created(location(top.nodeName())).eTag(etag(top)).body(top);
+            return tags.created(location(top.nodeName()), top);
         });
     }
 
@@ -91,7 +91,7 @@ class NodeController {
     @ApiResponse(responseCode = "404", description = "No such node")
     ResponseEntity<NodeView> getNode(@PathVariable String nodeName) {
         NodeView node = nodes.get(nodeName);
-        return ResponseEntity.ok().eTag(etag(node)).body(node);
+        return tags.ok(node);
     }
 
     @GetMapping("/{nodeName}/chain")
@@ -129,9 +129,7 @@ class NodeController {
     ResponseEntity<Void> deleteNode(@PathVariable String nodeName,
             @Parameter(description = "Close only if the node still has this ETag")
             @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch) {
-        if (ifMatch != null) {
-            EntityTags.checkIfMatch(ifMatch, etag(nodes.get(nodeName)), "Node '" + nodeName + "'");
-        }
+        tags.checkIfMatch(ifMatch, () -> nodes.get(nodeName), "Node '" + nodeName + "'");
         nodes.delete(nodeName);
         return ResponseEntity.noContent().build();
     }
@@ -152,12 +150,8 @@ class NodeController {
             @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
         return idempotency.run(idempotencyKey, List.of("POST snapshot", nodeName, request), () -> {
             NodeView overlay = nodes.snapshot(nodeName, request);
-            return ResponseEntity.created(location(overlay.nodeName())).eTag(etag(overlay)).body(overlay);
+            return tags.created(location(overlay.nodeName()), overlay);
         });
-    }
-
-    private String etag(NodeView node) {
-        return tags.of(node.withoutLiveCounters());
     }
 
     private static URI location(String nodeName) {
