@@ -13,6 +13,7 @@ import org.springdoc.core.utils.SpringDocAnnotationsUtils;
 import org.springframework.web.method.HandlerMethod;
 
 import java.lang.annotation.Annotation;
+import java.util.TreeMap;
 
 /**
  * The problem responses of every operation in the OpenAPI document, so that a controller names
@@ -20,7 +21,8 @@ import java.lang.annotation.Annotation;
  * "No such job")}): every 4xx and 5xx response gets the {@code application/problem+json} body of
  * {@link ProblemSchema}, as {@link ApiExceptionHandler} answers them all; and an operation that
  * takes an {@code Idempotency-Key} gets the two answers of {@link IdempotencyKeys}: 422 for the key
- * reused with another request, 409 for the key's first request still running.
+ * reused with another request, 409 for the key's first request still running. Responses are
+ * listed in status order, however the annotations that declare them are composed.
  */
 final class ProblemResponses implements GlobalOperationComponentsCustomizer {
 
@@ -55,7 +57,9 @@ final class ProblemResponses implements GlobalOperationComponentsCustomizer {
                         new MediaType().schema(problem)));
             }
         });
-        return operation;
+        ApiResponses inStatusOrder = new ApiResponses().extensions(responses.getExtensions());
+        new TreeMap<>(responses).forEach(inStatusOrder::addApiResponse);
+        return operation.responses(inStatusOrder);
     }
 
     /** Never called: springdoc calls the form with the components for this kind of customizer. */

@@ -41,7 +41,6 @@ import tools.jackson.databind.JsonNode;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
@@ -200,9 +199,8 @@ class StreamJobController {
     @ApiResponse(responseCode = "200", description = "The job with its new speed",
             headers = @Header(name = "ETag", description = "Version of the job"))
     @ApiResponse(responseCode = "400", description = "A member other than speed, or a negative or non-integer speed")
-    @ApiResponse(responseCode = "404", description = "No such job")
     @ApiResponse(responseCode = "409", description = "The job's status does not accept set-speed")
-    @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag")
+    @JobVerbResponses
     ResponseEntity<JobResponse> setStreamJobSpeed(@PathVariable String id,
             @RequestBody(required = false) @Parameter(hidden = true) @Nullable JsonNode patch,
             @Parameter(description = "Apply only if the job still has this ETag")
@@ -216,9 +214,8 @@ class StreamJobController {
             description = "Accepted at once (paused=true); the job parks at its next pause point (status 'paused').")
     @ApiResponse(responseCode = "202", description = "Pause requested; the body is the job now",
             headers = @Header(name = "ETag", description = "Version of the job"))
-    @ApiResponse(responseCode = "404", description = "No such job")
     @ApiResponse(responseCode = "409", description = "Already paused, or the job's status does not accept pause")
-    @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag")
+    @JobVerbResponses
     ResponseEntity<JobResponse> pauseStreamJob(@PathVariable String id,
             @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch,
             @Parameter(description = IdempotencyKeys.DESCRIPTION)
@@ -232,9 +229,8 @@ class StreamJobController {
             description = "Also resets ioStatus after an error stop, so the job retries the failed request.")
     @ApiResponse(responseCode = "200", description = "Resumed; the body is the job",
             headers = @Header(name = "ETag", description = "Version of the job"))
-    @ApiResponse(responseCode = "404", description = "No such job")
     @ApiResponse(responseCode = "409", description = "Not paused, or the job's status does not accept resume")
-    @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag")
+    @JobVerbResponses
     ResponseEntity<JobResponse> resumeStreamJob(@PathVariable String id,
             @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch,
             @Parameter(description = IdempotencyKeys.DESCRIPTION)
@@ -250,10 +246,9 @@ class StreamJobController {
                     + "'pending' aborts.")
     @ApiResponse(responseCode = "202", description = "Cancel requested; the job concludes with result 'cancelled'",
             headers = @Header(name = "ETag", description = "Version of the job"))
-    @ApiResponse(responseCode = "404", description = "No such job")
     @ApiResponse(responseCode = "409", description = "The job is paused (without force) or its status does not "
             + "accept cancel")
-    @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag")
+    @JobVerbResponses
     ResponseEntity<JobResponse> cancelStreamJob(@PathVariable String id,
             @Parameter(description = "Cancel even a user-paused job")
             @RequestParam(defaultValue = "false") boolean force,
@@ -270,9 +265,8 @@ class StreamJobController {
                     + "the backing link, rewrite the header) and concludes the job.")
     @ApiResponse(responseCode = "200", description = "Finalized; the body is the job",
             headers = @Header(name = "ETag", description = "Version of the job"))
-    @ApiResponse(responseCode = "404", description = "No such job")
     @ApiResponse(responseCode = "409", description = "The job is not pending")
-    @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag")
+    @JobVerbResponses
     ResponseEntity<JobResponse> finalizeStreamJob(@PathVariable String id,
             @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch,
             @Parameter(description = IdempotencyKeys.DESCRIPTION)
@@ -287,9 +281,8 @@ class StreamJobController {
                     + "with status 'null' for a while.")
     @ApiResponse(responseCode = "200", description = "Dismissed; the body is the job's final record",
             headers = @Header(name = "ETag", description = "Version of the job"))
-    @ApiResponse(responseCode = "404", description = "No such job")
     @ApiResponse(responseCode = "409", description = "The job has not concluded")
-    @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag")
+    @JobVerbResponses
     ResponseEntity<JobResponse> dismissStreamJob(@PathVariable String id,
             @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch,
             @Parameter(description = IdempotencyKeys.DESCRIPTION)
@@ -322,38 +315,5 @@ class StreamJobController {
 
     private static URI location(String id) {
         return UriComponentsBuilder.fromPath("/jobs/stream/{id}").buildAndExpand(id).encode().toUri();
-    }
-
-    /** The merge patch a job accepts: only {@code speed}. */
-    @Schema(name = "JobPatch", description = "JSON merge patch of a job; only speed may change")
-    record JobPatch(@Schema(description = "Bytes per second, 0 = unlimited", example = "1048576", minimum = "0")
-                    long speed) {
-
-        /** The new speed, or null for an empty patch; anything but {@code speed} is 400. */
-        static @Nullable Long speedOf(@Nullable JsonNode patch) {
-            if (patch == null || !patch.isObject()) {
-                throw new ApiException(ProblemType.MALFORMED_BODY,
-                        "The request body must be a JSON object such as {\"speed\": 1048576}");
-            }
-            Long speed = null;
-            for (Map.Entry<String, JsonNode> member : patch.properties()) {
-                String name = member.getKey();
-                JsonNode value = member.getValue();
-                if (!name.equals("speed")) {
-                    throw new ApiException(ProblemType.UNKNOWN_FIELD, "Unknown field '" + name + "' in the patch: "
-                            + "only 'speed' may change");
-                }
-                if (value.isNull()) {
-                    throw new ApiException(ProblemType.INVALID_ARGUMENT, "'speed' cannot be removed; send 0 for no "
-                            + "limit");
-                }
-                if (!value.isIntegralNumber() || !value.canConvertToLong()) {
-                    throw new ApiException(ProblemType.MALFORMED_BODY,
-                            "Invalid value for field 'speed': expected an integer number");
-                }
-                speed = value.longValue();
-            }
-            return speed;
-        }
     }
 }
