@@ -38,14 +38,7 @@ final class ProblemResponses implements GlobalOperationComponentsCustomizer {
     public Operation customize(Operation operation, Components components, HandlerMethod handler) {
         ApiResponses responses = operation.getResponses();
         if (takesIdempotencyKey(operation)) {
-            ApiResponse conflict = responses.get("409");
-            if (conflict == null) {
-                responses.addApiResponse("409", new ApiResponse().description("Conflict: " + IN_FLIGHT));
-            } else {
-                conflict.setDescription(conflict.getDescription() + "; or " + IN_FLIGHT);
-            }
-            responses.addApiResponse("422",
-                    new ApiResponse().description("The Idempotency-Key was first used with another request"));
+            addIdempotencyKeyAnswers(responses);
         }
         // Registers the Problem schema in the components and answers a reference to it.
         Schema<?> problem = SpringDocAnnotationsUtils.extractSchema(components, ProblemSchema.class, null,
@@ -57,9 +50,7 @@ final class ProblemResponses implements GlobalOperationComponentsCustomizer {
                         new MediaType().schema(problem)));
             }
         });
-        ApiResponses inStatusOrder = new ApiResponses().extensions(responses.getExtensions());
-        new TreeMap<>(responses).forEach(inStatusOrder::addApiResponse);
-        return operation.responses(inStatusOrder);
+        return operation.responses(inStatusOrder(responses));
     }
 
     /** Never called: springdoc calls the form with the components for this kind of customizer. */
@@ -71,6 +62,24 @@ final class ProblemResponses implements GlobalOperationComponentsCustomizer {
     private static boolean takesIdempotencyKey(Operation operation) {
         return operation.getParameters() != null && operation.getParameters().stream()
                 .anyMatch(p -> "header".equals(p.getIn()) && IdempotencyKeys.HEADER.equals(p.getName()));
+    }
+
+    private static void addIdempotencyKeyAnswers(ApiResponses responses) {
+        ApiResponse conflict = responses.get("409");
+        if (conflict == null) {
+            responses.addApiResponse("409", new ApiResponse().description("Conflict: " + IN_FLIGHT));
+        } else {
+            conflict.setDescription(conflict.getDescription() + "; or " + IN_FLIGHT);
+        }
+        responses.addApiResponse("422",
+                new ApiResponse().description("The Idempotency-Key was first used with another request"));
+    }
+
+    /** Composed annotations are found after the method's own, so their order says nothing. */
+    private static ApiResponses inStatusOrder(ApiResponses responses) {
+        ApiResponses sorted = new ApiResponses().extensions(responses.getExtensions());
+        new TreeMap<>(responses).forEach(sorted::addApiResponse);
+        return sorted;
     }
 
     /** 4xx and 5xx; {@code default} and the 1xx-3xx codes keep what the handler declares. */
