@@ -139,6 +139,11 @@ public record BlockpullProperties(
      */
     public record Graph(@DefaultValue("64") @Min(1) @Max(1024) int maxChainDepth,
                         @DefaultValue("30s") @NotNull Duration drainTimeout) {
+
+        /** How long an API operation that drains (closing a node, removing an export) waits. */
+        public Duration maxDrainWait() {
+            return drainTimeout.multipliedBy(2);
+        }
     }
 
     /**

@@ -5,7 +5,6 @@ import dev.blockpull.job.JobScheduler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.web.server.context.WebServerGracefulShutdownLifecycle;
-import org.springframework.context.SmartLifecycle;
 
 import java.time.Duration;
 
@@ -20,7 +19,7 @@ import java.time.Duration;
  * way each chain stays valid (the top still names its old backing file), and the job threads are
  * joined: no job thread survives the context.
  */
-final class JobSchedulerLifecycle implements SmartLifecycle {
+final class JobSchedulerLifecycle extends PhasedLifecycle {
 
     /**
      * Below {@link WebServerGracefulShutdownLifecycle#SMART_LIFECYCLE_PHASE} and the web server's
@@ -34,10 +33,10 @@ final class JobSchedulerLifecycle implements SmartLifecycle {
     private final NodeGraph graph;
     private final Duration timeout;
     private final boolean park;
-    private volatile boolean running;
 
     /** @param park park the jobs for the next start instead of cancelling them */
     JobSchedulerLifecycle(JobScheduler scheduler, NodeGraph graph, Duration timeout, boolean park) {
+        super(PHASE);
         this.scheduler = scheduler;
         this.graph = graph;
         this.timeout = timeout;
@@ -45,16 +44,7 @@ final class JobSchedulerLifecycle implements SmartLifecycle {
     }
 
     @Override
-    public void start() {
-        running = true;
-    }
-
-    @Override
-    public void stop() {
-        if (!running) {
-            return;
-        }
-        running = false;
+    protected void onStop() {
         long live = scheduler.list().stream().filter(j -> !j.status().isCompleted()).count();
         log.info("Stopping the job scheduler: {} running job(s) stop at a pause point and are {}; "
                 + "{} node(s) close afterwards", live, park ? "parked for the next start" : "cancelled",
@@ -67,15 +57,5 @@ final class JobSchedulerLifecycle implements SmartLifecycle {
         } else {
             log.warn("Job scheduler: some job threads did not end within {}; images close anyway", timeout);
         }
-    }
-
-    @Override
-    public boolean isRunning() {
-        return running;
-    }
-
-    @Override
-    public int getPhase() {
-        return PHASE;
     }
 }

@@ -11,15 +11,15 @@ import java.util.Optional;
  * later): on SIGTERM HTTP stops taking requests first, then NBD clients are disconnected once
  * their running requests answered, then the graph closes with the context.
  */
-public class NbdServerLifecycle implements SmartLifecycle {
+public class NbdServerLifecycle extends PhasedLifecycle {
 
     /** Below the web server's graceful-shutdown (DEFAULT_PHASE - 1024) and start/stop (- 2048) phases. */
     static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 4096;
 
     private final @Nullable NbdServer server;
-    private volatile boolean running;
 
     NbdServerLifecycle(@Nullable NbdServer server) {
+        super(PHASE);
         this.server = server;
     }
 
@@ -29,28 +29,16 @@ public class NbdServerLifecycle implements SmartLifecycle {
     }
 
     @Override
-    public void start() {
+    protected void onStart() {
         if (server != null) {
             server.start();
         }
-        running = true;
     }
 
     @Override
-    public void stop() {
+    protected void onStop() {
         if (server != null) {
             server.close();
         }
-        running = false;
-    }
-
-    @Override
-    public boolean isRunning() {
-        return running;
-    }
-
-    @Override
-    public int getPhase() {
-        return PHASE;
     }
 }

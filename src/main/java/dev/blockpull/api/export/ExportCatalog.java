@@ -26,7 +26,7 @@ class ExportCatalog {
 
     ExportCatalog(ExportRegistry registry, BlockpullProperties properties, StateRecorder recorder) {
         this.registry = registry;
-        this.maxDrainWait = properties.graph().drainTimeout().multipliedBy(2);
+        this.maxDrainWait = properties.graph().maxDrainWait();
         this.clientCertificatesVerified = properties.nbd().tls().ca() != null;
         this.recorder = recorder;
     }

@@ -3,12 +3,9 @@ package dev.blockpull.api.export;
 import dev.blockpull.api.EntityTags;
 import dev.blockpull.api.IdempotencyKeys;
 import dev.blockpull.api.Paging;
-import dev.blockpull.api.ProblemSchema;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.headers.Header;
-import io.swagger.v3.oas.annotations.media.Content;
-import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
@@ -38,7 +35,6 @@ import java.util.List;
         + "nbd://HOST:PORT/ID for qemu, qemu-img, qemu-io, nbdinfo and the Linux kernel")
 class ExportController {
 
-    private static final String PROBLEM = MediaType.APPLICATION_PROBLEM_JSON_VALUE;
 
     private final ExportCatalog exports;
     private final IdempotencyKeys idempotency;
@@ -58,18 +54,15 @@ class ExportController {
     @ApiResponse(responseCode = "201", description = "Exported",
             headers = {@Header(name = "Location", description = "/exports/{id}"),
                     @Header(name = "ETag", description = "Version of the export")})
-    @ApiResponse(responseCode = "400", description = "Invalid id or body",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "404", description = "No such node",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "409", description = "The id is in use, or a writable export of a read-only node",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "400", description = "Invalid id or body")
+    @ApiResponse(responseCode = "404", description = "No such node")
+    @ApiResponse(responseCode = "409", description = "The id is in use, or a writable export of a read-only node")
     ResponseEntity<ExportView> createExport(@Valid @RequestBody CreateExportRequest request,
             @Parameter(description = IdempotencyKeys.DESCRIPTION)
             @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
         return idempotency.run(idempotencyKey, List.of("POST /exports", request), () -> {
             ExportView view = exports.create(request);
-            return ResponseEntity.created(location(view.id())).eTag(etag(view)).body(view);
+            return tags.created(location(view.id()), view);
         });
     }
 
@@ -78,8 +71,7 @@ class ExportController {
             description = "Sorted by id, paged with a cursor: a Link header with rel=\"next\" when more follow.")
     @ApiResponse(responseCode = "200", description = "One page of exports",
             headers = @Header(name = "Link", description = "<...pageToken=...>; rel=\"next\" when more follow"))
-    @ApiResponse(responseCode = "400", description = "Bad pageSize or pageToken",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "400", description = "Bad pageSize or pageToken")
     ResponseEntity<List<ExportView>> listExports(
             @Parameter(description = "Items per page, 1..1000")
             @RequestParam(defaultValue = "" + Paging.DEFAULT_PAGE_SIZE) @Min(1) @Max(Paging.MAX_PAGE_SIZE) int pageSize,
@@ -96,11 +88,10 @@ class ExportController {
     @ApiResponse(responseCode = "200", description = "The export",
             headers = @Header(name = "ETag", description = "Version of the export"))
     @ApiResponse(responseCode = "304", description = "If-None-Match holds the current ETag: not modified")
-    @ApiResponse(responseCode = "404", description = "No such export",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "404", description = "No such export")
     ResponseEntity<ExportView> getExport(@PathVariable String id) {
         ExportView export = exports.get(id);
-        return ResponseEntity.ok().eTag(etag(export)).body(export);
+        return tags.ok(export);
     }
 
     @DeleteMapping("/{id}")
@@ -108,22 +99,14 @@ class ExportController {
             description = "New connections and requests are refused at once; requests in flight finish (up to twice "
                     + "blockpull.graph.drain-timeout), then the clients are disconnected and the node is released.")
     @ApiResponse(responseCode = "204", description = "Removed; its requests have been answered")
-    @ApiResponse(responseCode = "404", description = "No such export",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "412", description = "If-Match does not match the current ETag",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "404", description = "No such export")
+    @ApiResponse(responseCode = "412", description = "If-Match does not match the current ETag")
     ResponseEntity<Void> deleteExport(@PathVariable String id,
             @Parameter(description = "Remove only if the export still has this ETag")
             @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch) {
-        if (ifMatch != null) {
-            EntityTags.checkIfMatch(ifMatch, etag(exports.get(id)), "Export '" + id + "'");
-        }
+        tags.checkIfMatch(ifMatch, () -> exports.get(id), "Export '" + id + "'");
         exports.delete(id);
         return ResponseEntity.noContent().build();
-    }
-
-    private String etag(ExportView export) {
-        return tags.of(export.withoutLiveCounters());
     }
 
     private static URI location(String id) {

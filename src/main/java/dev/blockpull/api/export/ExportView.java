@@ -1,5 +1,6 @@
 package dev.blockpull.api.export;
 
+import dev.blockpull.api.EntityTags;
 import io.swagger.v3.oas.annotations.media.Schema;
 
 import java.util.List;
@@ -14,10 +15,12 @@ record ExportView(
         @Schema(description = "NBD clients connected now") int clients,
         @Schema(description = "NBD requests being processed now") int inFlightRequests,
         @Schema(description = "Subjects of the client certificates that may list and open the export, as RFC 4514 "
-                + "writes them; empty: any client") List<String> allowedClientSubjects) {
+                + "writes them; empty: any client") List<String> allowedClientSubjects)
+        implements EntityTags.LiveView<ExportView> {
 
     /** What the ETag covers: everything but the clients and requests of the moment. */
-    ExportView withoutLiveCounters() {
+    @Override
+    public ExportView withoutLiveCounters() {
         return new ExportView(id, nodeName, writable, size, 0, 0, allowedClientSubjects);
     }
 }

@@ -11,7 +11,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Body of {@code POST /images}: the {@code qemu-img create} options the engine implements.
- * Cross-field rules (size or backingFile, qcow2-only options) are checked by {@link ImageCatalog}.
+ * Cross-field rules are checked by {@link ImageCatalog} (size or backingFile) and
+ * {@link CreateImageOptions} (options that need qcow2 or compat 1.1).
  */
 @Schema(name = "CreateImageRequest")
 record CreateImageRequest(

@@ -30,7 +30,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -46,9 +45,6 @@ class ImageCatalog {
 
     /** How deep {@code GET /images} descends below the data root. */
     static final int MAX_WALK_DEPTH = 16;
-    private static final int SECTOR = 512;
-    private static final int MIN_CLUSTER = 512;
-    private static final int MAX_CLUSTER = 2 * 1024 * 1024;
 
     private final DataRoot root;
     private final int maxChainDepth;
@@ -62,7 +58,7 @@ class ImageCatalog {
 
     ImageInfoView create(CreateImageRequest request) {
         ImageFormat format = ImageFormat.parse(request.format());
-        checkOptions(format, request);
+        CreateImageOptions.check(format, request);
         Path path = root.resolve(request.filename());
         String name = root.relativize(path);
         if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
@@ -83,7 +79,7 @@ class ImageCatalog {
         } else {
             throw invalid("size is required unless backingFile is given (then the backing image's size is taken)");
         }
-        CreateOptions options = options(format, roundUpToSector(size), backing, request);
+        CreateOptions options = CreateImageOptions.of(format, size, backing, request);
         // missing directories are made by the creation itself, beneath the root like the file
         ImageCreator.create(path, options, root.files());
         log.info("Created image {} ({}, {} bytes{})", name, format, options.size(),
@@ -247,81 +243,6 @@ class ImageCatalog {
     private static BlockException missingBacking(String name, String backingFile) {
         return invalid("Could not open backing file '" + backingFile + "': no such image (backing file names are "
                 + "relative to the directory of '" + name + "')");
-    }
-
-    private static void checkOptions(ImageFormat format, CreateImageRequest r) {
-        if (r.backingFormat() != null && r.backingFile() == null) {
-            throw invalid("backingFormat needs backingFile");
-        }
-        if (r.size() != null && r.size() > Long.MAX_VALUE - SECTOR) {
-            throw invalid("size " + r.size() + " is too large");
-        }
-        if (format == ImageFormat.RAW) {
-            if (r.backingFile() != null) {
-                throw invalid("raw images cannot have a backing file; use format qcow2");
-            }
-            qcow2Only("clusterSize", r.clusterSize());
-            qcow2Only("compat", r.compat());
-            qcow2Only("refcountBits", r.refcountBits());
-            qcow2Only("lazyRefcounts", r.lazyRefcounts());
-            return;
-        }
-        Integer cluster = r.clusterSize();
-        if (cluster != null && (Integer.bitCount(cluster) != 1 || cluster < MIN_CLUSTER || cluster > MAX_CLUSTER)) {
-            throw invalid("clusterSize must be a power of two between 512 and 2097152 (2 MiB), got " + cluster);
-        }
-        Integer refcountBits = r.refcountBits();
-        if (refcountBits != null && (Integer.bitCount(refcountBits) != 1 || refcountBits > 64)) {
-            throw invalid("refcountBits must be a power of two and may not exceed 64, got " + refcountBits);
-        }
-        if (!isV3(r.compat())) {
-            if (refcountBits != null && refcountBits != 16) {
-                throw invalid("Different refcount widths than 16 bits require compatibility level 1.1 or above "
-                        + "(use compat=1.1 or greater)");
-            }
-            if (Boolean.TRUE.equals(r.lazyRefcounts())) {
-                throw invalid("Lazy refcounts only supported with compatibility level 1.1 and above "
-                        + "(use compat=1.1 or greater)");
-            }
-        }
-    }
-
-    private static CreateOptions options(ImageFormat format, long size, @Nullable BackingReference backing,
-                                         CreateImageRequest r) {
-        if (format == ImageFormat.RAW) {
-            return CreateOptions.raw(size);
-        }
-        CreateOptions options = CreateOptions.qcow2(size, backing).withCompatV3(isV3(r.compat()));
-        if (r.clusterSize() != null) {
-            options = options.withClusterSize(r.clusterSize());
-        }
-        if (r.refcountBits() != null) {
-            options = options.withRefcountBits(r.refcountBits());
-        }
-        if (r.lazyRefcounts() != null) {
-            options = options.withLazyRefcounts(r.lazyRefcounts());
-        }
-        return options;
-    }
-
-    /** compat defaults to 1.1 (qcow2 version 3), as in qemu-img since QEMU 1.7. */
-    private static boolean isV3(@Nullable String compat) {
-        if (compat == null) {
-            return true;
-        }
-        String c = compat.toLowerCase(Locale.ROOT);
-        return c.equals("1.1") || c.equals("v3");
-    }
-
-    private static void qcow2Only(String option, @Nullable Object value) {
-        if (value != null) {
-            throw invalid(option + " applies to qcow2 images only");
-        }
-    }
-
-    /** qemu-img rounds sizes up to whole 512-byte sectors; so do we. */
-    private static long roundUpToSector(long size) {
-        return (size + SECTOR - 1) / SECTOR * SECTOR;
     }
 
     private static BlockException invalid(String message) {

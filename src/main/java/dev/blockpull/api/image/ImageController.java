@@ -2,12 +2,9 @@ package dev.blockpull.api.image;
 
 import dev.blockpull.api.IdempotencyKeys;
 import dev.blockpull.api.Paging;
-import dev.blockpull.api.ProblemSchema;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.headers.Header;
-import io.swagger.v3.oas.annotations.media.Content;
-import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
@@ -34,7 +31,6 @@ import java.util.List;
 @Tag(name = "images", description = "Image files under the data root, like qemu-img create / info")
 class ImageController {
 
-    private static final String PROBLEM = MediaType.APPLICATION_PROBLEM_JSON_VALUE;
 
     private final ImageCatalog images;
     private final IdempotencyKeys idempotency;
@@ -51,16 +47,11 @@ class ImageController {
     @ApiResponse(responseCode = "201", description = "Created; the body is the new image's info",
             headers = @Header(name = "Location", description = "/images/info?filename=..."))
     @ApiResponse(responseCode = "400", description = "Bad arguments, a name outside the data root, "
-            + "an unknown field or malformed JSON",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "409", description = "The file exists (it is left untouched)",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "413", description = "Request body too large",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "415", description = "Content-Type is not application/json",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "507", description = "No space left on the data root's device",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+            + "an unknown field or malformed JSON")
+    @ApiResponse(responseCode = "409", description = "The file exists (it is left untouched)")
+    @ApiResponse(responseCode = "413", description = "Request body too large")
+    @ApiResponse(responseCode = "415", description = "Content-Type is not application/json")
+    @ApiResponse(responseCode = "507", description = "No space left on the data root's device")
     ResponseEntity<ImageInfoView> createImage(@Valid @RequestBody CreateImageRequest request,
             @Parameter(description = IdempotencyKeys.DESCRIPTION)
             @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
@@ -79,8 +70,7 @@ class ImageController {
                     + "the next page's URL. Files that do not open as images are listed with an error.")
     @ApiResponse(responseCode = "200", description = "One page of images",
             headers = @Header(name = "Link", description = "<...pageToken=...>; rel=\"next\" when more follow"))
-    @ApiResponse(responseCode = "400", description = "Bad pageSize or pageToken",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "400", description = "Bad pageSize or pageToken")
     ResponseEntity<List<ImageView>> listImages(
             @Parameter(description = "Items per page, 1..1000")
             @RequestParam(defaultValue = "" + Paging.DEFAULT_PAGE_SIZE) @Min(1) @Max(Paging.MAX_PAGE_SIZE) int pageSize,
@@ -93,10 +83,8 @@ class ImageController {
     @GetMapping("/info")
     @Operation(operationId = "getImageInfo", summary = "Show an image and its backing chain (qemu-img info --backing-chain)")
     @ApiResponse(responseCode = "200", description = "The image and every layer below it, top first")
-    @ApiResponse(responseCode = "400", description = "A name outside the data root, or a broken or invalid chain",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "404", description = "No such image",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "400", description = "A name outside the data root, or a broken or invalid chain")
+    @ApiResponse(responseCode = "404", description = "No such image")
     ImageInfoView getImageInfo(
             @Parameter(description = "File name relative to the data root", example = "vm1/top.qcow2")
             @RequestParam @NotBlank String filename) {

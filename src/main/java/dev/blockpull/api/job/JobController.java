@@ -1,20 +1,16 @@
 package dev.blockpull.api.job;
 
 import dev.blockpull.api.Paging;
-import dev.blockpull.api.ProblemSchema;
 import dev.blockpull.job.JobView;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.headers.Header;
-import io.swagger.v3.oas.annotations.media.Content;
-import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import org.jspecify.annotations.Nullable;
-import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -30,7 +26,6 @@ import java.util.Set;
 @Tag(name = "jobs", description = "Jobs of every type (query-jobs)")
 class JobController {
 
-    private static final String PROBLEM = MediaType.APPLICATION_PROBLEM_JSON_VALUE;
     private static final Set<String> PARAMETERS = Set.of("status", "type", "device", "pageSize", "pageToken");
 
     private final JobQueries jobs;
@@ -46,7 +41,7 @@ class JobController {
     @ApiResponse(responseCode = "200", description = "One page of jobs",
             headers = @Header(name = "Link", description = "<...pageToken=...>; rel=\"next\" when more follow"))
     @ApiResponse(responseCode = "400", description = "Unknown status, type or query parameter, bad pageSize or "
-            + "pageToken", content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+            + "pageToken")
     ResponseEntity<List<JobResponse>> listJobs(HttpServletRequest http,
             @Parameter(description = "Only jobs in these statuses (comma-separated or repeated)", example = "running")
             @RequestParam(required = false) @Nullable List<String> status,

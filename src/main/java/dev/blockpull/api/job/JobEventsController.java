@@ -1,7 +1,6 @@
 package dev.blockpull.api.job;
 
 import dev.blockpull.api.ApiException;
-import dev.blockpull.api.ProblemSchema;
 import dev.blockpull.api.ProblemType;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
@@ -49,9 +48,7 @@ class JobEventsController {
             content = @Content(mediaType = MediaType.TEXT_EVENT_STREAM_VALUE,
                     schema = @Schema(type = "string", example = "event:JOB_STATUS_CHANGE\nid:7\n"
                             + "data:{\"id\":\"s1\",\"status\":\"running\"}\n\n")))
-    @ApiResponse(responseCode = "400", description = "Last-Event-ID is not a sequence number, or an unknown event type",
-            content = @Content(mediaType = MediaType.APPLICATION_PROBLEM_JSON_VALUE,
-                    schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "400", description = "Last-Event-ID is not a sequence number, or an unknown event type")
     SseEmitter streamJobEvents(
             @Parameter(description = "The id of the last event received; events after it are replayed")
             @RequestHeader(name = LAST_EVENT_ID, required = false) @Nullable String lastEventId,

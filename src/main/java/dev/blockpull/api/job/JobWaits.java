@@ -14,12 +14,15 @@ import org.springframework.boot.convert.DurationStyle;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.stereotype.Component;
+import org.springframework.web.context.request.async.DeferredResult;
 
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * {@code GET /jobs/stream/{id}?waitFor=STATUS&timeout=30s}: answers when the job reaches the
@@ -46,7 +49,7 @@ class JobWaits implements ApplicationListener<ContextClosedEvent> {
     }
 
     /** {@code ?waitFor=}: a QMP status name, else 400. */
-    static JobStatus status(String waitFor) {
+    private static JobStatus status(String waitFor) {
         try {
             return JobStatus.fromQmpName(waitFor);
         } catch (IllegalArgumentException e) {
@@ -56,7 +59,7 @@ class JobWaits implements ApplicationListener<ContextClosedEvent> {
     }
 
     /** {@code ?timeout=}: 30s, 500ms, 2m or plain seconds, up to 5 minutes, else 400. */
-    static Duration timeout(@Nullable String timeout) {
+    private static Duration timeout(@Nullable String timeout) {
         if (timeout == null || timeout.isBlank()) {
             return DEFAULT_TIMEOUT;
         }
@@ -73,8 +76,36 @@ class JobWaits implements ApplicationListener<ContextClosedEvent> {
         return parsed;
     }
 
+    /**
+     * The request's answer made of the job: at once without {@code waitFor}, else once
+     * {@link #until} completes (a job not found fails the request at once either way).
+     */
+    <T> DeferredResult<T> answer(String type, String id, @Nullable String waitFor, @Nullable String timeout,
+                                 Function<JobView, T> answerOf) {
+        if (waitFor == null) {
+            if (timeout != null) {
+                throw new ApiException(ProblemType.INVALID_ARGUMENT, "?timeout= only goes with ?waitFor=STATUS");
+            }
+            DeferredResult<T> now = new DeferredResult<>();
+            now.setResult(answerOf.apply(jobs.get(type, id)));
+            return now;
+        }
+        JobStatus wanted = status(waitFor);
+        Duration limit = timeout(timeout);
+        // The request outlives the wait by a margin, so the wait's own answer always wins.
+        DeferredResult<T> answer = new DeferredResult<>(limit.plusSeconds(30).toMillis());
+        until(type, id, wanted, limit).whenComplete((job, failure) -> {
+            if (failure != null) {
+                answer.setErrorResult(failure instanceof CompletionException ? failure.getCause() : failure);
+            } else {
+                answer.setResult(answerOf.apply(job));
+            }
+        });
+        return answer;
+    }
+
     /** The job once it reached {@code wanted} or finished, else when the timeout passed. */
-    CompletableFuture<JobView> until(String type, String id, JobStatus wanted, Duration timeout) {
+    private CompletableFuture<JobView> until(String type, String id, JobStatus wanted, Duration timeout) {
         CompletableFuture<@Nullable JobView> reached = new CompletableFuture<>();
         EventSubscription subscription = scheduler.events().subscribe(new EventSubscriber() {
             @Override

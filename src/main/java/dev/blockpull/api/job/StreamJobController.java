@@ -1,20 +1,12 @@
 package dev.blockpull.api.job;
 
-import dev.blockpull.api.ApiException;
 import dev.blockpull.api.IdempotencyKeys;
 import dev.blockpull.api.Paging;
-import dev.blockpull.api.ProblemSchema;
-import dev.blockpull.api.ProblemType;
-import dev.blockpull.job.JobScheduler;
-import dev.blockpull.job.JobStatus;
 import dev.blockpull.job.JobView;
-import dev.blockpull.ops.state.StateRecorder;
 import dev.blockpull.stream.StreamLauncher;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.headers.Header;
-import io.swagger.v3.oas.annotations.media.Content;
-import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
@@ -23,11 +15,9 @@ import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpHeaders;
-import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
-import org.springframework.web.bind.annotation.PatchMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -37,21 +27,14 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.context.request.async.DeferredResult;
 import org.springframework.web.util.UriComponentsBuilder;
-import tools.jackson.databind.JsonNode;
 
 import java.net.URI;
-import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletionException;
-import java.util.function.Function;
 
 /**
- * {@code /jobs/stream}: QMP's block-stream and the job verbs on stream jobs. Verbs are
- * sub-resources; pause and cancel answer 202 (they take effect at the job's next pause point, as
- * in QMP), resume, finalize, dismiss and PATCH answer 200. Every response carrying a job carries
- * its ETag; If-Match on PATCH and verbs is honoured (412 on mismatch).
+ * {@code /jobs/stream}: QMP's block-stream, its dry run, and the stream jobs (the verbs on them are
+ * {@link StreamJobVerbController}'s). Every response carrying a job carries its ETag.
  */
 @RestController
 @RequestMapping("/jobs/stream")
@@ -59,25 +42,18 @@ import java.util.function.Function;
         + "job-finalize, job-dismiss, block-job-set-speed)")
 class StreamJobController {
 
-    static final String MERGE_PATCH_JSON = "application/merge-patch+json";
-    private static final String PROBLEM = MediaType.APPLICATION_PROBLEM_JSON_VALUE;
     private static final Set<String> LIST_PARAMETERS = Set.of("status", "device", "pageSize", "pageToken");
 
     private final StreamLauncher launcher;
-    private final JobScheduler scheduler;
     private final JobQueries jobs;
     private final IdempotencyKeys idempotency;
     private final JobWaits waits;
-    private final StateRecorder recorder;
 
-    StreamJobController(StreamLauncher launcher, JobScheduler scheduler, JobQueries jobs, IdempotencyKeys idempotency,
-                        JobWaits waits, StateRecorder recorder) {
+    StreamJobController(StreamLauncher launcher, JobQueries jobs, IdempotencyKeys idempotency, JobWaits waits) {
         this.launcher = launcher;
-        this.scheduler = scheduler;
         this.jobs = jobs;
         this.idempotency = idempotency;
         this.waits = waits;
-        this.recorder = recorder;
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -90,12 +66,9 @@ class StreamJobController {
             headers = {@Header(name = "Location", description = "/jobs/stream/{id}"),
                     @Header(name = "ETag", description = "Version of the job")})
     @ApiResponse(responseCode = "400", description = "Contradictory or invalid arguments (base and baseNode, a base "
-            + "not below the device, an invalid job id, negative speed, unknown fields, ...)",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "404", description = "The device or a named node does not exist",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "409", description = "Job id in use, or a node of the chain busy with another job",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+            + "not below the device, an invalid job id, negative speed, unknown fields, ...)")
+    @ApiResponse(responseCode = "404", description = "The device or a named node does not exist")
+    @ApiResponse(responseCode = "409", description = "Job id in use, or a node of the chain busy with another job")
     ResponseEntity<JobResponse> startStreamJob(@Valid @RequestBody StartStreamRequest request,
             @Parameter(description = IdempotencyKeys.DESCRIPTION)
             @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
@@ -114,13 +87,10 @@ class StreamJobController {
                     + "bytesToCopy unless a client writes meanwhile) and an estimated duration. Nothing is reopened, "
                     + "inserted, frozen, written or created.")
     @ApiResponse(responseCode = "200", description = "What a start would do")
-    @ApiResponse(responseCode = "400", description = "As POST /jobs/stream",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "404", description = "The device or a named node does not exist",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "400", description = "As POST /jobs/stream")
+    @ApiResponse(responseCode = "404", description = "The device or a named node does not exist")
     @ApiResponse(responseCode = "409", description = "Job id in use or a node of the chain busy with another job: "
-            + "the start would fail", content = @Content(mediaType = PROBLEM,
-            schema = @Schema(implementation = ProblemSchema.class)))
+            + "the start would fail")
     ResponseEntity<StreamPlanResponse> planStreamJob(@Valid @RequestBody StartStreamRequest request) {
         return ResponseEntity.ok(StreamPlanResponse.of(launcher.dryRun(request.toStreamRequest())));
     }
@@ -132,8 +102,7 @@ class StreamJobController {
                     + "Dismissed jobs stay listed with status 'null' for a while (blockpull.jobs.history-*).")
     @ApiResponse(responseCode = "200", description = "One page of jobs",
             headers = @Header(name = "Link", description = "<...pageToken=...>; rel=\"next\" when more follow"))
-    @ApiResponse(responseCode = "400", description = "Unknown status or query parameter, bad pageSize or pageToken",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "400", description = "Unknown status or query parameter, bad pageSize or pageToken")
     ResponseEntity<List<JobResponse>> listStreamJobs(HttpServletRequest http,
             @Parameter(description = "Only jobs in these statuses (comma-separated or repeated)", example = "running")
             @RequestParam(required = false) @Nullable List<String> status,
@@ -160,36 +129,15 @@ class StreamJobController {
             headers = {@Header(name = "ETag", description = "Version of the job"),
                     @Header(name = "Retry-After", description = "1, while the job has not concluded")})
     @ApiResponse(responseCode = "400", description = "An unknown status in waitFor, a bad timeout, or a timeout "
-            + "without waitFor",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "404", description = "No such job",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+            + "without waitFor")
+    @ApiResponse(responseCode = "404", description = "No such job")
     DeferredResult<ResponseEntity<JobResponse>> getStreamJob(@PathVariable String id,
             @Parameter(description = "Answer once the job has this status (or has finished)", example = "concluded")
             @RequestParam(required = false) @Nullable String waitFor,
             @Parameter(description = "Longest wait with waitFor: 30s, 500ms, 2m (default 30s, at most 5m)",
                     example = "30s")
             @RequestParam(required = false) @Nullable String timeout) {
-        if (waitFor == null) {
-            if (timeout != null) {
-                throw new ApiException(ProblemType.INVALID_ARGUMENT, "?timeout= only goes with ?waitFor=STATUS");
-            }
-            DeferredResult<ResponseEntity<JobResponse>> now = new DeferredResult<>();
-            now.setResult(jobAnswer(jobs.get(JobQueries.STREAM, id)));
-            return now;
-        }
-        JobStatus wanted = JobWaits.status(waitFor);
-        Duration limit = JobWaits.timeout(timeout);
-        // The request outlives the wait by a margin, so the wait's own answer always wins.
-        DeferredResult<ResponseEntity<JobResponse>> answer = new DeferredResult<>(limit.plusSeconds(30).toMillis());
-        waits.until(JobQueries.STREAM, id, wanted, limit).whenComplete((job, failure) -> {
-            if (failure != null) {
-                answer.setErrorResult(failure instanceof CompletionException ? failure.getCause() : failure);
-            } else {
-                answer.setResult(jobAnswer(job));
-            }
-        });
-        return answer;
+        return waits.answer(JobQueries.STREAM, id, waitFor, timeout, StreamJobController::jobAnswer);
     }
 
     private static ResponseEntity<JobResponse> jobAnswer(JobView job) {
@@ -198,148 +146,6 @@ class StreamJobController {
             ok.header(HttpHeaders.RETRY_AFTER, "1");
         }
         return ok.body(JobResponse.of(job));
-    }
-
-    @PatchMapping(path = "/{id}", consumes = {MERGE_PATCH_JSON, MediaType.APPLICATION_JSON_VALUE})
-    @Operation(operationId = "setStreamJobSpeed", summary = "Change the speed limit (block-job-set-speed)",
-            description = "A JSON merge patch (RFC 7396) of the job; only 'speed' may change. Takes effect at once: "
-                    + "raising it or setting 0 wakes a job sleeping on its rate limit.",
-            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = {
-                    @Content(mediaType = MERGE_PATCH_JSON, schema = @Schema(implementation = JobPatch.class)),
-                    @Content(mediaType = MediaType.APPLICATION_JSON_VALUE,
-                            schema = @Schema(implementation = JobPatch.class))}))
-    @ApiResponse(responseCode = "200", description = "The job with its new speed",
-            headers = @Header(name = "ETag", description = "Version of the job"))
-    @ApiResponse(responseCode = "400", description = "A member other than speed, or a negative or non-integer speed",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "404", description = "No such job",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "409", description = "The job's status does not accept set-speed",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    ResponseEntity<JobResponse> setStreamJobSpeed(@PathVariable String id,
-            @RequestBody(required = false) @Parameter(hidden = true) @Nullable JsonNode patch,
-            @Parameter(description = "Apply only if the job still has this ETag")
-            @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch) {
-        Long speed = JobPatch.speedOf(patch);
-        return verb(id, ifMatch, HttpStatus.OK, v -> speed == null ? v : scheduler.setSpeed(id, speed));
-    }
-
-    @PostMapping("/{id}/pause")
-    @Operation(operationId = "pauseStreamJob", summary = "Pause the job (job-pause)",
-            description = "Accepted at once (paused=true); the job parks at its next pause point (status 'paused').")
-    @ApiResponse(responseCode = "202", description = "Pause requested; the body is the job now",
-            headers = @Header(name = "ETag", description = "Version of the job"))
-    @ApiResponse(responseCode = "404", description = "No such job",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "409", description = "Already paused, or the job's status does not accept pause",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    ResponseEntity<JobResponse> pauseStreamJob(@PathVariable String id,
-            @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch,
-            @Parameter(description = IdempotencyKeys.DESCRIPTION)
-            @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
-        return idempotency.run(idempotencyKey, List.of("POST pause", id),
-                () -> verb(id, ifMatch, HttpStatus.ACCEPTED, v -> scheduler.pause(id)));
-    }
-
-    @PostMapping("/{id}/resume")
-    @Operation(operationId = "resumeStreamJob", summary = "Resume a paused job (job-resume)",
-            description = "Also resets ioStatus after an error stop, so the job retries the failed request.")
-    @ApiResponse(responseCode = "200", description = "Resumed; the body is the job",
-            headers = @Header(name = "ETag", description = "Version of the job"))
-    @ApiResponse(responseCode = "404", description = "No such job",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "409", description = "Not paused, or the job's status does not accept resume",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    ResponseEntity<JobResponse> resumeStreamJob(@PathVariable String id,
-            @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch,
-            @Parameter(description = IdempotencyKeys.DESCRIPTION)
-            @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
-        return idempotency.run(idempotencyKey, List.of("POST resume", id),
-                () -> verb(id, ifMatch, HttpStatus.OK, v -> scheduler.resume(id)));
-    }
-
-    @PostMapping("/{id}/cancel")
-    @Operation(operationId = "cancelStreamJob", summary = "Cancel the job (block-job-cancel / job-cancel)",
-            description = "The chain stays as it was before the job. Without force a user-paused job refuses, as "
-                    + "block-job-cancel does; force=true cancels it anyway (resuming it first). A job waiting in "
-                    + "'pending' aborts.")
-    @ApiResponse(responseCode = "202", description = "Cancel requested; the job concludes with result 'cancelled'",
-            headers = @Header(name = "ETag", description = "Version of the job"))
-    @ApiResponse(responseCode = "404", description = "No such job",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "409", description = "The job is paused (without force) or its status does not "
-            + "accept cancel", content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    ResponseEntity<JobResponse> cancelStreamJob(@PathVariable String id,
-            @Parameter(description = "Cancel even a user-paused job")
-            @RequestParam(defaultValue = "false") boolean force,
-            @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch,
-            @Parameter(description = IdempotencyKeys.DESCRIPTION)
-            @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
-        return idempotency.run(idempotencyKey, List.of("POST cancel", id, force),
-                () -> verb(id, ifMatch, HttpStatus.ACCEPTED, v -> scheduler.blockJobCancel(id, force)));
-    }
-
-    @PostMapping("/{id}/finalize")
-    @Operation(operationId = "finalizeStreamJob", summary = "Finalize a pending job (job-finalize)",
-            description = "For jobs started with autoFinalize=false: runs the graph changes (drop the filter, re-point "
-                    + "the backing link, rewrite the header) and concludes the job.")
-    @ApiResponse(responseCode = "200", description = "Finalized; the body is the job",
-            headers = @Header(name = "ETag", description = "Version of the job"))
-    @ApiResponse(responseCode = "404", description = "No such job",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "409", description = "The job is not pending",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    ResponseEntity<JobResponse> finalizeStreamJob(@PathVariable String id,
-            @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch,
-            @Parameter(description = IdempotencyKeys.DESCRIPTION)
-            @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
-        return idempotency.run(idempotencyKey, List.of("POST finalize", id),
-                () -> verb(id, ifMatch, HttpStatus.OK, v -> scheduler.finalizeJob(id)));
-    }
-
-    @PostMapping("/{id}/dismiss")
-    @Operation(operationId = "dismissStreamJob", summary = "Dismiss a concluded job (job-dismiss)",
-            description = "For jobs started with autoDismiss=false. The job id is free again; the job stays readable "
-                    + "with status 'null' for a while.")
-    @ApiResponse(responseCode = "200", description = "Dismissed; the body is the job's final record",
-            headers = @Header(name = "ETag", description = "Version of the job"))
-    @ApiResponse(responseCode = "404", description = "No such job",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "409", description = "The job has not concluded",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    ResponseEntity<JobResponse> dismissStreamJob(@PathVariable String id,
-            @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch,
-            @Parameter(description = IdempotencyKeys.DESCRIPTION)
-            @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
-        return idempotency.run(idempotencyKey, List.of("POST dismiss", id),
-                () -> verb(id, ifMatch, HttpStatus.OK, v -> scheduler.dismiss(id)));
-    }
-
-    /**
-     * Looks the job up (404 for other types), checks If-Match, applies the verb. The check and
-     * the verb are not atomic: a change in between is not detected, as with any ETag over a
-     * resource that also changes by itself.
-     */
-    private ResponseEntity<JobResponse> verb(String id, @Nullable String ifMatch, HttpStatus status,
-                                             Function<JobView, JobView> action) {
-        JobView current = jobs.get(JobQueries.STREAM, id);
-        JobQueries.checkIfMatch(ifMatch, current);
-        JobView after = action.apply(current);
-        // A user pause or a new speed is on disk before the answer; status changes come as events too.
-        recorder.jobChanged();
-        return ResponseEntity.status(status).eTag(JobQueries.etag(after)).body(JobResponse.of(after));
     }
 
     private static boolean terminal(JobView job) {
@@ -351,38 +157,5 @@ class StreamJobController {
 
     private static URI location(String id) {
         return UriComponentsBuilder.fromPath("/jobs/stream/{id}").buildAndExpand(id).encode().toUri();
-    }
-
-    /** The merge patch a job accepts: only {@code speed}. */
-    @Schema(name = "JobPatch", description = "JSON merge patch of a job; only speed may change")
-    record JobPatch(@Schema(description = "Bytes per second, 0 = unlimited", example = "1048576", minimum = "0")
-                    long speed) {
-
-        /** The new speed, or null for an empty patch; anything but {@code speed} is 400. */
-        static @Nullable Long speedOf(@Nullable JsonNode patch) {
-            if (patch == null || !patch.isObject()) {
-                throw new ApiException(ProblemType.MALFORMED_BODY,
-                        "The request body must be a JSON object such as {\"speed\": 1048576}");
-            }
-            Long speed = null;
-            for (Map.Entry<String, JsonNode> member : patch.properties()) {
-                String name = member.getKey();
-                JsonNode value = member.getValue();
-                if (!name.equals("speed")) {
-                    throw new ApiException(ProblemType.UNKNOWN_FIELD, "Unknown field '" + name + "' in the patch: "
-                            + "only 'speed' may change");
-                }
-                if (value.isNull()) {
-                    throw new ApiException(ProblemType.INVALID_ARGUMENT, "'speed' cannot be removed; send 0 for no "
-                            + "limit");
-                }
-                if (!value.isIntegralNumber() || !value.canConvertToLong()) {
-                    throw new ApiException(ProblemType.MALFORMED_BODY,
-                            "Invalid value for field 'speed': expected an integer number");
-                }
-                speed = value.longValue();
-            }
-            return speed;
-        }
     }
 }

@@ -1,12 +1,9 @@
 package dev.blockpull.api.node;
 
 import dev.blockpull.api.IdempotencyKeys;
-import dev.blockpull.api.ProblemSchema;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.headers.Header;
-import io.swagger.v3.oas.annotations.media.Content;
-import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
@@ -31,7 +28,6 @@ import java.util.List;
 @Tag(name = "nodes")
 class InjectedErrorController {
 
-    private static final String PROBLEM = MediaType.APPLICATION_PROBLEM_JSON_VALUE;
 
     private final NodeCatalog nodes;
     private final IdempotencyKeys idempotency;
@@ -44,10 +40,8 @@ class InjectedErrorController {
     @GetMapping
     @Operation(operationId = "listInjectedErrors", summary = "The rules in force on a blkdebug node, oldest first")
     @ApiResponse(responseCode = "200", description = "The rules")
-    @ApiResponse(responseCode = "400", description = "Fault injection is off, or the node is not a blkdebug filter",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "404", description = "No such node",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "400", description = "Fault injection is off, or the node is not a blkdebug filter")
+    @ApiResponse(responseCode = "404", description = "No such node")
     List<InjectedErrorView> listInjectedErrors(@PathVariable String nodeName) {
         return nodes.injectedErrors(nodeName);
     }
@@ -56,10 +50,8 @@ class InjectedErrorController {
     @Operation(operationId = "injectError", summary = "Add a rule to a blkdebug node; it applies to the next request")
     @ApiResponse(responseCode = "201", description = "The rule with its id",
             headers = @Header(name = "Location", description = "/nodes/{nodeName}/inject-errors/{id}"))
-    @ApiResponse(responseCode = "400", description = "Bad rule, fault injection is off, or not a blkdebug node",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "404", description = "No such node",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "400", description = "Bad rule, fault injection is off, or not a blkdebug node")
+    @ApiResponse(responseCode = "404", description = "No such node")
     ResponseEntity<InjectedErrorView> injectError(@PathVariable String nodeName,
             @Valid @RequestBody InjectErrorRequest request,
             @Parameter(description = IdempotencyKeys.DESCRIPTION)
@@ -74,10 +66,8 @@ class InjectedErrorController {
     @DeleteMapping("/{id}")
     @Operation(operationId = "removeInjectedError", summary = "Remove a rule; requests from now on pass it")
     @ApiResponse(responseCode = "204", description = "Removed")
-    @ApiResponse(responseCode = "400", description = "Fault injection is off, or not a blkdebug node",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "404", description = "No such node or rule",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "400", description = "Fault injection is off, or not a blkdebug node")
+    @ApiResponse(responseCode = "404", description = "No such node or rule")
     ResponseEntity<Void> removeInjectedError(@PathVariable String nodeName, @PathVariable long id) {
         nodes.removeInjectedError(nodeName, id);
         return ResponseEntity.noContent().build();

@@ -41,7 +41,7 @@ class NodeCatalog {
 
     NodeCatalog(NodeGraph graph, BlockpullProperties properties, StateRecorder recorder) {
         this.graph = graph;
-        this.maxDrainWait = properties.graph().drainTimeout().multipliedBy(2);
+        this.maxDrainWait = properties.graph().maxDrainWait();
         this.faultInjection = properties.debug().faultInjection();
         this.recorder = recorder;
     }

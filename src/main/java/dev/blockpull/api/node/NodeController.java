@@ -3,12 +3,9 @@ package dev.blockpull.api.node;
 import dev.blockpull.api.EntityTags;
 import dev.blockpull.api.IdempotencyKeys;
 import dev.blockpull.api.Paging;
-import dev.blockpull.api.ProblemSchema;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.headers.Header;
-import io.swagger.v3.oas.annotations.media.Content;
-import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
@@ -38,7 +35,6 @@ import java.util.List;
 @Tag(name = "nodes", description = "The block graph, like blockdev-add / query-named-block-nodes / blockdev-del")
 class NodeController {
 
-    private static final String PROBLEM = MediaType.APPLICATION_PROBLEM_JSON_VALUE;
 
     private final NodeCatalog nodes;
     private final IdempotencyKeys idempotency;
@@ -58,18 +54,15 @@ class NodeController {
             headers = {@Header(name = "Location", description = "/nodes/{nodeName}"),
                     @Header(name = "ETag", description = "Version of the node")})
     @ApiResponse(responseCode = "400", description = "Bad arguments, an invalid node name, a file or backing file "
-            + "outside the data root, a chain too deep or with a loop, an invalid image",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "404", description = "The image file or the referenced backing node does not exist",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "409", description = "Duplicate node name, or the file is open already",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+            + "outside the data root, a chain too deep or with a loop, an invalid image")
+    @ApiResponse(responseCode = "404", description = "The image file or the referenced backing node does not exist")
+    @ApiResponse(responseCode = "409", description = "Duplicate node name, or the file is open already")
     ResponseEntity<NodeView> openNode(@Valid @RequestBody OpenNodeRequest request,
             @Parameter(description = IdempotencyKeys.DESCRIPTION)
             @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
         return idempotency.run(idempotencyKey, List.of("POST /nodes", request), () -> {
             NodeView top = nodes.open(request);
-            return ResponseEntity.created(location(top.nodeName())).eTag(etag(top)).body(top);
+            return tags.created(location(top.nodeName()), top);
         });
     }
 
@@ -78,8 +71,7 @@ class NodeController {
             description = "Sorted by name, paged with a cursor: a Link header with rel=\"next\" when more follow.")
     @ApiResponse(responseCode = "200", description = "One page of nodes",
             headers = @Header(name = "Link", description = "<...pageToken=...>; rel=\"next\" when more follow"))
-    @ApiResponse(responseCode = "400", description = "Bad pageSize or pageToken",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "400", description = "Bad pageSize or pageToken")
     ResponseEntity<List<NodeView>> listNodes(
             @Parameter(description = "Items per page, 1..1000")
             @RequestParam(defaultValue = "" + Paging.DEFAULT_PAGE_SIZE) @Min(1) @Max(Paging.MAX_PAGE_SIZE) int pageSize,
@@ -96,19 +88,17 @@ class NodeController {
     @ApiResponse(responseCode = "200", description = "The node",
             headers = @Header(name = "ETag", description = "Version of the node"))
     @ApiResponse(responseCode = "304", description = "If-None-Match holds the current ETag: not modified")
-    @ApiResponse(responseCode = "404", description = "No such node",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "404", description = "No such node")
     ResponseEntity<NodeView> getNode(@PathVariable String nodeName) {
         NodeView node = nodes.get(nodeName);
-        return ResponseEntity.ok().eTag(etag(node)).body(node);
+        return tags.ok(node);
     }
 
     @GetMapping("/{nodeName}/chain")
     @Operation(operationId = "getNodeChain", summary = "The node and every node below it, top first",
             description = "Follows filtered children of filters and backing children of format nodes.")
     @ApiResponse(responseCode = "200", description = "The chain, top first")
-    @ApiResponse(responseCode = "404", description = "No such node",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "404", description = "No such node")
     List<NodeView> getNodeChain(@PathVariable String nodeName) {
         return nodes.chain(nodeName);
     }
@@ -118,10 +108,8 @@ class NodeController {
             description = "Runs with start, length, the depth of the providing layer (0 = this node; filters not "
                     + "counted), present, zero, data and the host offset where there is one.")
     @ApiResponse(responseCode = "200", description = "The map")
-    @ApiResponse(responseCode = "400", description = "Negative offset or length",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "404", description = "No such node",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "400", description = "Negative offset or length")
+    @ApiResponse(responseCode = "404", description = "No such node")
     List<MapEntryView> mapNode(@PathVariable String nodeName,
                                @Parameter(description = "First byte; default 0")
                                @RequestParam(defaultValue = "0") @PositiveOrZero long offset,
@@ -134,18 +122,14 @@ class NodeController {
     @Operation(operationId = "deleteNode", summary = "Close a node (blockdev-del)",
             description = "Implicit nodes below it that nothing else uses close with it.")
     @ApiResponse(responseCode = "204", description = "Closed")
-    @ApiResponse(responseCode = "404", description = "No such node",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "404", description = "No such node")
     @ApiResponse(responseCode = "409", description = "A job, an export or a parent node uses it, or it is an "
-            + "implicit node", content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "412", description = "If-Match does not match the current ETag",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+            + "implicit node")
+    @ApiResponse(responseCode = "412", description = "If-Match does not match the current ETag")
     ResponseEntity<Void> deleteNode(@PathVariable String nodeName,
             @Parameter(description = "Close only if the node still has this ETag")
             @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch) {
-        if (ifMatch != null) {
-            EntityTags.checkIfMatch(ifMatch, etag(nodes.get(nodeName)), "Node '" + nodeName + "'");
-        }
+        tags.checkIfMatch(ifMatch, () -> nodes.get(nodeName), "Node '" + nodeName + "'");
         nodes.delete(nodeName);
         return ResponseEntity.noContent().build();
     }
@@ -158,23 +142,16 @@ class NodeController {
     @ApiResponse(responseCode = "201", description = "The overlay node",
             headers = {@Header(name = "Location", description = "/nodes/{snapshotNodeName}"),
                     @Header(name = "ETag", description = "Version of the overlay node")})
-    @ApiResponse(responseCode = "400", description = "Bad arguments or a file outside the data root",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "404", description = "No such node",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
-    @ApiResponse(responseCode = "409", description = "The file exists, the name is taken, or a job holds the node",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemSchema.class)))
+    @ApiResponse(responseCode = "400", description = "Bad arguments or a file outside the data root")
+    @ApiResponse(responseCode = "404", description = "No such node")
+    @ApiResponse(responseCode = "409", description = "The file exists, the name is taken, or a job holds the node")
     ResponseEntity<NodeView> snapshotNode(@PathVariable String nodeName, @Valid @RequestBody SnapshotRequest request,
             @Parameter(description = IdempotencyKeys.DESCRIPTION)
             @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
         return idempotency.run(idempotencyKey, List.of("POST snapshot", nodeName, request), () -> {
             NodeView overlay = nodes.snapshot(nodeName, request);
-            return ResponseEntity.created(location(overlay.nodeName())).eTag(etag(overlay)).body(overlay);
+            return tags.created(location(overlay.nodeName()), overlay);
         });
-    }
-
-    private String etag(NodeView node) {
-        return tags.of(node.withoutLiveCounters());
     }
 
     private static URI location(String nodeName) {

@@ -1,5 +1,6 @@
 package dev.blockpull.api.node;
 
+import dev.blockpull.api.EntityTags;
 import io.swagger.v3.oas.annotations.media.Schema;
 import org.jspecify.annotations.Nullable;
 
@@ -19,13 +20,15 @@ record NodeView(
         @Schema(description = "Requests in flight on this node now") int inFlightRequests,
         @Schema(description = "The link to the next node of the chain is frozen by a job") boolean frozen,
         @Schema(description = "Ids of the jobs and exports holding the node") List<String> usedBy,
-        @Schema(description = "The lowest layer a copy-on-read filter copies from") @Nullable String bottom) {
+        @Schema(description = "The lowest layer a copy-on-read filter copies from") @Nullable String bottom)
+        implements EntityTags.LiveView<NodeView> {
 
     /**
      * What the ETag covers: everything but the requests in flight, which change with every I/O
      * (as a job's tag leaves out its throughput).
      */
-    NodeView withoutLiveCounters() {
+    @Override
+    public NodeView withoutLiveCounters() {
         return new NodeView(nodeName, driver, filename, virtualSize, readOnly, backing, file, implicit, 0, frozen,
                 usedBy, bottom);
     }

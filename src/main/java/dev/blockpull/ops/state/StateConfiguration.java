@@ -30,7 +30,7 @@ class StateConfiguration {
     StateLifecycle stateLifecycle(StateFile file, StateRecorder recorder, NodeGraph graph, ExportRegistry exports,
                                   StreamLauncher launcher, JobScheduler scheduler, BlockpullProperties properties) {
         StateRestorer restorer = new StateRestorer(graph, exports, launcher, scheduler,
-                properties.jobs().resumeOnStart(), properties.graph().drainTimeout().multipliedBy(2), Clock.systemUTC());
+                properties.jobs().resumeOnStart(), properties.graph().maxDrainWait(), Clock.systemUTC());
         return new StateLifecycle(file, restorer, recorder);
     }
 }
