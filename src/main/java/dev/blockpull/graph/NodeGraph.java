@@ -74,7 +74,8 @@ public final class NodeGraph implements AutoCloseable {
         return settings;
     }
 
-    ChainOpening chainOpening() {
+    /** The policy every chain is opened under, the graph's and {@code /images}'. */
+    public ChainOpening chainOpening() {
         return chainOpening;
     }
 
