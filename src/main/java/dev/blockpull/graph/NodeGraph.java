@@ -10,8 +10,6 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -54,7 +52,7 @@ public final class NodeGraph implements AutoCloseable {
         this.opener = opener;
         this.chainOpening = new ChainOpening(resolver, settings.maxChainDepth(), root::relativize);
         this.openFiles = new OpenFiles(root);
-        this.changes = new StructureChanges(lock, registry, openFiles, drains);
+        this.changes = new StructureChanges(this);
         this.snapshots = new ExternalSnapshots(this);
     }
 
@@ -232,35 +230,13 @@ public final class NodeGraph implements AutoCloseable {
      * @param maxWait null: wait as long as it takes (QEMU's behaviour)
      */
     public DrainedSection drain(BlockNode node, @Nullable DrainParticipant self, @Nullable Duration maxWait) {
-        Set<BlockNode> scope = lock.call(() -> scopeOf(node));
+        Set<BlockNode> scope = lock.call(() -> DrainScope.of(node));
         return drains.begin(scope, self, maxWait);
     }
 
     /** Drains every node of the graph. */
     public DrainedSection drainAll(@Nullable DrainParticipant self, @Nullable Duration maxWait) {
         return drains.begin(new LinkedHashSet<>(registry.all()), self, maxWait);
-    }
-
-    private static Set<BlockNode> scopeOf(BlockNode node) {
-        Set<BlockNode> scope = new LinkedHashSet<>();
-        Deque<BlockNode> up = new ArrayDeque<>(List.of(node));
-        while (!up.isEmpty()) {
-            BlockNode n = up.pop();
-            if (scope.add(n)) {
-                n.parentLinks().forEach(l -> up.push(l.parent()));
-            }
-        }
-        Deque<BlockNode> down = new ArrayDeque<>(List.of(node));
-        while (!down.isEmpty()) {
-            BlockNode n = down.pop();
-            for (Link l : n.children()) {
-                BlockNode c = l.child();
-                if (c != null && scope.add(c)) {
-                    down.push(c);
-                }
-            }
-        }
-        return scope;
     }
 
     /** What the health endpoint shows. */

@@ -20,16 +20,14 @@ final class StructureChanges {
 
     private static final Logger log = LoggerFactory.getLogger(StructureChanges.class);
 
+    private final NodeGraph graph;
     private final GraphLock lock;
     private final NodeRegistry registry;
-    private final OpenFiles openFiles;
-    private final DrainCoordinator drains;
 
-    StructureChanges(GraphLock lock, NodeRegistry registry, OpenFiles openFiles, DrainCoordinator drains) {
-        this.lock = lock;
-        this.registry = registry;
-        this.openFiles = openFiles;
-        this.drains = drains;
+    StructureChanges(NodeGraph graph) {
+        this.graph = graph;
+        this.lock = graph.lock();
+        this.registry = graph.registry();
     }
 
     // ------------------------------------------------------------------ attachments
@@ -61,7 +59,7 @@ final class StructureChanges {
             }
             Relink.checkParentsNotFrozen(above);
             CopyOnReadFilter filter = new CopyOnReadFilter(name != null ? name : registry.generateName(), above,
-                    bottom, name == null, drains);
+                    bottom, name == null, graph.drains());
             section.join(filter);
             Relink.replace(above, filter);
             above.addParent(filter.filteredLink());
@@ -132,7 +130,7 @@ final class StructureChanges {
         lock.run(() -> {
             requireDrained(section, node);
             node.reopen(readOnly);
-            openFiles.update(node);
+            graph.openFiles().update(node);
         });
     }
 
@@ -171,7 +169,7 @@ final class StructureChanges {
     /** Unlinks a node nobody uses, closes it, and then its children that became unused and are implicit. */
     void unregisterAndClose(BlockNode node) {
         registry.remove(node);
-        openFiles.remove(node);
+        graph.openFiles().remove(node);
         List<BlockNode> children = new ArrayList<>();
         for (Link l : node.children()) {
             BlockNode c = l.child();
