@@ -81,25 +81,22 @@ public final class ChainOpening {
             enter(top);
         }
 
-        /** Enters one more file; returns its identity. @throws BlockException INVALID_ARGUMENT for a loop */
-        public Object enter(Path path) {
-            Object key = fileIdentity(path, files);
-            if (!seen.add(key)) {
+        /** Enters one more file. @throws BlockException INVALID_ARGUMENT when the walk has entered it already: a loop */
+        public void enter(Path path) {
+            if (!seen.add(fileIdentity(path, files))) {
                 throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Backing file '" + names.apply(path)
                         + "' creates an infinite loop in the chain");
             }
-            return key;
         }
 
         /**
-         * Follows the backing files named in the headers down from {@code image}, layer
-         * {@code layer} of the chain of {@code top}, whose header names {@code backing}: each one is
+         * Follows the backing files named in the headers down from {@code top}, layer
+         * {@code layer} of its chain, whose header names {@code backing}: each one is
          * resolved, checked against the depth limit, found, entered into this walk, probed when the
          * header records no format, and opened by {@code opener}.
          */
-        public void followBacking(Path top, Path image, @Nullable BackingReference backing, int layer,
-                                  LayerOpener opener) {
-            Path above = image;
+        public void followBacking(Path top, @Nullable BackingReference backing, int layer, LayerOpener opener) {
+            Path above = top;
             BackingReference ref = backing;
             for (int depth = layer + 1; ref != null; depth++) {
                 Path path = resolver.resolve(above, ref);

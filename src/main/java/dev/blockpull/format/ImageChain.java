@@ -49,7 +49,7 @@ public final class ImageChain implements AutoCloseable {
             walk.enterTop(top, 1);
             Image image = ImageOpener.open(top, format, readOnly, false, opener);
             opened.add(image);
-            walk.followBacking(top, top, image.backing().orElse(null), 1, (path, fmt) -> {
+            walk.followBacking(top, image.backing().orElse(null), 1, (path, fmt) -> {
                 Image layer = ImageOpener.open(path, fmt, true, false, opener);
                 opened.add(layer);
                 return layer.backing().orElse(null);

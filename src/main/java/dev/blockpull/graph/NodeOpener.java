@@ -170,7 +170,7 @@ final class NodeOpener {
     /** The backing files named in the headers, below {@code top}, read-only, with generated names. */
     private void openHeaderChain(FormatNode top, int topDepth) {
         FormatNode[] above = {top};
-        walk.followBacking(top.path(), top.path(), top.headerBacking().orElse(null), topDepth, (path, format) -> {
+        walk.followBacking(top.path(), top.headerBacking().orElse(null), topDepth, (path, format) -> {
             FormatNode below = openImage(null, path, format, true, false);
             link(above[0], below);
             above[0] = below;

@@ -48,7 +48,7 @@ class ImageInfoReader {
             walk.enterTop(top, topLayer);
             Layer first = layer(top, format);
             layers.add(first.view());
-            walk.followBacking(top, top, first.backing(), topLayer, (path, fmt) -> {
+            walk.followBacking(top, first.backing(), topLayer, (path, fmt) -> {
                 Layer below = layer(path, fmt);
                 layers.add(below.view());
                 return below.backing();
