@@ -316,9 +316,9 @@ public final class NodeGraph implements AutoCloseable {
      * Freezes the {@code next} links from {@code top} down to {@code until} (the links of nodes
      * strictly above {@code until}; null: to the end of the chain). Frozen links cannot change.
      *
-     * @throws FrozenLinkException "Cannot freeze 'backing' link to 'F'" for a node that may never be
-     *                             frozen; "Cannot change 'backing' link from 'A' to 'B'" when a
-     *                             link is frozen already
+     * @throws FrozenLinkException "Cannot change 'backing' link from 'A' to 'B'" when a link is
+     *                             frozen already
+     * @throws dev.blockpull.io.BlockException INVALID_ARGUMENT when {@code until} is not in the chain of {@code top}
      */
     public FrozenChain freezeChain(BlockNode top, @Nullable BlockNode until) {
         return changes.freezeChain(top, until);
