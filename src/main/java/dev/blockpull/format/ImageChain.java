@@ -1,17 +1,12 @@
 package dev.blockpull.format;
 
 import dev.blockpull.io.Zeros;
-import dev.blockpull.io.BlockErrorKind;
-import dev.blockpull.io.BlockException;
 import dev.blockpull.io.FileOpener;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * An image and its whole backing chain, opened together: what {@code qemu-img convert},
@@ -42,31 +37,24 @@ public final class ImageChain implements AutoCloseable {
     /** {@link #open(Path, ImageFormat, BackingResolver, int, boolean)}, every layer opened through {@code opener}. */
     public static ImageChain open(Path top, ImageFormat format, BackingResolver resolver, int maxDepth,
                                   boolean readOnly, FileOpener opener) {
+        return open(top, format, new ChainOpening(resolver, maxDepth, Path::toString), readOnly, opener);
+    }
+
+    /** Opens {@code top} and its backing chain under {@code policy}, all-or-nothing; backing layers read-only. */
+    public static ImageChain open(Path top, ImageFormat format, ChainOpening policy, boolean readOnly,
+                                  FileOpener opener) {
         List<Image> opened = new ArrayList<>();
-        Set<Object> seen = new HashSet<>();
         try {
-            Path path = top;
-            ImageFormat fmt = format;
-            boolean ro = readOnly;
-            while (true) {
-                if (!seen.add(identity(path, opener))) {
-                    throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Backing file '" + path
-                            + "' creates an infinite loop");
-                }
-                if (opened.size() >= maxDepth) {
-                    throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Backing chain of '" + top
-                            + "' is deeper than the limit of " + maxDepth + " images");
-                }
-                Image image = ImageOpener.open(path, fmt, ro, false, opener);
-                opened.add(image);
-                BackingReference ref = image.backing().orElse(null);
-                if (ref == null) {
-                    return new ImageChain(opened);
-                }
-                path = resolver.resolve(image.path(), ref);
-                fmt = ref.format() != null ? ref.format() : ImageOpener.probe(path, opener);
-                ro = true;
-            }
+            ChainOpening.Walk walk = policy.walk(opener);
+            walk.enterTop(top, 1);
+            Image image = ImageOpener.open(top, format, readOnly, false, opener);
+            opened.add(image);
+            walk.followBacking(top, image.backing().orElse(null), 1, (path, fmt) -> {
+                Image layer = ImageOpener.open(path, fmt, true, false, opener);
+                opened.add(layer);
+                return layer.backing().orElse(null);
+            });
+            return new ImageChain(opened);
         } catch (RuntimeException e) {
             for (Image i : opened) {
                 try {
@@ -76,15 +64,6 @@ public final class ImageChain implements AutoCloseable {
                 }
             }
             throw e;
-        }
-    }
-
-    private static Object identity(Path path, FileOpener opener) {
-        try {
-            Object key = opener.attributes(path).fileKey();
-            return key != null ? key : path.toAbsolutePath().normalize();
-        } catch (IOException | BlockException e) {
-            return path.toAbsolutePath().normalize();
         }
     }
 

@@ -16,16 +16,16 @@ import java.util.List;
  */
 public final class Attachment implements AutoCloseable {
 
-    private final NodeGraph graph;
+    private final StructureChanges changes;
     private final Holder holder;
     private final boolean queueWhileDrained;
     private final @Nullable PermissionClaim claim;
     private volatile BlockNode root;
     private volatile boolean closed;
 
-    Attachment(NodeGraph graph, Holder holder, BlockNode root, boolean queueWhileDrained,
+    Attachment(StructureChanges changes, Holder holder, BlockNode root, boolean queueWhileDrained,
                @Nullable PermissionClaim claim) {
-        this.graph = graph;
+        this.changes = changes;
         this.holder = holder;
         this.root = root;
         this.queueWhileDrained = queueWhileDrained;
@@ -158,7 +158,7 @@ public final class Attachment implements AutoCloseable {
             return;
         }
         closed = true;
-        graph.detach(this);
+        changes.detach(this);
         if (claim != null) {
             claim.release();
         }

@@ -28,10 +28,13 @@ public abstract class BlockNode {
     private final RequestTracker requests;
     private final PermissionTable permissions = new PermissionTable(this);
     private final List<OpBlocker> blockers = new CopyOnWriteArrayList<>();
-    /** Links of other nodes that point here. Guarded by the graph lock. */
-    final List<Link> parents = new ArrayList<>();
-    /** Attachments whose root this is. Guarded by the graph lock. */
-    final List<Attachment> attachments = new ArrayList<>();
+    /**
+     * Links of other nodes that point here, and the attachments whose root this is. Changed only
+     * under the graph lock, through the methods below; synchronized because I/O and views read
+     * them without that lock.
+     */
+    private final List<Link> parents = new ArrayList<>();
+    private final List<Attachment> attachments = new ArrayList<>();
     /** Opened by name through the API (blockdev-add): stays until deleted. Others close with their last parent. */
     private final boolean userOwned;
     private volatile boolean closed;
@@ -114,6 +117,35 @@ public abstract class BlockNode {
         synchronized (attachments) {
             return List.copyOf(attachments);
         }
+    }
+
+    void addParent(Link link) {
+        synchronized (parents) {
+            parents.add(link);
+        }
+    }
+
+    void removeParent(Link link) {
+        synchronized (parents) {
+            parents.removeIf(x -> x == link);
+        }
+    }
+
+    void addAttachment(Attachment a) {
+        synchronized (attachments) {
+            attachments.add(a);
+        }
+    }
+
+    void removeAttachment(Attachment a) {
+        synchronized (attachments) {
+            attachments.remove(a);
+        }
+    }
+
+    /** Nothing links here or is attached here: an implicit node in this state closes. */
+    boolean isUnused() {
+        return parentLinks().isEmpty() && attachments().isEmpty();
     }
 
     public boolean isClosed() {

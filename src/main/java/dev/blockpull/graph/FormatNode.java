@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * A qcow2 or raw image over its {@code file} node, with a COW child for qcow2. Reads fall through
@@ -117,6 +118,20 @@ public final class FormatNode extends BlockNode {
     /** Bytes read from and written to the image, and failed image operations (for metrics). */
     public NodeIoCounters io() {
         return io;
+    }
+
+    /**
+     * What {@code reader} reads of the image itself (header fields, sizes), as one external
+     * request: it waits while the node is drained, so a reopen or a backing-file rewrite never
+     * changes the image under it. Empty once the node is closed.
+     */
+    public <T> Optional<T> inspect(Function<Image, T> reader) {
+        requests().admit(true);
+        try {
+            return isClosed() ? Optional.empty() : Optional.of(reader.apply(image));
+        } finally {
+            requests().end();
+        }
     }
 
     /** The engine's own image, for engine-level work (header inspection, tests). */

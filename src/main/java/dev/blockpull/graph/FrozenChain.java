@@ -5,12 +5,12 @@ import java.util.List;
 /** Links a holder froze with {@link NodeGraph#freezeChain}; {@link #release()} thaws them (once). */
 public final class FrozenChain {
 
-    private final NodeGraph graph;
+    private final StructureChanges changes;
     private final List<Link> links;
     private boolean released;
 
-    FrozenChain(NodeGraph graph, List<Link> links) {
-        this.graph = graph;
+    FrozenChain(StructureChanges changes, List<Link> links) {
+        this.changes = changes;
         this.links = List.copyOf(links);
     }
 
@@ -19,7 +19,7 @@ public final class FrozenChain {
     }
 
     public void release() {
-        graph.thaw(this);
+        changes.thaw(this);
     }
 
     /** Called under the graph lock. */

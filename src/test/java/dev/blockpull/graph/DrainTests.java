@@ -1,5 +1,6 @@
 package dev.blockpull.graph;
 
+import dev.blockpull.format.Image;
 import dev.blockpull.io.IoGate;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.QemuTools;
@@ -18,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -92,6 +94,19 @@ class DrainTests {
         assertThat(entered).isFalse();
         section.close();
         await().atMost(WAIT).untilTrue(entered);
+    }
+
+    @Test
+    void inspectingAnImageWaitsWhileTheNodeIsDrainedAndReadsOnceTheSectionEnds() {
+        DrainedSection section = fx.graph.drain(top);
+        AtomicLong size = new AtomicLong();
+        Thread inspector = new Thread(() -> size.set(top.inspect(Image::virtualSize).orElseThrow()));
+        inspector.start();
+
+        await().atMost(WAIT).until(() -> inspector.getState() == Thread.State.WAITING);
+        assertThat(size).hasValue(0);
+        section.close();
+        await().atMost(WAIT).untilAsserted(() -> assertThat(size).hasValue(top.length()));
     }
 
     @Test

@@ -2,12 +2,8 @@ package dev.blockpull.api.image;
 
 import dev.blockpull.api.Paging;
 import dev.blockpull.format.BackingReference;
-import dev.blockpull.format.BackingResolver;
 import dev.blockpull.format.CreateOptions;
-import dev.blockpull.format.Image;
-import dev.blockpull.format.ImageChain;
 import dev.blockpull.format.ImageCreator;
-import dev.blockpull.format.ImageDetails;
 import dev.blockpull.format.ImageFormat;
 import dev.blockpull.format.ImageOpener;
 import dev.blockpull.io.BlockErrorKind;
@@ -30,11 +26,11 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * The image use-cases behind {@code /images}: create like {@code qemu-img create}, list the data
- * root, show a backing chain like {@code qemu-img info --backing-chain}. Every file name goes
+ * root, show a backing chain like {@code qemu-img info --backing-chain} (read by
+ * {@link ImageInfoReader}, which asks the graph first). Every file name goes
  * through the {@link DataRoot} first, and backing-file strings found in images through it too,
  * so nothing outside the root is opened or created.
  */
@@ -48,11 +44,11 @@ class ImageCatalog {
 
     private final DataRoot root;
     private final int maxChainDepth;
-    private final BackingResolver resolver;
+    private final ImageInfoReader reader;
 
-    ImageCatalog(DataRoot root, BackingResolver resolver, BlockpullProperties properties) {
+    ImageCatalog(DataRoot root, ImageInfoReader reader, BlockpullProperties properties) {
         this.root = root;
-        this.resolver = resolver;
+        this.reader = reader;
         this.maxChainDepth = properties.graph().maxChainDepth();
     }
 
@@ -109,50 +105,10 @@ class ImageCatalog {
     }
 
     private ImageInfoView info(Path path, String name) {
-        ImageFormat format = ImageOpener.probe(path, root.files());
-        try (ImageChain chain = openChain(path, format, maxChainDepth, name)) {
-            List<ImageLayerView> layers = chain.layers().stream().map(this::layer).toList();
-            ImageLayerView top = layers.get(0);
-            return new ImageInfoView(name, top.format(), top.virtualSize(), top.actualSize(), top.backingFile(),
-                    layers.size(), layers);
-        }
-    }
-
-    /**
-     * Opens a chain read-only. A missing file below the top is a broken image, not an unknown
-     * one: it is reported as invalid (400) so that 404 keeps meaning "no such image".
-     */
-    private ImageChain openChain(Path top, ImageFormat format, int depth, String name) {
-        try {
-            return ImageChain.open(top, format, resolver, depth, true, root.files());
-        } catch (BlockException e) {
-            if (e.kind() == BlockErrorKind.NOT_FOUND) {
-                throw new BlockException(BlockErrorKind.INVALID_IMAGE,
-                        "The backing chain of '" + name + "' is broken: " + e.getMessage(), e);
-            }
-            throw e;
-        }
-    }
-
-    private ImageLayerView layer(Image image) {
-        ImageDetails details = image.details();
-        Optional<BackingReference> backing = image.backing();
-        boolean raw = image.format() == ImageFormat.RAW;
-        return new ImageLayerView(
-                root.relativize(image.path()),
-                image.format().id(),
-                image.virtualSize(),
-                details.actualSize(),
-                image.clusterSize(),
-                backing.map(BackingReference::fileName).orElse(null),
-                backing.map(BackingReference::format).map(ImageFormat::id).orElse(null),
-                details.dirty(),
-                details.corrupt(),
-                details.compat(),
-                raw ? null : details.refcountBits(),
-                details.lazyRefcounts(),
-                details.compressionType(),
-                details.extendedL2());
+        List<ImageLayerView> layers = reader.chain(path, ImageOpener.probe(path, root.files()), 1);
+        ImageLayerView top = layers.get(0);
+        return new ImageInfoView(name, top.format(), top.virtualSize(), top.actualSize(), top.backingFile(),
+                layers.size(), layers);
     }
 
     /** One list entry; a file that fails to open is listed with the reason instead. */
@@ -162,10 +118,8 @@ class ImageCatalog {
         try {
             ImageFormat probed = ImageOpener.probe(path, root.files());
             format = probed.id();
-            try (Image image = ImageOpener.open(path, probed, true, false, root.files())) {
-                return new ImageView(name, format, image.virtualSize(), image.details().actualSize(),
-                        image.backing().map(BackingReference::fileName).orElse(null), null);
-            }
+            ImageLayerView image = reader.layerView(path, probed);
+            return new ImageView(name, format, image.virtualSize(), image.actualSize(), image.backingFile(), null);
         } catch (BlockException e) {
             return new ImageView(name, format, null, null, null, root.hidePaths(String.valueOf(e.getMessage())));
         } catch (RuntimeException e) {
@@ -235,9 +189,7 @@ class ImageCatalog {
             throw invalid("A backing file would make the chain longer than blockpull.graph.max-chain-depth="
                     + maxChainDepth);
         }
-        try (ImageChain chain = openChain(backingPath, backing.format(), maxChainDepth - 1, root.relativize(backingPath))) {
-            return chain.top().virtualSize();
-        }
+        return reader.chain(backingPath, backing.format(), 2).get(0).virtualSize();
     }
 
     private static BlockException missingBacking(String name, String backingFile) {
