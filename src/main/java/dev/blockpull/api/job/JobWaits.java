@@ -76,20 +76,20 @@ class JobWaits implements ApplicationListener<ContextClosedEvent> {
         return parsed;
     }
 
-    /**
-     * The request's answer made of the job: at once without {@code waitFor}, else once
-     * {@link #until} completes (a job not found fails the request at once either way).
-     */
-    <T> DeferredResult<T> answer(String type, String id, @Nullable String waitFor, @Nullable String timeout,
-                                 Function<JobView, T> answerOf) {
-        if (waitFor == null) {
-            if (timeout != null) {
-                throw new ApiException(ProblemType.INVALID_ARGUMENT, "?timeout= only goes with ?waitFor=STATUS");
-            }
-            DeferredResult<T> now = new DeferredResult<>();
-            now.setResult(answerOf.apply(jobs.get(type, id)));
-            return now;
+    /** A plain GET of a job takes no timeout: that goes with {@code ?waitFor=} only. */
+    static void refuseTimeoutWithoutWait(@Nullable String timeout) {
+        if (timeout != null) {
+            throw new ApiException(ProblemType.INVALID_ARGUMENT, "?timeout= only goes with ?waitFor=STATUS");
         }
+    }
+
+    /**
+     * The request's answer made of the job once {@link #until} completes: when it reaches
+     * {@code waitFor} or has finished, or when the timeout passed (a job not found fails the
+     * request at once).
+     */
+    <T> DeferredResult<T> answer(String type, String id, String waitFor, @Nullable String timeout,
+                                 Function<JobView, T> answerOf) {
         JobStatus wanted = status(waitFor);
         Duration limit = timeout(timeout);
         // The request outlives the wait by a margin, so the wait's own answer always wins.

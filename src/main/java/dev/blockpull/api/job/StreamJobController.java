@@ -5,8 +5,10 @@ import dev.blockpull.api.Paging;
 import dev.blockpull.job.JobView;
 import dev.blockpull.stream.StreamLauncher;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.enums.ParameterIn;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
@@ -119,23 +121,35 @@ class StreamJobController {
                 .body(page.items().stream().map(JobResponse::of).toList());
     }
 
-    @GetMapping("/{id}")
+    // Two handlers for one resource: a plain GET answers on the request's thread (no async
+    // dispatch, which costs as much again as the request: it is the one polled most), a GET with
+    // ?waitFor= is answered later. The document shows them as one operation.
+    @GetMapping(path = "/{id}", params = "!waitFor")
     @Operation(operationId = "getStreamJob", summary = "One stream job, now or once it reaches a status",
             description = "Stays readable after it is dismissed (status 'null', with its result) for a while. With "
                     + "?waitFor=STATUS the answer waits, without polling, until the job reaches that status or has "
                     + "finished (concluded or dismissed), or until ?timeout= (default 30s, at most 5m) passes; "
-                    + "either way the body is the job as it is then: compare its status.")
+                    + "either way the body is the job as it is then: compare its status.",
+            parameters = @Parameter(name = "waitFor", in = ParameterIn.QUERY, example = "concluded",
+                    description = "Answer once the job has this status (or has finished)",
+                    schema = @Schema(type = "string")))
     @ApiResponse(responseCode = "200", description = "The job",
             headers = {@Header(name = "ETag", description = "Version of the job"),
                     @Header(name = "Retry-After", description = "1, while the job has not concluded")})
     @ApiResponse(responseCode = "400", description = "An unknown status in waitFor, a bad timeout, or a timeout "
             + "without waitFor")
     @ApiResponse(responseCode = "404", description = "No such job")
-    DeferredResult<ResponseEntity<JobResponse>> getStreamJob(@PathVariable String id,
-            @Parameter(description = "Answer once the job has this status (or has finished)", example = "concluded")
-            @RequestParam(required = false) @Nullable String waitFor,
+    ResponseEntity<JobResponse> getStreamJob(@PathVariable String id,
             @Parameter(description = "Longest wait with waitFor: 30s, 500ms, 2m (default 30s, at most 5m)",
                     example = "30s")
+            @RequestParam(required = false) @Nullable String timeout) {
+        JobWaits.refuseTimeoutWithoutWait(timeout);
+        return jobAnswer(jobs.get(JobQueries.STREAM, id));
+    }
+
+    @GetMapping(path = "/{id}", params = "waitFor")
+    @Operation(hidden = true) // documented with getStreamJob
+    DeferredResult<ResponseEntity<JobResponse>> awaitStreamJob(@PathVariable String id, @RequestParam String waitFor,
             @RequestParam(required = false) @Nullable String timeout) {
         return waits.answer(JobQueries.STREAM, id, waitFor, timeout, StreamJobController::jobAnswer);
     }
