@@ -17,7 +17,8 @@ import java.util.Map;
 
 /**
  * Makes a fresh data root for the context being built, points {@code blockpull.data-root} at it,
- * puts NBD on an ephemeral port, and deletes the root when the context closes.
+ * puts NBD on an ephemeral port, and deletes the root when the context closes. A shared context
+ * keeps running while other classes run ({@link UnpausedLifecycleProcessor}).
  *
  * <p>A record, because its equality is part of the context cache key: every shared class carries
  * an equal customizer ({@code owner} null), a class with {@code shared = false} one of its own.
@@ -31,11 +32,15 @@ record DataRootContextCustomizer(@Nullable Class<?> owner) implements ContextCus
         Path home = createHome();
         // below the test's own properties and @DynamicPropertySource values, above application.yml
         Map<String, Object> properties = Map.of(DATA_ROOT, home.resolve("data").toString(), "blockpull.nbd.port", "0");
-        context.getEnvironment().getPropertySources().addBefore(
-                StandardEnvironment.SYSTEM_PROPERTIES_PROPERTY_SOURCE_NAME, new MapPropertySource("blockpullHttpTest", properties));
+        context.getEnvironment().getPropertySources().addBefore(StandardEnvironment.SYSTEM_PROPERTIES_PROPERTY_SOURCE_NAME,
+                new MapPropertySource("blockpullHttpTest", properties));
         // Registered before any bean, so destroyed after all of them: nothing writes into it any more.
         ((DefaultSingletonBeanRegistry) context.getBeanFactory()).registerDisposableBean("blockpullHttpTestHome",
                 () -> FileSystemUtils.deleteRecursively(home));
+        if (owner == null) {
+            context.getBeanFactory().registerSingleton(UnpausedLifecycleProcessor.BEAN_NAME,
+                    new UnpausedLifecycleProcessor(context));
+        }
     }
 
     private static Path createHome() {
