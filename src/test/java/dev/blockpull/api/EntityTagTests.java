@@ -1,13 +1,11 @@
 package dev.blockpull.api;
 
 import dev.blockpull.testsupport.BlockpullHttpTest;
-import dev.blockpull.testsupport.ServiceDataRoot;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.http.MediaType;
 import org.springframework.test.web.servlet.client.RestTestClient;
 
-import java.nio.file.Path;
 import java.util.Map;
 
 import static dev.blockpull.api.ProblemAssert.assertProblem;
@@ -21,9 +19,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @BlockpullHttpTest
 class EntityTagTests {
-
-    @ServiceDataRoot
-    static Path dataRoot;
 
     @Autowired
     RestTestClient client;

@@ -1,7 +1,6 @@
 package dev.blockpull.api;
 
 import dev.blockpull.testsupport.BlockpullHttpTest;
-import dev.blockpull.testsupport.ServiceDataRoot;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -28,9 +27,6 @@ class OpenApiDocumentTests {
 
     static final Path JSON_FILE = Path.of("target", "openapi.json");
     static final Path YAML_FILE = Path.of("target", "openapi.yaml");
-
-    @ServiceDataRoot
-    static Path dataRoot;
 
     @Autowired
     RestTestClient client;

@@ -1,13 +1,11 @@
 package dev.blockpull.api;
 
 import dev.blockpull.testsupport.BlockpullHttpTest;
-import dev.blockpull.testsupport.ServiceDataRoot;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.web.servlet.client.RestTestClient;
 import tools.jackson.databind.JsonNode;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,9 +14,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Actuator and OpenAPI endpoints as deployments and the Helm chart use them. */
 @BlockpullHttpTest
 class OperationsEndpointsTests {
-
-    @ServiceDataRoot
-    static Path dataRoot;
 
     @Autowired
     RestTestClient client;

@@ -2,11 +2,9 @@ package dev.blockpull.cli;
 
 import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.ProcessResult;
-import dev.blockpull.testsupport.ServiceDataRoot;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
-import java.nio.file.Path;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -16,9 +14,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 class CliTokenTests {
 
     static final String TOKEN = "cli-test-token-0123456789abcdef";
-
-    @ServiceDataRoot
-    static Path dataRoot;
 
     @LocalServerPort
     int port;

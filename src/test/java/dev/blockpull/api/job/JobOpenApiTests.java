@@ -2,13 +2,11 @@ package dev.blockpull.api.job;
 
 import dev.blockpull.api.Reply;
 import dev.blockpull.testsupport.BlockpullHttpTest;
-import dev.blockpull.testsupport.ServiceDataRoot;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.web.servlet.client.RestTestClient;
 import tools.jackson.databind.JsonNode;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,9 +15,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The job endpoints in {@code /v3/api-docs}: paths, operation ids, media types, problem responses. */
 @BlockpullHttpTest
 class JobOpenApiTests {
-
-    @ServiceDataRoot
-    static Path dataRoot;
 
     @Autowired
     RestTestClient client;

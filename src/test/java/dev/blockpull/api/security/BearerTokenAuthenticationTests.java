@@ -2,7 +2,6 @@ package dev.blockpull.api.security;
 
 import dev.blockpull.api.Reply;
 import dev.blockpull.testsupport.BlockpullHttpTest;
-import dev.blockpull.testsupport.ServiceDataRoot;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -15,7 +14,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -25,9 +23,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 class BearerTokenAuthenticationTests {
 
     static final String TOKEN = "test-token-0123456789abcdef";
-
-    @ServiceDataRoot
-    static Path dataRoot;
 
     @Autowired
     RestTestClient client;

@@ -2,13 +2,11 @@ package dev.blockpull.api.security;
 
 import dev.blockpull.api.Reply;
 import dev.blockpull.testsupport.BlockpullHttpTest;
-import dev.blockpull.testsupport.ServiceDataRoot;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.http.HttpHeaders;
 import org.springframework.test.web.servlet.client.RestTestClient;
 
-import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -16,9 +14,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 @BlockpullHttpTest(properties = {"blockpull.security.token=metrics-token-0123456789",
         "blockpull.security.protect-metrics=true"})
 class ProtectedMetricsTests {
-
-    @ServiceDataRoot
-    static Path dataRoot;
 
     @Autowired
     RestTestClient client;

@@ -1,7 +1,6 @@
 package dev.blockpull.api.ui;
 
 import dev.blockpull.testsupport.BlockpullHttpTest;
-import dev.blockpull.testsupport.ServiceDataRoot;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
@@ -21,9 +20,6 @@ class SwaggerUiBrowserTests {
 
     static final Path SCRIPT = Path.of("src/test/ui/swagger-ui.mjs");
     static final Path SCREENSHOT = Path.of("target/swagger-ui-get-nodes.png");
-
-    @ServiceDataRoot
-    static Path dataRoot;
 
     @LocalServerPort
     int port;
