@@ -31,9 +31,10 @@ record DataRootContextCustomizer(@Nullable Class<?> owner) implements ContextCus
     public void customizeContext(ConfigurableApplicationContext context, MergedContextConfiguration config) {
         Path home = createHome();
         // below the test's own properties and @DynamicPropertySource values, above application.properties
-        Map<String, Object> properties = Map.of(DATA_ROOT, home.resolve("data").toString(), "blockpull.nbd.port", "0");
-        context.getEnvironment().getPropertySources().addBefore(
-                StandardEnvironment.SYSTEM_PROPERTIES_PROPERTY_SOURCE_NAME, new MapPropertySource("blockpullHttp", properties));
+        MapPropertySource source = new MapPropertySource("blockpullHttpTest",
+                Map.of(DATA_ROOT, home.resolve("data").toString(), "blockpull.nbd.port", "0"));
+        context.getEnvironment().getPropertySources()
+                .addBefore(StandardEnvironment.SYSTEM_PROPERTIES_PROPERTY_SOURCE_NAME, source);
         // Registered before any bean, so destroyed after all of them: nothing writes into it any more.
         ((DefaultSingletonBeanRegistry) context.getBeanFactory()).registerDisposableBean("blockpullHttpTestHome",
                 () -> FileSystemUtils.deleteRecursively(home));
