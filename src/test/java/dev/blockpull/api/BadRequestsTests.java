@@ -1,14 +1,11 @@
 package dev.blockpull.api;
 
+import dev.blockpull.testsupport.BlockpullHttpTest;
+import dev.blockpull.testsupport.ServiceDataRoot;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.MediaType;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
 
 import java.io.ByteArrayOutputStream;
@@ -27,18 +24,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * nothing is created on the way. The malformed ones are written on a raw socket, since an HTTP
  * client would refuse to send them.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@AutoConfigureRestTestClient
+@BlockpullHttpTest
 class BadRequestsTests {
 
-    @TempDir
+    @ServiceDataRoot
     static Path dataRoot;
-
-    @DynamicPropertySource
-    static void properties(DynamicPropertyRegistry registry) {
-        registry.add("blockpull.data-root", dataRoot::toString);
-        registry.add("blockpull.nbd.port", () -> "0");
-    }
 
     @Autowired
     RestTestClient client;

@@ -8,17 +8,14 @@ import dev.blockpull.format.ImageCreator;
 import dev.blockpull.format.ImageFormat;
 import dev.blockpull.format.ImageOpener;
 import dev.blockpull.format.Image;
+import dev.blockpull.testsupport.BlockpullHttpTest;
+import dev.blockpull.testsupport.ServiceDataRoot;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.http.MediaType;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
 
 import java.io.IOException;
@@ -38,22 +35,17 @@ import static org.assertj.core.api.Assertions.assertThat;
  * file name or a backing-file string, and no refusal shows where the data root lies on the host.
  * Besides the reported cases, every such endpoint gets the generated names of {@link HostileNames}.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@AutoConfigureRestTestClient
+@BlockpullHttpTest(shared = false)
 class ConfinementTests {
 
     private static final long MIB = 1024 * 1024;
     private static final long SEED = 16;
     private static final int PER_KIND = 4;
 
-    @TempDir
+    @ServiceDataRoot
+    static Path dataRoot;
+    /** The data root's directory, the context's own: {@code outside} goes beside the root. */
     static Path tmp;
-
-    @DynamicPropertySource
-    static void properties(DynamicPropertyRegistry registry) {
-        registry.add("blockpull.data-root", () -> tmp.resolve("data").toString());
-        registry.add("blockpull.nbd.port", () -> "0");
-    }
 
     @Autowired
     RestTestClient client;
@@ -65,6 +57,7 @@ class ConfinementTests {
 
     @BeforeAll
     static void layOutTheRootWithWaysOut() throws IOException {
+        tmp = dataRoot.getParent();
         root = Files.createDirectories(tmp.resolve("data")).toRealPath();
         outside = Files.createDirectories(tmp.resolve("outside")).toRealPath();
         ImageCreator.create(outside.resolve("canary.qcow2"), CreateOptions.qcow2(MIB, null));

@@ -1,16 +1,11 @@
 package dev.blockpull.api;
 
+import dev.blockpull.testsupport.BlockpullHttpTest;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.http.MediaType;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
 
-import java.nio.file.Path;
 import java.util.Map;
 
 import static dev.blockpull.api.ProblemAssert.assertProblem;
@@ -22,18 +17,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the current tag, a new tag once the resource changed, 412 for a DELETE with a stale one. Each
  * test uses its own names.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@AutoConfigureRestTestClient
+@BlockpullHttpTest
 class EntityTagTests {
-
-    @TempDir
-    static Path dataRoot;
-
-    @DynamicPropertySource
-    static void properties(DynamicPropertyRegistry registry) {
-        registry.add("blockpull.data-root", dataRoot::toString);
-        registry.add("blockpull.nbd.port", () -> "0");
-    }
 
     @Autowired
     RestTestClient client;

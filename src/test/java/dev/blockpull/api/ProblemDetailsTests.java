@@ -1,14 +1,12 @@
 package dev.blockpull.api;
 
+import dev.blockpull.testsupport.BlockpullHttpTest;
+import dev.blockpull.testsupport.ServiceDataRoot;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.MediaType;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
 
 import java.io.ByteArrayInputStream;
@@ -29,24 +27,16 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Error answers over a real port: every failure, ours or Spring MVC's, is RFC 9457
  * problem+json with the contract's errorClass, and refused requests create nothing.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@AutoConfigureRestTestClient
+@BlockpullHttpTest(properties = "blockpull.http.max-request-size=" + ProblemDetailsTests.LIMIT + "B")
 class ProblemDetailsTests {
 
     static final int LIMIT = 16 * 1024;
 
-    @TempDir
+    @ServiceDataRoot
     static Path dataRoot;
 
     @TempDir
     static Path outside;
-
-    @DynamicPropertySource
-    static void properties(DynamicPropertyRegistry registry) {
-        registry.add("blockpull.data-root", dataRoot::toString);
-        registry.add("blockpull.nbd.port", () -> "0");
-        registry.add("blockpull.http.max-request-size", () -> LIMIT + "B");
-    }
 
     @Autowired
     RestTestClient client;

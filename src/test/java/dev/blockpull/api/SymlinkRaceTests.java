@@ -2,16 +2,13 @@ package dev.blockpull.api;
 
 import dev.blockpull.format.CreateOptions;
 import dev.blockpull.format.ImageCreator;
+import dev.blockpull.testsupport.BlockpullHttpTest;
+import dev.blockpull.testsupport.ServiceDataRoot;
 import dev.blockpull.testsupport.Swapper;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.http.MediaType;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
 
 import java.io.IOException;
@@ -29,8 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * thousands of times more.) The outside image is told apart from the
  * inside one by its size (2 MiB against 1 MiB).
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@AutoConfigureRestTestClient
+@BlockpullHttpTest(shared = false)
 class SymlinkRaceTests {
 
     private static final long MIB = 1024 * 1024;
@@ -39,14 +35,10 @@ class SymlinkRaceTests {
     private static final int OPEN_TRIES = 250;
     private static final int CREATE_TRIES = 400;
 
-    @TempDir
+    @ServiceDataRoot
+    static Path dataRoot;
+    /** The data root's directory, the context's own: {@code outside} goes beside the root. */
     static Path tmp;
-
-    @DynamicPropertySource
-    static void properties(DynamicPropertyRegistry registry) {
-        registry.add("blockpull.data-root", () -> tmp.resolve("data").toString());
-        registry.add("blockpull.nbd.port", () -> "0");
-    }
 
     @Autowired
     RestTestClient client;
@@ -56,6 +48,7 @@ class SymlinkRaceTests {
 
     @BeforeAll
     static void images() throws IOException {
+        tmp = dataRoot.getParent();
         root = Files.createDirectories(tmp.resolve("data")).toRealPath();
         outside = Files.createDirectories(tmp.resolve("outside")).toRealPath();
         ImageCreator.create(outside.resolve("outside.qcow2"), CreateOptions.qcow2(2 * MIB, null));

@@ -1,5 +1,7 @@
 package dev.blockpull.cli;
 
+import dev.blockpull.testsupport.BlockpullHttpTest;
+import dev.blockpull.testsupport.ServiceDataRoot;
 import com.sun.net.httpserver.HttpServer;
 import dev.blockpull.testsupport.Chain;
 import dev.blockpull.testsupport.Chains;
@@ -10,12 +12,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.http.MediaType;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -34,24 +32,16 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The real {@code blockpull} jar as a child process against a real service on real images: exit
  * codes, what goes to stdout and stderr, {@code --output json}.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@AutoConfigureRestTestClient
+@BlockpullHttpTest(properties = "blockpull.jobs.progress-interval=100ms")
 class CliTests {
 
     static final JsonMapper JSON = JsonMapper.builder().build();
 
-    @TempDir
+    @ServiceDataRoot
     static Path dataRoot;
 
     @TempDir
     Path work;
-
-    @DynamicPropertySource
-    static void properties(DynamicPropertyRegistry registry) {
-        registry.add("blockpull.data-root", dataRoot::toString);
-        registry.add("blockpull.nbd.port", () -> "0");
-        registry.add("blockpull.jobs.progress-interval", () -> "100ms");
-    }
 
     @LocalServerPort
     int port;

@@ -2,18 +2,15 @@ package dev.blockpull.ops;
 
 import dev.blockpull.api.Reply;
 import dev.blockpull.testsupport.AlertRules;
+import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.Chain;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.Qcow2Surgery;
 import dev.blockpull.testsupport.QemuTools;
+import dev.blockpull.testsupport.ServiceDataRoot;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.http.MediaType;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -37,22 +34,15 @@ import static org.awaitility.Awaitility.await;
  * stream job runs and after another failed on an I/O error. A renamed metric or a typo in a query
  * fails here instead of as an empty panel or an alert that never fires.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@AutoConfigureRestTestClient
+@BlockpullHttpTest(shared = false)
 class ChartMetricsTests {
 
     static final Path DASHBOARD = Path.of("helm", "blockpull", "dashboards", "blockpull.json");
     static final Pattern METRIC = Pattern.compile("\\bblockpull_[a-z_]+");
     static final Duration WAIT = Duration.ofSeconds(30);
 
-    @TempDir
+    @ServiceDataRoot
     static Path dataRoot;
-
-    @DynamicPropertySource
-    static void properties(DynamicPropertyRegistry registry) {
-        registry.add("blockpull.data-root", dataRoot::toString);
-        registry.add("blockpull.nbd.port", () -> "0");
-    }
 
     @Autowired
     RestTestClient client;

@@ -1,13 +1,10 @@
 package dev.blockpull.ops;
 
 import dev.blockpull.api.Reply;
+import dev.blockpull.testsupport.BlockpullHttpTest;
+import dev.blockpull.testsupport.ServiceDataRoot;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
 import tools.jackson.databind.JsonNode;
 
@@ -20,18 +17,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The disk that fills up is the data root's: Spring's disk-space health component and disk
  * metrics watch {@code blockpull.data-root}, not the working directory the service started in.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@AutoConfigureRestTestClient
+@BlockpullHttpTest
 class DataRootDiskSpaceTests {
 
-    @TempDir
+    @ServiceDataRoot
     static Path dataRoot;
-
-    @DynamicPropertySource
-    static void properties(DynamicPropertyRegistry registry) {
-        registry.add("blockpull.data-root", dataRoot::toString);
-        registry.add("blockpull.nbd.port", () -> "0");
-    }
 
     @Autowired
     RestTestClient client;

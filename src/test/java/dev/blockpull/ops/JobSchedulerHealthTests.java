@@ -13,19 +13,16 @@ import dev.blockpull.job.Job;
 import dev.blockpull.job.JobContext;
 import dev.blockpull.job.JobOptions;
 import dev.blockpull.job.JobScheduler;
+import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.QemuTools;
+import dev.blockpull.testsupport.ServiceDataRoot;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.http.MediaType;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
 
 import java.nio.ByteBuffer;
@@ -47,21 +44,13 @@ import static org.awaitility.Awaitility.await;
  * only while a drain has waited past {@code blockpull.jobs.stuck-timeout} and a job still has not
  * reached a pause point.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@AutoConfigureRestTestClient
+@BlockpullHttpTest(properties = "blockpull.jobs.stuck-timeout=300ms")
 class JobSchedulerHealthTests {
 
     static final Duration WAIT = Duration.ofSeconds(10);
 
-    @TempDir
+    @ServiceDataRoot
     static Path dataRoot;
-
-    @DynamicPropertySource
-    static void properties(DynamicPropertyRegistry registry) {
-        registry.add("blockpull.data-root", dataRoot::toString);
-        registry.add("blockpull.nbd.port", () -> "0");
-        registry.add("blockpull.jobs.stuck-timeout", () -> "300ms");
-    }
 
     @TestConfiguration
     static class Gates {

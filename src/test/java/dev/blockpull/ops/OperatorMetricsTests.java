@@ -1,16 +1,13 @@
 package dev.blockpull.ops;
 
 import dev.blockpull.api.Reply;
+import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.QemuTools;
+import dev.blockpull.testsupport.ServiceDataRoot;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.http.MediaType;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
 
 import java.nio.file.Files;
@@ -26,21 +23,14 @@ import static org.awaitility.Awaitility.await;
  * {@code /actuator/prometheus} during a running stream job and after it: copied bytes per job,
  * chunk copy latency, drain duration, image I/O bytes and errors per node. Names pinned exactly.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@AutoConfigureRestTestClient
+@BlockpullHttpTest(shared = false)
 class OperatorMetricsTests {
 
     static final Duration WAIT = Duration.ofSeconds(30);
     static final String NUMBER_ABOVE_ZERO = "(?:[1-9][0-9.E-]*|0\\.[0-9]*[1-9][0-9E-]*)$";
 
-    @TempDir
+    @ServiceDataRoot
     static Path dataRoot;
-
-    @DynamicPropertySource
-    static void properties(DynamicPropertyRegistry registry) {
-        registry.add("blockpull.data-root", dataRoot::toString);
-        registry.add("blockpull.nbd.port", () -> "0");
-    }
 
     @Autowired
     RestTestClient client;

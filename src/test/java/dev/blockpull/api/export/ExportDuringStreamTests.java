@@ -1,13 +1,12 @@
 package dev.blockpull.api.export;
 
 import dev.blockpull.api.Reply;
+import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.QemuTools;
+import dev.blockpull.testsupport.ServiceDataRoot;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
@@ -29,8 +28,7 @@ import static org.awaitility.Awaitility.await;
  * chain into the top. Every write is also applied to a raw model; at the end the streamed image,
  * without its backing chain, must equal the model and pass qemu-img check.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@AutoConfigureRestTestClient
+@BlockpullHttpTest
 class ExportDuringStreamTests {
 
     static final int NBD_PORT = ExportApi.freePort();
@@ -39,12 +37,11 @@ class ExportDuringStreamTests {
     /** After the first 512 KiB chunk a job at this speed sleeps for minutes (stream-semantics §7.2). */
     static final long CRAWL = 1024;
 
-    @TempDir
+    @ServiceDataRoot
     static Path dataRoot;
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
-        registry.add("blockpull.data-root", dataRoot::toString);
         registry.add("blockpull.nbd.port", () -> NBD_PORT);
         registry.add("blockpull.nbd.bind-address", () -> "127.0.0.1");
     }

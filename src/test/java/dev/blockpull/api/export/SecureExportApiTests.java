@@ -1,16 +1,16 @@
 package dev.blockpull.api.export;
 
 import dev.blockpull.api.Reply;
+import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.ProcessResult;
 import dev.blockpull.testsupport.QemuTools;
+import dev.blockpull.testsupport.ServiceDataRoot;
 import dev.blockpull.testsupport.TestPki;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
@@ -29,13 +29,12 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The service with NBD over TLS from {@code blockpull.nbd.tls.*} on every interface: exports
  * with an allow-list of client certificate subjects, made over HTTP and opened by nbdinfo.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@AutoConfigureRestTestClient
+@BlockpullHttpTest
 class SecureExportApiTests {
 
     static final int NBD_PORT = ExportApi.freePort();
 
-    @TempDir
+    @ServiceDataRoot
     static Path dataRoot;
     @TempDir
     static Path pkiDir;
@@ -48,7 +47,6 @@ class SecureExportApiTests {
         TestPki.ServerFiles server = pki.server(pkiDir.resolve("server"), "localhost");
         clientA = pki.client(pkiDir.resolve("client-a"), "/CN=client-a/O=Blockpull tests");
         clientB = pki.client(pkiDir.resolve("client-b"), "/CN=client-b/O=Blockpull tests");
-        registry.add("blockpull.data-root", dataRoot::toString);
         registry.add("blockpull.nbd.port", () -> NBD_PORT);
         registry.add("blockpull.nbd.bind-address", () -> "0.0.0.0");
         registry.add("blockpull.nbd.tls.certificate", server::certificate);

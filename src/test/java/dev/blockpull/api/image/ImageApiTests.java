@@ -1,18 +1,15 @@
 package dev.blockpull.api.image;
 
 import dev.blockpull.api.Reply;
+import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.CheckResult;
 import dev.blockpull.testsupport.QemuTools;
+import dev.blockpull.testsupport.ServiceDataRoot;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
 import tools.jackson.databind.JsonNode;
 
@@ -32,20 +29,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code /images} over a real port, with qemu-img and qemu-io as the judges of what was written.
  * Each test works in its own subdirectory of the shared data root.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@AutoConfigureRestTestClient
+@BlockpullHttpTest
 class ImageApiTests {
 
     static final long MiB = 1024 * 1024;
 
-    @TempDir
+    @ServiceDataRoot
     static Path dataRoot;
-
-    @DynamicPropertySource
-    static void properties(DynamicPropertyRegistry registry) {
-        registry.add("blockpull.data-root", dataRoot::toString);
-        registry.add("blockpull.nbd.port", () -> "0");
-    }
 
     @Autowired
     RestTestClient client;

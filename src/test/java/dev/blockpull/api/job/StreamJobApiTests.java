@@ -1,17 +1,14 @@
 package dev.blockpull.api.job;
 
 import dev.blockpull.api.Reply;
+import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.Chain;
 import dev.blockpull.testsupport.QemuTools;
+import dev.blockpull.testsupport.ServiceDataRoot;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.http.MediaType;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
 import tools.jackson.databind.JsonNode;
 
@@ -27,18 +24,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code /jobs/stream} and {@code /jobs} over a real port, with real images and the real stream
  * job: status codes, headers, bodies and problems of every endpoint and verb.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@AutoConfigureRestTestClient
+@BlockpullHttpTest(shared = false)
 class StreamJobApiTests {
 
-    @TempDir
+    @ServiceDataRoot
     static Path dataRoot;
-
-    @DynamicPropertySource
-    static void properties(DynamicPropertyRegistry registry) {
-        registry.add("blockpull.data-root", dataRoot::toString);
-        registry.add("blockpull.nbd.port", () -> "0");
-    }
 
     @Autowired
     RestTestClient client;

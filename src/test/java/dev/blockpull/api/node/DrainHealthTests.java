@@ -9,19 +9,16 @@ import dev.blockpull.graph.Holder;
 import dev.blockpull.graph.NodeGraph;
 import dev.blockpull.graph.Permission;
 import dev.blockpull.io.IoGate;
+import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.QemuTools;
+import dev.blockpull.testsupport.ServiceDataRoot;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.http.MediaType;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
 import tools.jackson.databind.JsonNode;
 
@@ -43,21 +40,13 @@ import static org.awaitility.Awaitility.await;
  * show, a drain past {@code blockpull.graph.drain-timeout} turns readiness DOWN, and readiness is
  * UP again once the gate opens and the drain completes.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@AutoConfigureRestTestClient
+@BlockpullHttpTest(properties = "blockpull.graph.drain-timeout=300ms")
 class DrainHealthTests {
 
     static final Duration WAIT = Duration.ofSeconds(10);
 
-    @TempDir
+    @ServiceDataRoot
     static Path dataRoot;
-
-    @DynamicPropertySource
-    static void properties(DynamicPropertyRegistry registry) {
-        registry.add("blockpull.data-root", dataRoot::toString);
-        registry.add("blockpull.nbd.port", () -> "0");
-        registry.add("blockpull.graph.drain-timeout", () -> "300ms");
-    }
 
     /** Puts a fault-injecting file with a gate under every image the graph opens. */
     @TestConfiguration

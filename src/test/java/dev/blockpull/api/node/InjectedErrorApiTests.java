@@ -1,16 +1,13 @@
 package dev.blockpull.api.node;
 
 import dev.blockpull.api.Reply;
+import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.QemuTools;
+import dev.blockpull.testsupport.ServiceDataRoot;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.http.MediaType;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
 
 import java.io.IOException;
@@ -27,19 +24,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * port, with fault injection on: definitions, the node in the chain, rules added and removed
  * while the node is in use, and clear 4xx problems for bad ones.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@AutoConfigureRestTestClient
+@BlockpullHttpTest(properties = "blockpull.debug.fault-injection=true")
 class InjectedErrorApiTests {
 
-    @TempDir
+    @ServiceDataRoot
     static Path dataRoot;
-
-    @DynamicPropertySource
-    static void properties(DynamicPropertyRegistry registry) {
-        registry.add("blockpull.data-root", dataRoot::toString);
-        registry.add("blockpull.nbd.port", () -> "0");
-        registry.add("blockpull.debug.fault-injection", () -> "true");
-    }
 
     static final Map<String, Object> EIO_AT_0 = Map.of("event", "read", "errno", "EIO", "offset", 0, "length", 4096);
 

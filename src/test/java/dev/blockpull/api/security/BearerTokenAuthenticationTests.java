@@ -1,16 +1,12 @@
 package dev.blockpull.api.security;
 
 import dev.blockpull.api.Reply;
+import dev.blockpull.testsupport.BlockpullHttpTest;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
 
 import java.io.IOException;
@@ -18,27 +14,15 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** With {@code blockpull.security.token} set, over a real port: who gets in, and what the refusal looks like. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = "blockpull.security.token=" + BearerTokenAuthenticationTests.TOKEN)
-@AutoConfigureRestTestClient
+@BlockpullHttpTest(properties = "blockpull.security.token=" + BearerTokenAuthenticationTests.TOKEN)
 class BearerTokenAuthenticationTests {
 
     static final String TOKEN = "test-token-0123456789abcdef";
-
-    @TempDir
-    static Path dataRoot;
-
-    @DynamicPropertySource
-    static void properties(DynamicPropertyRegistry registry) {
-        registry.add("blockpull.data-root", dataRoot::toString);
-        registry.add("blockpull.nbd.port", () -> "0");
-    }
 
     @Autowired
     RestTestClient client;

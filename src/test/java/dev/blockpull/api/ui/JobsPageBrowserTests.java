@@ -1,15 +1,12 @@
 package dev.blockpull.api.ui;
 
+import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.QemuTools;
+import dev.blockpull.testsupport.ServiceDataRoot;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.MediaType;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
 
 import java.nio.file.Files;
@@ -26,8 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  *
  * <p>The tools it needs: {@link BrowserScripts}.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@AutoConfigureRestTestClient
+@BlockpullHttpTest(properties = {"blockpull.security.token=" + JobsPageBrowserTests.TOKEN,
+        "blockpull.jobs.progress-interval=200ms"})
 class JobsPageBrowserTests {
 
     static final Path SCRIPT = Path.of("src/test/ui/jobs-page.mjs");
@@ -36,16 +33,8 @@ class JobsPageBrowserTests {
     /** 8 MiB of data at 256 KiB/s: a 512 KiB chunk every 2 s, half a minute unless the test lifts it. */
     static final long THROTTLED = 256 * 1024;
 
-    @TempDir
+    @ServiceDataRoot
     static Path dataRoot;
-
-    @DynamicPropertySource
-    static void properties(DynamicPropertyRegistry registry) {
-        registry.add("blockpull.data-root", dataRoot::toString);
-        registry.add("blockpull.nbd.port", () -> "0");
-        registry.add("blockpull.security.token", () -> TOKEN);
-        registry.add("blockpull.jobs.progress-interval", () -> "200ms");
-    }
 
     @LocalServerPort
     int port;

@@ -1,11 +1,8 @@
 package dev.blockpull.api.ui;
 
+import dev.blockpull.testsupport.BlockpullHttpTest;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,20 +15,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * must see a 200. The screenshot lands in target/swagger-ui-get-nodes.png. The tools it needs:
  * {@link BrowserScripts}.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@BlockpullHttpTest
 class SwaggerUiBrowserTests {
 
     static final Path SCRIPT = Path.of("src/test/ui/swagger-ui.mjs");
     static final Path SCREENSHOT = Path.of("target/swagger-ui-get-nodes.png");
-
-    @TempDir
-    static Path dataRoot;
-
-    @DynamicPropertySource
-    static void properties(DynamicPropertyRegistry registry) {
-        registry.add("blockpull.data-root", dataRoot::toString);
-        registry.add("blockpull.nbd.port", () -> "0");
-    }
 
     @LocalServerPort
     int port;

@@ -202,7 +202,7 @@ class DockerfileTests {
                 .containsEntry("org.opencontainers.image.title", "blockpull")
                 .containsKey("org.opencontainers.image.source");
         assertThat(args).containsOnlyKeys("VERSION", "REVISION", "CREATED", "LICENSES");
-        assertThat(args.get("VERSION")).as("the default is the POM's version").isEqualTo(pomVersion());
+        assertThat(args.get("VERSION")).as("the default is the POM's version").isEqualTo(PomVersion.read());
         assertThat(args.get("LICENSES")).as("SPDX for 'not stated'; the build passes the real one")
                 .isEqualTo("NOASSERTION");
         assertThat(firstIndexOf(runtime, "ARG")).as("ARGs after the last COPY keep the layers cacheable")
@@ -256,13 +256,6 @@ class DockerfileTests {
 
         assertThat(p.exitValue()).as(out).isZero();
         assertThat(out).contains("\"issues_count\":0");
-    }
-
-    private static String pomVersion() throws IOException {
-        String pom = Files.readString(Path.of("pom.xml"));
-        Matcher m = Pattern.compile("</parent>.*?<version>([^<]+)</version>", Pattern.DOTALL).matcher(pom);
-        assertThat(m.find()).as("pom.xml has a project version").isTrue();
-        return m.group(1);
     }
 
     private static int firstIndexOf(List<Instruction> instructions, String keyword) {
