@@ -4,6 +4,11 @@ import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
 import dev.blockpull.io.DataRoot;
 import jakarta.servlet.http.HttpServletRequest;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 import org.apache.tomcat.util.http.InvalidParameterException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -29,12 +34,6 @@ import tools.jackson.core.TokenStreamLocation;
 import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.databind.exc.MismatchedInputException;
 import tools.jackson.databind.exc.UnrecognizedPropertyException;
-
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.List;
-import java.util.Map;
-import java.util.stream.Collectors;
 
 /**
  * Turns every exception that leaves a controller into an RFC 9457 problem: block-layer errors by
@@ -70,39 +69,50 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
     ResponseEntity<Object> handleUnexpected(Exception e, WebRequest request) {
         PayloadTooLargeException tooLarge = findCause(e, PayloadTooLargeException.class);
         if (tooLarge != null) {
-            return problem(Problems.create(ProblemType.PAYLOAD_TOO_LARGE, QmpErrorClass.GENERIC_ERROR,
-                    tooLarge.getMessage()), request);
+            return problem(
+                    Problems.create(ProblemType.PAYLOAD_TOO_LARGE, QmpErrorClass.GENERIC_ERROR, tooLarge.getMessage()),
+                    request);
         }
         InvalidParameterException badQuery = findCause(e, InvalidParameterException.class);
         if (badQuery != null) {
             // Tomcat could not decode the query string (e.g. %ff is no UTF-8): the client's mistake
-            return problem(Problems.create(ProblemType.BAD_REQUEST, QmpErrorClass.GENERIC_ERROR,
-                    "The query string could not be decoded; percent-encode parameters as UTF-8"), request);
+            return problem(
+                    Problems.create(
+                            ProblemType.BAD_REQUEST,
+                            QmpErrorClass.GENERIC_ERROR,
+                            "The query string could not be decoded; percent-encode parameters as UTF-8"),
+                    request);
         }
         log.error("Unexpected error on {}", path(request), e);
-        return problem(Problems.create(ProblemType.INTERNAL_ERROR, QmpErrorClass.GENERIC_ERROR,
-                "Internal error (" + e.getClass().getSimpleName() + "); the server log has the details"), request);
+        return problem(
+                Problems.create(
+                        ProblemType.INTERNAL_ERROR,
+                        QmpErrorClass.GENERIC_ERROR,
+                        "Internal error (" + e.getClass().getSimpleName() + "); the server log has the details"),
+                request);
     }
 
     @Override
-    protected @Nullable ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e,
-            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+    protected @Nullable ResponseEntity<Object> handleHttpMessageNotReadable(
+            HttpMessageNotReadableException e, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
         PayloadTooLargeException tooLarge = findCause(e, PayloadTooLargeException.class);
         if (tooLarge != null) {
-            return problem(Problems.create(ProblemType.PAYLOAD_TOO_LARGE, QmpErrorClass.GENERIC_ERROR,
-                    tooLarge.getMessage()), request);
+            return problem(
+                    Problems.create(ProblemType.PAYLOAD_TOO_LARGE, QmpErrorClass.GENERIC_ERROR, tooLarge.getMessage()),
+                    request);
         }
         return problem(unreadable(e), request);
     }
 
     @Override
-    protected @Nullable ResponseEntity<Object> handleMethodArgumentNotValid(MethodArgumentNotValidException e,
-            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+    protected @Nullable ResponseEntity<Object> handleMethodArgumentNotValid(
+            MethodArgumentNotValidException e, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
         List<Map<String, String>> errors = new ArrayList<>();
         for (FieldError fe : e.getBindingResult().getFieldErrors()) {
             errors.add(fieldError(fe.getField(), fe.getDefaultMessage()));
         }
-        e.getBindingResult().getGlobalErrors()
+        e.getBindingResult()
+                .getGlobalErrors()
                 .forEach(ge -> errors.add(fieldError(ge.getObjectName(), ge.getDefaultMessage())));
         return problem(validationProblem(errors), request);
     }
@@ -128,11 +138,13 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
      * title, instance and errorClass. Bodies that already carry a type (ApiException) keep it.
      */
     @Override
-    protected ResponseEntity<Object> handleExceptionInternal(Exception e, @Nullable Object body,
-            HttpHeaders headers, HttpStatusCode statusCode, WebRequest request) {
-        ProblemDetail problem = body instanceof ProblemDetail pd ? pd
-                : e instanceof ErrorResponse er ? er.getBody()
-                : ProblemDetail.forStatusAndDetail(statusCode, statusCode.toString());
+    protected ResponseEntity<Object> handleExceptionInternal(
+            Exception e, @Nullable Object body, HttpHeaders headers, HttpStatusCode statusCode, WebRequest request) {
+        ProblemDetail problem = body instanceof ProblemDetail pd
+                ? pd
+                : e instanceof ErrorResponse er
+                        ? er.getBody()
+                        : ProblemDetail.forStatusAndDetail(statusCode, statusCode.toString());
         if (problem.getType() == null || "about:blank".equals(problem.getType().toString())) {
             ProblemType type = ProblemType.forStatus(problem.getStatus());
             problem.setType(type.type());
@@ -168,8 +180,10 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
     }
 
     private static ProblemDetail validationProblem(List<Map<String, String>> errors) {
-        String detail = errors.isEmpty() ? "The request is invalid"
-                : errors.stream().map(m -> m.get("field") + ": " + m.get("message"))
+        String detail = errors.isEmpty()
+                ? "The request is invalid"
+                : errors.stream()
+                        .map(m -> m.get("field") + ": " + m.get("message"))
                         .collect(Collectors.joining("; ", "Invalid request: ", ""));
         ProblemDetail problem = Problems.create(ProblemType.VALIDATION_FAILED, QmpErrorClass.GENERIC_ERROR, detail);
         problem.setProperty(Problems.ERRORS, errors);
@@ -187,8 +201,8 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
             String detail = "Unknown field '" + pathOf(unknown, unknown.getPropertyName()) + "' in the request body";
             Collection<Object> known = unknown.getKnownPropertyIds();
             if (known != null && !known.isEmpty()) {
-                detail += "; known fields: " + known.stream().map(String::valueOf).sorted()
-                        .collect(Collectors.joining(", "));
+                detail += "; known fields: "
+                        + known.stream().map(String::valueOf).sorted().collect(Collectors.joining(", "));
             }
             return Problems.create(ProblemType.UNKNOWN_FIELD, QmpErrorClass.GENERIC_ERROR, detail);
         }
@@ -204,7 +218,9 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
         if (syntax != null) {
             TokenStreamLocation at = syntax.getLocation();
             String where = at != null ? " at line " + at.getLineNr() + ", column " + at.getColumnNr() : "";
-            return Problems.create(ProblemType.MALFORMED_BODY, QmpErrorClass.GENERIC_ERROR,
+            return Problems.create(
+                    ProblemType.MALFORMED_BODY,
+                    QmpErrorClass.GENERIC_ERROR,
                     "Malformed JSON" + where + ": " + syntax.getOriginalMessage());
         }
         JacksonException other = findCause(e, JacksonException.class);
@@ -212,8 +228,8 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
             // e.g. a record constructor refusing a value: its message is meant for the caller
             Throwable root = other.getCause() != null ? other.getCause() : other;
             String message = root instanceof JacksonException je ? je.getOriginalMessage() : root.getMessage();
-            return Problems.create(ProblemType.MALFORMED_BODY, QmpErrorClass.GENERIC_ERROR,
-                    "Invalid request body: " + message);
+            return Problems.create(
+                    ProblemType.MALFORMED_BODY, QmpErrorClass.GENERIC_ERROR, "Invalid request body: " + message);
         }
         String message = e.getMessage();
         String detail = message != null && message.startsWith("Required request body is missing")
@@ -236,8 +252,10 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
             return ": expected a string";
         }
         if (target.isEnum()) {
-            return ": expected one of " + java.util.Arrays.stream(target.getEnumConstants())
-                    .map(String::valueOf).collect(Collectors.joining(", "));
+            return ": expected one of "
+                    + java.util.Arrays.stream(target.getEnumConstants())
+                            .map(String::valueOf)
+                            .collect(Collectors.joining(", "));
         }
         return ": expected " + (Collection.class.isAssignableFrom(target) ? "an array" : "an object");
     }

@@ -1,15 +1,14 @@
 package dev.blockpull.api;
 
-import org.jspecify.annotations.Nullable;
-import org.springframework.http.ResponseEntity;
-import org.springframework.stereotype.Component;
-import tools.jackson.databind.json.JsonMapper;
-
 import java.net.URI;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+import org.springframework.http.ResponseEntity;
+import org.springframework.stereotype.Component;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Strong entity tags (RFC 9110 §8.8.3) and the {@code If-Match} rule shared by the resources. A
@@ -84,8 +83,10 @@ public class EntityTags {
                 return;
             }
         }
-        throw new ApiException(ProblemType.PRECONDITION_FAILED, resource + " has changed: its ETag is " + current
-                + ", not " + ifMatch.trim() + ". GET it again and retry with the new ETag");
+        throw new ApiException(
+                ProblemType.PRECONDITION_FAILED,
+                resource + " has changed: its ETag is " + current + ", not " + ifMatch.trim()
+                        + ". GET it again and retry with the new ETag");
     }
 
     /**

@@ -1,10 +1,5 @@
 package dev.blockpull.api;
 
-import org.jspecify.annotations.Nullable;
-import org.springframework.http.HttpHeaders;
-import org.springframework.http.ResponseEntity;
-import org.springframework.stereotype.Component;
-
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -12,6 +7,10 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Objects;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.ResponseEntity;
+import org.springframework.stereotype.Component;
 
 /**
  * The optional {@code Idempotency-Key} header (draft-ietf-httpapi-idempotency-key-header) of every
@@ -28,6 +27,7 @@ public class IdempotencyKeys {
     /** The header parameter's description in the OpenAPI document. */
     public static final String DESCRIPTION = "Optional: the same key with the same request within 24 h replays the "
             + "first successful answer (with Idempotent-Replayed: true) instead of doing it again";
+
     static final String REPLAYED_HEADER = "Idempotent-Replayed";
     static final Duration RETENTION = Duration.ofHours(24);
     static final int MAX_KEYS = 10_000;
@@ -69,11 +69,15 @@ public class IdempotencyKeys {
                 }
                 entry = null;
             } else if (!Objects.equals(entry.request, request)) {
-                throw new ApiException(ProblemType.UNPROCESSABLE, "Idempotency-Key '" + k + "' was first used with a "
-                        + "different request; use a new key for a new request");
+                throw new ApiException(
+                        ProblemType.UNPROCESSABLE,
+                        "Idempotency-Key '" + k + "' was first used with a "
+                                + "different request; use a new key for a new request");
             } else if (entry.response == null) {
-                throw new ApiException(ProblemType.CONFLICT, "A request with Idempotency-Key '" + k + "' is still "
-                        + "being processed; retry once it has been answered");
+                throw new ApiException(
+                        ProblemType.CONFLICT,
+                        "A request with Idempotency-Key '" + k + "' is still "
+                                + "being processed; retry once it has been answered");
             }
         }
         if (entry != null) {
@@ -107,8 +111,8 @@ public class IdempotencyKeys {
             k = k.substring(1, k.length() - 1);
         }
         if (k.isEmpty() || k.length() > MAX_KEY_LENGTH) {
-            throw new ApiException(ProblemType.INVALID_ARGUMENT, "Idempotency-Key must have 1 to " + MAX_KEY_LENGTH
-                    + " characters");
+            throw new ApiException(
+                    ProblemType.INVALID_ARGUMENT, "Idempotency-Key must have 1 to " + MAX_KEY_LENGTH + " characters");
         }
         return k;
     }
@@ -134,7 +138,9 @@ public class IdempotencyKeys {
     private static final class Entry {
         final Object request;
         final Instant firstUse;
-        @Nullable ResponseEntity<?> response;
+
+        @Nullable
+        ResponseEntity<?> response;
 
         Entry(Object request, Instant firstUse) {
             this.request = request;

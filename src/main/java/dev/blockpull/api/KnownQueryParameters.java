@@ -2,14 +2,6 @@ package dev.blockpull.api;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import org.springframework.core.DefaultParameterNameDiscoverer;
-import org.springframework.core.MethodParameter;
-import org.springframework.core.ParameterNameDiscoverer;
-import org.springframework.stereotype.Component;
-import org.springframework.web.bind.annotation.RequestParam;
-import org.springframework.web.method.HandlerMethod;
-import org.springframework.web.servlet.HandlerInterceptor;
-
 import java.lang.reflect.Method;
 import java.util.Map;
 import java.util.Optional;
@@ -17,6 +9,13 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
+import org.springframework.core.DefaultParameterNameDiscoverer;
+import org.springframework.core.MethodParameter;
+import org.springframework.core.ParameterNameDiscoverer;
+import org.springframework.stereotype.Component;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.method.HandlerMethod;
+import org.springframework.web.servlet.HandlerInterceptor;
 
 /**
  * Every endpoint of the API refuses query parameters it does not take, as {@code /jobs} always
@@ -44,9 +43,12 @@ class KnownQueryParameters implements HandlerInterceptor {
         }
         for (String name : request.getParameterMap().keySet()) {
             if (!taken.get().contains(name)) {
-                throw new ApiException(ProblemType.INVALID_ARGUMENT, "Unknown query parameter '" + name + "'; "
-                        + (taken.get().isEmpty() ? "this endpoint takes none"
-                        : "known: " + taken.get().stream().collect(Collectors.joining(", "))));
+                throw new ApiException(
+                        ProblemType.INVALID_ARGUMENT,
+                        "Unknown query parameter '" + name + "'; "
+                                + (taken.get().isEmpty()
+                                        ? "this endpoint takes none"
+                                        : "known: " + taken.get().stream().collect(Collectors.joining(", "))));
             }
         }
         return true;

@@ -9,11 +9,15 @@ import org.springframework.context.annotation.Configuration;
 
 /** Title and description of the OpenAPI document at {@code /v3/api-docs}, and what operations share. */
 @Configuration(proxyBeanMethods = false)
-@OpenAPIDefinition(info = @Info(title = "Blockpull",
-        version = "v1",
-        description = "QEMU's block-stream as a service: images, block graph nodes, stream jobs, NBD exports. "
-                + "Errors are RFC 9457 problem details (application/problem+json) with a QMP errorClass.",
-        license = @License(name = "See the project repository")))
+@OpenAPIDefinition(
+        info =
+                @Info(
+                        title = "Blockpull",
+                        version = "v1",
+                        description =
+                                "QEMU's block-stream as a service: images, block graph nodes, stream jobs, NBD exports. "
+                                        + "Errors are RFC 9457 problem details (application/problem+json) with a QMP errorClass.",
+                        license = @License(name = "See the project repository")))
 class OpenApiConfiguration {
 
     /** Every operation's problem responses: see {@link ProblemResponses}. */

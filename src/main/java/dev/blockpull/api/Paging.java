@@ -1,14 +1,13 @@
 package dev.blockpull.api;
 
-import org.jspecify.annotations.Nullable;
-import org.springframework.http.HttpHeaders;
-import org.springframework.web.servlet.support.ServletUriComponentsBuilder;
-
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import org.springframework.http.HttpHeaders;
+import org.springframework.web.servlet.support.ServletUriComponentsBuilder;
 
 /**
  * Cursor paging shared by every list: the body is a bare JSON array, and a
@@ -20,8 +19,7 @@ public final class Paging {
     public static final int DEFAULT_PAGE_SIZE = 50;
     public static final int MAX_PAGE_SIZE = 1000;
 
-    private Paging() {
-    }
+    private Paging() {}
 
     /** One page of a list, and the token of the next page if there is one. */
     public record Page<T>(List<T> items, @Nullable String nextPageToken) {
@@ -33,7 +31,8 @@ public final class Paging {
                 String next = ServletUriComponentsBuilder.fromCurrentRequest()
                         .replaceQueryParam("pageSize", pageSize)
                         .replaceQueryParam("pageToken", nextPageToken)
-                        .build().toUriString();
+                        .build()
+                        .toUriString();
                 headers.add(HttpHeaders.LINK, "<" + next + ">; rel=\"next\"");
             }
             return headers;
@@ -73,7 +72,8 @@ public final class Paging {
         try {
             return new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
-            throw new ApiException(ProblemType.INVALID_ARGUMENT,
+            throw new ApiException(
+                    ProblemType.INVALID_ARGUMENT,
                     "Invalid pageToken '" + token + "': pass the token from a Link rel=\"next\" header unchanged");
         }
     }

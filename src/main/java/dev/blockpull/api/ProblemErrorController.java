@@ -23,13 +23,16 @@ class ProblemErrorController implements ErrorController {
     @RequestMapping("${server.error.path:${error.path:/error}}")
     ResponseEntity<ProblemDetail> error(HttpServletRequest request) {
         int status = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE) instanceof Integer s
-                ? s : HttpStatus.INTERNAL_SERVER_ERROR.value();
+                ? s
+                : HttpStatus.INTERNAL_SERVER_ERROR.value();
         ProblemType type = ProblemType.forStatus(status);
         ProblemDetail problem = Problems.create(type, QmpErrorClass.GENERIC_ERROR, type.title());
         problem.setStatus(status);
         if (request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI) instanceof String uri) {
             Problems.setInstance(problem, uri);
         }
-        return ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
+        return ResponseEntity.status(status)
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .body(problem);
     }
 }

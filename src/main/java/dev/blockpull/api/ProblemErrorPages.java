@@ -21,7 +21,8 @@ class ProblemErrorPages implements WebServerFactoryCustomizer<TomcatServletWebSe
     public void customize(TomcatServletWebServerFactory factory) {
         factory.addContextLifecycleListeners(event -> {
             if (Lifecycle.BEFORE_START_EVENT.equals(event.getType())
-                    && event.getLifecycle() instanceof Container context && context.getParent() != null) {
+                    && event.getLifecycle() instanceof Container context
+                    && context.getParent() != null) {
                 replaceErrorReportValve(context.getParent().getPipeline());
             }
         });

@@ -8,12 +8,11 @@ import io.swagger.v3.oas.models.media.MediaType;
 import io.swagger.v3.oas.models.media.Schema;
 import io.swagger.v3.oas.models.responses.ApiResponse;
 import io.swagger.v3.oas.models.responses.ApiResponses;
+import java.lang.annotation.Annotation;
+import java.util.TreeMap;
 import org.springdoc.core.customizers.GlobalOperationComponentsCustomizer;
 import org.springdoc.core.utils.SpringDocAnnotationsUtils;
 import org.springframework.web.method.HandlerMethod;
-
-import java.lang.annotation.Annotation;
-import java.util.TreeMap;
 
 /**
  * The problem responses of every operation in the OpenAPI document, so that a controller names
@@ -41,13 +40,14 @@ final class ProblemResponses implements GlobalOperationComponentsCustomizer {
             addIdempotencyKeyAnswers(responses);
         }
         // Registers the Problem schema in the components and answers a reference to it.
-        Schema<?> problem = SpringDocAnnotationsUtils.extractSchema(components, ProblemSchema.class, null,
-                new Annotation[0], specVersion);
+        Schema<?> problem = SpringDocAnnotationsUtils.extractSchema(
+                components, ProblemSchema.class, null, new Annotation[0], specVersion);
         responses.forEach((status, response) -> {
             if (isError(status) && response.get$ref() == null) {
-                response.setContent(new Content().addMediaType(
-                        org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON_VALUE,
-                        new MediaType().schema(problem)));
+                response.setContent(new Content()
+                        .addMediaType(
+                                org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON_VALUE,
+                                new MediaType().schema(problem)));
             }
         });
         return operation.responses(inStatusOrder(responses));
@@ -60,8 +60,9 @@ final class ProblemResponses implements GlobalOperationComponentsCustomizer {
     }
 
     private static boolean takesIdempotencyKey(Operation operation) {
-        return operation.getParameters() != null && operation.getParameters().stream()
-                .anyMatch(p -> "header".equals(p.getIn()) && IdempotencyKeys.HEADER.equals(p.getName()));
+        return operation.getParameters() != null
+                && operation.getParameters().stream()
+                        .anyMatch(p -> "header".equals(p.getIn()) && IdempotencyKeys.HEADER.equals(p.getName()));
     }
 
     private static void addIdempotencyKeyAnswers(ApiResponses responses) {
@@ -71,8 +72,8 @@ final class ProblemResponses implements GlobalOperationComponentsCustomizer {
         } else {
             conflict.setDescription(conflict.getDescription() + "; or " + IN_FLIGHT);
         }
-        responses.addApiResponse("422",
-                new ApiResponse().description("The Idempotency-Key was first used with another request"));
+        responses.addApiResponse(
+                "422", new ApiResponse().description("The Idempotency-Key was first used with another request"));
     }
 
     /** Composed annotations are found after the method's own, so their order says nothing. */

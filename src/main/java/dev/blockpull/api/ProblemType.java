@@ -1,9 +1,8 @@
 package dev.blockpull.api;
 
 import dev.blockpull.io.BlockErrorKind;
-import org.springframework.http.HttpStatus;
-
 import java.net.URI;
+import org.springframework.http.HttpStatus;
 
 /**
  * Every kind of problem the API answers with: a stable absolute {@code type} URI, a fixed

@@ -1,11 +1,10 @@
 package dev.blockpull.api;
 
-import org.jspecify.annotations.Nullable;
-import org.springframework.http.ProblemDetail;
-
 import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
+import org.springframework.http.ProblemDetail;
 
 /** Builds RFC 9457 bodies the same way for the exception handler and for servlet filters. */
 public final class Problems {
@@ -15,8 +14,7 @@ public final class Problems {
     /** Extension member listing field errors of a failed validation. */
     public static final String ERRORS = "errors";
 
-    private Problems() {
-    }
+    private Problems() {}
 
     public static ProblemDetail create(ProblemType type, QmpErrorClass errorClass, String detail) {
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(type.status(), detail);

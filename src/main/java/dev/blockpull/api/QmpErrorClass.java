@@ -1,9 +1,8 @@
 package dev.blockpull.api;
 
-import dev.blockpull.job.JobNotFoundException;
 import com.fasterxml.jackson.annotation.JsonValue;
 import dev.blockpull.io.BlockException;
-
+import dev.blockpull.job.JobNotFoundException;
 import java.util.List;
 
 /**
@@ -54,6 +53,5 @@ public enum QmpErrorClass {
         return qmpName;
     }
 
-    private record Refinement(Class<? extends BlockException> type, QmpErrorClass errorClass) {
-    }
+    private record Refinement(Class<? extends BlockException> type, QmpErrorClass errorClass) {}
 }

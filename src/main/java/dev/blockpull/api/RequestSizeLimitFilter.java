@@ -8,6 +8,7 @@ import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
 import org.jspecify.annotations.Nullable;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
@@ -16,8 +17,6 @@ import org.springframework.http.ProblemDetail;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 import tools.jackson.databind.json.JsonMapper;
-
-import java.io.IOException;
 
 /**
  * Refuses request bodies above {@code blockpull.http.max-request-size} with 413: at once when
@@ -41,7 +40,9 @@ class RequestSizeLimitFilter extends OncePerRequestFilter {
             throws ServletException, IOException {
         long length = request.getContentLengthLong();
         if (length > limit) {
-            ProblemDetail problem = Problems.create(ProblemType.PAYLOAD_TOO_LARGE, QmpErrorClass.GENERIC_ERROR,
+            ProblemDetail problem = Problems.create(
+                    ProblemType.PAYLOAD_TOO_LARGE,
+                    QmpErrorClass.GENERIC_ERROR,
                     "Request body of " + length + " bytes is larger than the limit of " + limit
                             + " bytes (blockpull.http.max-request-size)");
             Problems.setInstance(problem, request.getRequestURI());

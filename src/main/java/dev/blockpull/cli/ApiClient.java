@@ -1,11 +1,5 @@
 package dev.blockpull.cli;
 
-import org.jspecify.annotations.Nullable;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ArrayNode;
-
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -18,6 +12,11 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
 
 /**
  * The service's HTTP API as the CLI uses it: JSON in and out, the bearer token on every request,
@@ -31,7 +30,8 @@ final class ApiClient {
 
     private final URI base;
     private final @Nullable String token;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
 
     ApiClient(URI base, @Nullable String token) {
         this.base = base;
@@ -111,8 +111,10 @@ final class ApiClient {
         try {
             return http.send(built, body);
         } catch (IOException e) {
-            throw new UnreachableException("cannot reach " + base + " (" + describe(e) + "); set BLOCKPULL_URL or "
-                    + "--url to the service's address", e);
+            throw new UnreachableException(
+                    "cannot reach " + base + " (" + describe(e) + "); set BLOCKPULL_URL or "
+                            + "--url to the service's address",
+                    e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new UnreachableException("interrupted while talking to " + base, e);

@@ -1,40 +1,66 @@
 package dev.blockpull.cli;
 
+import java.io.PrintStream;
+import java.net.URI;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
-import java.io.PrintStream;
-import java.net.URI;
-
 /**
  * {@code blockpull}: the command-line client of a Blockpull service. The service's address and
  * token come from {@code --url}/{@code --token} or BLOCKPULL_URL/BLOCKPULL_TOKEN; exit codes say
  * what happened ({@link Outcome}).
  */
-@Command(name = "blockpull", mixinStandardHelpOptions = true, versionProvider = BlockpullCli.Version.class,
+@Command(
+        name = "blockpull",
+        mixinStandardHelpOptions = true,
+        versionProvider = BlockpullCli.Version.class,
         description = "Drives a Blockpull service: images, nodes, stream jobs and NBD exports.",
-        subcommands = {ImagesCommand.class, NodesCommand.class, StreamCommand.class, JobsCommand.class,
-                ExportsCommand.class, HealthCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {
+            ImagesCommand.class,
+            NodesCommand.class,
+            StreamCommand.class,
+            JobsCommand.class,
+            ExportsCommand.class,
+            HealthCommand.class,
+            CommandLine.HelpCommand.class
+        },
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:done; a waited-for job completed", "1:a waited-for job failed; health: the service is not UP",
-                "2:usage error", "3:a waited-for job was cancelled", "4:cannot connect to the service",
-                "5:the service refused the request (its detail is printed)",
-                "6:jobs wait: the timeout passed first"})
+        exitCodeList = {
+            "0:done; a waited-for job completed",
+            "1:a waited-for job failed; health: the service is not UP",
+            "2:usage error",
+            "3:a waited-for job was cancelled",
+            "4:cannot connect to the service",
+            "5:the service refused the request (its detail is printed)",
+            "6:jobs wait: the timeout passed first"
+        })
 public final class BlockpullCli {
 
-    @Option(names = "--url", scope = ScopeType.INHERIT, paramLabel = "URL",
+    @Option(
+            names = "--url",
+            scope = ScopeType.INHERIT,
+            paramLabel = "URL",
             defaultValue = "${env:BLOCKPULL_URL:-http://localhost:8080}",
             description = "The service, default: $BLOCKPULL_URL or ${DEFAULT-VALUE}")
     URI url = URI.create("http://localhost:8080");
 
-    @Option(names = "--token", scope = ScopeType.INHERIT, paramLabel = "TOKEN", defaultValue = "${env:BLOCKPULL_TOKEN}",
+    @Option(
+            names = "--token",
+            scope = ScopeType.INHERIT,
+            paramLabel = "TOKEN",
+            defaultValue = "${env:BLOCKPULL_TOKEN}",
             description = "Bearer token, default: $BLOCKPULL_TOKEN (prefer the variable: arguments show in ps)")
-    @Nullable String token;
+    @Nullable
+    String token;
 
-    @Option(names = {"-o", "--output"}, scope = ScopeType.INHERIT, paramLabel = "FORMAT", defaultValue = "text",
+    @Option(
+            names = {"-o", "--output"},
+            scope = ScopeType.INHERIT,
+            paramLabel = "FORMAT",
+            defaultValue = "text",
             description = "text (for people) or json (the service's answers, for scripts)")
     Printer.Format output = Printer.Format.text;
 

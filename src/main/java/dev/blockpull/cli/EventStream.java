@@ -1,17 +1,15 @@
 package dev.blockpull.cli;
 
-import org.jspecify.annotations.Nullable;
-import tools.jackson.databind.JsonNode;
-
 import java.util.Iterator;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
 
 /** Server-Sent Events read line by line from an open {@code /jobs/events} answer. */
 final class EventStream implements AutoCloseable {
 
     /** One event: its name and JSON payload. */
-    record Event(String name, JsonNode data) {
-    }
+    record Event(String name, JsonNode data) {}
 
     private final Stream<String> lines;
     private final Iterator<String> iterator;
@@ -22,7 +20,8 @@ final class EventStream implements AutoCloseable {
     }
 
     /** The next event, or null once the server closed the stream. Comment lines are skipped. */
-    @Nullable Event next() {
+    @Nullable
+    Event next() {
         String name = null;
         StringBuilder data = new StringBuilder();
         while (iterator.hasNext()) {

@@ -1,13 +1,12 @@
 package dev.blockpull.cli;
 
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import tools.jackson.databind.JsonNode;
-
-import java.util.Map;
 
 /** {@code blockpull images}: /images (qemu-img create, list, info). */
 @Command(name = "images", description = "Image files under the service's data root.")
@@ -17,23 +16,51 @@ final class ImagesCommand {
     BlockpullCli cli;
 
     @Command(name = "create", description = "Create a qcow2 or raw image (qemu-img create).")
-    int create(@Parameters(paramLabel = "FILE", description = "File name relative to the data root") String file,
-               @Option(names = {"-f", "--format"}, defaultValue = "qcow2", description = "qcow2 or raw") String format,
-               @Option(names = {"-s", "--size"}, converter = SizeConverter.class,
-                       description = "Guest size: 1073741824, 512M, 10G; default: the backing file's") @Nullable Long size,
-               @Option(names = {"-b", "--backing-file"}, description = "Backing file, relative to FILE's directory")
-               @Nullable String backingFile,
-               @Option(names = {"-F", "--backing-format"}, description = "Format of the backing file") @Nullable String backingFormat) {
-        Map<String, Object> body = RequestBody.of("filename", file, "format", format, "size", size,
-                "backingFile", backingFile, "backingFormat", backingFormat);
+    int create(
+            @Parameters(paramLabel = "FILE", description = "File name relative to the data root") String file,
+            @Option(
+                            names = {"-f", "--format"},
+                            defaultValue = "qcow2",
+                            description = "qcow2 or raw")
+                    String format,
+            @Option(
+                            names = {"-s", "--size"},
+                            converter = SizeConverter.class,
+                            description = "Guest size: 1073741824, 512M, 10G; default: the backing file's")
+                    @Nullable
+                    Long size,
+            @Option(
+                            names = {"-b", "--backing-file"},
+                            description = "Backing file, relative to FILE's directory")
+                    @Nullable
+                    String backingFile,
+            @Option(
+                            names = {"-F", "--backing-format"},
+                            description = "Format of the backing file")
+                    @Nullable
+                    String backingFormat) {
+        Map<String, Object> body = RequestBody.of(
+                "filename",
+                file,
+                "format",
+                format,
+                "size",
+                size,
+                "backingFile",
+                backingFile,
+                "backingFormat",
+                backingFormat);
         cli.printer().print(cli.api().post("/images", body), ImagesCommand::row);
         return Outcome.OK.code;
     }
 
     @Command(name = "list", description = "Every image file, sorted by name.")
     int list() {
-        cli.printer().printRows(cli.api().getAll("/images"), String.format("%-40s %-6s %12s  %s", "FILE", "FORMAT",
-                "SIZE", "BACKING FILE"), ImagesCommand::row);
+        cli.printer()
+                .printRows(
+                        cli.api().getAll("/images"),
+                        String.format("%-40s %-6s %12s  %s", "FILE", "FORMAT", "SIZE", "BACKING FILE"),
+                        ImagesCommand::row);
         return Outcome.OK.code;
     }
 
@@ -52,9 +79,15 @@ final class ImagesCommand {
 
     private static String row(JsonNode image) {
         if (image.hasNonNull("error")) {
-            return String.format("%-40s error: %s", image.path("filename").asString(), image.path("error").asString());
+            return String.format(
+                    "%-40s error: %s",
+                    image.path("filename").asString(), image.path("error").asString());
         }
-        return String.format("%-40s %-6s %12s  %s", image.path("filename").asString(), image.path("format").asString(),
-                Sizes.human(image.path("virtualSize").asLong()), image.path("backingFile").asString("-"));
+        return String.format(
+                "%-40s %-6s %12s  %s",
+                image.path("filename").asString(),
+                image.path("format").asString(),
+                Sizes.human(image.path("virtualSize").asLong()),
+                image.path("backingFile").asString("-"));
     }
 }

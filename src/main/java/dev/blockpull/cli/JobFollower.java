@@ -1,10 +1,9 @@
 package dev.blockpull.cli;
 
-import tools.jackson.databind.JsonNode;
-
 import java.io.UncheckedIOException;
 import java.util.Set;
 import java.util.function.Supplier;
+import tools.jackson.databind.JsonNode;
 
 /**
  * Follows one stream job on {@code /jobs/events?jobId=} until it has finished (or waits in
@@ -88,8 +87,9 @@ final class JobFollower {
                         }
                         break;
                     case "BLOCK_JOB_ERROR":
-                        display.note(start.id() + ": I/O error on " + e.data().path("operation").asString()
-                                + ", action " + e.data().path("action").asString());
+                        display.note(start.id() + ": I/O error on "
+                                + e.data().path("operation").asString() + ", action "
+                                + e.data().path("action").asString());
                         break;
                     default:
                         break;
@@ -102,7 +102,8 @@ final class JobFollower {
     }
 
     private static boolean stopsAt(String status, JsonNode job) {
-        return FINISHED.contains(status) || ("pending".equals(status) && !job.path("autoFinalize").asBoolean(true));
+        return FINISHED.contains(status)
+                || ("pending".equals(status) && !job.path("autoFinalize").asBoolean(true));
     }
 
     static String jobPath(String jobId) {

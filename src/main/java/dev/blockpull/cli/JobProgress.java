@@ -1,25 +1,39 @@
 package dev.blockpull.cli;
 
+import java.util.Locale;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
-import java.util.Locale;
-
 /** Where a followed job stands, as the displays show it. */
-record JobProgress(String id, String status, long offset, long len, long bytesPerSecond, @Nullable Long etaSeconds) {
+record JobProgress(
+        String id,
+        String status,
+        long offset,
+        long len,
+        long bytesPerSecond,
+        @Nullable Long etaSeconds) {
 
     static JobProgress of(JsonNode job) {
         JsonNode eta = job.path("etaSeconds");
-        return new JobProgress(job.path("id").asString(), job.path("status").asString(),
-                job.path("currentProgress").asLong(), job.path("totalProgress").asLong(),
-                job.path("bytesPerSecond").asLong(), eta.isNumber() ? eta.asLong() : null);
+        return new JobProgress(
+                job.path("id").asString(),
+                job.path("status").asString(),
+                job.path("currentProgress").asLong(),
+                job.path("totalProgress").asLong(),
+                job.path("bytesPerSecond").asLong(),
+                eta.isNumber() ? eta.asLong() : null);
     }
 
     /** A JOB_PROGRESS payload: offset, len, bytesPerSecond, etaSeconds. */
     JobProgress withProgress(JsonNode event) {
         JsonNode eta = event.path("etaSeconds");
-        return new JobProgress(id, status, event.path("offset").asLong(), event.path("len").asLong(),
-                event.path("bytesPerSecond").asLong(), eta.isNumber() ? eta.asLong() : null);
+        return new JobProgress(
+                id,
+                status,
+                event.path("offset").asLong(),
+                event.path("len").asLong(),
+                event.path("bytesPerSecond").asLong(),
+                eta.isNumber() ? eta.asLong() : null);
     }
 
     JobProgress withStatus(String newStatus) {

@@ -1,5 +1,8 @@
 package dev.blockpull.cli;
 
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -7,28 +10,31 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import tools.jackson.databind.JsonNode;
 
-import java.time.Duration;
-import java.util.Map;
-import java.util.Set;
-
 /** {@code blockpull jobs}: /jobs and the verbs of /jobs/stream/{id}. */
-@Command(name = "jobs", description = "Jobs: list and show them, pause, resume, cancel, set their speed, "
-        + "finalize, dismiss, wait for them.")
+@Command(
+        name = "jobs",
+        description = "Jobs: list and show them, pause, resume, cancel, set their speed, "
+                + "finalize, dismiss, wait for them.")
 final class JobsCommand {
 
     /** The longest single wait the service grants (GET ...?waitFor=&timeout=). */
     private static final Duration LONGEST_WAIT = Duration.ofMinutes(5);
+
     private static final Set<String> FINISHED = Set.of("concluded", "null");
 
     @ParentCommand
     BlockpullCli cli;
 
     @Command(name = "list", description = "Every job, running and recently finished.")
-    int list(@Option(names = "--status", description = "Only jobs in these statuses, e.g. running,paused")
-             @Nullable String status) {
+    int list(
+            @Option(names = "--status", description = "Only jobs in these statuses, e.g. running,paused") @Nullable
+                    String status) {
         String query = status == null ? "" : "?status=" + ApiClient.encode(status);
-        cli.printer().printRows(cli.api().getAll("/jobs" + query), String.format("%-16s %-10s %s", "JOB", "STATUS",
-                "PROGRESS"), Printer::job);
+        cli.printer()
+                .printRows(
+                        cli.api().getAll("/jobs" + query),
+                        String.format("%-16s %-10s %s", "JOB", "STATUS", "PROGRESS"),
+                        Printer::job);
         return Outcome.OK.code;
     }
 
@@ -49,8 +55,9 @@ final class JobsCommand {
     }
 
     @Command(name = "cancel", description = "Cancel; the chain stays as it was (block-job-cancel).")
-    int cancel(@Parameters(paramLabel = "JOB") String id,
-               @Option(names = "--force", description = "Cancel even a paused job") boolean force) {
+    int cancel(
+            @Parameters(paramLabel = "JOB") String id,
+            @Option(names = "--force", description = "Cancel even a paused job") boolean force) {
         return verb(id, force ? "cancel?force=true" : "cancel");
     }
 
@@ -65,24 +72,41 @@ final class JobsCommand {
     }
 
     @Command(name = "set-speed", description = "Change the rate limit (block-job-set-speed).")
-    int setSpeed(@Parameters(index = "0", paramLabel = "JOB") String id,
-                 @Parameters(index = "1", paramLabel = "BYTES/S", converter = SizeConverter.class,
-                         description = "1048576, 512K, 50M; 0 = none") long speed) {
+    int setSpeed(
+            @Parameters(index = "0", paramLabel = "JOB") String id,
+            @Parameters(
+                            index = "1",
+                            paramLabel = "BYTES/S",
+                            converter = SizeConverter.class,
+                            description = "1048576, 512K, 50M; 0 = none")
+                    long speed) {
         cli.printer().print(cli.api().patch(JobFollower.jobPath(id), Map.of("speed", speed)), Printer::job);
         return Outcome.OK.code;
     }
 
-    @Command(name = "wait", description = "Wait until the job reaches a status or has finished; exit with its "
-            + "outcome (0 completed, 1 failed, 3 cancelled, 6 timed out).")
-    int await(@Parameters(paramLabel = "JOB") String id,
-              @Option(names = "--for", defaultValue = "concluded", paramLabel = "STATUS",
-                      description = "The status to wait for, default: ${DEFAULT-VALUE}") String status,
-              @Option(names = "--timeout", paramLabel = "SECONDS",
-                      description = "Give up after this many seconds (exit 6); default: wait as long as it takes")
-              @Nullable Long timeoutSeconds,
-              @Option(names = "--progress", description = "Follow the job to its end with a progress bar instead "
-                      + "(--for and --timeout do not apply)")
-              boolean progress) {
+    @Command(
+            name = "wait",
+            description = "Wait until the job reaches a status or has finished; exit with its "
+                    + "outcome (0 completed, 1 failed, 3 cancelled, 6 timed out).")
+    int await(
+            @Parameters(paramLabel = "JOB") String id,
+            @Option(
+                            names = "--for",
+                            defaultValue = "concluded",
+                            paramLabel = "STATUS",
+                            description = "The status to wait for, default: ${DEFAULT-VALUE}")
+                    String status,
+            @Option(
+                            names = "--timeout",
+                            paramLabel = "SECONDS",
+                            description = "Give up after this many seconds (exit 6); default: wait as long as it takes")
+                    @Nullable
+                    Long timeoutSeconds,
+            @Option(
+                            names = "--progress",
+                            description = "Follow the job to its end with a progress bar instead "
+                                    + "(--for and --timeout do not apply)")
+                    boolean progress) {
         ApiClient api = cli.api();
         if (progress) {
             return report(cli, new JobFollower(api, cli.progress()).follow(id));
@@ -91,8 +115,8 @@ final class JobsCommand {
         while (true) {
             long left = Math.max(0, deadline - System.nanoTime());
             long slice = Math.min(left / 1_000_000, LONGEST_WAIT.toMillis());
-            JsonNode job = api.get(JobFollower.jobPath(id) + "?waitFor=" + ApiClient.encode(status)
-                    + "&timeout=" + slice + "ms");
+            JsonNode job = api.get(
+                    JobFollower.jobPath(id) + "?waitFor=" + ApiClient.encode(status) + "&timeout=" + slice + "ms");
             String now = job.path("status").asString();
             if (FINISHED.contains(now)) {
                 return report(cli, job);
@@ -103,8 +127,8 @@ final class JobsCommand {
             }
             if (System.nanoTime() >= deadline) {
                 cli.printer().print(job, Printer::job);
-                cli.err.println("blockpull: job " + id + " is " + now + ", not " + status + ", after " + timeoutSeconds
-                        + " s");
+                cli.err.println(
+                        "blockpull: job " + id + " is " + now + ", not " + status + ", after " + timeoutSeconds + " s");
                 return Outcome.TIMED_OUT.code;
             }
         }
@@ -125,7 +149,8 @@ final class JobsCommand {
         }
         Outcome outcome = Outcome.ofResult(result);
         if (outcome == Outcome.JOB_FAILED) {
-            cli.err.println("blockpull: job " + job.path("id").asString() + " failed: " + job.path("error").asString());
+            cli.err.println("blockpull: job " + job.path("id").asString() + " failed: "
+                    + job.path("error").asString());
         } else if (outcome == Outcome.JOB_CANCELLED) {
             cli.err.println("blockpull: job " + job.path("id").asString() + " was cancelled");
         }

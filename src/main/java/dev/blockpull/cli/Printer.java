@@ -1,15 +1,17 @@
 package dev.blockpull.cli;
 
-import tools.jackson.databind.JsonNode;
-
 import java.io.PrintStream;
 import java.util.List;
 import java.util.function.Function;
+import tools.jackson.databind.JsonNode;
 
 /** Writes answers to stdout: the service's JSON as is with {@code --output json}, else text. */
 final class Printer {
 
-    enum Format { text, json }
+    enum Format {
+        text,
+        json
+    }
 
     private final PrintStream out;
     private final Format format;
@@ -46,28 +48,39 @@ final class Printer {
 
     /** Text of a stream plan: what would be copied, removed and written, and how long it may take. */
     static String plan(JsonNode plan) {
-        List<String> removed = plan.path("removedNodes").valueStream().map(JsonNode::asString).toList();
+        List<String> removed =
+                plan.path("removedNodes").valueStream().map(JsonNode::asString).toList();
         JsonNode seconds = plan.path("estimatedSeconds");
         String basis = plan.path("estimateBasis").asString();
-        return String.format("job %s on %s would copy %s in %d extent(s) of %s%n"
+        return String.format(
+                "job %s on %s would copy %s in %d extent(s) of %s%n"
                         + "removed from the chain: %s%n"
                         + "new backing file: %s%n"
                         + "estimated time: %s",
-                plan.path("jobId").asString(), plan.path("device").asString(),
-                Sizes.human(plan.path("bytesToCopy").asLong()), plan.path("extentsToCopy").asLong(),
+                plan.path("jobId").asString(),
+                plan.path("device").asString(),
+                Sizes.human(plan.path("bytesToCopy").asLong()),
+                plan.path("extentsToCopy").asLong(),
                 Sizes.human(plan.path("length").asLong()),
                 removed.isEmpty() ? "nothing" : String.join(", ", removed),
                 plan.hasNonNull("backingFile") ? plan.path("backingFile").asString() : "none",
-                seconds.isNumber() ? seconds.asLong() + " s (from " + basis + ")"
+                seconds.isNumber()
+                        ? seconds.asLong() + " s (from " + basis + ")"
                         : "unknown (no speed limit and no recent job)");
     }
 
     /** Text of a job: id, status, progress and, once finished, result and error. */
     static String job(JsonNode job) {
-        StringBuilder text = new StringBuilder(String.format("%-16s %-10s %s  device=%s", job.path("id").asString(),
-                job.path("status").asString(), JobProgress.of(job).figures().trim(), job.path("device").asString()));
+        StringBuilder text = new StringBuilder(String.format(
+                "%-16s %-10s %s  device=%s",
+                job.path("id").asString(),
+                job.path("status").asString(),
+                JobProgress.of(job).figures().trim(),
+                job.path("device").asString()));
         if (job.path("speed").asLong() > 0) {
-            text.append("  speed=").append(Sizes.human(job.path("speed").asLong())).append("/s");
+            text.append("  speed=")
+                    .append(Sizes.human(job.path("speed").asLong()))
+                    .append("/s");
         }
         if (job.hasNonNull("result")) {
             text.append("  result=").append(job.path("result").asString());

@@ -31,8 +31,8 @@ interface ProgressDisplay {
         @Override
         public void show(JobProgress p) {
             int filled = p.percent() * WIDTH / 100;
-            String line = p.id() + " [" + "#".repeat(filled) + ".".repeat(WIDTH - filled) + "] " + p.figures()
-                    + "  " + p.status();
+            String line = p.id() + " [" + "#".repeat(filled) + ".".repeat(WIDTH - filled) + "] " + p.figures() + "  "
+                    + p.status();
             // Pad over the rest of a longer previous line.
             out.print("\r" + line + " ".repeat(Math.max(0, drawnLength - line.length())));
             out.flush();

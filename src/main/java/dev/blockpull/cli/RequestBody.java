@@ -1,15 +1,13 @@
 package dev.blockpull.cli;
 
-import org.jspecify.annotations.Nullable;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /** A JSON object for a request, built from the options given: an option left out is no member. */
 final class RequestBody {
 
-    private RequestBody() {
-    }
+    private RequestBody() {}
 
     /** Members from name/value pairs in order; null values are left out. */
     static Map<String, Object> of(@Nullable Object... namesAndValues) {

@@ -10,8 +10,7 @@ final class Sizes {
     private static final Pattern SIZE = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*([kmgtp]?)(?:i?b)?(?:/s)?");
     private static final String UNITS = "kmgtp";
 
-    private Sizes() {
-    }
+    private Sizes() {}
 
     /** {@code 1048576}, {@code 512k}, {@code 50M}, {@code 1.5G}, {@code 2GiB}, {@code 50MB/s}: bytes. */
     static long parse(String text) {

@@ -27,8 +27,9 @@ public record ChainExtent(long offset, long length, int depth, ExtentKind kind, 
                     ? e.hostOffset() == Extent.NO_HOST_OFFSET
                     : e.hostOffset() == p.hostOffset() + p.length();
             if (p.end() == e.offset() && p.depth() == e.depth() && p.kind() == e.kind() && hostContiguous) {
-                out.set(out.size() - 1, new ChainExtent(p.offset(), p.length() + e.length(), p.depth(), p.kind(),
-                        p.hostOffset()));
+                out.set(
+                        out.size() - 1,
+                        new ChainExtent(p.offset(), p.length() + e.length(), p.depth(), p.kind(), p.hostOffset()));
                 return;
             }
         }

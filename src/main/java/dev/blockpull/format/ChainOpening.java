@@ -3,14 +3,13 @@ package dev.blockpull.format;
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
 import dev.blockpull.io.FileOpener;
-import org.jspecify.annotations.Nullable;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The one policy for opening backing chains, for every opener of them ({@link ImageChain}, the
@@ -39,8 +38,10 @@ public final class ChainOpening {
     /** @throws BlockException INVALID_ARGUMENT when a chain of {@code layers} layers is too deep */
     public void checkDepth(int layers, String chainOf) {
         if (layers > maxDepth) {
-            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Backing chain of '" + chainOf
-                    + "' is deeper than the limit of " + maxDepth + " images (blockpull.graph.max-chain-depth)");
+            throw new BlockException(
+                    BlockErrorKind.INVALID_ARGUMENT,
+                    "Backing chain of '" + chainOf + "' is deeper than the limit of " + maxDepth
+                            + " images (blockpull.graph.max-chain-depth)");
         }
     }
 
@@ -62,7 +63,8 @@ public final class ChainOpening {
     /** Opens one backing layer and answers the backing file its header names (null: the bottom). */
     @FunctionalInterface
     public interface LayerOpener {
-        @Nullable BackingReference open(Path path, ImageFormat format);
+        @Nullable
+        BackingReference open(Path path, ImageFormat format);
     }
 
     /** The files of one chain opened so far. */
@@ -84,8 +86,9 @@ public final class ChainOpening {
         /** Enters one more file. @throws BlockException INVALID_ARGUMENT when the walk has entered it already: a loop */
         public void enter(Path path) {
             if (!seen.add(fileIdentity(path, files))) {
-                throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Backing file '" + names.apply(path)
-                        + "' creates an infinite loop in the chain");
+                throw new BlockException(
+                        BlockErrorKind.INVALID_ARGUMENT,
+                        "Backing file '" + names.apply(path) + "' creates an infinite loop in the chain");
             }
         }
 
@@ -102,9 +105,11 @@ public final class ChainOpening {
                 Path path = resolver.resolve(above, ref);
                 checkDepth(depth, names.apply(top));
                 if (!Files.isRegularFile(path)) {
-                    throw new BlockException(BlockErrorKind.INVALID_IMAGE, "Could not open backing file '"
-                            + ref.fileName() + "' of '" + names.apply(above) + "': no such image (backing "
-                            + "file names are relative to the directory of the image naming them)");
+                    throw new BlockException(
+                            BlockErrorKind.INVALID_IMAGE,
+                            "Could not open backing file '"
+                                    + ref.fileName() + "' of '" + names.apply(above) + "': no such image (backing "
+                                    + "file names are relative to the directory of the image naming them)");
                 }
                 enter(path);
                 ImageFormat format = ref.format() != null ? ref.format() : ImageOpener.probe(path, files);

@@ -13,8 +13,14 @@ import org.jspecify.annotations.Nullable;
  * @param refcountBits  qcow2 refcount width: 1, 2, 4, 8, 16, 32 or 64
  * @param lazyRefcounts the lazy refcounts compatible bit (v3 only)
  */
-public record CreateOptions(ImageFormat format, long size, @Nullable BackingReference backing,
-                            int clusterSize, boolean compatV3, int refcountBits, boolean lazyRefcounts) {
+public record CreateOptions(
+        ImageFormat format,
+        long size,
+        @Nullable BackingReference backing,
+        int clusterSize,
+        boolean compatV3,
+        int refcountBits,
+        boolean lazyRefcounts) {
 
     public static final int DEFAULT_CLUSTER_SIZE = 64 * 1024;
 

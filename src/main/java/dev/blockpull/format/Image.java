@@ -1,12 +1,11 @@
 package dev.blockpull.format;
 
 import dev.blockpull.io.ReadHint;
-import org.jspecify.annotations.Nullable;
-
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One opened image file: a single layer of a chain. Reads see this layer only (unallocated ranges

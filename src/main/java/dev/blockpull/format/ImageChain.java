@@ -1,8 +1,7 @@
 package dev.blockpull.format;
 
-import dev.blockpull.io.Zeros;
 import dev.blockpull.io.FileOpener;
-
+import dev.blockpull.io.Zeros;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,20 +28,20 @@ public final class ImageChain implements AutoCloseable {
      * Opens {@code top} and every backing file its headers name, all-or-nothing, at most
      * {@code maxDepth} layers. Backing layers are opened read-only; loops are refused.
      */
-    public static ImageChain open(Path top, ImageFormat format, BackingResolver resolver, int maxDepth,
-                                  boolean readOnly) {
+    public static ImageChain open(
+            Path top, ImageFormat format, BackingResolver resolver, int maxDepth, boolean readOnly) {
         return open(top, format, resolver, maxDepth, readOnly, FileOpener.PLAIN);
     }
 
     /** {@link #open(Path, ImageFormat, BackingResolver, int, boolean)}, every layer opened through {@code opener}. */
-    public static ImageChain open(Path top, ImageFormat format, BackingResolver resolver, int maxDepth,
-                                  boolean readOnly, FileOpener opener) {
+    public static ImageChain open(
+            Path top, ImageFormat format, BackingResolver resolver, int maxDepth, boolean readOnly, FileOpener opener) {
         return open(top, format, new ChainOpening(resolver, maxDepth, Path::toString), readOnly, opener);
     }
 
     /** Opens {@code top} and its backing chain under {@code policy}, all-or-nothing; backing layers read-only. */
-    public static ImageChain open(Path top, ImageFormat format, ChainOpening policy, boolean readOnly,
-                                  FileOpener opener) {
+    public static ImageChain open(
+            Path top, ImageFormat format, ChainOpening policy, boolean readOnly, FileOpener opener) {
         List<Image> opened = new ArrayList<>();
         try {
             ChainOpening.Walk walk = policy.walk(opener);
@@ -112,7 +111,8 @@ public final class ImageChain implements AutoCloseable {
     private void map(int depth, long offset, long end, List<ChainExtent> out) {
         Image layer = layers.get(depth);
         if (offset >= layer.virtualSize()) {
-            ChainExtent.appendMerged(out, new ChainExtent(offset, end - offset, depth, ExtentKind.UNALLOCATED, Extent.NO_HOST_OFFSET));
+            ChainExtent.appendMerged(
+                    out, new ChainExtent(offset, end - offset, depth, ExtentKind.UNALLOCATED, Extent.NO_HOST_OFFSET));
             return;
         }
         long inside = Math.min(end, layer.virtualSize());
@@ -123,21 +123,30 @@ public final class ImageChain implements AutoCloseable {
                 // QEMU (bdrv_co_block_status) answers "zero, not allocated" at THIS depth for the
                 // part of an unallocated run that lies past the end of the backing layer: the
                 // lookup stops here, it does not descend into the shorter layer.
-                long below = Math.min(e.end(), Math.max(e.offset(), layers.get(depth + 1).virtualSize()));
+                long below = Math.min(
+                        e.end(), Math.max(e.offset(), layers.get(depth + 1).virtualSize()));
                 if (below > e.offset()) {
                     map(depth + 1, e.offset(), below, out);
                 }
                 if (below < e.end()) {
-                    ChainExtent.appendMerged(out, new ChainExtent(below, e.end() - below, depth, ExtentKind.UNALLOCATED,
-                            e.hasHostOffset() ? e.hostOffset() + (below - e.offset()) : Extent.NO_HOST_OFFSET));
+                    ChainExtent.appendMerged(
+                            out,
+                            new ChainExtent(
+                                    below,
+                                    e.end() - below,
+                                    depth,
+                                    ExtentKind.UNALLOCATED,
+                                    e.hasHostOffset() ? e.hostOffset() + (below - e.offset()) : Extent.NO_HOST_OFFSET));
                 }
             } else {
                 // the bottom answers; an unallocated subcluster of an allocated cluster keeps its offset
-                ChainExtent.appendMerged(out, new ChainExtent(e.offset(), e.length(), depth, ExtentKind.UNALLOCATED, e.hostOffset()));
+                ChainExtent.appendMerged(
+                        out, new ChainExtent(e.offset(), e.length(), depth, ExtentKind.UNALLOCATED, e.hostOffset()));
             }
         }
         if (inside < end) {
-            ChainExtent.appendMerged(out, new ChainExtent(inside, end - inside, depth, ExtentKind.UNALLOCATED, Extent.NO_HOST_OFFSET));
+            ChainExtent.appendMerged(
+                    out, new ChainExtent(inside, end - inside, depth, ExtentKind.UNALLOCATED, Extent.NO_HOST_OFFSET));
         }
     }
 

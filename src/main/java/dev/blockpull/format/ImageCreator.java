@@ -8,16 +8,14 @@ import dev.blockpull.io.BlockFile;
 import dev.blockpull.io.BlockIoException;
 import dev.blockpull.io.FileChannelBlockFile;
 import dev.blockpull.io.FileOpener;
-import org.jspecify.annotations.Nullable;
-
 import java.io.IOException;
 import java.nio.file.Path;
+import org.jspecify.annotations.Nullable;
 
 /** Creates new image files, as {@code qemu-img create} does. */
 public final class ImageCreator {
 
-    private ImageCreator() {
-    }
+    private ImageCreator() {}
 
     /**
      * Creates {@code path} (which must not exist: {@code CONFLICT} otherwise, and the existing
@@ -49,7 +47,8 @@ public final class ImageCreator {
         } catch (BlockIoException e) {
             throw isFileTooLarge(e) ? tooLarge(path, options, e) : e;
         } catch (IOException e) {
-            throw isFileTooLarge(e) ? tooLarge(path, options, e)
+            throw isFileTooLarge(e)
+                    ? tooLarge(path, options, e)
                     : new BlockIoException("Could not create '" + path + "': " + e.getMessage(), e);
         } finally {
             if (!done) {
@@ -73,7 +72,9 @@ public final class ImageCreator {
     }
 
     private static BlockException tooLarge(Path path, CreateOptions options, Exception cause) {
-        return new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Could not create '" + path + "': size "
-                + options.size() + " is larger than the file system allows", cause);
+        return new BlockException(
+                BlockErrorKind.INVALID_ARGUMENT,
+                "Could not create '" + path + "': size " + options.size() + " is larger than the file system allows",
+                cause);
     }
 }

@@ -14,7 +14,12 @@ import org.jspecify.annotations.Nullable;
  * @param extendedL2   extended L2 entries (subclusters)
  * @param actualSize   bytes the file occupies on disk
  */
-public record ImageDetails(@Nullable String compat, int refcountBits, boolean lazyRefcounts,
-                           boolean dirty, boolean corrupt, @Nullable String compressionType,
-                           boolean extendedL2, long actualSize) {
-}
+public record ImageDetails(
+        @Nullable String compat,
+        int refcountBits,
+        boolean lazyRefcounts,
+        boolean dirty,
+        boolean corrupt,
+        @Nullable String compressionType,
+        boolean extendedL2,
+        long actualSize) {}

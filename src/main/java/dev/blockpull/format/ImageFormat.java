@@ -2,7 +2,6 @@ package dev.blockpull.format;
 
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
-
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -24,8 +23,11 @@ public enum ImageFormat {
 
     public static ImageFormat parse(String name) {
         String n = name.toLowerCase(Locale.ROOT);
-        return Arrays.stream(values()).filter(f -> f.id.equals(n)).findFirst()
-                .orElseThrow(() -> new BlockException(BlockErrorKind.INVALID_ARGUMENT,
+        return Arrays.stream(values())
+                .filter(f -> f.id.equals(n))
+                .findFirst()
+                .orElseThrow(() -> new BlockException(
+                        BlockErrorKind.INVALID_ARGUMENT,
                         "Unknown or unsupported image format '" + name + "'; supported: qcow2, raw"));
     }
 

@@ -8,7 +8,6 @@ import dev.blockpull.io.BlockFile;
 import dev.blockpull.io.BlockIoException;
 import dev.blockpull.io.FileChannelBlockFile;
 import dev.blockpull.io.FileOpener;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -20,8 +19,7 @@ public final class ImageOpener {
 
     private static final int QCOW2_MAGIC = 0x514649FB;
 
-    private ImageOpener() {
-    }
+    private ImageOpener() {}
 
     /** Opens {@code path} as {@code format}; a qcow2 header is validated before anything else is read. */
     public static Image open(Path path, ImageFormat format, boolean readOnly) {
@@ -68,8 +66,8 @@ public final class ImageOpener {
 
     static BlockFile openFile(Path path, boolean readOnly, boolean direct, FileOpener opener) {
         if (!Files.isRegularFile(path)) {
-            throw new BlockException(BlockErrorKind.NOT_FOUND, "Could not open '" + path
-                    + "': No such file or not a regular file");
+            throw new BlockException(
+                    BlockErrorKind.NOT_FOUND, "Could not open '" + path + "': No such file or not a regular file");
         }
         try {
             return FileChannelBlockFile.open(path, readOnly, direct, opener);

@@ -3,10 +3,9 @@ package dev.blockpull.graph;
 import dev.blockpull.format.ChainExtent;
 import dev.blockpull.format.Extent;
 import dev.blockpull.io.ReadHint;
-import org.jspecify.annotations.Nullable;
-
 import java.nio.ByteBuffer;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An external user's way into the graph (QEMU's BlockBackend): an export, a job's private
@@ -23,8 +22,12 @@ public final class Attachment implements AutoCloseable {
     private volatile BlockNode root;
     private volatile boolean closed;
 
-    Attachment(StructureChanges changes, Holder holder, BlockNode root, boolean queueWhileDrained,
-               @Nullable PermissionClaim claim) {
+    Attachment(
+            StructureChanges changes,
+            Holder holder,
+            BlockNode root,
+            boolean queueWhileDrained,
+            @Nullable PermissionClaim claim) {
         this.changes = changes;
         this.holder = holder;
         this.root = root;

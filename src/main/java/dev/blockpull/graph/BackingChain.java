@@ -4,16 +4,14 @@ import dev.blockpull.format.AllocationRun;
 import dev.blockpull.format.ChainExtent;
 import dev.blockpull.format.Extent;
 import dev.blockpull.format.ExtentKind;
-import org.jspecify.annotations.Nullable;
-
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /** The chain helpers of stream-semantics §1.2 and §1.4, and the map of a whole chain. */
 public final class BackingChain {
 
-    private BackingChain() {
-    }
+    private BackingChain() {}
 
     /** The filtered child of a filter, else the COW child, else null. */
     public static @Nullable BlockNode next(BlockNode n) {
@@ -103,8 +101,8 @@ public final class BackingChain {
      * Filters are transparent. A layer shorter than {@code offset} supplies zeros there (QEMU 5.2
      * and later), so it counts as allocated for the rest of the range.
      */
-    public static Allocation isAllocatedAbove(BlockNode from, @Nullable BlockNode to, boolean includeTo,
-                                              long offset, long length) {
+    public static Allocation isAllocatedAbove(
+            BlockNode from, @Nullable BlockNode to, boolean includeTo, long offset, long length) {
         BlockNode stop = to == null ? null : skipFilters(to);
         long n = length;
         int depth = 1;
@@ -147,7 +145,8 @@ public final class BackingChain {
 
     private static void map(BlockNode layer, int depth, long offset, long end, List<ChainExtent> out) {
         if (offset >= layer.length()) {
-            ChainExtent.appendMerged(out, new ChainExtent(offset, end - offset, depth, ExtentKind.UNALLOCATED, Extent.NO_HOST_OFFSET));
+            ChainExtent.appendMerged(
+                    out, new ChainExtent(offset, end - offset, depth, ExtentKind.UNALLOCATED, Extent.NO_HOST_OFFSET));
             return;
         }
         BlockNode below = chainNext(layer);
@@ -162,16 +161,20 @@ public final class BackingChain {
                     map(below, depth + 1, e.offset(), split, out);
                 }
                 if (split < e.end()) {
-                    ChainExtent.appendMerged(out, new ChainExtent(split, e.end() - split, depth, ExtentKind.UNALLOCATED,
-                            Extent.NO_HOST_OFFSET));
+                    ChainExtent.appendMerged(
+                            out,
+                            new ChainExtent(
+                                    split, e.end() - split, depth, ExtentKind.UNALLOCATED, Extent.NO_HOST_OFFSET));
                 }
             } else {
-                ChainExtent.appendMerged(out, new ChainExtent(e.offset(), e.length(), depth, ExtentKind.UNALLOCATED,
-                        Extent.NO_HOST_OFFSET));
+                ChainExtent.appendMerged(
+                        out,
+                        new ChainExtent(e.offset(), e.length(), depth, ExtentKind.UNALLOCATED, Extent.NO_HOST_OFFSET));
             }
         }
         if (inside < end) {
-            ChainExtent.appendMerged(out, new ChainExtent(inside, end - inside, depth, ExtentKind.UNALLOCATED, Extent.NO_HOST_OFFSET));
+            ChainExtent.appendMerged(
+                    out, new ChainExtent(inside, end - inside, depth, ExtentKind.UNALLOCATED, Extent.NO_HOST_OFFSET));
         }
     }
 }

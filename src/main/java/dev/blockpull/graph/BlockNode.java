@@ -1,19 +1,18 @@
 package dev.blockpull.graph;
 
-import dev.blockpull.io.Zeros;
 import dev.blockpull.format.AllocationRun;
 import dev.blockpull.format.Extent;
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
 import dev.blockpull.io.ReadHint;
-import org.jspecify.annotations.Nullable;
-
+import dev.blockpull.io.Zeros;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One node of the block graph. The public I/O methods are the internal request path (a parent's
@@ -34,9 +33,11 @@ public abstract class BlockNode {
      * them without that lock.
      */
     private final List<Link> parents = new ArrayList<>();
+
     private final List<Attachment> attachments = new ArrayList<>();
     /** Opened by name through the API (blockdev-add): stays until deleted. Others close with their last parent. */
     private final boolean userOwned;
+
     private volatile boolean closed;
 
     BlockNode(String name, Driver driver, DrainCoordinator drains, boolean userOwned) {
@@ -319,12 +320,10 @@ public abstract class BlockNode {
     /** Reads exactly {@code dst.remaining()} bytes, all inside the node. */
     protected abstract void doRead(long offset, ByteBuffer dst, ReadHint hint);
 
-    protected void doWriteBack() {
-    }
+    protected void doWriteBack() {}
 
     /** A prefetch inside the node; nodes that neither copy nor cache have nothing to do. */
-    protected void doPrefetch(long offset, long length, ByteBuffer scratch) {
-    }
+    protected void doPrefetch(long offset, long length, ByteBuffer scratch) {}
 
     protected abstract void doWrite(long offset, ByteBuffer src);
 
@@ -345,8 +344,10 @@ public abstract class BlockNode {
 
     private void checkRange(String what, long offset, long length) {
         if (offset < 0 || length < 0 || offset + length > length() || offset + length < 0) {
-            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, what + " of " + length + " bytes at " + offset
-                    + " lies outside node '" + name + "' (" + length() + " bytes)");
+            throw new BlockException(
+                    BlockErrorKind.INVALID_ARGUMENT,
+                    what + " of " + length + " bytes at " + offset + " lies outside node '" + name + "' (" + length()
+                            + " bytes)");
         }
     }
 

@@ -3,9 +3,8 @@ package dev.blockpull.graph;
 import dev.blockpull.format.Extent;
 import dev.blockpull.io.BufferPool;
 import dev.blockpull.io.ReadHint;
-import org.jspecify.annotations.Nullable;
-
 import java.nio.ByteBuffer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The {@code copy-on-read} filter (stream-semantics §5.1): a read through it first copies into the
@@ -26,8 +25,8 @@ public final class CopyOnReadFilter extends FilterNode {
 
     private final @Nullable BlockNode bottom;
 
-    CopyOnReadFilter(String name, BlockNode child, @Nullable BlockNode bottom, boolean implicit,
-                     DrainCoordinator drains) {
+    CopyOnReadFilter(
+            String name, BlockNode child, @Nullable BlockNode bottom, boolean implicit, DrainCoordinator drains) {
         super(name, Driver.COPY_ON_READ, child, implicit, drains);
         this.bottom = bottom;
     }
@@ -71,7 +70,8 @@ public final class CopyOnReadFilter extends FilterNode {
         if (start >= end || top.holdsAll(start, end - start)) {
             return; // the hot path: T holds it all; allocation never goes back to unallocated
         }
-        ByteBuffer buf = scratch != null ? scratch : BufferPool.shared().acquire((int) Math.min(end - start, MAX_BOUNCE));
+        ByteBuffer buf =
+                scratch != null ? scratch : BufferPool.shared().acquire((int) Math.min(end - start, MAX_BOUNCE));
         try (RangeLocks.Range lock = top.lockClusters(start, end - start)) {
             for (Extent e : top.allocation(start, end - start)) {
                 if (!e.kind().isAllocated()) {

@@ -2,8 +2,6 @@ package dev.blockpull.graph;
 
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
-import org.jspecify.annotations.Nullable;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -13,6 +11,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Drained sections (stream-semantics §8): a drain stops new external requests on a set of nodes,
@@ -33,6 +32,7 @@ public final class DrainCoordinator {
     private final List<DrainParticipant> participants = new CopyOnWriteArrayList<>();
     /** Sections still waiting for their nodes to become quiet, with their start times. Guarded by lock. */
     private final List<Section> waiting = new ArrayList<>();
+
     private final List<DrainListener> listeners = new CopyOnWriteArrayList<>();
 
     /** A participant is registered until the returned handle is closed. */

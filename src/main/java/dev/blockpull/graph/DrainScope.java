@@ -9,8 +9,7 @@ import java.util.Set;
 /** What draining a node covers: the node, every node above it (their requests descend into it) and every node below it. */
 final class DrainScope {
 
-    private DrainScope() {
-    }
+    private DrainScope() {}
 
     static Set<BlockNode> of(BlockNode node) {
         Set<BlockNode> scope = new LinkedHashSet<>();

@@ -10,6 +10,5 @@ package dev.blockpull.graph;
  *                            of the oldest request's age
  * @param longestDrainMillis  age of the oldest drain still waiting; 0 when none waits
  */
-public record DrainStats(int inFlightRequests, int drainsInProgress, long oldestInFlightMillis,
-                         long longestDrainMillis) {
-}
+public record DrainStats(
+        int inFlightRequests, int drainsInProgress, long oldestInFlightMillis, long longestDrainMillis) {}

@@ -3,9 +3,8 @@ package dev.blockpull.graph;
 import dev.blockpull.format.ImageFormat;
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
-import org.jspecify.annotations.Nullable;
-
 import java.util.Arrays;
+import org.jspecify.annotations.Nullable;
 
 /** Node drivers by their QEMU names, with the kind each one is. New filters (throttle) go here. */
 public enum Driver {
@@ -46,8 +45,11 @@ public enum Driver {
 
     /** A format driver by name: what {@code POST /nodes} may open. */
     public static Driver parseFormat(String name) {
-        return Arrays.stream(values()).filter(d -> d.kind == NodeKind.FORMAT && d.id.equals(name)).findFirst()
-                .orElseThrow(() -> new BlockException(BlockErrorKind.INVALID_ARGUMENT,
+        return Arrays.stream(values())
+                .filter(d -> d.kind == NodeKind.FORMAT && d.id.equals(name))
+                .findFirst()
+                .orElseThrow(() -> new BlockException(
+                        BlockErrorKind.INVALID_ARGUMENT,
                         "Unknown driver '" + name + "'; nodes can be opened with driver qcow2 or raw"));
     }
 

@@ -3,7 +3,6 @@ package dev.blockpull.graph;
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockIoException;
 import dev.blockpull.io.NoSpaceIOException;
-
 import java.io.IOException;
 
 /** The errors a {@link FaultInjectionFilter} can inject, with the text strerror gives them. */

@@ -9,16 +9,15 @@ import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
 import dev.blockpull.io.BlockIoException;
 import dev.blockpull.io.DataRoot;
-import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * External snapshots (blockdev-snapshot-sync): a new qcow2 overlay over a node's image takes the
@@ -40,13 +39,18 @@ final class ExternalSnapshots {
      * Makes (or, with {@code create} false, finds again after a restart) the overlay of
      * {@code nodeName} in {@code overlayFile} and opens it as {@code overlayName}.
      */
-    FormatNode snapshot(String nodeName, String overlayFile, @Nullable String overlayName,
-                        @Nullable Duration maxDrainWait, boolean create) {
+    FormatNode snapshot(
+            String nodeName,
+            String overlayFile,
+            @Nullable String overlayName,
+            @Nullable Duration maxDrainWait,
+            boolean create) {
         return graph.lock().call(() -> {
             BlockNode node = graph.get(nodeName);
             node.checkNotBlocked(BlockOp.EXTERNAL_SNAPSHOT);
             if (!(BackingChain.skipFilters(node) instanceof FormatNode data)) {
-                throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Node '" + nodeName + "' has no image to snapshot");
+                throw new BlockException(
+                        BlockErrorKind.INVALID_ARGUMENT, "Node '" + nodeName + "' has no image to snapshot");
             }
             if (overlayName != null) {
                 graph.registry().checkNewName(overlayName);
@@ -55,8 +59,10 @@ final class ExternalSnapshots {
             String relative = root.relativize(overlayPath);
             boolean exists = Files.exists(overlayPath, LinkOption.NOFOLLOW_LINKS);
             if (create && exists) {
-                throw new BlockException(BlockErrorKind.CONFLICT, "Image '" + relative
-                        + "' already exists; choose another snapshotFile (existing files are never overwritten)");
+                throw new BlockException(
+                        BlockErrorKind.CONFLICT,
+                        "Image '" + relative
+                                + "' already exists; choose another snapshotFile (existing files are never overwritten)");
             }
             if (!create && !exists) {
                 throw new BlockException(BlockErrorKind.NOT_FOUND, "Snapshot overlay '" + relative + "' is gone");
@@ -97,9 +103,10 @@ final class ExternalSnapshots {
     }
 
     /** Opens the overlay read-write; {@code mustName}: it must name that node's image as its backing file. */
-    private FormatNode openOverlay(Path overlayPath, String relative, @Nullable String overlayName,
-                                   @Nullable FormatNode mustName) {
-        Image image = graph.opener().open(overlayPath, ImageFormat.QCOW2, false, graph.settings().directIo());
+    private FormatNode openOverlay(
+            Path overlayPath, String relative, @Nullable String overlayName, @Nullable FormatNode mustName) {
+        Image image = graph.opener()
+                .open(overlayPath, ImageFormat.QCOW2, false, graph.settings().directIo());
         if (mustName != null) {
             checkNamesBacking(image, overlayPath, relative, mustName);
         }
@@ -111,9 +118,11 @@ final class ExternalSnapshots {
         Path named = ref == null ? null : root.resolveBacking(overlayPath, ref.fileName());
         if (named == null || !named.equals(node.path())) {
             overlay.close();
-            throw new BlockException(BlockErrorKind.CONFLICT, "Snapshot overlay '" + relative + "' changed: its header "
-                    + "names " + (ref == null ? "no backing file" : "'" + ref.fileName() + "'") + ", not '"
-                    + root.relativize(node.path()) + "'");
+            throw new BlockException(
+                    BlockErrorKind.CONFLICT,
+                    "Snapshot overlay '" + relative + "' changed: its header "
+                            + "names " + (ref == null ? "no backing file" : "'" + ref.fileName() + "'") + ", not '"
+                            + root.relativize(node.path()) + "'");
         }
     }
 
@@ -122,7 +131,9 @@ final class ExternalSnapshots {
         String backingName = dir.relativize(backing.path()).toString();
         // every backing string written passes the check applied to the ones read
         root.resolveBacking(overlayPath, backingName);
-        ImageCreator.create(overlayPath, CreateOptions.qcow2(size, new BackingReference(backingName, backing.format())),
+        ImageCreator.create(
+                overlayPath,
+                CreateOptions.qcow2(size, new BackingReference(backingName, backing.format())),
                 root.files());
     }
 

@@ -2,9 +2,8 @@ package dev.blockpull.graph;
 
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
-import org.jspecify.annotations.Nullable;
-
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A {@code blkdebug} filter to open over an image node, like blockdev-add's
@@ -15,12 +14,13 @@ import java.util.List;
  *                 inline ({@link NodeDefinition.Nested})
  * @param rules    the rules in force from the start
  */
-public record FaultFilterDefinition(@Nullable String nodeName, NodeDefinition.BackingDefinition image,
-                                    List<InjectedError> rules) {
+public record FaultFilterDefinition(
+        @Nullable String nodeName, NodeDefinition.BackingDefinition image, List<InjectedError> rules) {
 
     public FaultFilterDefinition {
         if (!(image instanceof NodeDefinition.Existing || image instanceof NodeDefinition.Nested)) {
-            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT,
+            throw new BlockException(
+                    BlockErrorKind.INVALID_ARGUMENT,
                     "Driver 'blkdebug' needs 'image': the name of an opened node or a qcow2/raw node definition");
         }
         rules = List.copyOf(rules);

@@ -1,13 +1,12 @@
 package dev.blockpull.graph;
 
 import dev.blockpull.io.ReadHint;
-import org.jspecify.annotations.Nullable;
-
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * QEMU's {@code blkdebug} as a filter over an image node: requests that meet one of its rules fail
@@ -21,14 +20,13 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class FaultInjectionFilter extends FilterNode {
 
     /** A rule in force, with its id and how often it fired. */
-    public record ActiveRule(long id, InjectedError error, long hits) {
-    }
+    public record ActiveRule(long id, InjectedError error, long hits) {}
 
     private final ConcurrentSkipListMap<Long, Rule> rules = new ConcurrentSkipListMap<>();
     private final AtomicLong nextId = new AtomicLong();
 
-    FaultInjectionFilter(String name, BlockNode child, List<InjectedError> initial, DrainCoordinator drains,
-                         boolean userOwned) {
+    FaultInjectionFilter(
+            String name, BlockNode child, List<InjectedError> initial, DrainCoordinator drains, boolean userOwned) {
         super(name, Driver.BLKDEBUG, child, false, drains, userOwned);
         initial.forEach(this::addRule);
     }

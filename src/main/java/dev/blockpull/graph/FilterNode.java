@@ -3,12 +3,11 @@ package dev.blockpull.graph;
 import dev.blockpull.format.AllocationRun;
 import dev.blockpull.format.Extent;
 import dev.blockpull.io.ReadHint;
-import org.jspecify.annotations.Nullable;
-
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A filter: passes every request to its one child. Its length is the child's, and allocation
@@ -23,8 +22,8 @@ public abstract class FilterNode extends BlockNode {
         this(name, driver, child, implicit, drains, false);
     }
 
-    FilterNode(String name, Driver driver, BlockNode child, boolean implicit, DrainCoordinator drains,
-               boolean userOwned) {
+    FilterNode(
+            String name, Driver driver, BlockNode child, boolean implicit, DrainCoordinator drains, boolean userOwned) {
         super(name, driver, drains, userOwned);
         this.filtered = new Link(this, ChildRole.FILTERED, child);
         this.implicit = implicit;
@@ -69,8 +68,7 @@ public abstract class FilterNode extends BlockNode {
      * copy-on-read filter writes into its top directly (under the top's cluster locks), yet in
      * QEMU that write passes every filter between them. A filter that acts on writes checks it here.
      */
-    protected void writeBelow(long offset, long length) {
-    }
+    protected void writeBelow(long offset, long length) {}
 
     @Override
     protected void doRead(long offset, ByteBuffer dst, ReadHint hint) {

@@ -1,6 +1,5 @@
 package dev.blockpull.graph;
 
-import dev.blockpull.io.Zeros;
 import dev.blockpull.format.AllocationRun;
 import dev.blockpull.format.BackingReference;
 import dev.blockpull.format.Extent;
@@ -9,14 +8,14 @@ import dev.blockpull.format.ImageFormat;
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
 import dev.blockpull.io.ReadHint;
-import org.jspecify.annotations.Nullable;
-
+import dev.blockpull.io.Zeros;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A qcow2 or raw image over its {@code file} node, with a COW child for qcow2. Reads fall through
@@ -34,10 +33,17 @@ public final class FormatNode extends BlockNode {
     private final RangeLocks serialisation = new RangeLocks();
     /** Copy-on-read filters reading into this node; while any, writes are serialised per cluster. */
     private volatile int copyOnReadUsers;
+
     private final NodeIoCounters io = new NodeIoCounters();
 
-    FormatNode(String name, Image image, ProtocolNode file, boolean direct, ImageFileOpener opener,
-               DrainCoordinator drains, boolean userOwned) {
+    FormatNode(
+            String name,
+            Image image,
+            ProtocolNode file,
+            boolean direct,
+            ImageFileOpener opener,
+            DrainCoordinator drains,
+            boolean userOwned) {
         super(name, Driver.of(image.format()), drains, userOwned);
         this.image = image;
         this.direct = direct;

@@ -4,7 +4,6 @@ import dev.blockpull.format.Image;
 import dev.blockpull.format.ImageFormat;
 import dev.blockpull.format.ImageOpener;
 import dev.blockpull.io.DataRoot;
-
 import java.nio.file.Path;
 
 /**

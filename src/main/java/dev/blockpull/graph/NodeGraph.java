@@ -4,10 +4,6 @@ import dev.blockpull.format.BackingResolver;
 import dev.blockpull.format.ChainOpening;
 import dev.blockpull.format.Image;
 import dev.blockpull.io.DataRoot;
-import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
@@ -15,6 +11,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The block graph: its nodes ({@link NodeRegistry}), which files they hold open
@@ -145,7 +144,10 @@ public final class NodeGraph implements AutoCloseable {
             NodeOpener nodeOpener = new NodeOpener(this);
             T top = how.apply(nodeOpener);
             nodeOpener.created().forEach(registry::add);
-            log.info("Opened node {} ({} nodes: {})", top.name(), nodeOpener.created().size(),
+            log.info(
+                    "Opened node {} ({} nodes: {})",
+                    top.name(),
+                    nodeOpener.created().size(),
                     nodeOpener.created().stream().map(BlockNode::name).toList());
             return top;
         });
@@ -155,12 +157,18 @@ public final class NodeGraph implements AutoCloseable {
      * A format node over a new file node for {@code image} at {@code path}, linked, not yet
      * registered; the image is closed if that fails. Null {@code name}: a generated one.
      */
-    FormatNode newFormatNode(@Nullable String name, Path path, Image image, boolean storageReadOnly, long fileSize,
-                             boolean userOwned) {
+    FormatNode newFormatNode(
+            @Nullable String name, Path path, Image image, boolean storageReadOnly, long fileSize, boolean userOwned) {
         try {
             ProtocolNode file = new ProtocolNode(registry.generateName(), path, storageReadOnly, fileSize, drains);
-            FormatNode node = new FormatNode(name != null ? name : registry.generateName(), image, file,
-                    settings.directIo(), opener, drains, userOwned);
+            FormatNode node = new FormatNode(
+                    name != null ? name : registry.generateName(),
+                    image,
+                    file,
+                    settings.directIo(),
+                    opener,
+                    drains,
+                    userOwned);
             file.addParent(node.fileLink());
             return node;
         } catch (RuntimeException e) {
@@ -183,15 +191,17 @@ public final class NodeGraph implements AutoCloseable {
             List<Link> parents = node.parentLinks();
             if (!parents.isEmpty()) {
                 Link p = parents.get(0);
-                throw new NodeInUseException("Block device " + name + " is in use: it is the " + p.role().linkName()
-                        + " child of node '" + p.parent().name() + "'; delete '" + p.parent().name() + "' first");
+                throw new NodeInUseException("Block device " + name + " is in use: it is the "
+                        + p.role().linkName() + " child of node '" + p.parent().name() + "'; delete '"
+                        + p.parent().name() + "' first");
             }
             List<String> holders = usedBy(node);
             if (!holders.isEmpty()) {
                 throw new NodeInUseException("Block device " + name + " is in use by " + String.join(", ", holders));
             }
             if (!node.isUserOwned()) {
-                throw new NodeInUseException("Node " + name + " is not owned by the monitor; it closes with its parent");
+                throw new NodeInUseException(
+                        "Node " + name + " is not owned by the monitor; it closes with its parent");
             }
             try (DrainedSection ignored = drain(node, null, maxDrainWait)) {
                 changes.unregisterAndClose(node);
@@ -256,8 +266,8 @@ public final class NodeGraph implements AutoCloseable {
      * Attaches an external user at {@code root}, taking {@code takes} there and sharing
      * {@code shares} (both may be empty). The attachment moves with filter insertion.
      */
-    public Attachment attach(Holder holder, BlockNode root, boolean queueWhileDrained, Set<Permission> takes,
-                             Set<Permission> shares) {
+    public Attachment attach(
+            Holder holder, BlockNode root, boolean queueWhileDrained, Set<Permission> takes, Set<Permission> shares) {
         return changes.attach(holder, root, queueWhileDrained, takes, shares);
     }
 
@@ -269,8 +279,8 @@ public final class NodeGraph implements AutoCloseable {
      * @param name   null: a generated name, and the filter is {@code implicit}
      * @param bottom the lowest layer to copy from; null: the whole chain
      */
-    public CopyOnReadFilter insertCopyOnReadFilter(DrainedSection section, BlockNode above, @Nullable String name,
-                                                   @Nullable BlockNode bottom) {
+    public CopyOnReadFilter insertCopyOnReadFilter(
+            DrainedSection section, BlockNode above, @Nullable String name, @Nullable BlockNode bottom) {
         return changes.insertCopyOnReadFilter(section, above, name, bottom);
     }
 
@@ -332,8 +342,8 @@ public final class NodeGraph implements AutoCloseable {
      * {@code overlayName}, re-points the node's parents and attachments to it, and reopens the old
      * node read-only, as QEMU does.
      */
-    public FormatNode snapshot(String nodeName, String overlayFile, @Nullable String overlayName,
-                               @Nullable Duration maxDrainWait) {
+    public FormatNode snapshot(
+            String nodeName, String overlayFile, @Nullable String overlayName, @Nullable Duration maxDrainWait) {
         return snapshots.snapshot(nodeName, overlayFile, overlayName, maxDrainWait, true);
     }
 
@@ -341,8 +351,8 @@ public final class NodeGraph implements AutoCloseable {
      * A snapshot made before a restart, made again: {@link #snapshot} with the overlay the first
      * one created, which must exist and name {@code node}'s image as its backing file.
      */
-    public FormatNode reattachSnapshot(String nodeName, String overlayFile, @Nullable String overlayName,
-                                       @Nullable Duration maxDrainWait) {
+    public FormatNode reattachSnapshot(
+            String nodeName, String overlayFile, @Nullable String overlayName, @Nullable Duration maxDrainWait) {
         return snapshots.snapshot(nodeName, overlayFile, overlayName, maxDrainWait, false);
     }
 }

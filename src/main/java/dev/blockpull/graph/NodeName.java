@@ -11,8 +11,7 @@ public final class NodeName {
     /** Names QEMU generates for nodes the user did not name start with this; users cannot type them. */
     public static final String GENERATED_PREFIX = "#block";
 
-    private NodeName() {
-    }
+    private NodeName() {}
 
     /** QEMU's id_wellformed(). */
     public static boolean isWellFormed(String name) {

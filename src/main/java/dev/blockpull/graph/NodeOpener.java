@@ -6,8 +6,6 @@ import dev.blockpull.format.ImageFormat;
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
 import dev.blockpull.io.DataRoot;
-import org.jspecify.annotations.Nullable;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +15,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Opens one {@link NodeDefinition} with everything below it, all-or-nothing. Every name is checked
@@ -33,6 +32,7 @@ final class NodeOpener {
     private final ChainOpening policy;
     /** One walk for the whole definition tree: a file may appear in it once. */
     private final ChainOpening.Walk walk;
+
     private final List<BlockNode> created = new ArrayList<>();
     private final Set<String> namesTaken = new HashSet<>();
 
@@ -86,8 +86,9 @@ final class NodeOpener {
             } else if (d instanceof NodeDefinition.FaultFilter f) {
                 checkName(f.definition().nodeName());
             } else if (d instanceof NodeDefinition.Existing e) {
-                graph.find(e.nodeName()).orElseThrow(() -> new NodeNotFoundException(e.nodeName(),
-                        "Cannot find device='' nor node-name='" + e.nodeName() + "'"));
+                graph.find(e.nodeName())
+                        .orElseThrow(() -> new NodeNotFoundException(
+                                e.nodeName(), "Cannot find device='' nor node-name='" + e.nodeName() + "'"));
             }
         }
         for (NodeDefinition.BackingDefinition d = top; d != null; d = below(d)) {
@@ -111,8 +112,9 @@ final class NodeOpener {
         if (d.driver().kind() != NodeKind.FORMAT) {
             throw invalid("Driver '" + d.driver().id() + "' cannot be opened here; use qcow2 or raw");
         }
-        if (d.driver() == Driver.RAW && !(d.backing() instanceof NodeDefinition.FromHeader
-                || d.backing() instanceof NodeDefinition.NoBacking)) {
+        if (d.driver() == Driver.RAW
+                && !(d.backing() instanceof NodeDefinition.FromHeader
+                        || d.backing() instanceof NodeDefinition.NoBacking)) {
             throw invalid("Driver 'raw' does not support backing files; give no backing for node '"
                     + (d.nodeName() == null ? d.file().filename() : d.nodeName()) + "'");
         }
@@ -134,7 +136,12 @@ final class NodeOpener {
         requireFile(path);
         walk.enter(path);
         boolean readOnly = def.readOnly() || def.file().readOnly();
-        FormatNode node = openImage(def.nodeName(), path, def.driver().format(), readOnly, def.file().readOnly());
+        FormatNode node = openImage(
+                def.nodeName(),
+                path,
+                def.driver().format(),
+                readOnly,
+                def.file().readOnly());
         NodeDefinition.BackingDefinition backing = def.backing();
         if (backing instanceof NodeDefinition.FromHeader) {
             openHeaderChain(node, depth);
@@ -160,8 +167,12 @@ final class NodeOpener {
             image = openNode(((NodeDefinition.Nested) def.image()).definition(), depth);
         }
         String name = def.nodeName();
-        FaultInjectionFilter filter = new FaultInjectionFilter(name != null ? name : graph.registry().generateName(),
-                image, def.rules(), graph.drains(), name != null);
+        FaultInjectionFilter filter = new FaultInjectionFilter(
+                name != null ? name : graph.registry().generateName(),
+                image,
+                def.rules(),
+                graph.drains(),
+                name != null);
         created.add(filter);
         image.addParent(filter.filteredLink());
         return filter;
@@ -180,14 +191,15 @@ final class NodeOpener {
 
     private void requireFile(Path path) {
         if (!Files.isRegularFile(path)) {
-            throw new BlockException(BlockErrorKind.NOT_FOUND, "Could not open '" + root.relativize(path)
-                    + "': No such file or directory");
+            throw new BlockException(
+                    BlockErrorKind.NOT_FOUND,
+                    "Could not open '" + root.relativize(path) + "': No such file or directory");
         }
     }
 
     /** Opens a file the walk has entered, unless another node has it open and either could write. */
-    private FormatNode openImage(@Nullable String name, Path path, ImageFormat format, boolean readOnly,
-                                 boolean storageReadOnly) {
+    private FormatNode openImage(
+            @Nullable String name, Path path, ImageFormat format, boolean readOnly, boolean storageReadOnly) {
         String relative = root.relativize(path);
         Object key = graph.openFiles().identity(path);
         graph.openFiles().checkNotOpenElsewhere(key, relative, readOnly);
@@ -195,9 +207,11 @@ final class NodeOpener {
         try {
             fileSize = root.files().attributes(path).size();
         } catch (IOException e) {
-            throw new BlockException(BlockErrorKind.IO_ERROR, "Could not open '" + relative + "': " + e.getMessage(), e);
+            throw new BlockException(
+                    BlockErrorKind.IO_ERROR, "Could not open '" + relative + "': " + e.getMessage(), e);
         }
-        Image image = graph.opener().open(path, format, readOnly, graph.settings().directIo());
+        Image image =
+                graph.opener().open(path, format, readOnly, graph.settings().directIo());
         FormatNode node = graph.newFormatNode(name, path, image, storageReadOnly, fileSize, name != null);
         graph.openFiles().add(node, key);
         created.add(node);

@@ -2,7 +2,6 @@ package dev.blockpull.graph;
 
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
-
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;

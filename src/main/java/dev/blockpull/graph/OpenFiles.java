@@ -4,7 +4,6 @@ import dev.blockpull.format.ChainOpening;
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
 import dev.blockpull.io.DataRoot;
-
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -46,9 +45,12 @@ final class OpenFiles {
     void checkNotOpenElsewhere(Object key, String relative, boolean readOnly) {
         for (Map.Entry<BlockNode, Object> e : keys.entrySet()) {
             if (e.getValue().equals(key) && (!readOnly || !e.getKey().isReadOnly())) {
-                throw new BlockException(BlockErrorKind.CONFLICT, "Image '" + relative + "' is already open as node '"
-                        + e.getKey().name() + "'; refer to that node (\"backing\": \"" + e.getKey().name()
-                        + "\") instead of opening the file twice");
+                throw new BlockException(
+                        BlockErrorKind.CONFLICT,
+                        "Image '" + relative + "' is already open as node '"
+                                + e.getKey().name() + "'; refer to that node (\"backing\": \""
+                                + e.getKey().name()
+                                + "\") instead of opening the file twice");
             }
         }
     }
@@ -58,7 +60,9 @@ final class OpenFiles {
         Object key = identity(path);
         FormatNode found = null;
         for (Map.Entry<BlockNode, Object> e : keys.entrySet()) {
-            if (e.getValue().equals(key) && e.getKey() instanceof FormatNode n && !n.isClosed()
+            if (e.getValue().equals(key)
+                    && e.getKey() instanceof FormatNode n
+                    && !n.isClosed()
                     && (found == null || !n.isReadOnly())) {
                 found = n;
             }

@@ -8,8 +8,8 @@ import java.util.Set;
  *
  * @param role what the holder uses the node as, e.g. {@code intermediate node}
  */
-public record PermissionClaim(BlockNode node, Holder holder, String role, Set<Permission> takes,
-                              Set<Permission> shares) {
+public record PermissionClaim(
+        BlockNode node, Holder holder, String role, Set<Permission> takes, Set<Permission> shares) {
 
     public void release() {
         node.permissions().release(this);

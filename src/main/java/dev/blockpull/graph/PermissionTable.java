@@ -24,8 +24,8 @@ public final class PermissionTable {
      *
      * @throws PermissionConflictException naming the node, the permissions and both users
      */
-    public synchronized PermissionClaim claim(Holder holder, String role, Set<Permission> takes,
-                                              Set<Permission> shares) {
+    public synchronized PermissionClaim claim(
+            Holder holder, String role, Set<Permission> takes, Set<Permission> shares) {
         for (PermissionClaim other : claims) {
             Set<Permission> clash = minus(takes, other.shares());
             if (!clash.isEmpty()) {
@@ -63,8 +63,8 @@ public final class PermissionTable {
         return List.copyOf(claims);
     }
 
-    private PermissionConflictException conflict(Set<Permission> perms, Holder requiredBy, String requiredAs,
-                                                 Holder unsharedBy, String unsharedAs) {
+    private PermissionConflictException conflict(
+            Set<Permission> perms, Holder requiredBy, String requiredAs, Holder unsharedBy, String unsharedAs) {
         String names = perms.stream().map(Permission::qemuName).collect(Collectors.joining(", "));
         String n = node.name();
         return new PermissionConflictException("Permission conflict on node '" + n + "': permissions '" + names

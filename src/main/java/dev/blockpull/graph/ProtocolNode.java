@@ -4,7 +4,6 @@ import dev.blockpull.format.Extent;
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
 import dev.blockpull.io.ReadHint;
-
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
@@ -84,7 +83,8 @@ public final class ProtocolNode extends BlockNode {
     }
 
     private BlockException unsupported() {
-        return new BlockException(BlockErrorKind.UNSUPPORTED, "Node '" + name()
-                + "' is a protocol node; do I/O through the format node above it");
+        return new BlockException(
+                BlockErrorKind.UNSUPPORTED,
+                "Node '" + name() + "' is a protocol node; do I/O through the format node above it");
     }
 }

@@ -8,15 +8,14 @@ import org.jspecify.annotations.Nullable;
  */
 final class Relink {
 
-    private Relink() {
-    }
+    private Relink() {}
 
     /** @throws FrozenLinkException "Cannot change 'backing' link from 'A' to 'B'" */
     static void checkNotFrozen(Link l) {
         if (l.isFrozen()) {
             BlockNode c = l.child();
-            throw new FrozenLinkException("Cannot change '" + l.role().linkName() + "' link from '" + l.parent().name()
-                    + "' to '" + (c == null ? "" : c.name()) + "'");
+            throw new FrozenLinkException("Cannot change '" + l.role().linkName() + "' link from '"
+                    + l.parent().name() + "' to '" + (c == null ? "" : c.name()) + "'");
         }
     }
 

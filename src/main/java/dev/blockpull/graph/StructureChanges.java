@@ -2,13 +2,12 @@ package dev.blockpull.graph;
 
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
-import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The changes of the graph's structure: attachments, filter insertion and removal, backing links,
@@ -32,11 +31,12 @@ final class StructureChanges {
 
     // ------------------------------------------------------------------ attachments
 
-    Attachment attach(Holder holder, BlockNode root, boolean queueWhileDrained, Set<Permission> takes,
-                      Set<Permission> shares) {
+    Attachment attach(
+            Holder holder, BlockNode root, boolean queueWhileDrained, Set<Permission> takes, Set<Permission> shares) {
         return lock.call(() -> {
             root.checkOpen();
-            PermissionClaim claim = takes.isEmpty() && shares.containsAll(Set.of(Permission.values())) ? null
+            PermissionClaim claim = takes.isEmpty() && shares.containsAll(Set.of(Permission.values()))
+                    ? null
                     : root.permissions().claim(holder, "root", takes, shares);
             Attachment a = new Attachment(this, holder, root, queueWhileDrained, claim);
             root.addAttachment(a);
@@ -50,16 +50,16 @@ final class StructureChanges {
 
     // ------------------------------------------------------------------ filters
 
-    CopyOnReadFilter insertCopyOnReadFilter(DrainedSection section, BlockNode above, @Nullable String name,
-                                            @Nullable BlockNode bottom) {
+    CopyOnReadFilter insertCopyOnReadFilter(
+            DrainedSection section, BlockNode above, @Nullable String name, @Nullable BlockNode bottom) {
         return lock.call(() -> {
             requireDrained(section, above);
             if (name != null) {
                 registry.checkNewName(name);
             }
             Relink.checkParentsNotFrozen(above);
-            CopyOnReadFilter filter = new CopyOnReadFilter(name != null ? name : registry.generateName(), above,
-                    bottom, name == null, graph.drains());
+            CopyOnReadFilter filter = new CopyOnReadFilter(
+                    name != null ? name : registry.generateName(), above, bottom, name == null, graph.drains());
             section.join(filter);
             Relink.replace(above, filter);
             above.addParent(filter.filteredLink());
@@ -91,7 +91,8 @@ final class StructureChanges {
 
     // ------------------------------------------------------------------ backing links and reopen
 
-    @Nullable BlockNode setBackingToNextOf(DrainedSection section, FormatNode node, BlockNode above) {
+    @Nullable
+    BlockNode setBackingToNextOf(DrainedSection section, FormatNode node, BlockNode above) {
         return lock.call(() -> {
             BlockNode backing = BackingChain.next(above);
             setBacking(section, node, backing);
@@ -104,8 +105,10 @@ final class StructureChanges {
             requireDrained(section, node);
             Link link = node.backingLink();
             if (link == null) {
-                throw new BlockException(BlockErrorKind.INVALID_ARGUMENT,
-                        "Driver '" + node.driver().id() + "' of node '" + node.name() + "' does not support backing files");
+                throw new BlockException(
+                        BlockErrorKind.INVALID_ARGUMENT,
+                        "Driver '" + node.driver().id() + "' of node '" + node.name()
+                                + "' does not support backing files");
             }
             BlockNode old = link.child();
             if (old == backing) {
@@ -113,8 +116,10 @@ final class StructureChanges {
             }
             Relink.checkNotFrozen(link);
             if (backing != null && BackingChain.contains(backing, node)) {
-                throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Making '" + backing.name()
-                        + "' a backing child of '" + node.name() + "' would create a cycle");
+                throw new BlockException(
+                        BlockErrorKind.INVALID_ARGUMENT,
+                        "Making '" + backing.name() + "' a backing child of '" + node.name()
+                                + "' would create a cycle");
             }
             if (backing != null) {
                 backing.checkOpen();
@@ -147,7 +152,8 @@ final class StructureChanges {
                 links.add(l);
             }
             if (until != null && !BackingChain.contains(top, until)) {
-                throw new BlockException(BlockErrorKind.INVALID_ARGUMENT,
+                throw new BlockException(
+                        BlockErrorKind.INVALID_ARGUMENT,
                         "'" + until.name() + "' is not in the backing chain of '" + top.name() + "'");
             }
             links.forEach(Relink::checkNotFrozen);
@@ -198,7 +204,8 @@ final class StructureChanges {
 
     private static void requireDrained(DrainedSection section, BlockNode node) {
         if (!section.covers(node)) {
-            throw new IllegalStateException("Graph change on '" + node.name() + "' outside a drained section covering it");
+            throw new IllegalStateException(
+                    "Graph change on '" + node.name() + "' outside a drained section covering it");
         }
     }
 }

@@ -1,10 +1,9 @@
 package dev.blockpull.io;
 
-import org.jspecify.annotations.Nullable;
-
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Page-aligned direct buffers for every hot I/O path: the stream copy loop, the copy-on-read
@@ -26,6 +25,7 @@ public final class BufferPool {
 
     /** The page size O_DIRECT wants at most on the file systems we meet (and a cache line multiple). */
     public static final int ALIGNMENT = 4096;
+
     private static final int MIN_SHIFT = 12;
     private static final int MAX_IDLE_PER_CLASS = 1024;
     private static final BufferPool SHARED = new BufferPool(32 << 20, 64L << 20);
@@ -108,7 +108,8 @@ public final class BufferPool {
         if (Integer.bitCount(cap) != 1 || cap < (1 << MIN_SHIFT) || cap > maxBufferSize) {
             return; // an oversized one-off: the collector takes it
         }
-        if (idleBytes.addAndGet(cap) > maxIdleBytes || !classes[Integer.numberOfTrailingZeros(cap) - MIN_SHIFT].push(b)) {
+        if (idleBytes.addAndGet(cap) > maxIdleBytes
+                || !classes[Integer.numberOfTrailingZeros(cap) - MIN_SHIFT].push(b)) {
             idleBytes.addAndGet(-cap);
         }
     }
@@ -169,7 +170,9 @@ public final class BufferPool {
      */
     static ByteBuffer allocateAligned(int size) {
         int whole = (size + ALIGNMENT - 1) & -ALIGNMENT; // alignedSlice keeps whole aligned blocks only
-        return ByteBuffer.allocateDirect(whole + ALIGNMENT).alignedSlice(ALIGNMENT).slice(0, size);
+        return ByteBuffer.allocateDirect(whole + ALIGNMENT)
+                .alignedSlice(ALIGNMENT)
+                .slice(0, size);
     }
 
     private static int classOf(int size) {

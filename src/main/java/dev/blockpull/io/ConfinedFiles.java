@@ -44,6 +44,7 @@ final class ConfinedFiles implements FileOpener {
     private static final int MAX_SYMLINKS = 40;
     /** A name swapped between its check and its open is walked again this often, then refused. */
     private static final int MAX_ATTEMPTS = 4;
+
     static final String STAGING_PREFIX = ".blockpull-mkdir-";
 
     private final Path root;
@@ -69,44 +70,61 @@ final class ConfinedFiles implements FileOpener {
     @Override
     public FileChannel open(Path path, Set<? extends OpenOption> options) throws IOException {
         for (OpenOption o : options) {
-            if (o == StandardOpenOption.CREATE || o == StandardOpenOption.CREATE_NEW
+            if (o == StandardOpenOption.CREATE
+                    || o == StandardOpenOption.CREATE_NEW
                     || o == StandardOpenOption.TRUNCATE_EXISTING) {
                 throw new IllegalArgumentException("open() opens existing files only; use create(): " + o);
             }
         }
-        return withRetries(path, false, true, (dir, at, name, attrs) -> {
-            if (attrs == null) {
-                throw new NoSuchFileException(display(at, name));
-            }
-            if (!attrs.isRegularFile()) {
-                throw refuse("'" + display(at, name) + "' is not a regular file");
-            }
-            return openFile(dir, at, name, options);
-        }, () -> PLAIN.open(path, options));
+        return withRetries(
+                path,
+                false,
+                true,
+                (dir, at, name, attrs) -> {
+                    if (attrs == null) {
+                        throw new NoSuchFileException(display(at, name));
+                    }
+                    if (!attrs.isRegularFile()) {
+                        throw refuse("'" + display(at, name) + "' is not a regular file");
+                    }
+                    return openFile(dir, at, name, options);
+                },
+                () -> PLAIN.open(path, options));
     }
 
     @Override
     public FileChannel create(Path path) throws IOException {
-        Set<OpenOption> options = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
-        return withRetries(path, true, false, (dir, at, name, attrs) -> {
-            if (attrs != null) {
-                throw new FileAlreadyExistsException(display(at, name));
-            }
-            return openFile(dir, at, name, options);
-        }, () -> PLAIN.create(path));
+        Set<OpenOption> options =
+                Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        return withRetries(
+                path,
+                true,
+                false,
+                (dir, at, name, attrs) -> {
+                    if (attrs != null) {
+                        throw new FileAlreadyExistsException(display(at, name));
+                    }
+                    return openFile(dir, at, name, options);
+                },
+                () -> PLAIN.create(path));
     }
 
     @Override
     public boolean deleteIfExists(Path path) throws IOException {
         try {
-            return withRetries(path, false, false, (dir, at, name, attrs) -> {
-                if (attrs == null) {
-                    return false;
-                }
-                dir.deleteFile(Path.of(name)); // unlinkat: removes the entry, whatever it is, never a link's target
-                return true;
-            }, () -> PLAIN.deleteIfExists(path));
+            return withRetries(
+                    path,
+                    false,
+                    false,
+                    (dir, at, name, attrs) -> {
+                        if (attrs == null) {
+                            return false;
+                        }
+                        dir.deleteFile(
+                                Path.of(name)); // unlinkat: removes the entry, whatever it is, never a link's target
+                        return true;
+                    },
+                    () -> PLAIN.deleteIfExists(path));
         } catch (NoSuchFileException e) {
             return false; // a directory on the way is gone: so is the file
         }
@@ -114,12 +132,17 @@ final class ConfinedFiles implements FileOpener {
 
     @Override
     public BasicFileAttributes attributes(Path path) throws IOException {
-        return withRetries(path, false, true, (dir, at, name, attrs) -> {
-            if (attrs == null) {
-                throw new NoSuchFileException(display(at, name));
-            }
-            return attrs;
-        }, () -> PLAIN.attributes(path));
+        return withRetries(
+                path,
+                false,
+                true,
+                (dir, at, name, attrs) -> {
+                    if (attrs == null) {
+                        throw new NoSuchFileException(display(at, name));
+                    }
+                    return attrs;
+                },
+                () -> PLAIN.attributes(path));
     }
 
     /** What is done with the last name of a path, in the directory that holds it; attrs null = missing. */
@@ -134,15 +157,19 @@ final class ConfinedFiles implements FileOpener {
         T run() throws IOException;
     }
 
-    private <T> T withRetries(Path path, boolean makeDirectories, boolean followLast, AtLast<T> action,
-                              Fallback<T> fallback) throws IOException {
+    private <T> T withRetries(
+            Path path, boolean makeDirectories, boolean followLast, AtLast<T> action, Fallback<T> fallback)
+            throws IOException {
         for (int attempt = 1; ; attempt++) {
             try {
                 return walk(path, makeDirectories, followLast, action, fallback);
             } catch (Swapped e) {
                 if (attempt == MAX_ATTEMPTS) {
-                    throw new BlockException(BlockErrorKind.CONFLICT, "'" + e.name + "' changed while it was being "
-                            + "opened (a directory or file was replaced by a symbolic link); try again", e);
+                    throw new BlockException(
+                            BlockErrorKind.CONFLICT,
+                            "'" + e.name + "' changed while it was being "
+                                    + "opened (a directory or file was replaced by a symbolic link); try again",
+                            e);
                 }
             }
         }
@@ -253,8 +280,8 @@ final class ConfinedFiles implements FileOpener {
         return resolved;
     }
 
-    private static SecureDirectoryStream<Path> openDirectory(SecureDirectoryStream<Path> dir, List<String> at,
-                                                             String name) throws IOException {
+    private static SecureDirectoryStream<Path> openDirectory(
+            SecureDirectoryStream<Path> dir, List<String> at, String name) throws IOException {
         try {
             return dir.newDirectoryStream(Path.of(name), LinkOption.NOFOLLOW_LINKS);
         } catch (NoSuchFileException | java.nio.file.AccessDeniedException e) {
@@ -265,8 +292,9 @@ final class ConfinedFiles implements FileOpener {
         }
     }
 
-    private static FileChannel openFile(SecureDirectoryStream<Path> dir, List<String> at, String name,
-                                        Set<? extends OpenOption> options) throws IOException {
+    private static FileChannel openFile(
+            SecureDirectoryStream<Path> dir, List<String> at, String name, Set<? extends OpenOption> options)
+            throws IOException {
         Set<OpenOption> noFollow = new HashSet<>(options);
         noFollow.add(LinkOption.NOFOLLOW_LINKS);
         SeekableByteChannel channel;
@@ -287,7 +315,8 @@ final class ConfinedFiles implements FileOpener {
             return file;
         }
         channel.close();
-        throw new IOException("The platform's directory stream did not give a FileChannel for '" + display(at, name) + "'");
+        throw new IOException(
+                "The platform's directory stream did not give a FileChannel for '" + display(at, name) + "'");
     }
 
     private static boolean isLoop(FileSystemException e) {
@@ -318,7 +347,8 @@ final class ConfinedFiles implements FileOpener {
         }
     }
 
-    private static @Nullable BasicFileAttributes statNoFollow(SecureDirectoryStream<Path> dir, String name) throws IOException {
+    private static @Nullable BasicFileAttributes statNoFollow(SecureDirectoryStream<Path> dir, String name)
+            throws IOException {
         try {
             return dir.getFileAttributeView(Path.of(name), BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
                     .readAttributes();

@@ -1,7 +1,5 @@
 package dev.blockpull.io;
 
-import org.jspecify.annotations.Nullable;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -15,6 +13,7 @@ import java.util.List;
 import java.util.StringJoiner;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The one directory images live in, and the only way to turn a name into a path. Names come
@@ -33,6 +32,7 @@ public final class DataRoot {
      * whatever precedes it, so {@code host_device:/dev/sda} counts as much as {@code nbd://...}.
      */
     private static final Pattern SCHEME = Pattern.compile("^[^/]*:");
+
     private static final int QUOTE_LIMIT = 64;
     /** Linux NAME_MAX: the longest one path segment may be, in bytes. */
     static final int MAX_SEGMENT_BYTES = 255;
@@ -42,6 +42,7 @@ public final class DataRoot {
     private final Path root;
     /** The real path and the configured one (they differ when the root is reached through a symlink). */
     private final List<String> rootSpellings;
+
     private final FileOpener files;
     /** The service's own directory when it lies inside the root: no name may lead into it. */
     private final @Nullable Path reserved;
@@ -70,8 +71,8 @@ public final class DataRoot {
             // The open walks the name again: a link swapped in after the check cannot lead in either.
             this.files = new ConfinedFiles(this.root, this.reserved);
         } catch (FileAlreadyExistsException e) {
-            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT,
-                    "Data root '" + root + "' exists but is not a directory", e);
+            throw new BlockException(
+                    BlockErrorKind.INVALID_ARGUMENT, "Data root '" + root + "' exists but is not a directory", e);
         } catch (IOException e) {
             throw new BlockIoException("Cannot create or open data root '" + root + "': " + e.getMessage(), e);
         }
@@ -241,8 +242,8 @@ public final class DataRoot {
             real = existing.toRealPath();
         } catch (NoSuchFileException e) {
             // a dangling symlink: where it leads cannot be checked, and creating the file would follow it
-            throw refuse(what + " leads through a symbolic link whose target does not exist; "
-                    + "name the file directly");
+            throw refuse(
+                    what + " leads through a symbolic link whose target does not exist; " + "name the file directly");
         } catch (IOException e) {
             throw new BlockIoException(what + " cannot be checked: " + e.getMessage(), e);
         }
@@ -294,7 +295,9 @@ public final class DataRoot {
     }
 
     private static boolean pairedAt(String s, int i) {
-        return Character.isHighSurrogate(s.charAt(i)) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+        return Character.isHighSurrogate(s.charAt(i))
+                && i + 1 < s.length()
+                && Character.isLowSurrogate(s.charAt(i + 1));
     }
 
     private static String abbreviate(String name) {

@@ -44,8 +44,8 @@ public final class FileChannelBlockFile implements BlockFile {
     /** The O_DIRECT reader of a buffered file's read-once requests, once opened (or refused). */
     private volatile @Nullable ReadAround readAround;
 
-    private FileChannelBlockFile(Path path, FileChannel channel, boolean readOnly, @Nullable DirectIo directIo,
-                                 FileOpener opener) {
+    private FileChannelBlockFile(
+            Path path, FileChannel channel, boolean readOnly, @Nullable DirectIo directIo, FileOpener opener) {
         this.path = path;
         this.channel = channel;
         this.readOnly = readOnly;
@@ -86,12 +86,14 @@ public final class FileChannelBlockFile implements BlockFile {
      */
     public static FileChannelBlockFile create(Path path) throws IOException {
         try {
-            FileChannel channel = FileChannel.open(path,
-                    StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            FileChannel channel = FileChannel.open(
+                    path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
             return new FileChannelBlockFile(path, channel, false, null, FileOpener.PLAIN);
         } catch (FileAlreadyExistsException e) {
-            throw new BlockException(BlockErrorKind.CONFLICT,
-                    "File '" + path + "' already exists; choose another name or delete the file first", e);
+            throw new BlockException(
+                    BlockErrorKind.CONFLICT,
+                    "File '" + path + "' already exists; choose another name or delete the file first",
+                    e);
         }
     }
 
@@ -100,8 +102,10 @@ public final class FileChannelBlockFile implements BlockFile {
         try {
             return new FileChannelBlockFile(path, opener.create(path), false, null, opener);
         } catch (FileAlreadyExistsException e) {
-            throw new BlockException(BlockErrorKind.CONFLICT,
-                    "File '" + path + "' already exists; choose another name or delete the file first", e);
+            throw new BlockException(
+                    BlockErrorKind.CONFLICT,
+                    "File '" + path + "' already exists; choose another name or delete the file first",
+                    e);
         }
     }
 
@@ -195,7 +199,8 @@ public final class FileChannelBlockFile implements BlockFile {
     }
 
     /** A second descriptor with O_DIRECT for read-once requests; {@code directIo} null when refused. */
-    private record ReadAround(@Nullable FileChannel channel, @Nullable DirectIo directIo) {
+    private record ReadAround(
+            @Nullable FileChannel channel, @Nullable DirectIo directIo) {
         static final ReadAround REFUSED = new ReadAround(null, null);
     }
 
@@ -276,8 +281,8 @@ public final class FileChannelBlockFile implements BlockFile {
 
     private void checkWritable(String verb) {
         if (readOnly) {
-            throw new BlockException(BlockErrorKind.READ_ONLY,
-                    "Cannot " + verb + " '" + path + "': it is opened read-only");
+            throw new BlockException(
+                    BlockErrorKind.READ_ONLY, "Cannot " + verb + " '" + path + "': it is opened read-only");
         }
     }
 
@@ -288,8 +293,8 @@ public final class FileChannelBlockFile implements BlockFile {
     }
 
     /** The file opened with O_DIRECT, or null when the file system refuses O_DIRECT. */
-    private static @Nullable FileChannelBlockFile tryOpenDirect(Path path, boolean readOnly, Set<OpenOption> options,
-                                                                FileOpener opener) throws IOException {
+    private static @Nullable FileChannelBlockFile tryOpenDirect(
+            Path path, boolean readOnly, Set<OpenOption> options, FileOpener opener) throws IOException {
         Set<OpenOption> directOptions = new HashSet<>(options);
         directOptions.add(ExtendedOpenOption.DIRECT);
         FileChannel channel;

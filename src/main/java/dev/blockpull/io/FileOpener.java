@@ -44,8 +44,8 @@ public interface FileOpener {
             if (parent != null) {
                 Files.createDirectories(parent);
             }
-            return FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE);
+            return FileChannel.open(
+                    path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
         }
 
         @Override

@@ -50,7 +50,7 @@ public final class IoCounters {
 
     @Override
     public String toString() {
-        return "IoCounters[reads=" + reads() + ", readsOnce=" + readsOnce() + ", writes=" + writes() + ", forces=" + forces()
-                + ", bytesWritten=" + bytesWritten() + "]";
+        return "IoCounters[reads=" + reads() + ", readsOnce=" + readsOnce() + ", writes=" + writes() + ", forces="
+                + forces() + ", bytesWritten=" + bytesWritten() + "]";
     }
 }

@@ -11,8 +11,7 @@ public final class Zeros {
     private static final int BLOCK = 1 << 20;
     private static final ByteBuffer ZERO = ByteBuffer.allocateDirect(BLOCK).asReadOnlyBuffer();
 
-    private Zeros() {
-    }
+    private Zeros() {}
 
     /** Fills the remaining bytes of {@code dst} with zeros, advancing its position to its limit. */
     public static void fill(ByteBuffer dst) {

@@ -4,15 +4,14 @@ import dev.blockpull.io.Monitor;
 import dev.blockpull.job.JobEvent.BlockJobCancelled;
 import dev.blockpull.job.JobEvent.BlockJobCompleted;
 import dev.blockpull.job.JobEvent.BlockJobPending;
-import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.time.Clock;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A job's completion as QEMU's job.c runs it for a transaction of one: completed (the return
@@ -42,14 +41,22 @@ final class CompletionSequence {
     private boolean awaitingFinalize;
     /** QEMU's ret != 0. */
     private boolean aborted;
+
     private @Nullable Throwable failure;
     private @Nullable String error;
     private @Nullable JobResult result;
     private @Nullable Instant finishedAt;
     private @Nullable JobView finalView;
 
-    CompletionSequence(Job job, JobOptions options, Clock clock, JobState state, PauseState pause,
-                       ProgressState progress, JobViewFactory views, Consumer<JobView> retirement) {
+    CompletionSequence(
+            Job job,
+            JobOptions options,
+            Clock clock,
+            JobState state,
+            PauseState pause,
+            ProgressState progress,
+            JobViewFactory views,
+            Consumer<JobView> retirement) {
         this.job = job;
         this.options = options;
         this.clock = clock;
@@ -146,11 +153,16 @@ final class CompletionSequence {
         // Completion events only for jobs that were started, as in QEMU.
         if (state.started()) {
             if (cancelled) {
-                state.publish(new BlockJobCancelled(job.type(), state.id(), progress.total(), progress.current(),
-                        progress.speed()));
+                state.publish(new BlockJobCancelled(
+                        job.type(), state.id(), progress.total(), progress.current(), progress.speed()));
             } else {
-                state.publish(new BlockJobCompleted(job.type(), state.id(), progress.total(), progress.current(),
-                        progress.speed(), failed ? error : null));
+                state.publish(new BlockJobCompleted(
+                        job.type(),
+                        state.id(),
+                        progress.total(),
+                        progress.current(),
+                        progress.speed(),
+                        failed ? error : null));
             }
         }
         result = cancelled ? JobResult.CANCELLED : failed ? JobResult.FAILED : JobResult.COMPLETED;
@@ -210,19 +222,23 @@ final class CompletionSequence {
         awaitingFinalize = false;
     }
 
-    @Nullable String error() {
+    @Nullable
+    String error() {
         return error;
     }
 
-    @Nullable JobResult result() {
+    @Nullable
+    JobResult result() {
         return result;
     }
 
-    @Nullable Instant finishedAt() {
+    @Nullable
+    Instant finishedAt() {
         return finishedAt;
     }
 
-    @Nullable JobView finalView() {
+    @Nullable
+    JobView finalView() {
         return finalView;
     }
 }

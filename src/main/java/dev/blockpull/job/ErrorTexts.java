@@ -13,11 +13,11 @@ public final class ErrorTexts {
 
     /** strerror(ECANCELED), QEMU's error of a cancelled job. */
     public static final String CANCELED = "Operation canceled";
+
     public static final String EIO = "Input/output error";
     public static final String ENOSPC = "No space left on device";
 
-    private ErrorTexts() {
-    }
+    private ErrorTexts() {}
 
     public static String of(Throwable error) {
         if (error instanceof BlockException) {

@@ -7,5 +7,4 @@ import java.util.List;
  *
  * @param complete false when events after the asked sequence had already been overwritten
  */
-public record EventReplay(List<PublishedEvent> events, boolean complete) {
-}
+public record EventReplay(List<PublishedEvent> events, boolean complete) {}

@@ -9,8 +9,7 @@ public interface EventSubscriber {
      * The bus ended the subscription: the subscriber fell too far behind or threw. The SSE layer
      * closes its stream; the client reconnects with Last-Event-ID and is replayed what it missed.
      */
-    default void onDisconnect(DisconnectReason reason) {
-    }
+    default void onDisconnect(DisconnectReason reason) {}
 
     enum DisconnectReason {
         /** Its queue was full: it reads slower than jobs publish. */

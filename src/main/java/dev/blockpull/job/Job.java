@@ -35,20 +35,16 @@ public interface Job {
      * Graph changes that make the result permanent (stream: drop the filter, re-point the backing
      * link, rewrite the header). A throw fails the job, which then goes through {@link #abort}.
      */
-    default void prepare() throws Exception {
-    }
+    default void prepare() throws Exception {}
 
     /** Success after prepare; cannot fail. */
-    default void commit() {
-    }
+    default void commit() {}
 
     /** Failure, cancel or failed prepare; undoes what it can; cannot fail. */
-    default void abort() {
-    }
+    default void abort() {}
 
     /** Always last: releases what the job holds (filter, permissions, read-only restore). */
-    default void clean() {
-    }
+    default void clean() {}
 
     /**
      * QEMU's JobDriver.cancel: returns whether the cancel is forced. Jobs without a soft cancel
@@ -64,6 +60,5 @@ public interface Job {
     }
 
     /** QEMU's JobDriver.complete, for jobs that {@link #supportsComplete()}. */
-    default void complete() {
-    }
+    default void complete() {}
 }

@@ -1,23 +1,33 @@
 package dev.blockpull.job;
 
-import org.jspecify.annotations.Nullable;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The QMP events a job emits, with QEMU's payloads. {@link #name()} is the QMP event name (the
  * SSE {@code event:} field) and {@link #data()} the payload with QMP's member names, ready to be
  * written as JSON. In BLOCK_JOB_* events {@code device} is the job id, as in QEMU.
  */
-public sealed interface JobEvent permits JobEvent.JobStatusChange, JobEvent.BlockJobCompleted,
-        JobEvent.BlockJobCancelled, JobEvent.BlockJobError, JobEvent.BlockJobPending, JobEvent.BlockJobReady,
-        JobEvent.JobProgress {
+public sealed interface JobEvent
+        permits JobEvent.JobStatusChange,
+                JobEvent.BlockJobCompleted,
+                JobEvent.BlockJobCancelled,
+                JobEvent.BlockJobError,
+                JobEvent.BlockJobPending,
+                JobEvent.BlockJobReady,
+                JobEvent.JobProgress {
 
     /** Every event name, for filters; JOB_PROGRESS is Blockpull's own, the others are QMP's. */
-    List<String> NAMES = List.of("JOB_STATUS_CHANGE", "BLOCK_JOB_COMPLETED", "BLOCK_JOB_CANCELLED",
-            "BLOCK_JOB_ERROR", "BLOCK_JOB_PENDING", "BLOCK_JOB_READY", JobProgress.NAME);
+    List<String> NAMES = List.of(
+            "JOB_STATUS_CHANGE",
+            "BLOCK_JOB_COMPLETED",
+            "BLOCK_JOB_CANCELLED",
+            "BLOCK_JOB_ERROR",
+            "BLOCK_JOB_PENDING",
+            "BLOCK_JOB_READY",
+            JobProgress.NAME);
 
     /** QMP event name, e.g. {@code JOB_STATUS_CHANGE}. */
     String name();
@@ -44,8 +54,13 @@ public sealed interface JobEvent permits JobEvent.JobStatusChange, JobEvent.Bloc
     }
 
     /** Finalization of a job that was not cancelled; {@code error} present when it failed. */
-    record BlockJobCompleted(String type, String device, long len, long offset, long speed,
-                             @Nullable String error) implements JobEvent {
+    record BlockJobCompleted(
+            String type,
+            String device,
+            long len,
+            long offset,
+            long speed,
+            @Nullable String error) implements JobEvent {
         public String name() {
             return "BLOCK_JOB_COMPLETED";
         }
@@ -55,8 +70,8 @@ public sealed interface JobEvent permits JobEvent.JobStatusChange, JobEvent.Bloc
         }
 
         public Map<String, Object> data() {
-            Map<String, Object> data = payload("type", type, "device", device, "len", len, "offset", offset,
-                    "speed", speed);
+            Map<String, Object> data =
+                    payload("type", type, "device", device, "len", len, "offset", offset, "speed", speed);
             if (error != null) {
                 data.put("error", error);
             }
@@ -131,8 +146,12 @@ public sealed interface JobEvent permits JobEvent.JobStatusChange, JobEvent.Bloc
      *
      * @param etaSeconds null while the rate or the total is not known
      */
-    record JobProgress(String id, long offset, long len, long bytesPerSecond, @Nullable Long etaSeconds)
-            implements JobEvent {
+    record JobProgress(
+            String id,
+            long offset,
+            long len,
+            long bytesPerSecond,
+            @Nullable Long etaSeconds) implements JobEvent {
 
         static final String NAME = "JOB_PROGRESS";
 
@@ -145,7 +164,8 @@ public sealed interface JobEvent permits JobEvent.JobStatusChange, JobEvent.Bloc
         }
 
         public Map<String, Object> data() {
-            Map<String, Object> data = payload("id", id, "offset", offset, "len", len, "bytesPerSecond", bytesPerSecond);
+            Map<String, Object> data =
+                    payload("id", id, "offset", offset, "len", len, "bytesPerSecond", bytesPerSecond);
             data.put("etaSeconds", etaSeconds);
             return data;
         }

@@ -1,8 +1,5 @@
 package dev.blockpull.job;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -18,6 +15,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * In-process bus of job events: SSE, metrics and the history all listen here.
@@ -50,9 +49,11 @@ public final class JobEventBus implements AutoCloseable {
     private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
     /** The latest JOB_PROGRESS of each job that is newer than everything the ring has dropped. */
     private final Map<String, PublishedEvent> latestProgress = new HashMap<>();
+
     private long lastSequence;
     /** Sequence of the newest event the ring has overwritten (0: none yet). */
     private long evictedUpTo;
+
     private int ringNext;
     private int ringSize;
 
@@ -67,8 +68,13 @@ public final class JobEventBus implements AutoCloseable {
         this.clock = clock;
         this.queueCapacity = queueCapacity;
         this.ring = new PublishedEvent[ringCapacity];
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(DELIVERY_THREADS, DELIVERY_THREADS, 30, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), daemonThreads("blockpull-events-"));
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(
+                DELIVERY_THREADS,
+                DELIVERY_THREADS,
+                30,
+                TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(),
+                daemonThreads("blockpull-events-"));
         pool.allowCoreThreadTimeOut(true);
         this.delivery = pool;
     }

@@ -84,6 +84,5 @@ public final class JobHistory {
         }
     }
 
-    private record Entry(JobView view, Instant recordedAt) {
-    }
+    private record Entry(JobView view, Instant recordedAt) {}
 }

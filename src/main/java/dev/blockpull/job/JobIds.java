@@ -3,8 +3,7 @@ package dev.blockpull.job;
 /** QEMU's id_wellformed for job ids: an ASCII letter, then letters, digits, '-', '.', '_'. */
 public final class JobIds {
 
-    private JobIds() {
-    }
+    private JobIds() {}
 
     public static boolean isWellFormed(String id) {
         if (id.isEmpty() || !isAsciiLetter(id.charAt(0))) {

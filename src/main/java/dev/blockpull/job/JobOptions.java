@@ -11,8 +11,8 @@ package dev.blockpull.job;
  * @param autoFinalize false: wait in {@code pending} for finalize
  * @param autoDismiss  false: wait in {@code concluded} for dismiss
  */
-public record JobOptions(String id, String device, long speed, OnErrorPolicy onError,
-                         boolean autoFinalize, boolean autoDismiss) {
+public record JobOptions(
+        String id, String device, long speed, OnErrorPolicy onError, boolean autoFinalize, boolean autoDismiss) {
 
     /** QEMU's defaults: unlimited, on-error report, auto-finalize and auto-dismiss on. */
     public static JobOptions of(String id, String device) {

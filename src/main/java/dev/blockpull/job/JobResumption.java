@@ -11,5 +11,4 @@ import java.time.Instant;
  * @param resumedAt when this restart set it up again
  * @param paused    comes back paused: a user pause that {@code resume} ends
  */
-public record JobResumption(Instant createdAt, int restarts, Instant resumedAt, boolean paused) {
-}
+public record JobResumption(Instant createdAt, int restarts, Instant resumedAt, boolean paused) {}

@@ -1,9 +1,5 @@
 package dev.blockpull.job;
 
-import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -12,6 +8,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs jobs, each on its own platform thread, and answers the verbs of QMP's job-* and
@@ -32,6 +31,7 @@ public final class JobScheduler implements AutoCloseable {
     private final Map<String, ScheduledJob> live = new ConcurrentHashMap<>();
     /** Guards id check-and-insert, retirement and {@link #closed}; taken after a job's own lock. */
     private final Object registry = new Object();
+
     private boolean closed;
     /** {@link #park} ran: the jobs left in {@link #live} are parked, not to be cancelled. */
     private boolean parked;

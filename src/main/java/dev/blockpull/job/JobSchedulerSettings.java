@@ -16,32 +16,73 @@ import java.util.function.LongSupplier;
  * @param clock                   wall clock of createdAt, finishedAt, event times, history age
  * @param nanoTime                monotonic clock of the rate limiter and throughput
  */
-public record JobSchedulerSettings(int historySize, Duration historyMaxAge, int eventRingSize,
-                                   int subscriberQueueCapacity, Duration throughputWindow,
-                                   Duration progressInterval, Clock clock, LongSupplier nanoTime) {
+public record JobSchedulerSettings(
+        int historySize,
+        Duration historyMaxAge,
+        int eventRingSize,
+        int subscriberQueueCapacity,
+        Duration throughputWindow,
+        Duration progressInterval,
+        Clock clock,
+        LongSupplier nanoTime) {
 
     public static JobSchedulerSettings defaults() {
-        return new JobSchedulerSettings(1000, Duration.ofHours(1), 1024, 1024, Duration.ofSeconds(5),
-                Duration.ofSeconds(1), Clock.systemUTC(), System::nanoTime);
+        return new JobSchedulerSettings(
+                1000,
+                Duration.ofHours(1),
+                1024,
+                1024,
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(1),
+                Clock.systemUTC(),
+                System::nanoTime);
     }
 
     public JobSchedulerSettings withHistory(int size, Duration maxAge) {
-        return new JobSchedulerSettings(size, maxAge, eventRingSize, subscriberQueueCapacity, throughputWindow,
-                progressInterval, clock, nanoTime);
+        return new JobSchedulerSettings(
+                size,
+                maxAge,
+                eventRingSize,
+                subscriberQueueCapacity,
+                throughputWindow,
+                progressInterval,
+                clock,
+                nanoTime);
     }
 
     public JobSchedulerSettings withEvents(int ringSize, int queueCapacity) {
-        return new JobSchedulerSettings(historySize, historyMaxAge, ringSize, queueCapacity, throughputWindow,
-                progressInterval, clock, nanoTime);
+        return new JobSchedulerSettings(
+                historySize,
+                historyMaxAge,
+                ringSize,
+                queueCapacity,
+                throughputWindow,
+                progressInterval,
+                clock,
+                nanoTime);
     }
 
     public JobSchedulerSettings withClocks(Clock wallClock, LongSupplier monotonicNanos) {
-        return new JobSchedulerSettings(historySize, historyMaxAge, eventRingSize, subscriberQueueCapacity,
-                throughputWindow, progressInterval, wallClock, monotonicNanos);
+        return new JobSchedulerSettings(
+                historySize,
+                historyMaxAge,
+                eventRingSize,
+                subscriberQueueCapacity,
+                throughputWindow,
+                progressInterval,
+                wallClock,
+                monotonicNanos);
     }
 
     public JobSchedulerSettings withProgressInterval(Duration interval) {
-        return new JobSchedulerSettings(historySize, historyMaxAge, eventRingSize, subscriberQueueCapacity,
-                throughputWindow, interval, clock, nanoTime);
+        return new JobSchedulerSettings(
+                historySize,
+                historyMaxAge,
+                eventRingSize,
+                subscriberQueueCapacity,
+                throughputWindow,
+                interval,
+                clock,
+                nanoTime);
     }
 }

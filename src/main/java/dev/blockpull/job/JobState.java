@@ -18,6 +18,7 @@ final class JobState {
     private boolean started;
     /** run() has returned (QEMU's deferred_to_main_loop). */
     private boolean deferred;
+
     private long version;
 
     JobState(String id, JobEventBus events) {

@@ -31,7 +31,8 @@ final class JobThreadContext implements JobContext {
     }
 
     /** The job's thread; null until started. */
-    @Nullable Thread thread() {
+    @Nullable
+    Thread thread() {
         return thread;
     }
 

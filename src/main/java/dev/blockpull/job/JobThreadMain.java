@@ -21,8 +21,7 @@ final class JobThreadMain implements Runnable {
     private final CompletionSequence completion;
     private final JobThreadContext context;
 
-    JobThreadMain(Job job, JobState state, PauseState pause, CompletionSequence completion,
-                  JobThreadContext context) {
+    JobThreadMain(Job job, JobState state, PauseState pause, CompletionSequence completion, JobThreadContext context) {
         this.job = job;
         this.state = state;
         this.monitor = state.monitor;

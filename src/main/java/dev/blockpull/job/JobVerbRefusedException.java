@@ -11,7 +11,8 @@ public class JobVerbRefusedException extends BlockException {
     private final JobVerb verb;
 
     public JobVerbRefusedException(String jobId, JobStatus status, JobVerb verb) {
-        super(BlockErrorKind.CONFLICT,
+        super(
+                BlockErrorKind.CONFLICT,
                 "Job '" + jobId + "' in state '" + status + "' cannot accept command verb '" + verb + "'");
         this.jobId = jobId;
         this.status = status;

@@ -1,8 +1,7 @@
 package dev.blockpull.job;
 
-import org.jspecify.annotations.Nullable;
-
 import java.time.Instant;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A snapshot of one job for the API layer: QEMU's query-block-jobs/query-jobs members plus the
@@ -27,14 +26,30 @@ import java.time.Instant;
  * @param userPaused       paused by the user or by an error stop (not by a drain): a resumed job
  *                         comes back paused exactly then
  */
-public record JobView(String id, String type, JobStatus status, String device,
-                      long currentProgress, long totalProgress, long speed,
-                      boolean busy, boolean paused, IoStatus ioStatus, boolean ready,
-                      @Nullable String error, @Nullable JobResult result,
-                      long bytesPerSecond, @Nullable Long etaSeconds,
-                      Instant createdAt, @Nullable Instant finishedAt,
-                      boolean autoFinalize, boolean autoDismiss, long version,
-                      int restarts, @Nullable Instant resumedAt, boolean userPaused) {
+public record JobView(
+        String id,
+        String type,
+        JobStatus status,
+        String device,
+        long currentProgress,
+        long totalProgress,
+        long speed,
+        boolean busy,
+        boolean paused,
+        IoStatus ioStatus,
+        boolean ready,
+        @Nullable String error,
+        @Nullable JobResult result,
+        long bytesPerSecond,
+        @Nullable Long etaSeconds,
+        Instant createdAt,
+        @Nullable Instant finishedAt,
+        boolean autoFinalize,
+        boolean autoDismiss,
+        long version,
+        int restarts,
+        @Nullable Instant resumedAt,
+        boolean userPaused) {
 
     /**
      * This job as dismissed with {@code result}, for a job the service winds up at start-up
@@ -42,8 +57,29 @@ public record JobView(String id, String type, JobStatus status, String device,
      */
     public JobView dismissedAs(JobResult result, @Nullable String error, Instant at) {
         long done = result == JobResult.COMPLETED ? Math.max(totalProgress, currentProgress) : currentProgress;
-        return new JobView(id, type, JobStatus.NULL, device, done, Math.max(totalProgress, done), speed, false, false,
-                ioStatus, false, error, result, 0, null, createdAt, at, autoFinalize, autoDismiss, version + 1,
-                restarts, resumedAt, false);
+        return new JobView(
+                id,
+                type,
+                JobStatus.NULL,
+                device,
+                done,
+                Math.max(totalProgress, done),
+                speed,
+                false,
+                false,
+                ioStatus,
+                false,
+                error,
+                result,
+                0,
+                null,
+                createdAt,
+                at,
+                autoFinalize,
+                autoDismiss,
+                version + 1,
+                restarts,
+                resumedAt,
+                false);
     }
 }

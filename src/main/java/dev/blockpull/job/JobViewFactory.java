@@ -1,9 +1,8 @@
 package dev.blockpull.job;
 
-import org.jspecify.annotations.Nullable;
-
 import java.time.Clock;
 import java.time.Instant;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Builds the {@link JobView} of a scheduled job from its parts and the facts fixed at creation.
@@ -20,8 +19,14 @@ final class JobViewFactory {
     private final PauseState pause;
     private final ProgressState progress;
 
-    JobViewFactory(String type, JobOptions options, @Nullable JobResumption resumption, Clock clock,
-                   JobState state, PauseState pause, ProgressState progress) {
+    JobViewFactory(
+            String type,
+            JobOptions options,
+            @Nullable JobResumption resumption,
+            Clock clock,
+            JobState state,
+            PauseState pause,
+            ProgressState progress) {
         this.type = type;
         this.options = options;
         this.createdAt = resumption == null ? clock.instant() : resumption.createdAt();
@@ -36,10 +41,29 @@ final class JobViewFactory {
         JobStatus status = state.current();
         boolean finished = completion.finishedAt() != null;
         long bps = finished ? 0 : progress.bytesPerSecond();
-        return new JobView(state.id(), type, status, options.device(), progress.current(), progress.total(),
-                progress.speed(), pause.busy(), pause.paused() && !status.isCompleted(), pause.ioStatus(),
-                status == JobStatus.READY || status == JobStatus.STANDBY, completion.error(), completion.result(),
-                bps, progress.etaSeconds(bps), createdAt, completion.finishedAt(), options.autoFinalize(),
-                options.autoDismiss(), state.version(), restarts, resumedAt, pause.userPaused());
+        return new JobView(
+                state.id(),
+                type,
+                status,
+                options.device(),
+                progress.current(),
+                progress.total(),
+                progress.speed(),
+                pause.busy(),
+                pause.paused() && !status.isCompleted(),
+                pause.ioStatus(),
+                status == JobStatus.READY || status == JobStatus.STANDBY,
+                completion.error(),
+                completion.result(),
+                bps,
+                progress.etaSeconds(bps),
+                createdAt,
+                completion.finishedAt(),
+                options.autoFinalize(),
+                options.autoDismiss(),
+                state.version(),
+                restarts,
+                resumedAt,
+                pause.userPaused());
     }
 }

@@ -1,10 +1,9 @@
 package dev.blockpull.job;
 
 import dev.blockpull.io.Monitor;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import java.util.function.LongSupplier;
 
 /**
  * A job's pause machinery, as QEMU's job.c keeps it: the pause counter, parked/busy/sleeping,
@@ -26,10 +25,12 @@ final class PauseState {
 
     /** QEMU's pause_count: user pause (1) + error stop (shares the user flag) + drains; 1 until started. */
     private int pauseCount = 1;
+
     private boolean userPaused;
     private IoStatus ioStatus = IoStatus.OK;
     /** Standing at a pause point (QEMU's job->paused). */
     private boolean parked;
+
     private boolean busy;
     private boolean sleepingOnTimer;
     private boolean wokenEarly;

@@ -1,9 +1,8 @@
 package dev.blockpull.job;
 
 import dev.blockpull.job.JobEvent.JobProgress;
-import org.jspecify.annotations.Nullable;
-
 import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A job's progress and speed: QEMU's current/total progress, the speed limit with its rate
@@ -84,7 +83,8 @@ final class ProgressState {
         return throughput.bytesPerSecond();
     }
 
-    @Nullable Long etaSeconds(long bytesPerSecond) {
+    @Nullable
+    Long etaSeconds(long bytesPerSecond) {
         if (state.current() == JobStatus.RUNNING && total > 0 && bytesPerSecond > 0) {
             return (total - current + bytesPerSecond - 1) / bytesPerSecond;
         }

@@ -8,5 +8,4 @@ import java.time.Instant;
  * @param sequence global, strictly increasing from 1 (the SSE {@code id:}, Last-Event-ID)
  * @param time     when it was published (QMP's {@code timestamp})
  */
-public record PublishedEvent(long sequence, Instant time, JobEvent event) {
-}
+public record PublishedEvent(long sequence, Instant time, JobEvent event) {}

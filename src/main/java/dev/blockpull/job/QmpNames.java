@@ -8,8 +8,7 @@ import java.util.Locale;
  */
 final class QmpNames {
 
-    private QmpNames() {
-    }
+    private QmpNames() {}
 
     static String of(Enum<?> constant) {
         return constant.name().toLowerCase(Locale.ROOT).replace('_', '-');

@@ -1,11 +1,10 @@
 package dev.blockpull.job;
 
 import dev.blockpull.io.Monitor;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Who hears that a job became quiescent ({@link DrainableJob#addQuiescenceListener}). They are

@@ -1,10 +1,9 @@
 package dev.blockpull.job;
 
 import dev.blockpull.io.Monitor;
-import org.jspecify.annotations.Nullable;
-
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One job under the scheduler: QEMU's Job plus the BlockJob bits (speed, iostatus, on-error).
@@ -36,15 +35,27 @@ final class ScheduledJob implements JobHandle {
     private final CompletionSequence completion;
     private final JobThreadContext context;
 
-    ScheduledJob(Job job, JobOptions options, JobEventBus events, JobSchedulerSettings settings,
-                 Retirement retirement, @Nullable JobResumption resumption) {
+    ScheduledJob(
+            Job job,
+            JobOptions options,
+            JobEventBus events,
+            JobSchedulerSettings settings,
+            Retirement retirement,
+            @Nullable JobResumption resumption) {
         this.job = job;
         this.state = new JobState(options.id(), events);
         this.monitor = state.monitor;
         this.pause = new PauseState(state, resumption != null && resumption.paused());
         this.progress = new ProgressState(state, settings);
         this.views = new JobViewFactory(job.type(), options, resumption, settings.clock(), state, pause, progress);
-        this.completion = new CompletionSequence(job, options, settings.clock(), state, pause, progress, views,
+        this.completion = new CompletionSequence(
+                job,
+                options,
+                settings.clock(),
+                state,
+                pause,
+                progress,
+                views,
                 last -> retirement.retire(this, last, state.started()));
         this.context = new JobThreadContext(job.type(), options.onError(), state, pause, progress);
     }
@@ -192,7 +203,8 @@ final class ScheduledJob implements JobHandle {
             boolean waitsForFinalize;
             monitor.lock();
             try {
-                if (!state.started() || state.current() == JobStatus.NULL
+                if (!state.started()
+                        || state.current() == JobStatus.NULL
                         || (state.runReturned() && !completion.awaitingFinalize())) {
                     return;
                 }

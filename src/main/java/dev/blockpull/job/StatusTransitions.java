@@ -21,8 +21,7 @@ public final class StatusTransitions {
             /* concluded */ "0  0  0  0  0  0  0  0  0  0  1",
             /* null      */ "0  0  0  0  0  0  0  0  0  0  0");
 
-    private StatusTransitions() {
-    }
+    private StatusTransitions() {}
 
     public static boolean isAllowed(JobStatus from, JobStatus to) {
         return ALLOWED[from.ordinal()][to.ordinal()];

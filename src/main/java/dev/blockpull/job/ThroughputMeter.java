@@ -17,6 +17,7 @@ final class ThroughputMeter {
     private final LongSupplier nanoTime;
     /** Each entry: {bucket start, bytes}. */
     private final ArrayDeque<long[]> buckets = new ArrayDeque<>();
+
     private long windowBytes;
     private long startedAt;
     private boolean started;

@@ -18,8 +18,7 @@ public final class VerbTable {
             /* dismiss   */ "0  0  0  0  0  0  0  0  0  1  0",
             /* change    */ "0  1  1  1  1  1  0  0  0  0  0");
 
-    private VerbTable() {
-    }
+    private VerbTable() {}
 
     public static boolean isAllowed(JobVerb verb, JobStatus status) {
         return ALLOWED[verb.ordinal()][status.ordinal()];

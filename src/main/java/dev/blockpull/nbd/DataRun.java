@@ -1,7 +1,6 @@
 package dev.blockpull.nbd;
 
 import dev.blockpull.io.Zeros;
-
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,9 +1,9 @@
 package dev.blockpull.nbd;
 
+import static dev.blockpull.nbd.NbdProtocol.*;
+
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-
-import static dev.blockpull.nbd.NbdProtocol.*;
 
 /**
  * What the handshake tells a client of an export, encoded: its entry in NBD_OPT_LIST, its
@@ -21,7 +21,10 @@ record ExportInfo(NbdExport export, boolean structured) {
         byte[] name = export.id().getBytes(StandardCharsets.UTF_8);
         byte[] description = export.description().getBytes(StandardCharsets.UTF_8);
         return ByteBuffer.allocate(4 + name.length + description.length)
-                .putInt(name.length).put(name).put(description).flip();
+                .putInt(name.length)
+                .put(name)
+                .put(description)
+                .flip();
     }
 
     /** The answer to NBD_OPT_EXPORT_NAME: size and transmission flags. */
@@ -33,8 +36,11 @@ record ExportInfo(NbdExport export, boolean structured) {
 
     /** NBD_INFO_EXPORT: size and transmission flags. */
     ByteBuffer exportInfo() {
-        return ByteBuffer.allocate(12).putShort((short) INFO_EXPORT).putLong(export.size())
-                .putShort((short) transmissionFlags()).flip();
+        return ByteBuffer.allocate(12)
+                .putShort((short) INFO_EXPORT)
+                .putLong(export.size())
+                .putShort((short) transmissionFlags())
+                .flip();
     }
 
     ByteBuffer nameInfo() {
@@ -47,8 +53,12 @@ record ExportInfo(NbdExport export, boolean structured) {
 
     /** NBD_INFO_BLOCK_SIZE: minimum 1 (any alignment works), preferred 4 KiB, maximum the request limit. */
     static ByteBuffer blockSizeInfo(int maxRequestSize) {
-        return ByteBuffer.allocate(14).putShort((short) INFO_BLOCK_SIZE).putInt(1).putInt(4096)
-                .putInt(maxRequestSize).flip();
+        return ByteBuffer.allocate(14)
+                .putShort((short) INFO_BLOCK_SIZE)
+                .putInt(1)
+                .putInt(4096)
+                .putInt(maxRequestSize)
+                .flip();
     }
 
     private static ByteBuffer textInfo(int type, String text) {

@@ -7,12 +7,6 @@ import dev.blockpull.graph.NodeGraph;
 import dev.blockpull.graph.Permission;
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
-import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
-import javax.security.auth.x500.X500Principal;
-
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,6 +17,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import javax.security.auth.x500.X500Principal;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The exports (QMP's block-export-add / query-block-exports / block-export-del). An export
@@ -56,25 +54,30 @@ public final class ExportRegistry implements AutoCloseable {
      *                        READ_ONLY for a writable export of a read-only node, INVALID_ARGUMENT
      *                        for a subject that is not a distinguished name
      */
-    public synchronized NbdExport add(String id, String nodeName, boolean writable,
-                                      List<String> allowedClientSubjects) {
+    public synchronized NbdExport add(
+            String id, String nodeName, boolean writable, List<String> allowedClientSubjects) {
         List<X500Principal> subjects = subjects(allowedClientSubjects);
         if (id.isEmpty() || id.getBytes(StandardCharsets.UTF_8).length > NbdProtocol.MAX_STRING) {
-            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT,
+            throw new BlockException(
+                    BlockErrorKind.INVALID_ARGUMENT,
                     "Export id must be 1 to " + NbdProtocol.MAX_STRING + " bytes long");
         }
         if (exports.containsKey(id)) {
-            throw new BlockException(BlockErrorKind.CONFLICT, "Block export id '" + id
-                    + "' is already in use; delete it first or choose another id");
+            throw new BlockException(
+                    BlockErrorKind.CONFLICT,
+                    "Block export id '" + id + "' is already in use; delete it first or choose another id");
         }
         BlockNode node = graph.get(nodeName);
         if (writable && node.isReadOnly()) {
-            throw new BlockException(BlockErrorKind.READ_ONLY, "Cannot export node '" + nodeName
-                    + "' writable: Block node is read-only; export it with writable=false");
+            throw new BlockException(
+                    BlockErrorKind.READ_ONLY,
+                    "Cannot export node '" + nodeName
+                            + "' writable: Block node is read-only; export it with writable=false");
         }
         // QEMU's block exports take what they use and share everything (blk_new(ctx, perm, BLK_PERM_ALL)),
         // so a stream job can still take its own permissions on the node.
-        Set<Permission> takes = writable ? EnumSet.of(Permission.CONSISTENT_READ, Permission.WRITE)
+        Set<Permission> takes = writable
+                ? EnumSet.of(Permission.CONSISTENT_READ, Permission.WRITE)
                 : EnumSet.of(Permission.CONSISTENT_READ);
         Attachment a = graph.attach(Holder.export(id), node, true, takes, EnumSet.allOf(Permission.class));
         NbdExport export = new NbdExport(id, nodeName, writable, subjects, a);
@@ -87,14 +90,17 @@ public final class ExportRegistry implements AutoCloseable {
         List<X500Principal> subjects = new ArrayList<>();
         for (String name : names) {
             if (name.isBlank()) {
-                throw new BlockException(BlockErrorKind.INVALID_ARGUMENT,
+                throw new BlockException(
+                        BlockErrorKind.INVALID_ARGUMENT,
                         "An allowed client subject must not be empty; give a distinguished name such as CN=vm1,O=Example");
             }
             try {
                 subjects.add(new X500Principal(name));
             } catch (IllegalArgumentException e) {
-                throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "'" + name + "' is not a distinguished name"
-                        + " (write it as openssl x509 -noout -subject -nameopt RFC2253 prints it, e.g. CN=vm1,O=Example)");
+                throw new BlockException(
+                        BlockErrorKind.INVALID_ARGUMENT,
+                        "'" + name + "' is not a distinguished name"
+                                + " (write it as openssl x509 -noout -subject -nameopt RFC2253 prints it, e.g. CN=vm1,O=Example)");
             }
         }
         return subjects;
@@ -138,8 +144,11 @@ public final class ExportRegistry implements AutoCloseable {
     private static void close(NbdExport export, Duration maxWait) {
         List<NbdConnection> clients = export.beginClose();
         if (!export.awaitIdle(maxWait)) {
-            log.warn("Export '{}' still had {} requests in flight after {}; disconnecting its clients anyway",
-                    export.id(), export.inFlightRequests(), maxWait);
+            log.warn(
+                    "Export '{}' still had {} requests in flight after {}; disconnecting its clients anyway",
+                    export.id(),
+                    export.inFlightRequests(),
+                    maxWait);
         }
         for (NbdConnection c : clients) {
             c.close();
@@ -149,7 +158,8 @@ public final class ExportRegistry implements AutoCloseable {
     }
 
     /** The one export a client asking for the empty (default) name gets, if there is exactly one. */
-    @Nullable NbdExport lookup(String name) {
+    @Nullable
+    NbdExport lookup(String name) {
         if (name.isEmpty()) {
             List<NbdExport> all = list();
             return all.size() == 1 ? all.get(0) : null;

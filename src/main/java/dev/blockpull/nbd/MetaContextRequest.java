@@ -1,6 +1,6 @@
 package dev.blockpull.nbd;
 
-import org.jspecify.annotations.Nullable;
+import static dev.blockpull.nbd.NbdProtocol.*;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -8,8 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-
-import static dev.blockpull.nbd.NbdProtocol.*;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The data of NBD_OPT_LIST_META_CONTEXT or NBD_OPT_SET_META_CONTEXT: an export name and the

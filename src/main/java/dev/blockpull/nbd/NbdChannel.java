@@ -1,10 +1,9 @@
 package dev.blockpull.nbd;
 
-import org.jspecify.annotations.Nullable;
-
-import javax.security.auth.x500.X500Principal;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import javax.security.auth.x500.X500Principal;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The byte stream of one NBD client: the socket itself ({@link PlainChannel}), or TLS over it

@@ -1,18 +1,17 @@
 package dev.blockpull.nbd;
 
+import static dev.blockpull.nbd.NbdProtocol.*;
+
 import dev.blockpull.format.ChainExtent;
 import dev.blockpull.graph.Attachment;
 import dev.blockpull.graph.AttachmentClosedException;
 import dev.blockpull.io.BlockException;
 import dev.blockpull.io.BufferPool;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Objects;
-
-import static dev.blockpull.nbd.NbdProtocol.*;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What each transmission-phase command does to an export's attachment, as negotiated by one
@@ -32,8 +31,12 @@ final class NbdCommands {
     private final boolean baseAllocation;
     private final boolean allocationDepth;
 
-    NbdCommands(NbdConnection connection, NbdReplies replies, BufferPool.Account buffers, int maxRequestSize,
-                NbdHandshake.Negotiated negotiated) {
+    NbdCommands(
+            NbdConnection connection,
+            NbdReplies replies,
+            BufferPool.Account buffers,
+            int maxRequestSize,
+            NbdHandshake.Negotiated negotiated) {
         this.connection = connection;
         this.replies = replies;
         this.buffers = buffers;
@@ -52,7 +55,11 @@ final class NbdCommands {
             if (errno == EIO) {
                 log.warn("NBD {} of client {} on export '{}' failed", r.describe(), connection, ex.id(), t);
             } else {
-                log.debug("NBD {} of client {} on export '{}' failed: {}", r.describe(), connection, ex.id(),
+                log.debug(
+                        "NBD {} of client {} on export '{}' failed: {}",
+                        r.describe(),
+                        connection,
+                        ex.id(),
                         t.toString());
             }
             if (t instanceof Error e && !(t instanceof OutOfMemoryError)) {

@@ -1,11 +1,6 @@
 package dev.blockpull.nbd;
 
 import dev.blockpull.io.BufferPool;
-import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
-import javax.net.ssl.SSLException;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -16,6 +11,10 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLException;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One client: the handshake, then a reader (this connection's own thread) that decodes requests
@@ -36,6 +35,7 @@ final class NbdConnection implements Runnable {
     private final long id = IDS.incrementAndGet();
     /** The client's socket: closing or shutting it down ends the TLS over it too. */
     private final SocketChannel socket;
+
     private final @Nullable TlsCredentials tls;
     private final NbdServer server;
     private final ExportRegistry registry;
@@ -47,8 +47,14 @@ final class NbdConnection implements Runnable {
     private volatile boolean negotiating = true;
     private @Nullable NbdExport export;
 
-    NbdConnection(SocketChannel socket, @Nullable TlsCredentials tls, NbdServer server, ExportRegistry registry,
-                  ExecutorService workers, BufferPool.Account buffers, NbdServerSettings settings) {
+    NbdConnection(
+            SocketChannel socket,
+            @Nullable TlsCredentials tls,
+            NbdServer server,
+            ExportRegistry registry,
+            ExecutorService workers,
+            BufferPool.Account buffers,
+            NbdServerSettings settings) {
         this.socket = socket;
         this.tls = tls;
         this.server = server;
@@ -77,7 +83,9 @@ final class NbdConnection implements Runnable {
             }
             export = n.export();
             NbdReplies replies = new NbdReplies(this, socket, n.channel(), n.structuredReplies());
-            transmission(n.export(), new NbdRequestReader(n.channel(), buffers, settings.maxRequestSize()),
+            transmission(
+                    n.export(),
+                    new NbdRequestReader(n.channel(), buffers, settings.maxRequestSize()),
                     new NbdCommands(this, replies, buffers, settings.maxRequestSize(), n));
         } catch (EOFException | ClosedChannelException e) {
             log.debug("Client {} went away: {}", this, e.toString());

@@ -1,10 +1,6 @@
 package dev.blockpull.nbd;
 
 import dev.blockpull.graph.Attachment;
-import org.jspecify.annotations.Nullable;
-
-import javax.security.auth.x500.X500Principal;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -13,6 +9,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import javax.security.auth.x500.X500Principal;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One export: an NBD name served from an {@link Attachment} of a node (QEMU's BlockExport with its
@@ -32,8 +30,12 @@ public final class NbdExport {
     private final Condition idle = lock.newCondition();
     private volatile boolean closing;
 
-    NbdExport(String id, String nodeName, boolean writable, List<X500Principal> allowedClientSubjects,
-              Attachment attachment) {
+    NbdExport(
+            String id,
+            String nodeName,
+            boolean writable,
+            List<X500Principal> allowedClientSubjects,
+            Attachment attachment) {
         this.id = id;
         this.nodeName = nodeName;
         this.writable = writable;

@@ -1,10 +1,7 @@
 package dev.blockpull.nbd;
 
-import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import static dev.blockpull.nbd.NbdProtocol.*;
 
-import javax.security.auth.x500.X500Principal;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -12,8 +9,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashSet;
 import java.util.Objects;
 import java.util.Set;
-
-import static dev.blockpull.nbd.NbdProtocol.*;
+import javax.security.auth.x500.X500Principal;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The fixed-newstyle handshake and option haggling of one client, up to the transmission phase
@@ -27,9 +26,12 @@ final class NbdHandshake {
     private static final Logger log = LoggerFactory.getLogger(NbdHandshake.class);
 
     /** What the client negotiated, and the channel to go on with (TLS after NBD_OPT_STARTTLS). */
-    record Negotiated(NbdExport export, NbdChannel channel, boolean structuredReplies, boolean baseAllocation,
-                      boolean allocationDepth) {
-    }
+    record Negotiated(
+            NbdExport export,
+            NbdChannel channel,
+            boolean structuredReplies,
+            boolean baseAllocation,
+            boolean allocationDepth) {}
 
     private final SocketChannel socket;
     private NbdChannel ch;
@@ -43,8 +45,12 @@ final class NbdHandshake {
     private @Nullable String metaContextExport;
 
     /** @param tls the server's credentials; with them, every option but NBD_OPT_STARTTLS needs TLS first */
-    NbdHandshake(SocketChannel socket, @Nullable TlsCredentials tls, ExportRegistry registry, NbdConnection connection,
-                 int maxRequestSize) {
+    NbdHandshake(
+            SocketChannel socket,
+            @Nullable TlsCredentials tls,
+            ExportRegistry registry,
+            NbdConnection connection,
+            int maxRequestSize) {
         this.socket = socket;
         this.ch = new PlainChannel(socket);
         this.tls = tls;
@@ -54,7 +60,8 @@ final class NbdHandshake {
     }
 
     /** Negotiates; null when the client aborted. */
-    @Nullable Negotiated run() throws IOException, NbdProtocolException {
+    @Nullable
+    Negotiated run() throws IOException, NbdProtocolException {
         ch.write(greeting());
         ByteBuffer flags = ByteBuffer.allocate(4);
         Wire.readFully(ch, flags);
@@ -95,8 +102,11 @@ final class NbdHandshake {
                     return null;
                 }
                 case OPT_LIST -> list(option, data);
-                case OPT_STARTTLS -> error(option, tls == null ? REP_ERR_POLICY : REP_ERR_INVALID,
-                        tls == null ? "TLS is not configured on this server" : "TLS is already on");
+                case OPT_STARTTLS ->
+                    error(
+                            option,
+                            tls == null ? REP_ERR_POLICY : REP_ERR_INVALID,
+                            tls == null ? "TLS is not configured on this server" : "TLS is already on");
                 case OPT_INFO, OPT_GO -> {
                     Negotiated n = infoOrGo(option, data);
                     if (n != null) {
@@ -139,8 +149,10 @@ final class NbdHandshake {
             }
             case OPT_EXPORT_NAME -> throw new NbdProtocolException("NBD_OPT_EXPORT_NAME before TLS");
             default -> {
-                error(option, REP_ERR_TLS_REQD, "Option 0x" + Integer.toHexString(option)
-                        + " not permitted before TLS");
+                error(
+                        option,
+                        REP_ERR_TLS_REQD,
+                        "Option 0x" + Integer.toHexString(option) + " not permitted before TLS");
                 return option != OPT_ABORT;
             }
         }
@@ -185,15 +197,21 @@ final class NbdHandshake {
         }
         int nameLength = data.getInt();
         if (nameLength < 0 || nameLength > data.remaining() - 2) {
-            error(option, REP_ERR_INVALID, "export name length " + Integer.toUnsignedString(nameLength)
-                    + " does not fit the option data");
+            error(
+                    option,
+                    REP_ERR_INVALID,
+                    "export name length " + Integer.toUnsignedString(nameLength) + " does not fit the option data");
             return null;
         }
         String name = NbdStrings.read(data, nameLength);
         int requests = Short.toUnsignedInt(data.getShort());
         if (data.remaining() != requests * 2 || name == null) {
-            error(option, REP_ERR_INVALID, name == null ? "export name is not UTF-8"
-                    : "number of information requests does not match the option data");
+            error(
+                    option,
+                    REP_ERR_INVALID,
+                    name == null
+                            ? "export name is not UTF-8"
+                            : "number of information requests does not match the option data");
             return null;
         }
         Set<Integer> wanted = new LinkedHashSet<>();
@@ -274,15 +292,22 @@ final class NbdHandshake {
         boolean sameExport = name.equals(metaContextExport) || export.id().equals(metaContextExport);
         boolean base = structured && sameExport && metaContexts.contains(CONTEXT_BASE_ALLOCATION);
         boolean depth = structured && sameExport && metaContexts.contains(CONTEXT_ALLOCATION_DEPTH);
-        log.debug("Client {} negotiated export '{}' (structured replies: {}, contexts: {})", connection, export.id(),
-                structured, metaContexts);
+        log.debug(
+                "Client {} negotiated export '{}' (structured replies: {}, contexts: {})",
+                connection,
+                export.id(),
+                structured,
+                metaContexts);
         return new Negotiated(export, ch, structured, base, depth);
     }
 
     private String notAdmitted(NbdExport export) {
         X500Principal peer = ch.peer();
-        log.info("NBD client {} ({}) refused export '{}': not in its allowedClientSubjects", connection,
-                peer == null ? "no client certificate" : peer.getName(), export.id());
+        log.info(
+                "NBD client {} ({}) refused export '{}': not in its allowedClientSubjects",
+                connection,
+                peer == null ? "no client certificate" : peer.getName(),
+                export.id());
         return "export '" + export.id() + "' admits only the client certificates in its allowedClientSubjects; "
                 + (peer == null ? "this client sent no certificate" : "this client is " + peer.getName());
     }

@@ -8,8 +8,7 @@ import java.nio.ByteBuffer;
  */
 final class NbdProtocol {
 
-    private NbdProtocol() {
-    }
+    private NbdProtocol() {}
 
     // ------------------------------------------------------------------ handshake
     static final long NBDMAGIC = 0x4e42444d41474943L;
@@ -79,8 +78,8 @@ final class NbdProtocol {
     static final int CMD_FLAG_DF = 1 << 2;
     static final int CMD_FLAG_REQ_ONE = 1 << 3;
     static final int CMD_FLAG_FAST_ZERO = 1 << 4;
-    static final int KNOWN_CMD_FLAGS = CMD_FLAG_FUA | CMD_FLAG_NO_HOLE | CMD_FLAG_DF | CMD_FLAG_REQ_ONE
-            | CMD_FLAG_FAST_ZERO;
+    static final int KNOWN_CMD_FLAGS =
+            CMD_FLAG_FUA | CMD_FLAG_NO_HOLE | CMD_FLAG_DF | CMD_FLAG_REQ_ONE | CMD_FLAG_FAST_ZERO;
 
     static final int REPLY_FLAG_DONE = 1;
     static final int CHUNK_NONE = 0;
@@ -115,12 +114,20 @@ final class NbdProtocol {
 
     /** The server's first words: fixed newstyle, and no zeroes after the export-name answer if the client agrees. */
     static ByteBuffer greeting() {
-        return ByteBuffer.allocate(18).putLong(NBDMAGIC).putLong(IHAVEOPT)
-                .putShort((short) (FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES)).flip();
+        return ByteBuffer.allocate(18)
+                .putLong(NBDMAGIC)
+                .putLong(IHAVEOPT)
+                .putShort((short) (FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES))
+                .flip();
     }
 
     /** The header of an option reply with {@code length} bytes of data after it. */
     static ByteBuffer optionReplyHeader(int option, int type, int length) {
-        return ByteBuffer.allocate(20).putLong(OPTION_REPLY_MAGIC).putInt(option).putInt(type).putInt(length).flip();
+        return ByteBuffer.allocate(20)
+                .putLong(OPTION_REPLY_MAGIC)
+                .putInt(option)
+                .putInt(type)
+                .putInt(length)
+                .flip();
     }
 }

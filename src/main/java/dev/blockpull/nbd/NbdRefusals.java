@@ -1,7 +1,6 @@
 package dev.blockpull.nbd;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import static dev.blockpull.nbd.NbdProtocol.*;
 
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -15,8 +14,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-
-import static dev.blockpull.nbd.NbdProtocol.*;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Says no to connections over a limit in words an NBD client shows its user: the server's
@@ -75,8 +74,7 @@ final class NbdRefusals implements AutoCloseable {
                 int option = in.readInt();
                 long length = Integer.toUnsignedLong(in.readInt());
                 // NBD_OPT_EXPORT_NAME has no error reply: closing is the only answer the protocol has
-                if (magic != IHAVEOPT || option == OPT_EXPORT_NAME || option == OPT_ABORT
-                        || length > MAX_OPTION_DATA) {
+                if (magic != IHAVEOPT || option == OPT_EXPORT_NAME || option == OPT_ABORT || length > MAX_OPTION_DATA) {
                     return;
                 }
                 in.skipNBytes(length);
@@ -104,7 +102,9 @@ final class NbdRefusals implements AutoCloseable {
             ch.shutdownOutput();
             byte[] sink = new byte[4096];
             int drained = 0;
-            for (int n; drained < MAX_OPTION_DATA * MAX_OPTIONS && (n = ch.socket().getInputStream().read(sink)) >= 0; ) {
+            for (int n;
+                    drained < MAX_OPTION_DATA * MAX_OPTIONS
+                            && (n = ch.socket().getInputStream().read(sink)) >= 0; ) {
                 drained += n;
             }
         } catch (IOException | RuntimeException e) {

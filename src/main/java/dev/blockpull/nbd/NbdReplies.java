@@ -1,9 +1,8 @@
 package dev.blockpull.nbd;
 
-import dev.blockpull.format.ChainExtent;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import static dev.blockpull.nbd.NbdProtocol.*;
 
+import dev.blockpull.format.ChainExtent;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -12,8 +11,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
-
-import static dev.blockpull.nbd.NbdProtocol.*;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The transmission-phase replies of one connection, encoded as negotiated (simple or
@@ -30,6 +29,7 @@ final class NbdReplies {
     private final NbdConnection connection;
     /** Checked before each write: a reply to a closed socket is dropped. */
     private final SocketChannel socket;
+
     private final NbdChannel ch;
     private final boolean structured;
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -130,13 +130,21 @@ final class NbdReplies {
     }
 
     private static ByteBuffer simpleHeader(long cookie, int error) {
-        return ByteBuffer.allocate(16).putInt(SIMPLE_REPLY_MAGIC).putInt(error).putLong(cookie).flip();
+        return ByteBuffer.allocate(16)
+                .putInt(SIMPLE_REPLY_MAGIC)
+                .putInt(error)
+                .putLong(cookie)
+                .flip();
     }
 
     /** A structured reply header with room for {@code payload} bytes of payload, positioned after the header. */
     private static ByteBuffer structuredHeader(int flags, int type, long cookie, int payload) {
         ByteBuffer b = ByteBuffer.allocate(20 + (type == CHUNK_OFFSET_DATA ? 8 : payload));
-        b.putInt(STRUCTURED_REPLY_MAGIC).putShort((short) flags).putShort((short) type).putLong(cookie).putInt(payload);
+        b.putInt(STRUCTURED_REPLY_MAGIC)
+                .putShort((short) flags)
+                .putShort((short) type)
+                .putLong(cookie)
+                .putInt(payload);
         return b;
     }
 

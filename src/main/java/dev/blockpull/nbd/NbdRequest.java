@@ -1,8 +1,7 @@
 package dev.blockpull.nbd;
 
-import org.jspecify.annotations.Nullable;
-
 import java.nio.ByteBuffer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One transmission-phase request as read off the wire.
@@ -10,7 +9,13 @@ import java.nio.ByteBuffer;
  * @param length  unsigned 32-bit length, widened
  * @param payload a WRITE's data (a pooled buffer the request owns until it is answered), else null
  */
-record NbdRequest(int flags, int type, long cookie, long offset, long length, @Nullable ByteBuffer payload) {
+record NbdRequest(
+        int flags,
+        int type,
+        long cookie,
+        long offset,
+        long length,
+        @Nullable ByteBuffer payload) {
 
     boolean has(int flag) {
         return (flags & flag) != 0;

@@ -1,13 +1,12 @@
 package dev.blockpull.nbd;
 
-import dev.blockpull.io.BufferPool;
-import org.jspecify.annotations.Nullable;
+import static dev.blockpull.nbd.NbdProtocol.*;
 
+import dev.blockpull.io.BufferPool;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-
-import static dev.blockpull.nbd.NbdProtocol.*;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Decodes the transmission-phase requests of one client. It reads ahead: one read usually brings
@@ -37,7 +36,8 @@ final class NbdRequestReader {
      * @throws NbdProtocolException when the client broke the framing
      * @throws EOFException         when the client closed the connection
      */
-    @Nullable NbdRequest next() throws IOException, NbdProtocolException {
+    @Nullable
+    NbdRequest next() throws IOException, NbdProtocolException {
         fill(REQUEST_HEADER_SIZE);
         int magic = in.getInt();
         if (magic != REQUEST_MAGIC) {

@@ -1,10 +1,6 @@
 package dev.blockpull.nbd;
 
 import dev.blockpull.io.BufferPool;
-import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -22,6 +18,9 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The NBD listener. One acceptor thread; one reader thread per connection; a fixed pool of
@@ -43,6 +42,7 @@ public final class NbdServer implements AutoCloseable {
     private final Map<NbdConnection, Thread> connections = new ConcurrentHashMap<>();
     /** The client address of each connection, for the per-client limit. */
     private final Map<NbdConnection, InetAddress> clients = new ConcurrentHashMap<>();
+
     private NbdRefusals refusals;
     private ServerSocketChannel listener;
     private Thread acceptor;
@@ -85,11 +85,18 @@ public final class NbdServer implements AutoCloseable {
             listener.bind(address, 128);
         } catch (IOException e) {
             closeQuietly();
-            throw new UncheckedIOException("Cannot listen for NBD on " + settings.bindAddress() + ":" + settings.port()
-                    + ": " + e.getMessage(), e);
+            throw new UncheckedIOException(
+                    "Cannot listen for NBD on " + settings.bindAddress() + ":" + settings.port() + ": "
+                            + e.getMessage(),
+                    e);
         }
-        workers = new ThreadPoolExecutor(settings.workerThreads(), settings.workerThreads(), 60, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), named(threadPrefix + "worker-"));
+        workers = new ThreadPoolExecutor(
+                settings.workerThreads(),
+                settings.workerThreads(),
+                60,
+                TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(),
+                named(threadPrefix + "worker-"));
         workers.prestartAllCoreThreads();
         timer = new ScheduledThreadPoolExecutor(1, named(threadPrefix + "timer-"));
         timer.setRemoveOnCancelPolicy(true);
@@ -98,12 +105,21 @@ public final class NbdServer implements AutoCloseable {
         running = true;
         acceptor = named(threadPrefix + "accept-").newThread(this::acceptLoop);
         acceptor.start();
-        log.info("NBD server listening on {}:{}{}", settings.bindAddress(), port(), tls == null ? " without TLS"
-                : " with TLS (" + (tls.verifiesClients() ? "client certificates required" : "no client certificates")
-                + ")");
+        log.info(
+                "NBD server listening on {}:{}{}",
+                settings.bindAddress(),
+                port(),
+                tls == null
+                        ? " without TLS"
+                        : " with TLS ("
+                                + (tls.verifiesClients() ? "client certificates required" : "no client certificates")
+                                + ")");
         if (insecure) {
-            log.warn("NBD is served without TLS on {}:{} (blockpull.nbd.allow-insecure=true): anyone who reaches it"
-                    + " can read and write every export", settings.bindAddress(), port());
+            log.warn(
+                    "NBD is served without TLS on {}:{} (blockpull.nbd.allow-insecure=true): anyone who reaches it"
+                            + " can read and write every export",
+                    settings.bindAddress(),
+                    port());
         }
     }
 
@@ -189,12 +205,15 @@ public final class NbdServer implements AutoCloseable {
                 clients.put(c, client);
                 connections.put(c, t);
                 long timeout = settings.handshakeTimeout().toMillis();
-                timer.schedule(() -> {
-                    if (c.isNegotiating()) {
-                        log.info("NBD client {} did not finish its handshake in {} ms", c, timeout);
-                        c.close();
-                    }
-                }, timeout, TimeUnit.MILLISECONDS);
+                timer.schedule(
+                        () -> {
+                            if (c.isNegotiating()) {
+                                log.info("NBD client {} did not finish its handshake in {} ms", c, timeout);
+                                c.close();
+                            }
+                        },
+                        timeout,
+                        TimeUnit.MILLISECONDS);
                 t.start();
             } catch (IOException | RuntimeException e) {
                 log.warn("Could not set up NBD client: {}", e.toString());

@@ -20,9 +20,16 @@ import java.time.Duration;
  * @param allowInsecure        whether the server may listen on an address other than loopback
  *                             without TLS (anyone who reaches it can then read and write every export)
  */
-public record NbdServerSettings(String bindAddress, int port, int workerThreads, int maxInFlightPerClient,
-                                int maxRequestSize, int maxConnections, int maxConnectionsPerClient,
-                                Duration handshakeTimeout, boolean allowInsecure) {
+public record NbdServerSettings(
+        String bindAddress,
+        int port,
+        int workerThreads,
+        int maxInFlightPerClient,
+        int maxRequestSize,
+        int maxConnections,
+        int maxConnectionsPerClient,
+        Duration handshakeTimeout,
+        boolean allowInsecure) {
 
     /** 32 MiB, QEMU's NBD_MAX_BUFFER_SIZE. */
     public static final int DEFAULT_MAX_REQUEST_SIZE = 32 * 1024 * 1024;
@@ -39,7 +46,8 @@ public record NbdServerSettings(String bindAddress, int port, int workerThreads,
             throw new IllegalArgumentException("handshakeTimeout must be positive: " + handshakeTimeout);
         }
         if (maxRequestSize < 4096 || Integer.bitCount(maxRequestSize) != 1) {
-            throw new IllegalArgumentException("maxRequestSize must be a power of two of at least 4096: " + maxRequestSize);
+            throw new IllegalArgumentException(
+                    "maxRequestSize must be a power of two of at least 4096: " + maxRequestSize);
         }
     }
 
@@ -49,27 +57,59 @@ public record NbdServerSettings(String bindAddress, int port, int workerThreads,
      * same network negotiates in milliseconds, and a half-open connection holds a thread).
      */
     public static NbdServerSettings defaults(String bindAddress, int port) {
-        return new NbdServerSettings(bindAddress, port, 16, 64, DEFAULT_MAX_REQUEST_SIZE, 256, 32,
-                Duration.ofSeconds(5), false);
+        return new NbdServerSettings(
+                bindAddress, port, 16, 64, DEFAULT_MAX_REQUEST_SIZE, 256, 32, Duration.ofSeconds(5), false);
     }
 
     public NbdServerSettings withWorkerThreads(int n) {
-        return new NbdServerSettings(bindAddress, port, n, maxInFlightPerClient, maxRequestSize, maxConnections,
-                maxConnectionsPerClient, handshakeTimeout, allowInsecure);
+        return new NbdServerSettings(
+                bindAddress,
+                port,
+                n,
+                maxInFlightPerClient,
+                maxRequestSize,
+                maxConnections,
+                maxConnectionsPerClient,
+                handshakeTimeout,
+                allowInsecure);
     }
 
     public NbdServerSettings withHandshakeTimeout(Duration timeout) {
-        return new NbdServerSettings(bindAddress, port, workerThreads, maxInFlightPerClient, maxRequestSize,
-                maxConnections, maxConnectionsPerClient, timeout, allowInsecure);
+        return new NbdServerSettings(
+                bindAddress,
+                port,
+                workerThreads,
+                maxInFlightPerClient,
+                maxRequestSize,
+                maxConnections,
+                maxConnectionsPerClient,
+                timeout,
+                allowInsecure);
     }
 
     public NbdServerSettings withConnectionLimits(int total, int perClient) {
-        return new NbdServerSettings(bindAddress, port, workerThreads, maxInFlightPerClient, maxRequestSize,
-                total, perClient, handshakeTimeout, allowInsecure);
+        return new NbdServerSettings(
+                bindAddress,
+                port,
+                workerThreads,
+                maxInFlightPerClient,
+                maxRequestSize,
+                total,
+                perClient,
+                handshakeTimeout,
+                allowInsecure);
     }
 
     public NbdServerSettings withAllowInsecure(boolean allow) {
-        return new NbdServerSettings(bindAddress, port, workerThreads, maxInFlightPerClient, maxRequestSize,
-                maxConnections, maxConnectionsPerClient, handshakeTimeout, allow);
+        return new NbdServerSettings(
+                bindAddress,
+                port,
+                workerThreads,
+                maxInFlightPerClient,
+                maxRequestSize,
+                maxConnections,
+                maxConnectionsPerClient,
+                handshakeTimeout,
+                allow);
     }
 }

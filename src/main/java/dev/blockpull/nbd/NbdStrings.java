@@ -1,19 +1,17 @@
 package dev.blockpull.nbd;
 
-import org.jspecify.annotations.Nullable;
+import static dev.blockpull.nbd.NbdProtocol.MAX_STRING;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-
-import static dev.blockpull.nbd.NbdProtocol.MAX_STRING;
+import org.jspecify.annotations.Nullable;
 
 /** The strings of NBD option data: strict UTF-8, at most {@link NbdProtocol#MAX_STRING} bytes. */
 final class NbdStrings {
 
-    private NbdStrings() {
-    }
+    private NbdStrings() {}
 
     /**
      * The next {@code length} bytes of {@code data} (consumed in any case) as a string; null when
@@ -27,8 +25,12 @@ final class NbdStrings {
             return null;
         }
         try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(slice).toString();
+            return StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(slice)
+                    .toString();
         } catch (CharacterCodingException e) {
             return null;
         }

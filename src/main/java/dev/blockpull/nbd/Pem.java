@@ -26,21 +26,20 @@ import java.util.regex.Pattern;
  */
 final class Pem {
 
-    private static final Pattern BLOCK = Pattern.compile(
-            "-----BEGIN ([A-Z0-9 ]+)-----([A-Za-z0-9+/=\\s]*?)-----END \\1-----");
+    private static final Pattern BLOCK =
+            Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----([A-Za-z0-9+/=\\s]*?)-----END \\1-----");
     /** rsaEncryption, 1.2.840.113549.1.1.1, with its NULL parameters. */
-    private static final byte[] RSA_ALGORITHM = der(0x30, der(0x06, bytes(0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
-            0x01, 0x01)), bytes(0x05, 0x00));
+    private static final byte[] RSA_ALGORITHM =
+            der(0x30, der(0x06, bytes(0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01)), bytes(0x05, 0x00));
     /** id-ecPublicKey, 1.2.840.10045.2.1. */
     private static final byte[] EC_PUBLIC_KEY = der(0x06, bytes(0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01));
+
     private static final byte[] VERSION_0 = bytes(0x02, 0x01, 0x00);
 
-    private Pem() {
-    }
+    private Pem() {}
 
     /** One {@code -----BEGIN type-----} block, decoded. */
-    record Block(String type, byte[] der) {
-    }
+    record Block(String type, byte[] der) {}
 
     static List<Block> blocks(byte[] text, String source) {
         Matcher m = BLOCK.matcher(new String(text, StandardCharsets.US_ASCII));
@@ -88,9 +87,10 @@ final class Pem {
                     byte[] algorithm = der(0x30, EC_PUBLIC_KEY, namedCurve(b.der(), source));
                     return pkcs8(der(0x30, VERSION_0, algorithm, der(0x04, b.der())), source);
                 }
-                case "ENCRYPTED PRIVATE KEY" -> throw new TlsCredentialsException(source
-                        + ": the private key is encrypted; write it unencrypted (openssl pkey -in KEY -out KEY.pem)"
-                        + " and protect the file instead");
+                case "ENCRYPTED PRIVATE KEY" ->
+                    throw new TlsCredentialsException(source
+                            + ": the private key is encrypted; write it unencrypted (openssl pkey -in KEY -out KEY.pem)"
+                            + " and protect the file instead");
                 default -> {
                     // certificates or parameters next to the key: not what we look for
                 }

@@ -1,13 +1,12 @@
 package dev.blockpull.nbd;
 
-import dev.blockpull.format.ChainExtent;
-import dev.blockpull.format.ExtentKind;
-
-import java.util.ArrayList;
-import java.util.List;
-
 import static dev.blockpull.nbd.NbdProtocol.STATE_HOLE;
 import static dev.blockpull.nbd.NbdProtocol.STATE_ZERO;
+
+import dev.blockpull.format.ChainExtent;
+import dev.blockpull.format.ExtentKind;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * One block status descriptor of a meta context: a length and its flags.

@@ -1,13 +1,5 @@
 package dev.blockpull.nbd;
 
-import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,6 +11,13 @@ import java.security.Signature;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.List;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The server's x509 credentials for NBD over TLS (QEMU's {@code tls-creds-x509} with
@@ -37,12 +36,11 @@ public final class TlsCredentials {
      * @param privateKey  PEM private key of that certificate (PKCS#8, PKCS#1 or SEC1, unencrypted)
      * @param ca          PEM CA certificates; when set, clients must present a certificate they issued
      */
-    public record PemFiles(Path certificate, Path privateKey, @Nullable Path ca) {
-    }
+    public record PemFiles(
+            Path certificate, Path privateKey, @Nullable Path ca) {}
 
     /** What was loaded from which bytes. */
-    private record Loaded(List<byte[]> contents, SSLContext context) {
-    }
+    private record Loaded(List<byte[]> contents, SSLContext context) {}
 
     private final PemFiles files;
     private Loaded current;
@@ -60,8 +58,8 @@ public final class TlsCredentials {
      *
      * @throws TlsCredentialsException when only some are set, or the files do not load
      */
-    public static @Nullable TlsCredentials of(@Nullable Path certificate, @Nullable Path privateKey,
-                                              @Nullable Path ca) {
+    public static @Nullable TlsCredentials of(
+            @Nullable Path certificate, @Nullable Path privateKey, @Nullable Path ca) {
         if (certificate == null && privateKey == null && ca == null) {
             return null;
         }
@@ -122,7 +120,8 @@ public final class TlsCredentials {
 
     private List<byte[]> read() {
         Path ca = files.ca();
-        return ca == null ? List.of(bytes(files.certificate()), bytes(files.privateKey()))
+        return ca == null
+                ? List.of(bytes(files.certificate()), bytes(files.privateKey()))
                 : List.of(bytes(files.certificate()), bytes(files.privateKey()), bytes(ca));
     }
 

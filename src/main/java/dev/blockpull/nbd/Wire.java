@@ -8,8 +8,7 @@ import java.nio.channels.SocketChannel;
 /** Blocking reads and writes of whole buffers. */
 final class Wire {
 
-    private Wire() {
-    }
+    private Wire() {}
 
     /** Fills {@code dst} to its limit. @throws EOFException when the peer closes first */
     static void readFully(NbdChannel ch, ByteBuffer dst) throws IOException {

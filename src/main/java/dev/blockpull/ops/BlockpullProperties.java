@@ -6,14 +6,13 @@ import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
+import java.nio.file.Path;
+import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
 import org.springframework.validation.annotation.Validated;
-
-import java.nio.file.Path;
-import java.time.Duration;
 
 /**
  * Every {@code blockpull.*} setting, bound once and validated at start-up: a bad value stops the
@@ -56,15 +55,15 @@ public record BlockpullProperties(
      * @param handshakeTimeout a client that has not finished negotiating by then is disconnected
      * @param tls           NBD over TLS (NBD_OPT_STARTTLS); off while no file is set
      */
-    public record Nbd(@DefaultValue("10809") @Min(0) @Max(65535) int port,
-                      @DefaultValue("127.0.0.1") @NotBlank String bindAddress,
-                      @DefaultValue("false") boolean allowInsecure,
-                      @DefaultValue("16") @Min(1) @Max(1024) int workerThreads,
-                      @DefaultValue("256") @Min(1) @Max(65536) int maxConnections,
-                      @DefaultValue("32") @Min(1) @Max(65536) int maxConnectionsPerClient,
-                      @DefaultValue("5s") @NotNull Duration handshakeTimeout,
-                      @DefaultValue @Valid NbdTls tls) {
-    }
+    public record Nbd(
+            @DefaultValue("10809") @Min(0) @Max(65535) int port,
+            @DefaultValue("127.0.0.1") @NotBlank String bindAddress,
+            @DefaultValue("false") boolean allowInsecure,
+            @DefaultValue("16") @Min(1) @Max(1024) int workerThreads,
+            @DefaultValue("256") @Min(1) @Max(65536) int maxConnections,
+            @DefaultValue("32") @Min(1) @Max(65536) int maxConnectionsPerClient,
+            @DefaultValue("5s") @NotNull Duration handshakeTimeout,
+            @DefaultValue @Valid NbdTls tls) {}
 
     /**
      * PEM files of NBD over TLS, re-read when they change (new connections use the new ones).
@@ -73,17 +72,19 @@ public record BlockpullProperties(
      * @param privateKey  its unencrypted private key (PKCS#8, PKCS#1 or SEC1)
      * @param ca          CA certificates: when set, clients must present a certificate they issued
      */
-    public record NbdTls(@Nullable Path certificate, @Nullable Path privateKey, @Nullable Path ca) {
-    }
+    public record NbdTls(
+            @Nullable Path certificate,
+            @Nullable Path privateKey,
+            @Nullable Path ca) {}
 
     /**
      * @param direct         open image files with O_DIRECT, bypassing the page cache
      * @param bufferPoolSize most direct memory the I/O buffer pool keeps idle for reuse (the copy
      *                       loop, copy-on-read, NBD and O_DIRECT bounces all take from it)
      */
-    public record Io(@DefaultValue("false") boolean direct,
-                     @DefaultValue("64MB") @NotNull DataSize bufferPoolSize) {
-    }
+    public record Io(
+            @DefaultValue("false") boolean direct,
+            @DefaultValue("64MB") @NotNull DataSize bufferPoolSize) {}
 
     /**
      * @param copiesInFlight copies one unthrottled stream job keeps in flight (1 = QEMU's loop)
@@ -94,18 +95,18 @@ public record BlockpullProperties(
      * @param copierThreads  threads all stream jobs share for their extra copies in flight; when
      *                       they are all busy a job copies on its own thread (fewer copies overlap)
      */
-    public record Stream(@DefaultValue("8") @Min(1) @Max(64) int copiesInFlight,
-                         @DefaultValue("2MB") @NotNull DataSize maxCopySize,
-                         @DefaultValue("true") boolean warmUp,
-                         @DefaultValue("32") @Min(1) @Max(1024) int copierThreads) {
-    }
+    public record Stream(
+            @DefaultValue("8") @Min(1) @Max(64) int copiesInFlight,
+            @DefaultValue("2MB") @NotNull DataSize maxCopySize,
+            @DefaultValue("true") boolean warmUp,
+            @DefaultValue("32") @Min(1) @Max(1024) int copierThreads) {}
 
     /**
      * @param token          when set, API calls need {@code Authorization: Bearer <token>}
      * @param protectMetrics with a token set, {@code /actuator/prometheus} needs it too
      */
-    public record Security(@Nullable String token, @DefaultValue("false") boolean protectMetrics) {
-    }
+    public record Security(
+            @Nullable String token, @DefaultValue("false") boolean protectMetrics) {}
 
     /**
      * @param historySize     finished jobs kept readable after they are dismissed
@@ -121,15 +122,15 @@ public record BlockpullProperties(
      *                        and SIGTERM parks jobs for that; false: SIGTERM cancels them and a
      *                        start does not resume them (QEMU's behaviour)
      */
-    public record Jobs(@DefaultValue("1000") @Positive int historySize,
-                       @DefaultValue("1h") @NotNull Duration historyMaxAge,
-                       @DefaultValue("20s") @NotNull Duration shutdownTimeout,
-                       @DefaultValue("5m") @NotNull Duration stuckTimeout,
-                       @DefaultValue("15s") @NotNull Duration eventsHeartbeat,
-                       @DefaultValue("30m") @NotNull Duration eventsTimeout,
-                       @DefaultValue("1s") @NotNull Duration progressInterval,
-                       @DefaultValue("true") boolean resumeOnStart) {
-    }
+    public record Jobs(
+            @DefaultValue("1000") @Positive int historySize,
+            @DefaultValue("1h") @NotNull Duration historyMaxAge,
+            @DefaultValue("20s") @NotNull Duration shutdownTimeout,
+            @DefaultValue("5m") @NotNull Duration stuckTimeout,
+            @DefaultValue("15s") @NotNull Duration eventsHeartbeat,
+            @DefaultValue("30m") @NotNull Duration eventsTimeout,
+            @DefaultValue("1s") @NotNull Duration progressInterval,
+            @DefaultValue("true") boolean resumeOnStart) {}
 
     /**
      * @param maxChainDepth most layers a backing chain may have, top included; deeper chains
@@ -137,8 +138,9 @@ public record BlockpullProperties(
      * @param drainTimeout  a drain waiting longer than this turns readiness DOWN (the drain goes on
      *                      waiting); API operations that drain give up after twice this
      */
-    public record Graph(@DefaultValue("64") @Min(1) @Max(1024) int maxChainDepth,
-                        @DefaultValue("30s") @NotNull Duration drainTimeout) {
+    public record Graph(
+            @DefaultValue("64") @Min(1) @Max(1024) int maxChainDepth,
+            @DefaultValue("30s") @NotNull Duration drainTimeout) {
 
         /** How long an API operation that drains (closing a node, removing an export) waits. */
         public Duration maxDrainWait() {
@@ -150,10 +152,8 @@ public record BlockpullProperties(
      * @param faultInjection allow {@code blkdebug} fault-injection filters on {@code /nodes}: for
      *                       rehearsing failures and testing on-error policies, never in production
      */
-    public record Debug(@DefaultValue("false") boolean faultInjection) {
-    }
+    public record Debug(@DefaultValue("false") boolean faultInjection) {}
 
     /** @param maxRequestSize larger request bodies are refused with 413 before they are read */
-    public record Http(@DefaultValue("1MB") @NotNull DataSize maxRequestSize) {
-    }
+    public record Http(@DefaultValue("1MB") @NotNull DataSize maxRequestSize) {}
 }

@@ -25,10 +25,13 @@ class BufferPoolConfiguration {
     @Bean
     MeterBinder bufferPoolMetrics(BufferPool pool) {
         return registry -> {
-            Gauge.builder("blockpull.buffer.pool.idle", pool, BufferPool::idleBytes).baseUnit("bytes")
-                    .description("Direct memory the I/O buffer pool keeps idle for reuse").register(registry);
+            Gauge.builder("blockpull.buffer.pool.idle", pool, BufferPool::idleBytes)
+                    .baseUnit("bytes")
+                    .description("Direct memory the I/O buffer pool keeps idle for reuse")
+                    .register(registry);
             Gauge.builder("blockpull.buffer.pool.outstanding", pool, BufferPool::outstanding)
-                    .description("I/O buffers in use").register(registry);
+                    .description("I/O buffers in use")
+                    .register(registry);
             FunctionCounter.builder("blockpull.buffer.pool.created", pool, BufferPool::created)
                     .description("I/O buffers made since start; steady when the pool is large enough")
                     .register(registry);

@@ -2,11 +2,10 @@ package dev.blockpull.ops;
 
 import dev.blockpull.graph.DrainStats;
 import dev.blockpull.graph.NodeGraph;
+import java.time.Duration;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.stereotype.Component;
-
-import java.time.Duration;
 
 /**
  * The {@code drain} health component (readiness group): pending I/O of the graph. DOWN while a
@@ -36,8 +35,10 @@ class DrainHealthIndicator implements HealthIndicator {
                 .withDetail("longestDrainMillis", s.longestDrainMillis())
                 .withDetail("drainTimeoutMillis", timeout.toMillis());
         if (overdue) {
-            h.withDetail("reason", "a drain has waited " + s.longestDrainMillis() + " ms for in-flight requests "
-                    + "or jobs, longer than the drain timeout");
+            h.withDetail(
+                    "reason",
+                    "a drain has waited " + s.longestDrainMillis() + " ms for in-flight requests "
+                            + "or jobs, longer than the drain timeout");
         }
         return h.build();
     }

@@ -15,10 +15,16 @@ class GraphConfiguration {
 
     /** Tests may declare an {@link ImageFileOpener} bean to put fault injection under the images. */
     @Bean(destroyMethod = "close")
-    NodeGraph nodeGraph(DataRoot dataRoot, BackingResolver backingResolver, BlockpullProperties properties,
-                        ObjectProvider<ImageFileOpener> opener) {
-        return new NodeGraph(dataRoot, backingResolver,
-                new GraphSettings(properties.graph().maxChainDepth(), properties.io().direct()),
+    NodeGraph nodeGraph(
+            DataRoot dataRoot,
+            BackingResolver backingResolver,
+            BlockpullProperties properties,
+            ObjectProvider<ImageFileOpener> opener) {
+        return new NodeGraph(
+                dataRoot,
+                backingResolver,
+                new GraphSettings(
+                        properties.graph().maxChainDepth(), properties.io().direct()),
                 opener.getIfAvailable(() -> ImageFileOpener.confined(dataRoot)));
     }
 }

@@ -6,12 +6,11 @@ import dev.blockpull.job.JobSchedulerSettings;
 import dev.blockpull.stream.CopyPathWarmUp;
 import dev.blockpull.stream.StreamLauncher;
 import dev.blockpull.stream.StreamSettings;
+import java.nio.file.Path;
 import org.springframework.boot.ApplicationRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.DependsOn;
-
-import java.nio.file.Path;
 
 /**
  * The job scheduler and the stream launcher of the service, and the lifecycle that stops them
@@ -29,7 +28,8 @@ class JobConfiguration {
     @DependsOn("nodeGraph")
     JobScheduler jobScheduler(BlockpullProperties properties) {
         BlockpullProperties.Jobs jobs = properties.jobs();
-        return new JobScheduler(JobSchedulerSettings.defaults().withHistory(jobs.historySize(), jobs.historyMaxAge())
+        return new JobScheduler(JobSchedulerSettings.defaults()
+                .withHistory(jobs.historySize(), jobs.historyMaxAge())
                 .withProgressInterval(jobs.progressInterval()));
     }
 
@@ -37,13 +37,18 @@ class JobConfiguration {
     StreamLauncher streamLauncher(NodeGraph graph, JobScheduler scheduler, BlockpullProperties properties) {
         BlockpullProperties.Stream stream = properties.stream();
         long maxCopy = stream.maxCopySize().toBytes();
-        if (maxCopy < StreamSettings.QEMU_CHUNK || maxCopy > StreamSettings.MAX_MERGED_COPY
+        if (maxCopy < StreamSettings.QEMU_CHUNK
+                || maxCopy > StreamSettings.MAX_MERGED_COPY
                 || maxCopy % StreamSettings.QEMU_CHUNK != 0) {
-            throw new IllegalArgumentException("blockpull.stream.max-copy-size must be a multiple of 512KB from 512KB to 32MB: "
-                    + stream.maxCopySize());
+            throw new IllegalArgumentException(
+                    "blockpull.stream.max-copy-size must be a multiple of 512KB from 512KB to 32MB: "
+                            + stream.maxCopySize());
         }
-        return new StreamLauncher(graph, scheduler,
-                StreamSettings.defaults().withCopies(stream.copiesInFlight(), (int) maxCopy), stream.copierThreads());
+        return new StreamLauncher(
+                graph,
+                scheduler,
+                StreamSettings.defaults().withCopies(stream.copiesInFlight(), (int) maxCopy),
+                stream.copierThreads());
     }
 
     /**
@@ -54,14 +59,20 @@ class JobConfiguration {
     ApplicationRunner copyPathWarmUp(BlockpullProperties properties) {
         return args -> {
             if (properties.stream().warmUp()) {
-                CopyPathWarmUp.run(Path.of(System.getProperty("java.io.tmpdir")), properties.io().direct());
+                CopyPathWarmUp.run(
+                        Path.of(System.getProperty("java.io.tmpdir")),
+                        properties.io().direct());
             }
         };
     }
 
     @Bean
-    JobSchedulerLifecycle jobSchedulerLifecycle(JobScheduler scheduler, NodeGraph graph, BlockpullProperties properties) {
-        return new JobSchedulerLifecycle(scheduler, graph, properties.jobs().shutdownTimeout(),
+    JobSchedulerLifecycle jobSchedulerLifecycle(
+            JobScheduler scheduler, NodeGraph graph, BlockpullProperties properties) {
+        return new JobSchedulerLifecycle(
+                scheduler,
+                graph,
+                properties.jobs().shutdownTimeout(),
                 properties.jobs().resumeOnStart());
     }
 }

@@ -3,13 +3,13 @@ package dev.blockpull.ops;
 import dev.blockpull.graph.BlockNode;
 import dev.blockpull.graph.DrainCoordinator;
 import dev.blockpull.graph.FormatNode;
-import dev.blockpull.graph.NodeIoCounters;
 import dev.blockpull.graph.NodeGraph;
+import dev.blockpull.graph.NodeIoCounters;
+import dev.blockpull.job.EventSubscriber;
 import dev.blockpull.job.JobEvent;
 import dev.blockpull.job.JobScheduler;
 import dev.blockpull.job.JobStatus;
 import dev.blockpull.job.JobView;
-import dev.blockpull.job.EventSubscriber;
 import dev.blockpull.job.PublishedEvent;
 import dev.blockpull.stream.CopyObserver;
 import dev.blockpull.stream.StreamLauncher;
@@ -21,25 +21,24 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.DisposableBean;
-import org.springframework.stereotype.Component;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.ToDoubleFunction;
 import java.util.function.ToLongFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.stereotype.Component;
 
 /**
  * The Micrometer meters of jobs, nodes and drains (conventions §7; names pinned by the contract
@@ -82,6 +81,7 @@ class JobMetrics implements EventSubscriber, DisposableBean {
     private final DrainCoordinator.Registration drainListener;
     /** I/O counters of the open format nodes, by node identity (a reused name is another node). Guarded by this. */
     private final Map<BlockNode, List<Meter>> nodeIo = new IdentityHashMap<>();
+
     private final AtomicLongArray jobsByStatus = new AtomicLongArray(JobStatus.values().length);
     private final ScheduledExecutorService nodePoller;
     private volatile boolean copiedBytesAvailable = true;
@@ -91,22 +91,31 @@ class JobMetrics implements EventSubscriber, DisposableBean {
         this.graph = graph;
         this.launcher = launcher;
         this.registry = registry;
-        progress = MultiGauge.builder("blockpull.job.progress").baseUnit("ratio")
-                .description("Share of the job's work done, 0..1 (current / total progress)").register(registry);
+        progress = MultiGauge.builder("blockpull.job.progress")
+                .baseUnit("ratio")
+                .description("Share of the job's work done, 0..1 (current / total progress)")
+                .register(registry);
         throughput = MultiGauge.builder("blockpull.job.throughput.bytes.per.second")
-                .description("Recent throughput of the job (sliding window), bytes per second").register(registry);
-        offset = MultiGauge.builder("blockpull.job.offset").baseUnit("bytes")
+                .description("Recent throughput of the job (sliding window), bytes per second")
+                .register(registry);
+        offset = MultiGauge.builder("blockpull.job.offset")
+                .baseUnit("bytes")
                 .description("Current progress of the job (QMP offset): bytes done, copied or skipped")
                 .register(registry);
-        length = MultiGauge.builder("blockpull.job.length").baseUnit("bytes")
-                .description("Total progress of the job (QMP len): bytes of the device").register(registry);
+        length = MultiGauge.builder("blockpull.job.length")
+                .baseUnit("bytes")
+                .description("Total progress of the job (QMP len): bytes of the device")
+                .register(registry);
         status = MultiGauge.builder("blockpull.job.status")
                 .description("1 for the job's current status, 0 for the others (how long a job has run)")
                 .register(registry);
         nodeInflight = MultiGauge.builder("blockpull.node.inflight.requests")
-                .description("Requests in flight on the node").register(registry);
-        jobCopied = MultiGauge.builder("blockpull.stream.job.copied").baseUnit("bytes")
-                .description("Bytes copied by the stream job (copy-on-read into the top), per job").register(registry);
+                .description("Requests in flight on the node")
+                .register(registry);
+        jobCopied = MultiGauge.builder("blockpull.stream.job.copied")
+                .baseUnit("bytes")
+                .description("Bytes copied by the stream job (copy-on-read into the top), per job")
+                .register(registry);
         chunkCopy = Timer.builder("blockpull.stream.chunk.copy")
                 .description("Latency of one copy request of a stream job (a merged run of 512 KiB chunks)")
                 .serviceLevelObjectives(buckets(1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000))
@@ -118,16 +127,23 @@ class JobMetrics implements EventSubscriber, DisposableBean {
         for (JobStatus status : JobStatus.values()) {
             Gauge.builder("blockpull.jobs", jobsByStatus, counts -> counts.get(status.ordinal()))
                     .description("Jobs in each status; null = dismissed, still readable in the history")
-                    .tag("status", status.qmpName()).register(registry);
+                    .tag("status", status.qmpName())
+                    .register(registry);
         }
-        FunctionCounter.builder("blockpull.stream.copied", this, JobMetrics::copiedBytes).baseUnit("bytes")
-                .description("Bytes copied by every stream job since start-up").register(registry);
+        FunctionCounter.builder("blockpull.stream.copied", this, JobMetrics::copiedBytes)
+                .baseUnit("bytes")
+                .description("Bytes copied by every stream job since start-up")
+                .register(registry);
         Gauge.builder("blockpull.drain.in.progress", graph, g -> g.drainStats().drainsInProgress())
-                .description("Drained sections still waiting for requests or jobs").register(registry);
+                .description("Drained sections still waiting for requests or jobs")
+                .register(registry);
         Gauge.builder("blockpull.drain.longest.wait", graph, g -> g.drainStats().longestDrainMillis() / 1000.0)
-                .baseUnit("seconds").description("How long the oldest waiting drain has waited").register(registry);
+                .baseUnit("seconds")
+                .description("How long the oldest waiting drain has waited")
+                .register(registry);
         Gauge.builder("blockpull.inflight.oldest", graph, g -> g.drainStats().oldestInFlightMillis() / 1000.0)
-                .baseUnit("seconds").description("Upper bound of the age of the oldest in-flight request")
+                .baseUnit("seconds")
+                .description("Upper bound of the age of the oldest in-flight request")
                 .register(registry);
         for (String result : List.of("completed", "cancelled", "failed")) {
             finished("stream", result);
@@ -143,8 +159,8 @@ class JobMetrics implements EventSubscriber, DisposableBean {
             t.setDaemon(true);
             return t;
         });
-        nodePoller.scheduleWithFixedDelay(this::refreshNodesQuietly, NODE_POLL_MILLIS, NODE_POLL_MILLIS,
-                TimeUnit.MILLISECONDS);
+        nodePoller.scheduleWithFixedDelay(
+                this::refreshNodesQuietly, NODE_POLL_MILLIS, NODE_POLL_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     // ---------------------------------------------------------------- events (delivery thread)
@@ -159,8 +175,13 @@ class JobMetrics implements EventSubscriber, DisposableBean {
         } else if (event instanceof JobEvent.BlockJobError e) {
             Counter.builder("blockpull.job.io.errors")
                     .description("I/O errors handled by a job's on-error policy")
-                    .tags("operation", e.operation().qmpName(), "action", e.action().qmpName())
-                    .register(registry).increment();
+                    .tags(
+                            "operation",
+                            e.operation().qmpName(),
+                            "action",
+                            e.action().qmpName())
+                    .register(registry)
+                    .increment();
         }
         if (event instanceof JobEvent.JobStatusChange) {
             refreshJobs();
@@ -205,11 +226,10 @@ class JobMetrics implements EventSubscriber, DisposableBean {
                 }
             }
             if ("stream".equals(job.type())) {
-                copiedRows.add(MultiGauge.Row.of(tags, launcher,
-                        l -> {
-                            var copied = l.copiedBytes(id);
-                            return copied.isPresent() ? copied.getAsLong() : Double.NaN;
-                        }));
+                copiedRows.add(MultiGauge.Row.of(tags, launcher, l -> {
+                    var copied = l.copiedBytes(id);
+                    return copied.isPresent() ? copied.getAsLong() : Double.NaN;
+                }));
             }
         }
         for (int i = 0; i < counts.length; i++) {
@@ -229,7 +249,8 @@ class JobMetrics implements EventSubscriber, DisposableBean {
     private MultiGauge.Row<JobScheduler> row(Tags tags, String id, ToDoubleFunction<JobView> value) {
         return MultiGauge.Row.of(tags, scheduler, s -> {
             Optional<JobView> view = s.find(id);
-            return view.isPresent() && view.get().status() != JobStatus.NULL ? value.applyAsDouble(view.get())
+            return view.isPresent() && view.get().status() != JobStatus.NULL
+                    ? value.applyAsDouble(view.get())
                     : Double.NaN;
         });
     }
@@ -244,7 +265,8 @@ class JobMetrics implements EventSubscriber, DisposableBean {
     private synchronized void refreshNodes() {
         List<MultiGauge.Row<?>> rows = new ArrayList<>();
         for (BlockNode node : graph.nodes()) {
-            rows.add(MultiGauge.Row.of(Tags.of("node", node.name()), node, n -> n.requests().inFlight()));
+            rows.add(MultiGauge.Row.of(
+                    Tags.of("node", node.name()), node, n -> n.requests().inFlight()));
         }
         nodeInflight.register(rows, false);
         refreshNodeIo();
@@ -272,25 +294,30 @@ class JobMetrics implements EventSubscriber, DisposableBean {
             if (!nodeIo.containsKey(node)) {
                 NodeIoCounters io = ((FormatNode) node).io();
                 String name = node.name();
-                nodeIo.put(node, List.of(
-                        ioBytes(io, name, "read", NodeIoCounters::readBytes),
-                        ioBytes(io, name, "write", NodeIoCounters::writtenBytes),
-                        ioErrors(io, name, "read", NodeIoCounters::readErrors),
-                        ioErrors(io, name, "write", NodeIoCounters::writeErrors)));
+                nodeIo.put(
+                        node,
+                        List.of(
+                                ioBytes(io, name, "read", NodeIoCounters::readBytes),
+                                ioBytes(io, name, "write", NodeIoCounters::writtenBytes),
+                                ioErrors(io, name, "read", NodeIoCounters::readErrors),
+                                ioErrors(io, name, "write", NodeIoCounters::writeErrors)));
             }
         }
     }
 
     private Meter ioBytes(NodeIoCounters io, String node, String operation, ToLongFunction<NodeIoCounters> f) {
-        return FunctionCounter.builder("blockpull.node.io", io, c -> f.applyAsLong(c)).baseUnit("bytes")
+        return FunctionCounter.builder("blockpull.node.io", io, c -> f.applyAsLong(c))
+                .baseUnit("bytes")
                 .description("Bytes the format node read from or wrote to its image")
-                .tags("node", node, "operation", operation).register(registry);
+                .tags("node", node, "operation", operation)
+                .register(registry);
     }
 
     private Meter ioErrors(NodeIoCounters io, String node, String operation, ToLongFunction<NodeIoCounters> f) {
         return FunctionCounter.builder("blockpull.node.io.errors", io, c -> f.applyAsLong(c))
                 .description("Image operations of the format node that failed")
-                .tags("node", node, "operation", operation).register(registry);
+                .tags("node", node, "operation", operation)
+                .register(registry);
     }
 
     private static Duration[] buckets(long... millis) {
@@ -312,7 +339,8 @@ class JobMetrics implements EventSubscriber, DisposableBean {
     private Counter finished(String type, String result) {
         return Counter.builder("blockpull.jobs.finished")
                 .description("Jobs that finished, by result (completed, cancelled, failed)")
-                .tags("type", type, "result", result).register(registry);
+                .tags("type", type, "result", result)
+                .register(registry);
     }
 
     private double copiedBytes() {

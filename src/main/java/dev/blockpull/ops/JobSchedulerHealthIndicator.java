@@ -5,13 +5,12 @@ import dev.blockpull.graph.NodeGraph;
 import dev.blockpull.job.JobHandle;
 import dev.blockpull.job.JobScheduler;
 import dev.blockpull.job.JobView;
-import org.springframework.boot.health.contributor.Health;
-import org.springframework.boot.health.contributor.HealthIndicator;
-import org.springframework.stereotype.Component;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.stereotype.Component;
 
 /**
  * The {@code jobScheduler} health component (liveness group). DOWN only when the scheduler is
@@ -44,12 +43,14 @@ class JobSchedulerHealthIndicator implements HealthIndicator {
                 continue;
             }
             live++;
-            boolean quiescent = scheduler.handle(job.id()).map(JobHandle::isQuiescent).orElse(true);
+            boolean quiescent =
+                    scheduler.handle(job.id()).map(JobHandle::isQuiescent).orElse(true);
             if (!quiescent) {
                 notAtPausePoint.add(job.id());
             }
         }
-        boolean stuck = drains.drainsInProgress() > 0 && drains.longestDrainMillis() > stuckTimeout.toMillis()
+        boolean stuck = drains.drainsInProgress() > 0
+                && drains.longestDrainMillis() > stuckTimeout.toMillis()
                 && !notAtPausePoint.isEmpty();
         Health.Builder h = stuck ? Health.down() : Health.up();
         h.withDetail("activeJobs", live)
@@ -57,8 +58,10 @@ class JobSchedulerHealthIndicator implements HealthIndicator {
                 .withDetail("longestDrainMillis", drains.longestDrainMillis())
                 .withDetail("stuckTimeoutMillis", stuckTimeout.toMillis());
         if (stuck) {
-            h.withDetail("reason", "a drain has waited " + drains.longestDrainMillis() + " ms, longer than the stuck "
-                    + "timeout, while job(s) " + notAtPausePoint + " did not reach a pause point");
+            h.withDetail(
+                    "reason",
+                    "a drain has waited " + drains.longestDrainMillis() + " ms, longer than the stuck "
+                            + "timeout, while job(s) " + notAtPausePoint + " did not reach a pause point");
         }
         return h.build();
     }

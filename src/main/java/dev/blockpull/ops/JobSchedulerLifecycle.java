@@ -2,11 +2,10 @@ package dev.blockpull.ops;
 
 import dev.blockpull.graph.NodeGraph;
 import dev.blockpull.job.JobScheduler;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.web.server.context.WebServerGracefulShutdownLifecycle;
-
-import java.time.Duration;
 
 /**
  * Stops the job scheduler on shutdown (SIGTERM): after Tomcat has drained HTTP, because its phase
@@ -45,9 +44,13 @@ final class JobSchedulerLifecycle extends PhasedLifecycle {
 
     @Override
     protected void onStop() {
-        long live = scheduler.list().stream().filter(j -> !j.status().isCompleted()).count();
-        log.info("Stopping the job scheduler: {} running job(s) stop at a pause point and are {}; "
-                + "{} node(s) close afterwards", live, park ? "parked for the next start" : "cancelled",
+        long live =
+                scheduler.list().stream().filter(j -> !j.status().isCompleted()).count();
+        log.info(
+                "Stopping the job scheduler: {} running job(s) stop at a pause point and are {}; "
+                        + "{} node(s) close afterwards",
+                live,
+                park ? "parked for the next start" : "cancelled",
                 graph.nodes().size());
         long started = System.nanoTime();
         boolean stopped = park ? scheduler.park(timeout) : scheduler.shutdown(timeout);

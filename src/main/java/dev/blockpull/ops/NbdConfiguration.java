@@ -29,10 +29,13 @@ class NbdConfiguration {
             return new NbdServerLifecycle(null);
         }
         BlockpullProperties.NbdTls tls = nbd.tls();
-        NbdServer server = new NbdServer(registry,
-                NbdServerSettings.defaults(nbd.bindAddress(), nbd.port()).withWorkerThreads(nbd.workerThreads())
+        NbdServer server = new NbdServer(
+                registry,
+                NbdServerSettings.defaults(nbd.bindAddress(), nbd.port())
+                        .withWorkerThreads(nbd.workerThreads())
                         .withConnectionLimits(nbd.maxConnections(), nbd.maxConnectionsPerClient())
-                        .withHandshakeTimeout(nbd.handshakeTimeout()).withAllowInsecure(nbd.allowInsecure()),
+                        .withHandshakeTimeout(nbd.handshakeTimeout())
+                        .withAllowInsecure(nbd.allowInsecure()),
                 TlsCredentials.of(tls.certificate(), tls.privateKey(), tls.ca()));
         return new NbdServerLifecycle(server);
     }

@@ -12,7 +12,7 @@ class NbdFailureAnalyzer extends AbstractFailureAnalyzer<NbdConfigurationExcepti
 
     @Override
     protected FailureAnalysis analyze(Throwable rootFailure, NbdConfigurationException cause) {
-        return new FailureAnalysis(cause.getMessage(), "Change the blockpull.nbd.* settings (README, \"Secure NBD\").",
-                cause);
+        return new FailureAnalysis(
+                cause.getMessage(), "Change the blockpull.nbd.* settings (README, \"Secure NBD\").", cause);
     }
 }

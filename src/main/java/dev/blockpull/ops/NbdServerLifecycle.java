@@ -1,10 +1,9 @@
 package dev.blockpull.ops;
 
 import dev.blockpull.nbd.NbdServer;
+import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 import org.springframework.context.SmartLifecycle;
-
-import java.util.Optional;
 
 /**
  * Starts the NBD server with the context and stops it after the web server (a lower phase stops

@@ -1,19 +1,18 @@
 package dev.blockpull.ops;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import org.springframework.boot.context.event.ApplicationEnvironmentPreparedEvent;
-import org.springframework.context.ApplicationListener;
-
-import javax.management.JMException;
-import javax.management.MBeanServer;
-import javax.management.ObjectName;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.event.ApplicationEnvironmentPreparedEvent;
+import org.springframework.context.ApplicationListener;
 
 /**
  * Keeps HotSpot's optimizing compiler (C2) away from the service unless
@@ -43,6 +42,7 @@ public final class OptimizingCompilerPolicy implements ApplicationListener<Appli
      */
     private static final String EXCLUDE_C2 = "[{ match: [\"com/sun/crypto/provider/*.*\", \"sun/security/ssl/*.*\"],"
             + " c2: { Exclude: false } }, { match: \"*.*\", c2: { Exclude: true } }]";
+
     private static final String DIAGNOSTIC_COMMAND = "com.sun.management:type=DiagnosticCommand";
 
     private static final Logger log = LoggerFactory.getLogger(OptimizingCompilerPolicy.class);
@@ -99,8 +99,10 @@ public final class OptimizingCompilerPolicy implements ApplicationListener<Appli
     /** Runs one of HotSpot's diagnostic commands (what jcmd runs) and returns what it printed. */
     static String diagnosticCommand(String operation, String... arguments) throws JMException {
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-        Object out = server.invoke(new ObjectName(DIAGNOSTIC_COMMAND), operation,
-                new Object[] {arguments}, new String[] {String[].class.getName()});
+        Object out =
+                server.invoke(new ObjectName(DIAGNOSTIC_COMMAND), operation, new Object[] {arguments}, new String[] {
+                    String[].class.getName()
+                });
         return out == null ? "" : out.toString();
     }
 }

@@ -17,8 +17,7 @@ public abstract class PhasedLifecycle implements SmartLifecycle {
     }
 
     /** What starting does; nothing unless overridden. */
-    protected void onStart() {
-    }
+    protected void onStart() {}
 
     /** What stopping does. */
     protected abstract void onStop();

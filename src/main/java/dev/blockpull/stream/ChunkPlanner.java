@@ -35,7 +35,8 @@ final class ChunkPlanner {
         this.length = length;
         this.chunkSize = chunkSize;
         this.inTop = new RememberedRun((pos, n) -> BackingChain.isAllocated(top, pos, n));
-        this.belowTopRun = belowTop == null ? inTop
+        this.belowTopRun = belowTop == null
+                ? inTop
                 : new RememberedRun((pos, n) -> BackingChain.isAllocatedAbove(belowTop, baseOverlay, true, pos, n));
     }
 

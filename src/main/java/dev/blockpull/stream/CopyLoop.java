@@ -6,12 +6,11 @@ import dev.blockpull.job.ErrorAction;
 import dev.blockpull.job.IoOperation;
 import dev.blockpull.job.JobContext;
 import dev.blockpull.job.RateLimiter;
+import java.nio.ByteBuffer;
+import java.util.concurrent.Executor;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import java.nio.ByteBuffer;
-import java.util.concurrent.Executor;
 
 /**
  * The run loop of stream-semantics §3 with copies in flight. The planner cuts the device into
@@ -35,6 +34,9 @@ import java.util.concurrent.Executor;
  * A rate-limited job copies 512 KiB chunks, one at a time below 10 MiB/s (QEMU's
  * loop), more at once for faster limits (see {@link #window}); every copied chunk is accounted,
  * so the limiter's arithmetic stays exactly QEMU's.
+ *
+ * <p>Some 400 lines on purpose: the ring, the loop's buffers and the accounting share one monitor
+ * and one set of invariants (a pause point sees no copy in flight); split, they would share a lock.
  */
 final class CopyLoop {
 
@@ -48,6 +50,7 @@ final class CopyLoop {
      * stays short beside its whole run, and the limiter's sleeps hide the write-behind.
      */
     static final long WRITE_BACK_EVERY = 64L << 20;
+
     private static final long MIN_WRITE_BACK = 1L << 20;
 
     private final Attachment attachment;
@@ -63,22 +66,31 @@ final class CopyLoop {
     private final Slot[] slots;
     /** The loop's copy buffers not in use by a copy; guarded by this. */
     private final ByteBuffer[] idle;
+
     private int idleCount;
     /** Buffers taken from the pool so far: each is taken by the first copy that needs it, on its own thread. */
     private int taken;
     /** The oldest slot in use, and how many are: segments planned and not yet accounted. */
     private int head;
+
     private int used;
     /** Where the next segment is planned. */
     private long planned;
+
     private long copied;
     private @Nullable RuntimeException firstError;
     private boolean reported;
     private long copiedAtWriteBack;
     private final WriteBehind writeBack;
 
-    CopyLoop(Attachment attachment, ChunkPlanner planner, long length, StreamSettings settings,
-             Executor copiers, BufferPool buffers, CopyMeters.Job meters) {
+    CopyLoop(
+            Attachment attachment,
+            ChunkPlanner planner,
+            long length,
+            StreamSettings settings,
+            Executor copiers,
+            BufferPool buffers,
+            CopyMeters.Job meters) {
         this.attachment = attachment;
         this.planner = planner;
         this.length = length;
@@ -376,8 +388,11 @@ final class CopyLoop {
                     if (log.isDebugEnabled()) {
                         long from = b.offsets[first];
                         long to = b.end(b.size - 1);
-                        jobLog.run(() -> log.debug("Merged copy of chunks at {}..{} failed, retrying chunk by chunk: {}",
-                                from, to, e.toString()));
+                        jobLog.run(() -> log.debug(
+                                "Merged copy of chunks at {}..{} failed, retrying chunk by chunk: {}",
+                                from,
+                                to,
+                                e.toString()));
                     }
                 }
             }

@@ -71,8 +71,7 @@ final class CopyMeters {
     }
 
     /** A copy loop that completed: what it copied, in how long. */
-    private record Run(long bytes, long nanos) {
-    }
+    private record Run(long bytes, long nanos) {}
 
     /** One job's view: its own counter, the total and the observers. */
     final class Job {

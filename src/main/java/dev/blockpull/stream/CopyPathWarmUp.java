@@ -16,9 +16,6 @@ import dev.blockpull.job.JobScheduler;
 import dev.blockpull.job.JobStatus;
 import dev.blockpull.job.JobView;
 import dev.blockpull.job.OnErrorPolicy;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -28,6 +25,8 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One small stream job through a private graph and scheduler, run once at start-up so that the
@@ -45,12 +44,12 @@ public final class CopyPathWarmUp {
     private static final long MIB = 1 << 20;
     /** Guest size of the warm-up chain; the base holds 3/4 of each MiB, the mid 1/4 over it. */
     static final long SIZE = 64 * MIB;
+
     private static final int COPIES = 2;
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
     static final String JOB_ID = "copy-path-warm-up";
 
-    private CopyPathWarmUp() {
-    }
+    private CopyPathWarmUp() {}
 
     /**
      * Streams a temporary chain under {@code scratchParent} whole into its top, with O_DIRECT when
@@ -80,13 +79,21 @@ public final class CopyPathWarmUp {
         DataRoot root = new DataRoot(dir);
         makeChain(root);
         JobScheduler scheduler = new JobScheduler();
-        try (NodeGraph graph = new NodeGraph(root, (image, ref) -> root.resolveBacking(image, ref.fileName()),
-                new GraphSettings(4, direct), ImageFileOpener.confined(root))) {
-            graph.open(new NodeDefinition("top", Driver.QCOW2, new NodeDefinition.FileDefinition("top.qcow2", false),
-                    new NodeDefinition.FromHeader(), false));
+        try (NodeGraph graph = new NodeGraph(
+                root,
+                (image, ref) -> root.resolveBacking(image, ref.fileName()),
+                new GraphSettings(4, direct),
+                ImageFileOpener.confined(root))) {
+            graph.open(new NodeDefinition(
+                    "top",
+                    Driver.QCOW2,
+                    new NodeDefinition.FileDefinition("top.qcow2", false),
+                    new NodeDefinition.FromHeader(),
+                    false));
             StreamSettings settings = StreamSettings.defaults().withCopies(COPIES, StreamSettings.QEMU_CHUNK);
-            new StreamLauncher(graph, scheduler, settings).start(new StreamRequest(JOB_ID, "top", null, null, null,
-                    null, 0, OnErrorPolicy.REPORT, null, true, false));
+            new StreamLauncher(graph, scheduler, settings)
+                    .start(new StreamRequest(
+                            JOB_ID, "top", null, null, null, null, 0, OnErrorPolicy.REPORT, null, true, false));
             JobView done = awaitConcluded(scheduler);
             if (done.error() != null) {
                 throw new IllegalStateException("warm-up stream failed: " + done.error());
@@ -100,10 +107,14 @@ public final class CopyPathWarmUp {
     /** base <- mid <- top, data in base and mid written by the engine itself. */
     private static void makeChain(DataRoot root) {
         ImageCreator.create(root.resolve("base.qcow2"), CreateOptions.qcow2(SIZE, null), root.files());
-        ImageCreator.create(root.resolve("mid.qcow2"), CreateOptions.qcow2(SIZE,
-                new BackingReference("base.qcow2", ImageFormat.QCOW2)), root.files());
-        ImageCreator.create(root.resolve("top.qcow2"), CreateOptions.qcow2(SIZE,
-                new BackingReference("mid.qcow2", ImageFormat.QCOW2)), root.files());
+        ImageCreator.create(
+                root.resolve("mid.qcow2"),
+                CreateOptions.qcow2(SIZE, new BackingReference("base.qcow2", ImageFormat.QCOW2)),
+                root.files());
+        ImageCreator.create(
+                root.resolve("top.qcow2"),
+                CreateOptions.qcow2(SIZE, new BackingReference("mid.qcow2", ImageFormat.QCOW2)),
+                root.files());
         fill(root, "base.qcow2", 0, 3 * MIB / 4, 0x5a);
         fill(root, "mid.qcow2", MIB / 2, MIB / 4, 0xa5);
     }

@@ -4,7 +4,6 @@ import dev.blockpull.graph.BackingChain;
 import dev.blockpull.graph.BlockNode;
 import dev.blockpull.graph.DrainParticipant;
 import dev.blockpull.job.DrainableJob;
-
 import java.util.Collection;
 import java.util.function.Supplier;
 

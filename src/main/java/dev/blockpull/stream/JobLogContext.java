@@ -1,10 +1,9 @@
 package dev.blockpull.stream;
 
-import org.jspecify.annotations.Nullable;
-import org.slf4j.MDC;
-
 import java.util.HashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.MDC;
 
 /**
  * A job's logging context (its MDC entries), put on another thread for the time of one action:

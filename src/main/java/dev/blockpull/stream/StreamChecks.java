@@ -8,10 +8,9 @@ import dev.blockpull.graph.NodeNotFoundException;
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
 import dev.blockpull.io.DataRoot;
-import org.jspecify.annotations.Nullable;
-
 import java.nio.file.Path;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The argument checks of QMP's block-stream, steps 1–9 of stream-semantics §2.1, in QEMU's order
@@ -36,8 +35,9 @@ final class StreamChecks {
             throw invalid("'bottom' and 'base-node' cannot be specified at the same time");
         }
         String deviceName = Objects.requireNonNull(r.device(), "device");
-        BlockNode device = graph.find(deviceName).orElseThrow(() -> new NodeNotFoundException(deviceName,
-                "Cannot find device='" + deviceName + "' nor node-name='" + deviceName + "'"));
+        BlockNode device = graph.find(deviceName)
+                .orElseThrow(() -> new NodeNotFoundException(
+                        deviceName, "Cannot find device='" + deviceName + "' nor node-name='" + deviceName + "'"));
 
         BlockNode base = null;
         if (r.base() != null) {
@@ -96,8 +96,9 @@ final class StreamChecks {
 
     /** QEMU's bdrv_lookup_bs(NULL, name): only node names, and the empty device name in the text. */
     private BlockNode lookup(String name) {
-        return graph.find(name).orElseThrow(() -> new NodeNotFoundException(name,
-                "Cannot find device='' nor node-name='" + name + "'"));
+        return graph.find(name)
+                .orElseThrow(
+                        () -> new NodeNotFoundException(name, "Cannot find device='' nor node-name='" + name + "'"));
     }
 
     /**
@@ -113,8 +114,7 @@ final class StreamChecks {
             Path p = n.path();
             if (p != null) {
                 Path abovePath = above.path();
-                Path byBacking = abovePath == null ? null
-                        : resolveQuietly(() -> root.resolveBacking(abovePath, name));
+                Path byBacking = abovePath == null ? null : resolveQuietly(() -> root.resolveBacking(abovePath, name));
                 Path norm = p.toAbsolutePath().normalize();
                 if (name.equals(graph.filename(n)) || norm.equals(byRoot) || norm.equals(byBacking)) {
                     return n;

@@ -11,11 +11,10 @@ import dev.blockpull.graph.NodeGraph;
 import dev.blockpull.graph.ProtocolNode;
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
+import java.nio.file.Path;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import java.nio.file.Path;
 
 /**
  * QEMU's stream_prepare (stream-semantics §4.1): drop the filter, then, inside a drained section
@@ -61,7 +60,10 @@ final class StreamCompletion {
             }
             top.flush();
             top.changeBackingFile(reference);
-            log.info("Stream into {} done: backing {} ({})", top.name(), base == null ? "none" : base.name(),
+            log.info(
+                    "Stream into {} done: backing {} ({})",
+                    top.name(),
+                    base == null ? "none" : base.name(),
                     reference == null ? "header backing removed" : "header names '" + reference.fileName() + "'");
         }
     }
@@ -87,8 +89,9 @@ final class StreamCompletion {
         if (name == null) {
             Path basePath = data.path();
             if (basePath == null) {
-                throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Node '" + data.name()
-                        + "' has no file name to write into the header of '" + top.name() + "'");
+                throw new BlockException(
+                        BlockErrorKind.INVALID_ARGUMENT,
+                        "Node '" + data.name() + "' has no file name to write into the header of '" + top.name() + "'");
             }
             Path dir = top.path().toAbsolutePath().getParent();
             name = dir.relativize(basePath.toAbsolutePath()).toString();

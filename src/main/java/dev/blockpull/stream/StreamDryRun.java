@@ -1,8 +1,7 @@
 package dev.blockpull.stream;
 
-import org.jspecify.annotations.Nullable;
-
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a stream start with the same request would do, found without doing any of it (QEMU has no
@@ -23,10 +22,19 @@ import java.util.List;
  * @param length           the device's size, the job's total progress
  * @param estimatedSeconds time the copy would take on the {@code estimateBasis}; null without one
  */
-public record StreamDryRun(String jobId, String device, String top, @Nullable String baseNode,
-                           @Nullable String bottom, List<String> removedNodes, @Nullable String backingFile,
-                           long bytesToCopy, long extentsToCopy, long length, @Nullable Long estimatedSeconds,
-                           EstimateBasis estimateBasis) {
+public record StreamDryRun(
+        String jobId,
+        String device,
+        String top,
+        @Nullable String baseNode,
+        @Nullable String bottom,
+        List<String> removedNodes,
+        @Nullable String backingFile,
+        long bytesToCopy,
+        long extentsToCopy,
+        long length,
+        @Nullable Long estimatedSeconds,
+        EstimateBasis estimateBasis) {
 
     public StreamDryRun {
         removedNodes = List.copyOf(removedNodes);

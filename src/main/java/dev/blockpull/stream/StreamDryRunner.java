@@ -6,11 +6,10 @@ import dev.blockpull.graph.BlockNode;
 import dev.blockpull.graph.FormatNode;
 import dev.blockpull.graph.NodeGraph;
 import dev.blockpull.job.JobScheduler;
-import org.jspecify.annotations.Nullable;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The dry run of a stream start. After the argument checks (§2.1 steps 1–9, the same
@@ -46,7 +45,8 @@ final class StreamDryRunner {
         scheduler.checkCreatable(plan.jobId(), r.speed());
 
         long length = roles.device().length();
-        ChunkPlanner.CopyTotals totals = roles.nothingToStream() ? ChunkPlanner.CopyTotals.NONE
+        ChunkPlanner.CopyTotals totals = roles.nothingToStream()
+                ? ChunkPlanner.CopyTotals.NONE
                 : ChunkPlanner.of(roles, length, settings.chunkSize()).totals();
         BlockNode base = roles.currentBase();
         List<String> removed = new ArrayList<>();
@@ -54,17 +54,29 @@ final class StreamDryRunner {
             removed.add(n.name());
         }
         OptionalLong recent = meters.recentBytesPerSecond();
-        StreamDryRun.EstimateBasis basis = r.speed() > 0 ? StreamDryRun.EstimateBasis.SPEED
-                : recent.isPresent() && recent.getAsLong() > 0 ? StreamDryRun.EstimateBasis.RECENT_JOBS
-                : StreamDryRun.EstimateBasis.NONE;
+        StreamDryRun.EstimateBasis basis = r.speed() > 0
+                ? StreamDryRun.EstimateBasis.SPEED
+                : recent.isPresent() && recent.getAsLong() > 0
+                        ? StreamDryRun.EstimateBasis.RECENT_JOBS
+                        : StreamDryRun.EstimateBasis.NONE;
         Long seconds = switch (basis) {
             case SPEED -> secondsFor(totals.bytes(), r.speed());
             case RECENT_JOBS -> secondsFor(totals.bytes(), recent.getAsLong());
             case NONE -> null;
         };
-        return new StreamDryRun(plan.jobId(), roles.device().name(), roles.top().name(),
-                base == null ? null : base.name(), removed.isEmpty() ? null : roles.baseOverlay().name(), removed,
-                backingFile(plan, roles.top(), base), totals.bytes(), totals.extents(), length, seconds, basis);
+        return new StreamDryRun(
+                plan.jobId(),
+                roles.device().name(),
+                roles.top().name(),
+                base == null ? null : base.name(),
+                removed.isEmpty() ? null : roles.baseOverlay().name(),
+                removed,
+                backingFile(plan, roles.top(), base),
+                totals.bytes(),
+                totals.extents(),
+                length,
+                seconds,
+                basis);
     }
 
     /** The string completion would write; the header keeps naming nothing when the top has no backing. */

@@ -6,13 +6,12 @@ import dev.blockpull.io.BufferPool;
 import dev.blockpull.job.ErrorTexts;
 import dev.blockpull.job.Job;
 import dev.blockpull.job.JobContext;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
-
-import java.util.Objects;
-import java.util.concurrent.ExecutorService;
 
 /**
  * The stream job as the job floor runs it: {@link #run} is the copy loop (§3), {@link #prepare}
@@ -34,8 +33,14 @@ final class StreamJob implements Job {
     private final CopyMeters.Job meters;
     private volatile @Nullable JobDrainAdapter drainAdapter;
 
-    StreamJob(NodeGraph graph, StreamPlan plan, StreamRoles roles, StreamResources resources, StreamSettings settings,
-              ExecutorService copiers, CopyMeters.Job meters) {
+    StreamJob(
+            NodeGraph graph,
+            StreamPlan plan,
+            StreamRoles roles,
+            StreamResources resources,
+            StreamSettings settings,
+            ExecutorService copiers,
+            CopyMeters.Job meters) {
         this.graph = graph;
         this.plan = plan;
         this.roles = roles;

@@ -8,11 +8,6 @@ import dev.blockpull.job.JobResumption;
 import dev.blockpull.job.JobScheduler;
 import dev.blockpull.job.JobStatus;
 import dev.blockpull.job.JobView;
-import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
-
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
@@ -21,6 +16,10 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Starts stream jobs: QMP's {@code block-stream}. Checks the request against the graph in
@@ -93,11 +92,15 @@ public final class StreamLauncher {
             StreamPlan plan = checks.check(request, backingMaskProtocol);
             StreamOrigin origin = origin(plan);
             // per-job copy counters live while the scheduler knows the job (not dismissed)
-            meters.forgetJobs(id -> scheduler.find(id).map(v -> v.status() == JobStatus.NULL).orElse(true));
+            meters.forgetJobs(id ->
+                    scheduler.find(id).map(v -> v.status() == JobStatus.NULL).orElse(true));
             try (MDC.MDCCloseable j = MDC.putCloseable("jobId", plan.jobId());
-                 MDC.MDCCloseable n = MDC.putCloseable("node", plan.device().name())) {
+                    MDC.MDCCloseable n = MDC.putCloseable("node", plan.device().name())) {
                 JobHandle handle = setup.start(plan, resumption);
-                log.info("Stream job {} started on {} (base {}, bottom {})", plan.jobId(), plan.device().name(),
+                log.info(
+                        "Stream job {} started on {} (base {}, bottom {})",
+                        plan.jobId(),
+                        plan.device().name(),
                         plan.base() == null ? "none" : plan.base().name(),
                         plan.bottom() == null ? "none" : plan.bottom().name());
                 JobView view = handle.view();
@@ -113,8 +116,12 @@ public final class StreamLauncher {
     private StreamOrigin origin(StreamPlan plan) {
         StreamRoles roles = StreamRoles.of(plan);
         BlockNode base = roles.currentBase();
-        return new StreamOrigin(Objects.requireNonNullElse(fileOf(roles.top()), roles.top().name()),
-                fileOf(BackingChain.chainNext(roles.top())), fileOf(base), fileOf(plan.base()), fileOf(plan.bottom()));
+        return new StreamOrigin(
+                Objects.requireNonNullElse(fileOf(roles.top()), roles.top().name()),
+                fileOf(BackingChain.chainNext(roles.top())),
+                fileOf(base),
+                fileOf(plan.base()),
+                fileOf(plan.bottom()));
     }
 
     private @Nullable String fileOf(@Nullable BlockNode node) {
@@ -122,8 +129,18 @@ public final class StreamLauncher {
     }
 
     private static StreamRequest withJobId(StreamRequest r, String jobId) {
-        return new StreamRequest(jobId, r.device(), r.base(), r.baseNode(), r.bottom(), r.backingFile(), r.speed(),
-                r.onError(), r.filterNodeName(), r.autoFinalize(), r.autoDismiss());
+        return new StreamRequest(
+                jobId,
+                r.device(),
+                r.base(),
+                r.baseNode(),
+                r.bottom(),
+                r.backingFile(),
+                r.speed(),
+                r.onError(),
+                r.filterNodeName(),
+                r.autoFinalize(),
+                r.autoDismiss());
     }
 
     /**
@@ -167,10 +184,17 @@ public final class StreamLauncher {
      */
     static ThreadPoolExecutor copierPool(int threads) {
         AtomicInteger n = new AtomicInteger();
-        return new ThreadPoolExecutor(0, threads, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
-            Thread t = new Thread(r, "stream-copy-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        }, new ThreadPoolExecutor.CallerRunsPolicy());
+        return new ThreadPoolExecutor(
+                0,
+                threads,
+                60,
+                TimeUnit.SECONDS,
+                new SynchronousQueue<>(),
+                r -> {
+                    Thread t = new Thread(r, "stream-copy-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                },
+                new ThreadPoolExecutor.CallerRunsPolicy());
     }
 }

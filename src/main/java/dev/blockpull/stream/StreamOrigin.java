@@ -1,8 +1,7 @@
 package dev.blockpull.stream;
 
-import org.jspecify.annotations.Nullable;
-
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The chain of a stream job as it stood at the start, by file name (relative to the data root):
@@ -15,12 +14,15 @@ import java.util.Objects;
  * @param baseFile      the file of the {@code base}/{@code baseNode} node, if any
  * @param bottomFile    the file of the {@code bottom} node, if any
  */
-public record StreamOrigin(String topFile, @Nullable String backingBefore, @Nullable String backingAfter,
-                           @Nullable String baseFile, @Nullable String bottomFile) {
+public record StreamOrigin(
+        String topFile,
+        @Nullable String backingBefore,
+        @Nullable String backingAfter,
+        @Nullable String baseFile,
+        @Nullable String bottomFile) {
 
     /** The completion has happened: the top names the base now, not what it named at the start. */
     public boolean completedWith(@Nullable String currentBacking) {
-        return !Objects.equals(backingBefore, backingAfter)
-                && Objects.equals(currentBacking, backingAfter);
+        return !Objects.equals(backingBefore, backingAfter) && Objects.equals(currentBacking, backingAfter);
     }
 }

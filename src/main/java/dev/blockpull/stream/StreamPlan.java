@@ -14,6 +14,10 @@ import org.jspecify.annotations.Nullable;
  * @param jobId              the job id to create (the default applied)
  * @param backingMaskProtocol write {@code raw} as backing format when the base is a protocol node
  */
-record StreamPlan(StreamRequest request, BlockNode device, @Nullable BlockNode base, @Nullable BlockNode bottom,
-                  String jobId, boolean backingMaskProtocol) {
-}
+record StreamPlan(
+        StreamRequest request,
+        BlockNode device,
+        @Nullable BlockNode base,
+        @Nullable BlockNode bottom,
+        String jobId,
+        boolean backingMaskProtocol) {}

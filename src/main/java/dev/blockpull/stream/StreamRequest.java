@@ -19,9 +19,18 @@ import org.jspecify.annotations.Nullable;
  * @param autoFinalize   finalize without waiting for job-finalize
  * @param autoDismiss    dismiss without waiting for job-dismiss
  */
-public record StreamRequest(@Nullable String jobId, String device, @Nullable String base, @Nullable String baseNode,
-                            @Nullable String bottom, @Nullable String backingFile, long speed, OnErrorPolicy onError,
-                            @Nullable String filterNodeName, boolean autoFinalize, boolean autoDismiss) {
+public record StreamRequest(
+        @Nullable String jobId,
+        String device,
+        @Nullable String base,
+        @Nullable String baseNode,
+        @Nullable String bottom,
+        @Nullable String backingFile,
+        long speed,
+        OnErrorPolicy onError,
+        @Nullable String filterNodeName,
+        boolean autoFinalize,
+        boolean autoDismiss) {
 
     /** Defaults of block-stream: whole chain into {@code device}, unlimited, report errors, auto everything. */
     public static StreamRequest of(String device) {

@@ -10,12 +10,11 @@ import dev.blockpull.graph.FrozenChain;
 import dev.blockpull.graph.NodeGraph;
 import dev.blockpull.graph.OpBlocker;
 import dev.blockpull.graph.PermissionClaim;
+import java.util.ArrayList;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * What one stream job holds in the graph: the filter and its frozen links, the private
@@ -29,11 +28,18 @@ final class StreamResources {
     private static final Logger log = LoggerFactory.getLogger(StreamResources.class);
 
     private final NodeGraph graph;
-    @Nullable FormatNode reopenedTop;
+
+    @Nullable
+    FormatNode reopenedTop;
     /** Volatile: the drain adapter reads it from other threads without the lock. */
     volatile @Nullable CopyOnReadFilter filter;
-    @Nullable FrozenChain filterFreeze;
-    @Nullable Attachment attachment;
+
+    @Nullable
+    FrozenChain filterFreeze;
+
+    @Nullable
+    Attachment attachment;
+
     final List<PermissionClaim> claims = new ArrayList<>();
     final List<OpBlocker> blockers = new ArrayList<>();
     DrainCoordinator.@Nullable Registration drainRegistration;
@@ -42,7 +48,8 @@ final class StreamResources {
         this.graph = graph;
     }
 
-    @Nullable CopyOnReadFilter filter() {
+    @Nullable
+    CopyOnReadFilter filter() {
         return filter;
     }
 

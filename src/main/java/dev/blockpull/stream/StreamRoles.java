@@ -22,7 +22,8 @@ record StreamRoles(BlockNode device, BlockNode top, BlockNode baseOverlay, Block
     }
 
     /** The base as it is now: {@code next(aboveBase)}; may differ from the start (§1.3). */
-    @Nullable BlockNode currentBase() {
+    @Nullable
+    BlockNode currentBase() {
         return BackingChain.next(aboveBase);
     }
 
@@ -35,8 +36,10 @@ record StreamRoles(BlockNode device, BlockNode top, BlockNode baseOverlay, Block
         BlockNode base = plan.base();
         BlockNode overlay = BackingChain.findOverlay(device, base);
         if (overlay == null) {
-            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "'" + (base == null ? "" : base.name())
-                    + "' is not in the backing chain of '" + device.name() + "'");
+            throw new BlockException(
+                    BlockErrorKind.INVALID_ARGUMENT,
+                    "'" + (base == null ? "" : base.name()) + "' is not in the backing chain of '" + device.name()
+                            + "'");
         }
         // Only filters can sit between the overlay and the base.
         BlockNode above = overlay;
@@ -46,8 +49,10 @@ record StreamRoles(BlockNode device, BlockNode top, BlockNode baseOverlay, Block
                 above = BackingChain.next(above);
             }
             if (above == null) {
-                throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "'" + (base == null ? "" : base.name())
-                        + "' is not in the backing chain of '" + device.name() + "'");
+                throw new BlockException(
+                        BlockErrorKind.INVALID_ARGUMENT,
+                        "'" + (base == null ? "" : base.name()) + "' is not in the backing chain of '" + device.name()
+                                + "'");
             }
         }
         return new StreamRoles(device, top, overlay, above);

@@ -29,8 +29,8 @@ public record StreamSettings(int chunkSize, int copiesInFlight, int mergedCopySi
             throw new IllegalArgumentException("copiesInFlight must be 1..64: " + copiesInFlight);
         }
         if (mergedCopySize < chunkSize || mergedCopySize > MAX_MERGED_COPY) {
-            throw new IllegalArgumentException("mergedCopySize must be " + chunkSize + ".." + MAX_MERGED_COPY
-                    + ": " + mergedCopySize);
+            throw new IllegalArgumentException(
+                    "mergedCopySize must be " + chunkSize + ".." + MAX_MERGED_COPY + ": " + mergedCopySize);
         }
         if (maxPlanned < mergedCopySize / chunkSize) {
             throw new IllegalArgumentException("maxPlanned must hold a merged copy's chunks: " + maxPlanned);

@@ -14,11 +14,10 @@ import dev.blockpull.job.JobHandle;
 import dev.blockpull.job.JobOptions;
 import dev.blockpull.job.JobResumption;
 import dev.blockpull.job.JobScheduler;
-import org.jspecify.annotations.Nullable;
-
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Steps 10–14 of stream-semantics §2.1 with the effects of §2.2 (QEMU's stream_start): roles,
@@ -39,8 +38,12 @@ final class StreamSetup {
     private final ExecutorService copiers;
     private final CopyMeters meters;
 
-    StreamSetup(NodeGraph graph, JobScheduler scheduler, StreamSettings settings, ExecutorService copiers,
-                CopyMeters meters) {
+    StreamSetup(
+            NodeGraph graph,
+            JobScheduler scheduler,
+            StreamSettings settings,
+            ExecutorService copiers,
+            CopyMeters meters) {
         this.graph = graph;
         this.scheduler = scheduler;
         this.settings = settings;
@@ -58,11 +61,12 @@ final class StreamSetup {
             reopenReadWrite(roles, res);
             CopyOnReadFilter filter = insertFilter(plan, roles, res);
 
-            StreamJob job = new StreamJob(graph, plan, roles, res, settings, copiers,
-                    meters.startJob(plan.jobId()));
+            StreamJob job = new StreamJob(graph, plan, roles, res, settings, copiers, meters.startJob(plan.jobId()));
             StreamRequest r = plan.request();
-            handle = scheduler.create(job, new JobOptions(plan.jobId(), r.device(), r.speed(), r.onError(),
-                    r.autoFinalize(), r.autoDismiss()), resumption);
+            handle = scheduler.create(
+                    job,
+                    new JobOptions(plan.jobId(), r.device(), r.speed(), r.onError(), r.autoFinalize(), r.autoDismiss()),
+                    resumption);
             JobDrainAdapter adapter = new JobDrainAdapter(handle, () -> entryOf(res, roles));
             job.bind(adapter);
 
@@ -108,8 +112,8 @@ final class StreamSetup {
     private CopyOnReadFilter insertFilter(StreamPlan plan, StreamRoles roles, StreamResources res) {
         CopyOnReadFilter filter;
         try (DrainedSection section = graph.drain(roles.device())) {
-            filter = graph.insertCopyOnReadFilter(section, roles.device(), plan.request().filterNodeName(),
-                    roles.baseOverlay());
+            filter = graph.insertCopyOnReadFilter(
+                    section, roles.device(), plan.request().filterNodeName(), roles.baseOverlay());
             res.filter = filter;
         }
         res.filterFreeze = graph.freezeChain(filter, roles.baseOverlay());

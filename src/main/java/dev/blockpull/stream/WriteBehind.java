@@ -1,10 +1,9 @@
 package dev.blockpull.stream;
 
 import dev.blockpull.graph.Attachment;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import java.util.concurrent.Executor;
 
 /**
  * The background write-behind of a stream's top: at most one at a time, so that completion

@@ -1,13 +1,10 @@
 package dev.blockpull.api;
 
+import static dev.blockpull.api.ProblemAssert.assertProblem;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.ServiceDataRoot;
-import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.http.MediaType;
-import org.springframework.test.web.servlet.client.RestTestClient;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,9 +12,11 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
-
-import static dev.blockpull.api.ProblemAssert.assertProblem;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.servlet.client.RestTestClient;
 
 /**
  * Requests that used to end in a 500 or in a server's HTML page: each is a 4xx problem now, and
@@ -105,13 +104,18 @@ class BadRequestsTests {
 
     @Test
     void aControlCharacterInAHeaderIsA400Problem() throws IOException {
-        raw("GET /nodes HTTP/1.1\r\nHost: x\r\nX-Evil: a\u0001b\r\nConnection: close\r\n\r\n").assertProblem(400);
+        raw("GET /nodes HTTP/1.1\r\nHost: x\r\nX-Evil: a\u0001b\r\nConnection: close\r\n\r\n")
+                .assertProblem(400);
     }
 
     // ------------------------------------------------------------------ helpers
 
     private Reply post(String uri, Object body) {
-        return Reply.of(client.post().uri(uri).contentType(MediaType.APPLICATION_JSON).body(body).exchange());
+        return Reply.of(client.post()
+                .uri(uri)
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(body)
+                .exchange());
     }
 
     /** One request written as is, the whole answer read back. */
@@ -151,8 +155,11 @@ class BadRequestsTests {
         void assertProblem(Integer... statuses) {
             assertThat(status()).as("%s", text).isIn((Object[]) statuses);
             assertThat(headers().toLowerCase()).as("%s", text).contains("content-type: application/problem+json");
-            assertThat(body()).as("%s", text).contains("\"type\":\"https://blockpull.dev/problems/")
-                    .contains("\"errorClass\"").doesNotContain("<html", "<!doctype");
+            assertThat(body())
+                    .as("%s", text)
+                    .contains("\"type\":\"https://blockpull.dev/problems/")
+                    .contains("\"errorClass\"")
+                    .doesNotContain("<html", "<!doctype");
         }
     }
 }

@@ -1,6 +1,10 @@
 package dev.blockpull.api;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.ops.BlockpullProperties;
+import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -8,21 +12,15 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.StandardEnvironment;
 import org.springframework.core.env.SystemEnvironmentPropertySource;
 
-import java.nio.file.Path;
-import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
-
 /** The {@code blockpull.*} settings bind with the contract's names and defaults, and bad values stop start-up. */
 class ConfigurationTests {
 
     @Configuration(proxyBeanMethods = false)
     @EnableConfigurationProperties(BlockpullProperties.class)
-    static class PropertiesOnly {
-    }
+    static class PropertiesOnly {}
 
-    private final ApplicationContextRunner runner = new ApplicationContextRunner()
-            .withUserConfiguration(PropertiesOnly.class);
+    private final ApplicationContextRunner runner =
+            new ApplicationContextRunner().withUserConfiguration(PropertiesOnly.class);
 
     @Test
     void defaultsAreTheContractsDefaults() {
@@ -36,18 +34,27 @@ class ConfigurationTests {
             assertThat(p.graph().maxChainDepth()).isEqualTo(64);
             assertThat(p.http().maxRequestSize().toBytes()).isEqualTo(1024 * 1024);
             assertThat(p.stream().copierThreads()).isEqualTo(32);
-            assertThat(p.debug().faultInjection()).as("fault injection is off unless asked for").isFalse();
+            assertThat(p.debug().faultInjection())
+                    .as("fault injection is off unless asked for")
+                    .isFalse();
         });
     }
 
     @Test
     void kebabCaseKeysBind() {
-        runner.withPropertyValues("blockpull.data-root=/srv/images", "blockpull.nbd.port=0",
-                        "blockpull.io.direct=true", "blockpull.security.token=s3cret",
-                        "blockpull.jobs.history-size=5", "blockpull.graph.max-chain-depth=8",
-                        "blockpull.http.max-request-size=64KB", "blockpull.nbd.max-connections=10",
-                        "blockpull.nbd.max-connections-per-client=3", "blockpull.nbd.handshake-timeout=2s",
-                        "blockpull.stream.copier-threads=4", "blockpull.debug.fault-injection=true")
+        runner.withPropertyValues(
+                        "blockpull.data-root=/srv/images",
+                        "blockpull.nbd.port=0",
+                        "blockpull.io.direct=true",
+                        "blockpull.security.token=s3cret",
+                        "blockpull.jobs.history-size=5",
+                        "blockpull.graph.max-chain-depth=8",
+                        "blockpull.http.max-request-size=64KB",
+                        "blockpull.nbd.max-connections=10",
+                        "blockpull.nbd.max-connections-per-client=3",
+                        "blockpull.nbd.handshake-timeout=2s",
+                        "blockpull.stream.copier-threads=4",
+                        "blockpull.debug.fault-injection=true")
                 .run(context -> {
                     BlockpullProperties p = context.getBean(BlockpullProperties.class);
                     assertThat(p.dataRoot()).isEqualTo(Path.of("/srv/images"));
@@ -67,10 +74,19 @@ class ConfigurationTests {
 
     @Test
     void environmentVariablesBindAsTheContractNamesThem() {
-        Map<String, Object> env = Map.of("BLOCKPULL_DATA_ROOT", "/srv/env", "BLOCKPULL_NBD_PORT", "0",
-                "BLOCKPULL_JOBS_HISTORY_SIZE", "7", "BLOCKPULL_GRAPH_MAX_CHAIN_DEPTH", "9");
-        runner.withInitializer(context -> context.getEnvironment().getPropertySources().addFirst(
-                        new SystemEnvironmentPropertySource(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, env)))
+        Map<String, Object> env = Map.of(
+                "BLOCKPULL_DATA_ROOT",
+                "/srv/env",
+                "BLOCKPULL_NBD_PORT",
+                "0",
+                "BLOCKPULL_JOBS_HISTORY_SIZE",
+                "7",
+                "BLOCKPULL_GRAPH_MAX_CHAIN_DEPTH",
+                "9");
+        runner.withInitializer(context -> context.getEnvironment()
+                        .getPropertySources()
+                        .addFirst(new SystemEnvironmentPropertySource(
+                                StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, env)))
                 .run(context -> {
                     BlockpullProperties p = context.getBean(BlockpullProperties.class);
                     assertThat(p.dataRoot()).isEqualTo(Path.of("/srv/env"));
@@ -83,15 +99,15 @@ class ConfigurationTests {
     @Test
     void anOutOfRangePortStopsStartUp() {
         runner.withPropertyValues("blockpull.nbd.port=70000")
-                .run(context -> assertThat(context).hasFailed()
-                        .getFailure().rootCause().hasMessageContaining("nbd.port"));
+                .run(context ->
+                        assertThat(context).hasFailed().getFailure().rootCause().hasMessageContaining("nbd.port"));
     }
 
     @Test
     void zeroCopierThreadsStopStartUp() {
         runner.withPropertyValues("blockpull.stream.copier-threads=0")
-                .run(context -> assertThat(context).hasFailed()
-                        .getFailure().rootCause().hasMessageContaining("copierThreads"));
+                .run(context ->
+                        assertThat(context).hasFailed().getFailure().rootCause().hasMessageContaining("copierThreads"));
     }
 
     @Test

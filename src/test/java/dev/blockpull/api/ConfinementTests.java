@@ -1,23 +1,18 @@
 package dev.blockpull.api;
 
+import static dev.blockpull.api.ProblemAssert.assertProblem;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.api.HostileNames.Kind;
 import dev.blockpull.api.HostileNames.Name;
 import dev.blockpull.format.BackingReference;
 import dev.blockpull.format.CreateOptions;
+import dev.blockpull.format.Image;
 import dev.blockpull.format.ImageCreator;
 import dev.blockpull.format.ImageFormat;
 import dev.blockpull.format.ImageOpener;
-import dev.blockpull.format.Image;
 import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.ServiceDataRoot;
-import org.assertj.core.api.SoftAssertions;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.BeforeEach;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.http.MediaType;
-import org.springframework.test.web.servlet.client.RestTestClient;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,9 +21,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Stream;
-
-import static dev.blockpull.api.ProblemAssert.assertProblem;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.assertj.core.api.SoftAssertions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.servlet.client.RestTestClient;
 
 /**
  * Nothing outside the data root is named, opened or created through any endpoint that takes a
@@ -66,7 +65,8 @@ class ConfinementTests {
         Files.createSymbolicLink(root.resolve("dangling.qcow2"), outside.resolve("missing.qcow2"));
         // at the top of the root, so that backing strings relative to the top reach the symlinks
         ImageCreator.create(root.resolve("base.qcow2"), CreateOptions.qcow2(MIB, null));
-        ImageCreator.create(root.resolve("top.qcow2"),
+        ImageCreator.create(
+                root.resolve("top.qcow2"),
                 CreateOptions.qcow2(MIB, new BackingReference("base.qcow2", ImageFormat.QCOW2)));
         names = HostileNames.generate(SEED, PER_KIND, outside.toString());
     }
@@ -87,8 +87,17 @@ class ConfinementTests {
     void streamWithABackingFileOutsideTheRootIs400AndNothingIsWritten() {
         String before = backingOf(root.resolve("top.qcow2"));
 
-        Reply r = post("/jobs/stream", Map.of("jobId", "escape", "device", "confTop", "base", "base.qcow2",
-                "backingFile", "../outside/canary.qcow2"));
+        Reply r = post(
+                "/jobs/stream",
+                Map.of(
+                        "jobId",
+                        "escape",
+                        "device",
+                        "confTop",
+                        "base",
+                        "base.qcow2",
+                        "backingFile",
+                        "../outside/canary.qcow2"));
 
         assertProblem(r, 400, "invalid-argument");
         assertThat(r.text("detail")).contains("outside the data root");
@@ -98,11 +107,23 @@ class ConfinementTests {
 
     @Test
     void streamWithABackingFileInsideTheRootIsStillAccepted() {
-        Reply r = post("/jobs/stream", Map.of("jobId", "inside", "device", "confTop", "base", "base.qcow2",
-                "backingFile", "./base.qcow2", "autoDismiss", false));
+        Reply r = post(
+                "/jobs/stream",
+                Map.of(
+                        "jobId",
+                        "inside",
+                        "device",
+                        "confTop",
+                        "base",
+                        "base.qcow2",
+                        "backingFile",
+                        "./base.qcow2",
+                        "autoDismiss",
+                        false));
 
         assertThat(r.status()).as("%s", r).isEqualTo(201);
-        org.awaitility.Awaitility.await().until(() -> "concluded".equals(get("/jobs/stream/inside").text("status")));
+        org.awaitility.Awaitility.await()
+                .until(() -> "concluded".equals(get("/jobs/stream/inside").text("status")));
         assertThat(post("/jobs/stream/inside/dismiss", Map.of()).status()).isEqualTo(200);
         assertThat(backingOf(root.resolve("top.qcow2"))).isEqualTo("./base.qcow2");
     }
@@ -138,44 +159,81 @@ class ConfinementTests {
 
     @Test
     void createRefusesEveryHostileFileName() {
-        assertEveryNameRefused(n -> postJson("/images", json(Map.of("filename", n.value(), "format", "qcow2",
-                "size", MIB))), names);
+        assertEveryNameRefused(
+                n -> postJson("/images", json(Map.of("filename", n.value(), "format", "qcow2", "size", MIB))), names);
     }
 
     @Test
     void createRefusesEveryHostileBackingFile() {
-        assertEveryNameRefused(n -> postJson("/images", json(Map.of("filename", "new-" + n.seed() + ".qcow2",
-                "format", "qcow2", "backingFile", n.value()))), names);
+        assertEveryNameRefused(
+                n -> postJson(
+                        "/images",
+                        json(Map.of(
+                                "filename",
+                                "new-" + n.seed() + ".qcow2",
+                                "format",
+                                "qcow2",
+                                "backingFile",
+                                n.value()))),
+                names);
         assertThat(root).isDirectoryNotContaining("glob:**/new-*");
     }
 
     @Test
     void infoRefusesEveryHostileFileNameThatAUrlCanCarry() {
-        assertEveryNameRefused(n -> Reply.of(client.get().uri("/images/info?filename={f}", n.value()).exchange()),
+        assertEveryNameRefused(
+                n -> Reply.of(
+                        client.get().uri("/images/info?filename={f}", n.value()).exchange()),
                 names.stream().filter(n -> !isSurrogate(n.kind())).toList());
     }
 
     @Test
     void openingANodeRefusesEveryHostileFileNameAsStringOrObject() {
-        assertEveryNameRefused(n -> postJson("/nodes", json(Map.of("nodeName", "n" + n.seed(), "driver", "qcow2",
-                "file", n.value()))), names);
-        assertEveryNameRefused(n -> postJson("/nodes", json(Map.of("nodeName", "o" + n.seed(), "driver", "raw",
-                "file", Map.of("driver", "file", "filename", n.value())))), names);
+        assertEveryNameRefused(
+                n -> postJson("/nodes", json(Map.of("nodeName", "n" + n.seed(), "driver", "qcow2", "file", n.value()))),
+                names);
+        assertEveryNameRefused(
+                n -> postJson(
+                        "/nodes",
+                        json(Map.of(
+                                "nodeName",
+                                "o" + n.seed(),
+                                "driver",
+                                "raw",
+                                "file",
+                                Map.of("driver", "file", "filename", n.value())))),
+                names);
     }
 
     @Test
     void snapshotRefusesEveryHostileOverlayName() {
-        assertEveryNameRefused(n -> postJson("/nodes/confTop/snapshot", json(Map.of("snapshotFile", n.value(),
-                "snapshotNodeName", "s" + n.seed()))), names);
+        assertEveryNameRefused(
+                n -> postJson(
+                        "/nodes/confTop/snapshot",
+                        json(Map.of("snapshotFile", n.value(), "snapshotNodeName", "s" + n.seed()))),
+                names);
         assertThat(get("/nodes/confTop").status()).isEqualTo(200);
     }
 
     @Test
     void streamRefusesEveryHostileBaseOrBackingFile() {
-        assertEveryNameRefused(n -> postJson("/jobs/stream", json(Map.of("jobId", "j" + n.seed(), "device", "confTop",
-                "base", "base.qcow2", "backingFile", n.value()))), names);
-        assertEveryNameRefused(n -> postJson("/jobs/stream", json(Map.of("jobId", "b" + n.seed(), "device", "confTop",
-                "base", n.value()))), names);
+        assertEveryNameRefused(
+                n -> postJson(
+                        "/jobs/stream",
+                        json(Map.of(
+                                "jobId",
+                                "j" + n.seed(),
+                                "device",
+                                "confTop",
+                                "base",
+                                "base.qcow2",
+                                "backingFile",
+                                n.value()))),
+                names);
+        assertEveryNameRefused(
+                n -> postJson(
+                        "/jobs/stream", json(Map.of("jobId", "b" + n.seed(), "device", "confTop", "base", n.value()))),
+                names);
     }
 
     @Test
@@ -183,7 +241,8 @@ class ConfinementTests {
         List<Name> stored = new ArrayList<>();
         for (Name n : names) {
             if (n.kind().fitsInAHeader()) {
-                ImageCreator.create(root.resolve("bad-" + n.seed() + ".qcow2"),
+                ImageCreator.create(
+                        root.resolve("bad-" + n.seed() + ".qcow2"),
                         CreateOptions.qcow2(MIB, new BackingReference(n.value(), ImageFormat.QCOW2)));
                 stored.add(n);
             }
@@ -191,8 +250,11 @@ class ConfinementTests {
         assertThat(stored).hasSizeGreaterThan(40);
 
         assertEveryNameRefused(n -> get("/images/info?filename=bad-" + n.seed() + ".qcow2"), stored);
-        assertEveryNameRefused(n -> post("/nodes", Map.of("nodeName", "bad" + n.seed(), "driver", "qcow2",
-                "file", "bad-" + n.seed() + ".qcow2")), stored);
+        assertEveryNameRefused(
+                n -> post(
+                        "/nodes",
+                        Map.of("nodeName", "bad" + n.seed(), "driver", "qcow2", "file", "bad-" + n.seed() + ".qcow2")),
+                stored);
     }
 
     // ------------------------------------------------------------------ helpers
@@ -203,7 +265,9 @@ class ConfinementTests {
         SoftAssertions soft = new SoftAssertions();
         for (Name n : tried) {
             Reply r = call.apply(n);
-            soft.assertThat(r.status()).as("%s %s -> %s", n, printable(n.value()), r).isEqualTo(400);
+            soft.assertThat(r.status())
+                    .as("%s %s -> %s", n, printable(n.value()), r)
+                    .isEqualTo(400);
             soft.assertThat(r.contentType()).as("%s content type", n).startsWith("application/problem+json");
             soft.assertThat(r.raw()).as("%s body", n).doesNotContain(root.toString());
         }
@@ -213,8 +277,7 @@ class ConfinementTests {
     }
 
     private static boolean isSurrogate(Kind kind) {
-        return kind == Kind.LONE_HIGH_SURROGATE || kind == Kind.LONE_LOW_SURROGATE
-                || kind == Kind.REVERSED_SURROGATES;
+        return kind == Kind.LONE_HIGH_SURROGATE || kind == Kind.LONE_LOW_SURROGATE || kind == Kind.REVERSED_SURROGATES;
     }
 
     private static List<String> listing(Path dir) {
@@ -240,12 +303,20 @@ class ConfinementTests {
     }
 
     private Reply post(String uri, Object body) {
-        return Reply.of(client.post().uri(uri).contentType(MediaType.APPLICATION_JSON).body(body).exchange());
+        return Reply.of(client.post()
+                .uri(uri)
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(body)
+                .exchange());
     }
 
     /** Posts JSON text as is: lone surrogates cannot pass through a JSON writer, only as escapes. */
     private Reply postJson(String uri, String json) {
-        return Reply.of(client.post().uri(uri).contentType(MediaType.APPLICATION_JSON).body(json).exchange());
+        return Reply.of(client.post()
+                .uri(uri)
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(json)
+                .exchange());
     }
 
     private Reply get(String uri) {

@@ -1,15 +1,14 @@
 package dev.blockpull.api;
 
+import static dev.blockpull.api.ProblemAssert.assertProblem;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.testsupport.BlockpullHttpTest;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.http.MediaType;
 import org.springframework.test.web.servlet.client.RestTestClient;
-
-import java.util.Map;
-
-import static dev.blockpull.api.ProblemAssert.assertProblem;
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@code ETag}, {@code If-None-Match} and {@code If-Match} on nodes and exports, as on jobs
@@ -24,7 +23,11 @@ class EntityTagTests {
     RestTestClient client;
 
     Reply post(String uri, Object body) {
-        return Reply.of(client.post().uri(uri).contentType(MediaType.APPLICATION_JSON).body(body).exchange());
+        return Reply.of(client.post()
+                .uri(uri)
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(body)
+                .exchange());
     }
 
     Reply get(String uri) {
@@ -41,7 +44,8 @@ class EntityTagTests {
 
     /** A 1 MiB qcow2 image at {@code name}, opened as node {@code node}; the answer to the open. */
     Reply openNode(String node, String name) {
-        assertThat(post("/images", Map.of("filename", name, "format", "qcow2", "size", 1048576)).status())
+        assertThat(post("/images", Map.of("filename", name, "format", "qcow2", "size", 1048576))
+                        .status())
                 .isEqualTo(201);
         Reply open = post("/nodes", Map.of("nodeName", node, "driver", "qcow2", "file", name));
         assertThat(open.status()).as("%s", open).isEqualTo(201);
@@ -60,7 +64,9 @@ class EntityTagTests {
 
         Reply read = get("/nodes/n1");
 
-        assertThat(read.headers().getETag()).matches("\"[0-9a-f]{24}\"").isEqualTo(open.headers().getETag());
+        assertThat(read.headers().getETag())
+                .matches("\"[0-9a-f]{24}\"")
+                .isEqualTo(open.headers().getETag());
     }
 
     @Test
@@ -78,7 +84,9 @@ class EntityTagTests {
         Reply after = getIfNoneMatch("/nodes/n3", before);
 
         assertThat(after.status()).as("%s", after).isEqualTo(200);
-        assertThat(after.body().get("readOnly").asBoolean()).as("the snapshot reopened it read-only").isTrue();
+        assertThat(after.body().get("readOnly").asBoolean())
+                .as("the snapshot reopened it read-only")
+                .isTrue();
         assertThat(after.headers().getETag()).isNotEqualTo(before);
     }
 
@@ -88,7 +96,9 @@ class EntityTagTests {
 
         Reply snapshot = post("/nodes/n4/snapshot", Map.of("snapshotFile", "n4/s.qcow2", "snapshotNodeName", "n4s"));
 
-        assertThat(snapshot.headers().getETag()).isNotBlank().isEqualTo(get("/nodes/n4s").headers().getETag());
+        assertThat(snapshot.headers().getETag())
+                .isNotBlank()
+                .isEqualTo(get("/nodes/n4s").headers().getETag());
     }
 
     @Test
@@ -116,7 +126,9 @@ class EntityTagTests {
     @Test
     void anExportDeleteHonoursIfMatch() {
         openNode("e3", "e3/a.qcow2");
-        String etag = post("/exports", Map.of("id", "e3x", "nodeName", "e3")).headers().getETag();
+        String etag = post("/exports", Map.of("id", "e3x", "nodeName", "e3"))
+                .headers()
+                .getETag();
 
         assertProblem(deleteIfMatch("/exports/e3x", "\"0\""), 412, "precondition-failed");
         assertThat(deleteIfMatch("/exports/e3x", etag).status()).isEqualTo(204);
@@ -135,7 +147,9 @@ class EntityTagTests {
     @Test
     void anExportMadeAgainDifferentlyIsSentWithANewETag() {
         openNode("e2", "e2/a.qcow2");
-        String readOnly = post("/exports", Map.of("id", "e2x", "nodeName", "e2")).headers().getETag();
+        String readOnly = post("/exports", Map.of("id", "e2x", "nodeName", "e2"))
+                .headers()
+                .getETag();
         client.delete().uri("/exports/e2x").exchange();
         post("/exports", Map.of("id", "e2x", "nodeName", "e2", "writable", true));
 

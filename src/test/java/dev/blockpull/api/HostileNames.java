@@ -24,15 +24,22 @@ public final class HostileNames {
         ABSOLUTE_SYSTEM(ctx -> ctx.pick("/etc/passwd", "/proc/self/environ", "/dev/zero", "/", "//etc/shadow")),
         DOT_DOT(ctx -> "../".repeat(1 + ctx.random.nextInt(6)) + ctx.word() + ".qcow2"),
         DOT_DOT_INSIDE_OUT(ctx -> ctx.word() + "/" + "../".repeat(2 + ctx.random.nextInt(5)) + "outside/canary.qcow2"),
-        SYMLINKED_DIRECTORY(ctx -> "esc-dir/" + ctx.pick("canary.qcow2", ctx.word() + ".qcow2",
-                ctx.word() + "/" + ctx.word() + ".qcow2")),
+        SYMLINKED_DIRECTORY(ctx ->
+                "esc-dir/" + ctx.pick("canary.qcow2", ctx.word() + ".qcow2", ctx.word() + "/" + ctx.word() + ".qcow2")),
         SYMLINKED_FILE(ctx -> ctx.pick("esc-file.qcow2", "./esc-file.qcow2", "esc-file.qcow2/")),
         DANGLING_SYMLINK(ctx -> ctx.pick("dangling.qcow2", "./dangling.qcow2")),
         JSON(ctx -> "json:{\"file.filename\":\"" + ctx.outside + "/canary.qcow2\"}"),
-        PROTOCOL(ctx -> ctx.pick("nbd://127.0.0.1:10809/" + ctx.word(), "nbd+unix:///x?socket=/tmp/s",
-                "file:" + ctx.outside + "/canary.qcow2", "http://example.com/" + ctx.word(),
-                "ssh://root@localhost/etc/passwd", "gluster+tcp://h/v/" + ctx.word(), "iscsi://h/iqn/0",
-                "host_device:/dev/sda", "null-co://", "vvfat:/")),
+        PROTOCOL(ctx -> ctx.pick(
+                "nbd://127.0.0.1:10809/" + ctx.word(),
+                "nbd+unix:///x?socket=/tmp/s",
+                "file:" + ctx.outside + "/canary.qcow2",
+                "http://example.com/" + ctx.word(),
+                "ssh://root@localhost/etc/passwd",
+                "gluster+tcp://h/v/" + ctx.word(),
+                "iscsi://h/iqn/0",
+                "host_device:/dev/sda",
+                "null-co://",
+                "vvfat:/")),
         NUL(ctx -> ctx.insert(ctx.word() + ".qcow2", "\0")),
         CONTROL(ctx -> ctx.insert(ctx.word() + ".qcow2", ctx.pick("\n", "\r", "\t", "\u001b[2J", "\u007f", "\u0085"))),
         BACKSLASH(ctx -> ctx.pick("..\\outside\\canary.qcow2", ctx.word() + "\\" + ctx.word())),
@@ -51,8 +58,12 @@ public final class HostileNames {
 
         /** Whether a string of this kind can be stored in a qcow2 header as a backing file name. */
         public boolean fitsInAHeader() {
-            return this != OVERLONG_PATH && this != NUL && this != CONTROL && this != LONE_HIGH_SURROGATE
-                    && this != LONE_LOW_SURROGATE && this != REVERSED_SURROGATES;
+            return this != OVERLONG_PATH
+                    && this != NUL
+                    && this != CONTROL
+                    && this != LONE_HIGH_SURROGATE
+                    && this != LONE_LOW_SURROGATE
+                    && this != REVERSED_SURROGATES;
         }
     }
 
@@ -64,8 +75,7 @@ public final class HostileNames {
         }
     }
 
-    private HostileNames() {
-    }
+    private HostileNames() {}
 
     /** {@code perKind} names of every kind, made from {@code seed}. */
     public static List<Name> generate(long seed, int perKind, String outsideDirectory) {

@@ -1,19 +1,18 @@
 package dev.blockpull.api;
 
+import static dev.blockpull.api.ProblemAssert.assertProblem;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.ServiceDataRoot;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.http.MediaType;
 import org.springframework.test.web.servlet.client.RestTestClient;
 import tools.jackson.databind.JsonNode;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Map;
-
-import static dev.blockpull.api.ProblemAssert.assertProblem;
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@code Idempotency-Key} on every POST that creates something: images, nodes, snapshots, exports
@@ -33,18 +32,28 @@ class IdempotencyKeyTests {
     RestTestClient client;
 
     Reply post(String uri, Object body, String key) {
-        return Reply.of(client.post().uri(uri).contentType(MediaType.APPLICATION_JSON).header(KEY, key).body(body)
+        return Reply.of(client.post()
+                .uri(uri)
+                .contentType(MediaType.APPLICATION_JSON)
+                .header(KEY, key)
+                .body(body)
                 .exchange());
     }
 
     Reply post(String uri, Object body) {
-        return Reply.of(client.post().uri(uri).contentType(MediaType.APPLICATION_JSON).body(body).exchange());
+        return Reply.of(client.post()
+                .uri(uri)
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(body)
+                .exchange());
     }
 
     /** A 1 MiB qcow2 image at {@code name}, opened as node {@code node}. */
     void openNode(String node, String name) {
         assertThat(post("/images", image(name)).status()).isEqualTo(201);
-        assertThat(post("/nodes", Map.of("nodeName", node, "driver", "qcow2", "file", name)).status()).isEqualTo(201);
+        assertThat(post("/nodes", Map.of("nodeName", node, "driver", "qcow2", "file", name))
+                        .status())
+                .isEqualTo(201);
     }
 
     static Map<String, Object> image(String name) {
@@ -79,7 +88,8 @@ class IdempotencyKeyTests {
         assertReplayOf(again, first);
         assertThat(Reply.of(client.get().uri("/nodes?pageSize=1000").exchange()).body())
                 .filteredOn(n -> n.get("driver").asString().equals("qcow2")
-                        && n.get("filename").asString().equals("n1/a.qcow2")).hasSize(1);
+                        && n.get("filename").asString().equals("n1/a.qcow2"))
+                .hasSize(1);
     }
 
     @Test
@@ -142,15 +152,27 @@ class IdempotencyKeyTests {
 
     @Test
     void everyPostThatCreatesSomethingDocumentsTheKeyWith409And422() {
-        JsonNode paths = Reply.of(client.get().uri("/v3/api-docs").exchange()).body().get("paths");
+        JsonNode paths =
+                Reply.of(client.get().uri("/v3/api-docs").exchange()).body().get("paths");
 
-        for (String path : new String[] {"/images", "/nodes", "/nodes/{nodeName}/snapshot",
-                "/nodes/{nodeName}/inject-errors", "/exports", "/jobs/stream"}) {
+        for (String path : new String[] {
+            "/images",
+            "/nodes",
+            "/nodes/{nodeName}/snapshot",
+            "/nodes/{nodeName}/inject-errors",
+            "/exports",
+            "/jobs/stream"
+        }) {
             JsonNode post = paths.get(path).get("post");
-            assertThat(post.get("parameters")).as(path)
-                    .anyMatch(p -> p.get("in").asString().equals("header") && p.get("name").asString().equals(KEY));
-            assertThat(post.at("/responses/422/content").has("application/problem+json")).as(path).isTrue();
-            assertThat(post.at("/responses/409/description").asString()).as(path)
+            assertThat(post.get("parameters"))
+                    .as(path)
+                    .anyMatch(p -> p.get("in").asString().equals("header")
+                            && p.get("name").asString().equals(KEY));
+            assertThat(post.at("/responses/422/content").has("application/problem+json"))
+                    .as(path)
+                    .isTrue();
+            assertThat(post.at("/responses/409/description").asString())
+                    .as(path)
                     .contains("same Idempotency-Key still being answered");
         }
     }

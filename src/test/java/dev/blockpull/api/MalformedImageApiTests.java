@@ -1,15 +1,10 @@
 package dev.blockpull.api;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.QemuTools;
 import dev.blockpull.testsupport.ServiceDataRoot;
-import org.assertj.core.api.SoftAssertions;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.http.MediaType;
-import org.springframework.test.web.servlet.client.RestTestClient;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -20,8 +15,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.assertj.core.api.SoftAssertions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.servlet.client.RestTestClient;
 
 /**
  * A corpus of 304 damaged qcow2 files (seeded byte damage in the header, the refcount structures,
@@ -76,7 +75,8 @@ class MalformedImageApiTests {
                 int changes = 1 + random.nextInt(4);
                 for (int k = 0; k < changes; k++) {
                     int pos = (int) Math.min(copy.length - 1, position(random, targets));
-                    copy[pos] = random.nextBoolean() ? (byte) (copy[pos] ^ (1 << random.nextInt(8)))
+                    copy[pos] = random.nextBoolean()
+                            ? (byte) (copy[pos] ^ (1 << random.nextInt(8)))
                             : (byte) random.nextInt(256);
                 }
                 String name = "corpus/m" + o + "-" + i + ".qcow2";
@@ -97,8 +97,11 @@ class MalformedImageApiTests {
             String node = "m" + i;
             List<Reply> replies = new ArrayList<>();
             replies.add(get("/images/info?filename=" + name));
-            Reply open = Reply.of(client.post().uri("/nodes").contentType(MediaType.APPLICATION_JSON)
-                    .body(Map.of("nodeName", node, "driver", "qcow2", "file", name)).exchange());
+            Reply open = Reply.of(client.post()
+                    .uri("/nodes")
+                    .contentType(MediaType.APPLICATION_JSON)
+                    .body(Map.of("nodeName", node, "driver", "qcow2", "file", name))
+                    .exchange());
             replies.add(open);
             if (open.status() == 201) {
                 opened++;
@@ -120,7 +123,9 @@ class MalformedImageApiTests {
         soft.assertThat(list.raw()).doesNotContain(dataRoot.toString());
         soft.assertAll();
         assertThat(corpus).hasSizeGreaterThanOrEqualTo(300);
-        assertThat(refused).as("damaged images refused (the damage must reach the checks)").isPositive();
+        assertThat(refused)
+                .as("damaged images refused (the damage must reach the checks)")
+                .isPositive();
         assertThat(opened).as("damaged images that still open").isPositive();
         assertThat(openFileDescriptors()).as("file descriptors of this JVM").isLessThanOrEqualTo(fdsBefore + 16);
     }

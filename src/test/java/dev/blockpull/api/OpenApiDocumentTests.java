@@ -1,19 +1,18 @@
 package dev.blockpull.api;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.testsupport.BlockpullHttpTest;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.web.servlet.client.RestTestClient;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
-
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Writes the OpenAPI document to {@code target/openapi.json} and {@code target/openapi.yaml}
@@ -36,7 +35,12 @@ class OpenApiDocumentTests {
 
     /** The served document, its generated server URL (this test's port) set to the default port. */
     String document(String path) {
-        byte[] served = client.get().uri(path).exchange().expectStatus().isOk().returnResult()
+        byte[] served = client.get()
+                .uri(path)
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .returnResult()
                 .getResponseBodyContent();
         return new String(served, StandardCharsets.UTF_8).replace("http://localhost:" + port, "http://localhost:8080");
     }
@@ -51,7 +55,8 @@ class OpenApiDocumentTests {
         assertThat(written.get("openapi").asString()).startsWith("3.");
         assertThat(written.at("/servers/0/url").asString()).isEqualTo("http://localhost:8080");
         assertThat(written.get("paths").propertyNames()).contains("/images", "/nodes", "/jobs/stream", "/exports");
-        assertThat(Files.readString(YAML_FILE, StandardCharsets.UTF_8)).startsWith("openapi: 3.")
+        assertThat(Files.readString(YAML_FILE, StandardCharsets.UTF_8))
+                .startsWith("openapi: 3.")
                 .contains("operationId: startStreamJob");
     }
 }

@@ -1,15 +1,14 @@
 package dev.blockpull.api;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.testsupport.BlockpullHttpTest;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.web.servlet.client.RestTestClient;
 import tools.jackson.databind.JsonNode;
-
-import java.util.ArrayList;
-import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /** Actuator and OpenAPI endpoints as deployments and the Helm chart use them. */
 @BlockpullHttpTest
@@ -71,8 +70,13 @@ class OperationsEndpointsTests {
         assertThat(paths.has("/images")).isTrue();
         assertThat(paths.has("/images/info")).isTrue();
         assertThat(operationIds(paths)).contains("createImage", "listImages", "getImageInfo");
-        assertThat(paths.get("/images").get("post").get("responses").get("409").get("content")
-                .has("application/problem+json")).isTrue();
+        assertThat(paths.get("/images")
+                        .get("post")
+                        .get("responses")
+                        .get("409")
+                        .get("content")
+                        .has("application/problem+json"))
+                .isTrue();
         assertThat(r.body().get("components").get("schemas").has("Problem")).isTrue();
     }
 
@@ -81,13 +85,31 @@ class OperationsEndpointsTests {
     void openApiDocumentHasEveryContractPathWithOperationIds() {
         JsonNode paths = get("/v3/api-docs").body().get("paths");
 
-        assertThat(paths.propertyNames()).contains("/images", "/images/info", "/nodes", "/nodes/{nodeName}",
-                "/nodes/{nodeName}/chain", "/nodes/{nodeName}/map", "/nodes/{nodeName}/snapshot", "/jobs",
-                "/jobs/stream", "/jobs/stream/{id}", "/jobs/stream/{id}/pause", "/jobs/stream/{id}/resume",
-                "/jobs/stream/{id}/cancel", "/jobs/stream/{id}/finalize", "/jobs/stream/{id}/dismiss",
-                "/jobs/events", "/exports", "/exports/{id}");
-        paths.values().forEach(path -> path.values().forEach(op ->
-                assertThat(op.has("operationId")).as("operation id of %s", op).isTrue()));
+        assertThat(paths.propertyNames())
+                .contains(
+                        "/images",
+                        "/images/info",
+                        "/nodes",
+                        "/nodes/{nodeName}",
+                        "/nodes/{nodeName}/chain",
+                        "/nodes/{nodeName}/map",
+                        "/nodes/{nodeName}/snapshot",
+                        "/jobs",
+                        "/jobs/stream",
+                        "/jobs/stream/{id}",
+                        "/jobs/stream/{id}/pause",
+                        "/jobs/stream/{id}/resume",
+                        "/jobs/stream/{id}/cancel",
+                        "/jobs/stream/{id}/finalize",
+                        "/jobs/stream/{id}/dismiss",
+                        "/jobs/events",
+                        "/exports",
+                        "/exports/{id}");
+        paths.values()
+                .forEach(path -> path.values()
+                        .forEach(op -> assertThat(op.has("operationId"))
+                                .as("operation id of %s", op)
+                                .isTrue()));
     }
 
     @Test
@@ -99,11 +121,12 @@ class OperationsEndpointsTests {
 
     private static List<String> operationIds(JsonNode paths) {
         List<String> ids = new ArrayList<>();
-        paths.values().forEach(path -> path.values().forEach(op -> {
-            if (op.has("operationId")) {
-                ids.add(op.get("operationId").asString());
-            }
-        }));
+        paths.values()
+                .forEach(path -> path.values().forEach(op -> {
+                    if (op.has("operationId")) {
+                        ids.add(op.get("operationId").asString());
+                    }
+                }));
         return ids;
     }
 }

@@ -5,8 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** What every error answer of the API must look like (contract: RFC 9457 with errorClass). */
 public final class ProblemAssert {
 
-    private ProblemAssert() {
-    }
+    private ProblemAssert() {}
 
     /** A problem+json body with this status, a detail, an absolute type, errorClass and no stack trace. */
     public static void assertProblem(Reply reply, int status) {

@@ -1,14 +1,10 @@
 package dev.blockpull.api;
 
+import static dev.blockpull.api.ProblemAssert.assertProblem;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.ServiceDataRoot;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.http.MediaType;
-import org.springframework.test.web.servlet.client.RestTestClient;
-
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -19,9 +15,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-
-import static dev.blockpull.api.ProblemAssert.assertProblem;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.servlet.client.RestTestClient;
 
 /**
  * Error answers over a real port: every failure, ours or Spring MVC's, is RFC 9457
@@ -45,12 +44,19 @@ class ProblemDetailsTests {
     int port;
 
     Reply postImages(Object body) {
-        return Reply.of(client.post().uri("/images").contentType(MediaType.APPLICATION_JSON).body(body).exchange());
+        return Reply.of(client.post()
+                .uri("/images")
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(body)
+                .exchange());
     }
 
     Reply postRaw(String body, MediaType type) {
-        return Reply.of(client.post().uri("/images").contentType(type)
-                .body(body.getBytes(StandardCharsets.UTF_8)).exchange());
+        return Reply.of(client.post()
+                .uri("/images")
+                .contentType(type)
+                .body(body.getBytes(StandardCharsets.UTF_8))
+                .exchange());
     }
 
     @Test
@@ -101,7 +107,10 @@ class ProblemDetailsTests {
         assertProblem(r, 400, "validation-failed");
         assertThat(r.body().get("errors").valueStream().map(e -> e.get("field").asString()))
                 .containsExactlyInAnyOrder("filename", "size");
-        assertThat(r.body().get("errors").valueStream().map(e -> e.get("message").asString()))
+        assertThat(r.body()
+                        .get("errors")
+                        .valueStream()
+                        .map(e -> e.get("message").asString()))
                 .allSatisfy(m -> assertThat(m).isNotBlank());
     }
 
@@ -169,8 +178,15 @@ class ProblemDetailsTests {
 
     @Test
     void backingFileOutsideTheRootIs400AndNothingIsCreated() {
-        Reply r = postImages(Map.of("filename", "vm/over.qcow2", "format", "qcow2", "backingFile", "../../etc/passwd",
-                "backingFormat", "raw"));
+        Reply r = postImages(Map.of(
+                "filename",
+                "vm/over.qcow2",
+                "format",
+                "qcow2",
+                "backingFile",
+                "../../etc/passwd",
+                "backingFormat",
+                "raw"));
 
         assertProblem(r, 400, "invalid-argument");
         assertThat(dataRoot.resolve("vm/over.qcow2")).doesNotExist();
@@ -178,8 +194,15 @@ class ProblemDetailsTests {
 
     @Test
     void protocolPrefixInBackingFileIs400() {
-        Reply r = postImages(Map.of("filename", "over.qcow2", "format", "qcow2", "size", 1048576,
-                "backingFile", "nbd://127.0.0.1:10809/x"));
+        Reply r = postImages(Map.of(
+                "filename",
+                "over.qcow2",
+                "format",
+                "qcow2",
+                "size",
+                1048576,
+                "backingFile",
+                "nbd://127.0.0.1:10809/x"));
 
         assertProblem(r, 400, "invalid-argument");
         assertThat(dataRoot.resolve("over.qcow2")).doesNotExist();
@@ -228,16 +251,16 @@ class ProblemDetailsTests {
 
     @Test
     void clusterSizeAbove2MiBIsRefusedByValidation() {
-        Reply r = postImages(Map.of("filename", "c.qcow2", "format", "qcow2", "size", 1048576,
-                "clusterSize", 4 * 1024 * 1024));
+        Reply r = postImages(
+                Map.of("filename", "c.qcow2", "format", "qcow2", "size", 1048576, "clusterSize", 4 * 1024 * 1024));
 
         assertProblem(r, 400, "validation-failed");
     }
 
     @Test
     void lazyRefcountsNeedCompat11() {
-        Reply r = postImages(Map.of("filename", "l.qcow2", "format", "qcow2", "size", 1048576, "compat", "0.10",
-                "lazyRefcounts", true));
+        Reply r = postImages(Map.of(
+                "filename", "l.qcow2", "format", "qcow2", "size", 1048576, "compat", "0.10", "lazyRefcounts", true));
 
         assertProblem(r, 400, "invalid-argument");
         assertThat(r.text("detail")).contains("compatibility level 1.1");
@@ -245,7 +268,8 @@ class ProblemDetailsTests {
 
     @Test
     void infoOfAnUnknownImageIs404() {
-        Reply r = Reply.of(client.get().uri("/images/info?filename=vm/none.qcow2").exchange());
+        Reply r =
+                Reply.of(client.get().uri("/images/info?filename=vm/none.qcow2").exchange());
 
         assertProblem(r, 404, "not-found");
         assertThat(r.text("detail")).contains("vm/none.qcow2");
@@ -303,8 +327,8 @@ class ProblemDetailsTests {
         HttpResponse<String> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
 
         assertThat(response.statusCode()).isEqualTo(413);
-        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
-                t -> assertThat(t).startsWith("application/problem+json"));
+        assertThat(response.headers().firstValue("Content-Type"))
+                .hasValueSatisfying(t -> assertThat(t).startsWith("application/problem+json"));
         assertThat(response.body()).contains("\"errorClass\"");
         assertThat(dataRoot.resolve("a".repeat(10))).doesNotExist();
     }

@@ -1,5 +1,6 @@
 package dev.blockpull.api;
 
+import java.nio.charset.StandardCharsets;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
@@ -8,10 +9,12 @@ import org.springframework.test.web.servlet.client.RestTestClient;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-import java.nio.charset.StandardCharsets;
-
 /** A response taken apart for AssertJ: status, headers, raw body and the body as JSON. */
-public record Reply(int status, HttpHeaders headers, String raw, @Nullable JsonNode json) {
+public record Reply(
+        int status,
+        HttpHeaders headers,
+        String raw,
+        @Nullable JsonNode json) {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 

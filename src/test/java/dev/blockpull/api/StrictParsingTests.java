@@ -1,18 +1,17 @@
 package dev.blockpull.api;
 
+import static dev.blockpull.api.ProblemAssert.assertProblem;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.ServiceDataRoot;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.http.MediaType;
 import org.springframework.test.web.servlet.client.RestTestClient;
-
-import java.nio.file.Path;
-
-import static dev.blockpull.api.ProblemAssert.assertProblem;
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Bodies and query strings are read strictly and alike on every endpoint: a value of the wrong
@@ -64,8 +63,11 @@ class StrictParsingTests {
 
     @Test
     void aFractionAsSpeedIs400NamingTheFieldWhenChangingIt() {
-        Reply r = Reply.of(client.patch().uri("/jobs/stream/any").contentType(MediaType.APPLICATION_JSON)
-                .body("{\"speed\": 1.5}").exchange());
+        Reply r = Reply.of(client.patch()
+                .uri("/jobs/stream/any")
+                .contentType(MediaType.APPLICATION_JSON)
+                .body("{\"speed\": 1.5}")
+                .exchange());
 
         assertProblem(r, 400, "malformed-body");
         assertThat(r.text("detail")).contains("'speed'");
@@ -88,13 +90,25 @@ class StrictParsingTests {
     }
 
     @ParameterizedTest(name = "GET {0}")
-    @ValueSource(strings = {"/jobs/events?since=1", "/images?sort=name", "/images/info?filename=x&follow=1",
-            "/nodes?pagesize=5", "/exports?all=1", "/jobs/stream?stauts=running", "/jobs?x=1"})
+    @ValueSource(
+            strings = {
+                "/jobs/events?since=1",
+                "/images?sort=name",
+                "/images/info?filename=x&follow=1",
+                "/nodes?pagesize=5",
+                "/exports?all=1",
+                "/jobs/stream?stauts=running",
+                "/jobs?x=1"
+            })
     void anUnknownQueryParameterIs400NamingItOnEveryEndpoint(String uri) {
-        Reply r = Reply.of(client.get().uri(uri).header("Accept", "application/json, text/event-stream").exchange());
+        Reply r = Reply.of(client.get()
+                .uri(uri)
+                .header("Accept", "application/json, text/event-stream")
+                .exchange());
 
         assertProblem(r, 400, "invalid-argument");
-        String name = uri.substring(uri.lastIndexOf(uri.contains("&") ? '&' : '?') + 1).split("=")[0];
+        String name = uri.substring(uri.lastIndexOf(uri.contains("&") ? '&' : '?') + 1)
+                .split("=")[0];
         assertThat(r.text("detail")).contains("Unknown query parameter '" + name + "'");
     }
 
@@ -109,12 +123,21 @@ class StrictParsingTests {
 
     @Test
     void knownQueryParametersStillWork() {
-        assertThat(Reply.of(client.get().uri("/images?pageSize=5").exchange()).status()).isEqualTo(200);
-        assertThat(Reply.of(client.get().uri("/jobs?status=running&pageSize=5").exchange()).status()).isEqualTo(200);
-        assertThat(Reply.of(client.get().uri("/nodes?pageSize=5&pageToken=").exchange()).status()).isEqualTo(200);
+        assertThat(Reply.of(client.get().uri("/images?pageSize=5").exchange()).status())
+                .isEqualTo(200);
+        assertThat(Reply.of(client.get().uri("/jobs?status=running&pageSize=5").exchange())
+                        .status())
+                .isEqualTo(200);
+        assertThat(Reply.of(client.get().uri("/nodes?pageSize=5&pageToken=").exchange())
+                        .status())
+                .isEqualTo(200);
     }
 
     private Reply post(String uri, String json) {
-        return Reply.of(client.post().uri(uri).contentType(MediaType.APPLICATION_JSON).body(json).exchange());
+        return Reply.of(client.post()
+                .uri(uri)
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(json)
+                .exchange());
     }
 }

@@ -1,23 +1,22 @@
 package dev.blockpull.api;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.format.CreateOptions;
 import dev.blockpull.format.ImageCreator;
 import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.ServiceDataRoot;
 import dev.blockpull.testsupport.Swapper;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.http.MediaType;
-import org.springframework.test.web.servlet.client.RestTestClient;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.stream.Stream;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.servlet.client.RestTestClient;
 
 /**
  * The check-then-open race of issue 17, over HTTP: while a thread swaps a name in the data root
@@ -32,6 +31,7 @@ class SymlinkRaceTests {
     private static final long MIB = 1024 * 1024;
     /** Info answers fastest: it takes the thousand tries; opening and creating take fewer, to keep the class short. */
     private static final int INFO_TRIES = 1000;
+
     private static final int OPEN_TRIES = 250;
     private static final int CREATE_TRIES = 400;
 
@@ -61,13 +61,17 @@ class SymlinkRaceTests {
         Path name = root.resolve("race-info.qcow2");
         Files.createLink(name, root.resolve("inside.qcow2"));
         int inside = 0;
-        try (Swapper swapper = Swapper.fileAndSymlink(name, root.resolve("inside.qcow2"),
-                outside.resolve("outside.qcow2"))) {
+        try (Swapper swapper =
+                Swapper.fileAndSymlink(name, root.resolve("inside.qcow2"), outside.resolve("outside.qcow2"))) {
             for (int i = 0; i < INFO_TRIES; i++) {
-                Reply r = Reply.of(client.get().uri("/images/info?filename=race-info.qcow2").exchange());
+                Reply r = Reply.of(client.get()
+                        .uri("/images/info?filename=race-info.qcow2")
+                        .exchange());
                 assertThat(r.status()).as("try %d: %s", i, r).isIn(200, 400, 404, 409);
                 if (r.status() == 200) {
-                    assertThat(r.body().get("virtualSize").asLong()).as("try %d: %s", i, r).isEqualTo(MIB);
+                    assertThat(r.body().get("virtualSize").asLong())
+                            .as("try %d: %s", i, r)
+                            .isEqualTo(MIB);
                     inside++;
                 }
             }
@@ -81,15 +85,20 @@ class SymlinkRaceTests {
         Path name = root.resolve("race-node.qcow2");
         Files.createLink(name, root.resolve("inside.qcow2"));
         int opened = 0;
-        try (Swapper swapper = Swapper.fileAndSymlink(name, root.resolve("inside.qcow2"),
-                outside.resolve("outside.qcow2"))) {
+        try (Swapper swapper =
+                Swapper.fileAndSymlink(name, root.resolve("inside.qcow2"), outside.resolve("outside.qcow2"))) {
             for (int i = 0; i < OPEN_TRIES; i++) {
-                Reply r = post("/nodes", Map.of("nodeName", "race" + i, "driver", "qcow2",
-                        "file", "race-node.qcow2", "readOnly", true));
+                Reply r = post(
+                        "/nodes",
+                        Map.of("nodeName", "race" + i, "driver", "qcow2", "file", "race-node.qcow2", "readOnly", true));
                 assertThat(r.status()).as("try %d: %s", i, r).isIn(201, 400, 404, 409);
                 if (r.status() == 201) {
-                    assertThat(r.body().get("virtualSize").asLong()).as("try %d: %s", i, r).isEqualTo(MIB);
-                    assertThat(Reply.of(client.delete().uri("/nodes/race" + i).exchange()).status()).isEqualTo(204);
+                    assertThat(r.body().get("virtualSize").asLong())
+                            .as("try %d: %s", i, r)
+                            .isEqualTo(MIB);
+                    assertThat(Reply.of(client.delete().uri("/nodes/race" + i).exchange())
+                                    .status())
+                            .isEqualTo(204);
                     opened++;
                 }
             }
@@ -124,6 +133,10 @@ class SymlinkRaceTests {
     }
 
     private Reply post(String uri, Object body) {
-        return Reply.of(client.post().uri(uri).contentType(MediaType.APPLICATION_JSON).body(body).exchange());
+        return Reply.of(client.post()
+                .uri(uri)
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(body)
+                .exchange());
     }
 }

@@ -1,15 +1,14 @@
 package dev.blockpull.cli;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.testsupport.ProcessResult;
 import dev.blockpull.testsupport.QemuTools;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Runs the real CLI jar as a child process ({@code java -jar target/cli/blockpull-cli.jar}), with
@@ -19,6 +18,7 @@ final class CliProcess {
 
     /** Made by {@code ./mvnw process-classes}, so it is there for every test run. */
     static final Path JAR = Path.of("target/cli/blockpull-cli.jar");
+
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
     private final Map<String, String> environment;

@@ -1,13 +1,22 @@
 package dev.blockpull.cli;
 
-import dev.blockpull.testsupport.BlockpullHttpTest;
-import dev.blockpull.testsupport.ServiceDataRoot;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.sun.net.httpserver.HttpServer;
+import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.Chain;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.ProcessResult;
 import dev.blockpull.testsupport.Qcow2Surgery;
 import dev.blockpull.testsupport.QemuTools;
+import dev.blockpull.testsupport.ServiceDataRoot;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,16 +26,6 @@ import org.springframework.http.MediaType;
 import org.springframework.test.web.servlet.client.RestTestClient;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
-
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The real {@code blockpull} jar as a child process against a real service on real images: exit
@@ -72,8 +71,13 @@ class CliTests {
     }
 
     void post(String uri, Object body) {
-        client.post().uri(uri).contentType(MediaType.APPLICATION_JSON).body(body).exchange()
-                .expectStatus().is2xxSuccessful();
+        client.post()
+                .uri(uri)
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(body)
+                .exchange()
+                .expectStatus()
+                .is2xxSuccessful();
     }
 
     @Test
@@ -86,11 +90,18 @@ class CliTests {
 
         assertThat(r.exitCode()).as(r.describe()).isZero();
         assertThat(r.stdout()).contains("c1").contains("result=completed");
-        assertThat(r.stderr()).as("one line per change without a terminal").contains("c1 running")
-                .containsPattern("c1 running +\\d+%").doesNotContain("\r");
+        assertThat(r.stderr())
+                .as("one line per change without a terminal")
+                .contains("c1 running")
+                .containsPattern("c1 running +\\d+%")
+                .doesNotContain("\r");
         assertThat(qemu.check(chain.top()).isClean()).isTrue();
-        assertThat(qemu.info(chain.top()).has("backing-filename")).as("no backing file left").isFalse();
-        assertThat(qemu.compare(reference, chain.top()).exitCode()).as("same guest content").isZero();
+        assertThat(qemu.info(chain.top()).has("backing-filename"))
+                .as("no backing file left")
+                .isFalse();
+        assertThat(qemu.compare(reference, chain.top()).exitCode())
+                .as("same guest content")
+                .isZero();
     }
 
     @Test
@@ -103,7 +114,8 @@ class CliTests {
         JsonNode job = JSON.readTree(r.stdout());
         assertThat(job.get("id").asString()).isEqualTo("c2");
         assertThat(job.get("result").asString()).isEqualTo("completed");
-        assertThat(job.get("currentProgress").asLong()).isEqualTo(job.get("totalProgress").asLong());
+        assertThat(job.get("currentProgress").asLong())
+                .isEqualTo(job.get("totalProgress").asLong());
     }
 
     @Test
@@ -152,7 +164,8 @@ class CliTests {
         assertThat(r.exitCode()).as(r.describe()).isEqualTo(1);
         assertThat(r.stderr()).contains("job c4 failed:");
         assertThat(r.stdout()).contains("result=failed");
-        assertThat(qemu.info(chain.top()).get("backing-filename").asString()).as("chain untouched")
+        assertThat(qemu.info(chain.top()).get("backing-filename").asString())
+                .as("chain untouched")
                 .isEqualTo("mid.qcow2");
     }
 
@@ -223,7 +236,9 @@ class CliTests {
             ProcessResult r = CliProcess.against(down.getAddress().getPort()).run("health", "liveness");
 
             assertThat(r.exitCode()).as(r.describe()).isEqualTo(1);
-            assertThat(r.stderr()).contains("/actuator/health/liveness answered 503").contains("not UP");
+            assertThat(r.stderr())
+                    .contains("/actuator/health/liveness answered 503")
+                    .contains("not UP");
         } finally {
             down.stop(0);
         }
@@ -257,7 +272,9 @@ class CliTests {
         ProcessResult r = cli.run("stream", "p1", "--base", "p1/base.qcow2", "--speed", "64K", "--plan");
 
         assertThat(r.exitCode()).as(r.describe()).isZero();
-        assertThat(r.stdout()).contains("job p1 on p1 would copy").contains("new backing file: base.qcow2")
+        assertThat(r.stdout())
+                .contains("job p1 on p1 would copy")
+                .contains("new backing file: base.qcow2")
                 .containsPattern("estimated time: \\d+ s \\(from speed\\)");
         client.get().uri("/jobs/stream/p1").exchange().expectStatus().isNotFound();
     }
@@ -301,7 +318,8 @@ class CliTests {
 
     @Test
     void imagesCreateListAndInfoShowTheChain() {
-        assertThat(cli.run("images", "create", "i1/base.qcow2", "--size", "1M").exitCode()).isZero();
+        assertThat(cli.run("images", "create", "i1/base.qcow2", "--size", "1M").exitCode())
+                .isZero();
         ProcessResult overlay = cli.run("images", "create", "i1/top.qcow2", "-b", "base.qcow2", "-F", "qcow2");
         assertThat(overlay.exitCode()).as(overlay.describe()).isZero();
 

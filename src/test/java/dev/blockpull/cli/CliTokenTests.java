@@ -1,13 +1,12 @@
 package dev.blockpull.cli;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.ProcessResult;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.web.server.LocalServerPort;
-
-import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /** The CLI against a service that wants a bearer token: BLOCKPULL_TOKEN carries it. */
 @BlockpullHttpTest(properties = "blockpull.security.token=" + CliTokenTests.TOKEN)
@@ -20,8 +19,9 @@ class CliTokenTests {
 
     @Test
     void theTokenComesFromBlockpullToken() {
-        ProcessResult r = CliProcess.withEnvironment(Map.of("BLOCKPULL_URL", "http://127.0.0.1:" + port,
-                "BLOCKPULL_TOKEN", TOKEN)).run("jobs", "list");
+        ProcessResult r = CliProcess.withEnvironment(
+                        Map.of("BLOCKPULL_URL", "http://127.0.0.1:" + port, "BLOCKPULL_TOKEN", TOKEN))
+                .run("jobs", "list");
 
         assertThat(r.exitCode()).as(r.describe()).isZero();
     }

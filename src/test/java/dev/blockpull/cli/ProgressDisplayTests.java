@@ -1,12 +1,11 @@
 package dev.blockpull.cli;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 /** What {@code --wait} draws: a bar redrawn in place on a terminal, a line per change elsewhere. */
 class ProgressDisplayTests {
@@ -32,8 +31,9 @@ class ProgressDisplayTests {
         bar.show(running(50 * MIB, 5 * MIB, 10L));
         bar.finish();
 
-        assertThat(printed()).isEqualTo("\rs1 [###...........................]  10%  5.0 MiB/s  ETA 0:18  running"
-                + "\rs1 [###############...............]  50%  5.0 MiB/s  ETA 0:10  running\n");
+        assertThat(printed())
+                .isEqualTo("\rs1 [###...........................]  10%  5.0 MiB/s  ETA 0:18  running"
+                        + "\rs1 [###############...............]  50%  5.0 MiB/s  ETA 0:10  running\n");
     }
 
     @Test
@@ -44,7 +44,8 @@ class ProgressDisplayTests {
         bar.show(new JobProgress("s1", "paused", 50 * MIB, 100 * MIB, 0, null));
 
         String second = printed().substring(printed().lastIndexOf('\r'));
-        assertThat(second).startsWith("\rs1 [###############...............]  50%  paused")
+        assertThat(second)
+                .startsWith("\rs1 [###############...............]  50%  paused")
                 .hasSize(printed().indexOf('\r', 1));
     }
 
@@ -58,8 +59,9 @@ class ProgressDisplayTests {
         lines.show(new JobProgress("s1", "waiting", 100 * MIB, 100 * MIB, 0, null));
         lines.finish();
 
-        assertThat(printed()).isEqualTo("s1 running 10%  5.0 MiB/s  ETA 0:18\n"
-                + "s1 running 11%  6.0 MiB/s  ETA 0:16\n"
-                + "s1 waiting 100%\n");
+        assertThat(printed())
+                .isEqualTo("s1 running 10%  5.0 MiB/s  ETA 0:18\n"
+                        + "s1 running 11%  6.0 MiB/s  ETA 0:16\n"
+                        + "s1 waiting 100%\n");
     }
 }

@@ -1,19 +1,28 @@
 package dev.blockpull.cli;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
-
 /** Sizes on the command line are binary multiples, as qemu-img and virsh read them. */
 class SizesTests {
 
     @ParameterizedTest
-    @CsvSource({"1048576,1048576", "512K,524288", "512k,524288", "50M,52428800", "50MiB,52428800",
-            "50MB/s,52428800", "1.5G,1610612736", "2T,2199023255552", "0,0"})
+    @CsvSource({
+        "1048576,1048576",
+        "512K,524288",
+        "512k,524288",
+        "50M,52428800",
+        "50MiB,52428800",
+        "50MB/s,52428800",
+        "1.5G,1610612736",
+        "2T,2199023255552",
+        "0,0"
+    })
     void sizesAreParsedAsBinaryMultiples(String text, long bytes) {
         assertThat(Sizes.parse(text)).isEqualTo(bytes);
     }

@@ -4,10 +4,6 @@ import dev.blockpull.io.DataRoot;
 import dev.blockpull.testsupport.MapEntry;
 import dev.blockpull.testsupport.ProcessResult;
 import dev.blockpull.testsupport.QemuTools;
-import org.jspecify.annotations.Nullable;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -19,6 +15,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * What the interop tests share: opening chains with the service's own backing-file policy
@@ -35,8 +34,7 @@ final class Interop {
     /** Reads are done in pieces of this odd size, so that they start and end inside clusters. */
     private static final int READ_CHUNK = 777_777;
 
-    private Interop() {
-    }
+    private Interop() {}
 
     // ------------------------------------------------------------------ opening
 
@@ -59,7 +57,10 @@ final class Interop {
         long size = chain.top().virtualSize();
         byte[] out = new byte[Math.toIntExact(size)];
         for (int pos = 0; pos < out.length; pos += READ_CHUNK) {
-            chain.read(pos, ByteBuffer.wrap(out, pos, Math.min(READ_CHUNK, out.length - pos)).slice());
+            chain.read(
+                    pos,
+                    ByteBuffer.wrap(out, pos, Math.min(READ_CHUNK, out.length - pos))
+                            .slice());
         }
         return out;
     }
@@ -68,7 +69,10 @@ final class Interop {
     static byte[] read(Image image) {
         byte[] out = new byte[Math.toIntExact(image.virtualSize())];
         for (int pos = 0; pos < out.length; pos += READ_CHUNK) {
-            image.read(pos, ByteBuffer.wrap(out, pos, Math.min(READ_CHUNK, out.length - pos)).slice());
+            image.read(
+                    pos,
+                    ByteBuffer.wrap(out, pos, Math.min(READ_CHUNK, out.length - pos))
+                            .slice());
         }
         return out;
     }
@@ -95,7 +99,8 @@ final class Interop {
             while (end < Math.min(actual.length, expected.length) && actual[end] != expected[end]) {
                 end++;
             }
-            msg.append(String.format("; first difference at offset %d (0x%x), %d bytes differ; expected %s but was %s",
+            msg.append(String.format(
+                    "; first difference at offset %d (0x%x), %d bytes differ; expected %s but was %s",
                     first, first, end - first, hex(expected, first), hex(actual, first)));
         }
         throw new AssertionError(msg.toString());
@@ -143,8 +148,14 @@ final class Interop {
      * One row of {@code qemu-img map --output=json}, as QEMU prints it; {@code offset} is null
      * where QEMU prints none.
      */
-    record Run(long start, long length, int depth, boolean present, boolean zero, boolean data,
-               @Nullable Long offset) {
+    record Run(
+            long start,
+            long length,
+            int depth,
+            boolean present,
+            boolean zero,
+            boolean data,
+            @Nullable Long offset) {
 
         long end() {
             return start + length;
@@ -152,8 +163,12 @@ final class Interop {
 
         /** QEMU's {@code entry_mergeable} (qemu-img.c): same depth and flags, and contiguous offsets. */
         boolean continuedBy(Run next) {
-            return end() == next.start && depth == next.depth && present == next.present && zero == next.zero
-                    && data == next.data && (offset == null) == (next.offset == null)
+            return end() == next.start
+                    && depth == next.depth
+                    && present == next.present
+                    && zero == next.zero
+                    && data == next.data
+                    && (offset == null) == (next.offset == null)
                     && (offset == null || offset + length == next.offset);
         }
 
@@ -163,8 +178,15 @@ final class Interop {
 
         @Override
         public String toString() {
-            return String.format("{start %d (0x%x), length %d, depth %d,%s%s%s%s}", start, start, length, depth,
-                    present ? " present" : "", zero ? " zero" : "", data ? " data" : "",
+            return String.format(
+                    "{start %d (0x%x), length %d, depth %d,%s%s%s%s}",
+                    start,
+                    start,
+                    length,
+                    depth,
+                    present ? " present" : "",
+                    zero ? " zero" : "",
+                    data ? " data" : "",
                     offset == null ? "" : String.format(" offset 0x%x", offset));
         }
     }
@@ -199,9 +221,14 @@ final class Interop {
         List<Run> runs = new ArrayList<>();
         for (JsonNode e : JSON.readTree(r.stdout())) {
             JsonNode offset = e.get("offset");
-            runs.add(new Run(e.path("start").asLong(), e.path("length").asLong(), e.path("depth").asInt(),
-                    e.path("present").asBoolean(false), e.path("zero").asBoolean(false),
-                    e.path("data").asBoolean(false), offset == null || offset.isNull() ? null : offset.asLong()));
+            runs.add(new Run(
+                    e.path("start").asLong(),
+                    e.path("length").asLong(),
+                    e.path("depth").asInt(),
+                    e.path("present").asBoolean(false),
+                    e.path("zero").asBoolean(false),
+                    e.path("data").asBoolean(false),
+                    offset == null || offset.isNull() ? null : offset.asLong()));
         }
         return merge(runs);
     }
@@ -257,10 +284,10 @@ final class Interop {
         int from = Math.max(0, i - 3);
         throw new AssertionError(what + ": the engine's map differs from qemu-img map at row " + i
                 + " (rows " + engine.size() + " vs " + qemu.size() + ")"
-                + "\nengine, from row " + from + ":" + describe(engine.subList(Math.min(from, engine.size()),
-                        Math.min(engine.size(), i + 6)))
-                + "\nqemu-img map, from row " + from + ":" + describe(qemu.subList(Math.min(from, qemu.size()),
-                        Math.min(qemu.size(), i + 6))));
+                + "\nengine, from row " + from + ":"
+                + describe(engine.subList(Math.min(from, engine.size()), Math.min(engine.size(), i + 6)))
+                + "\nqemu-img map, from row " + from + ":"
+                + describe(qemu.subList(Math.min(from, qemu.size()), Math.min(qemu.size(), i + 6))));
     }
 
     static String describe(List<Run> runs) {

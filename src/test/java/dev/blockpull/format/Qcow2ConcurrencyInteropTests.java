@@ -1,13 +1,13 @@
 package dev.blockpull.format;
 
+import static dev.blockpull.format.Interop.KIB;
+import static dev.blockpull.format.Interop.MIB;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.testsupport.AssertImages;
 import dev.blockpull.testsupport.Chain;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.QemuTools;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,10 +24,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLongArray;
-
-import static dev.blockpull.format.Interop.KIB;
-import static dev.blockpull.format.Interop.MIB;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Several threads on one writable image over a backing file, with fixed seeds; QEMU judges the
@@ -85,8 +84,10 @@ class Qcow2ConcurrencyInteropTests {
     void concurrentWritersAndReadersLeaveWhatASerialOrderWouldLeave() throws Exception {
         byte[] base = backing().expected();
         Path top = dir.resolve("top.qcow2");
-        ImageCreator.create(top, CreateOptions.qcow2(SIZE, new BackingReference("base.qcow2", ImageFormat.QCOW2))
-                .withClusterSize(4096));
+        ImageCreator.create(
+                top,
+                CreateOptions.qcow2(SIZE, new BackingReference("base.qcow2", ImageFormat.QCOW2))
+                        .withClusterSize(4096));
         int contendedSectors = (int) ((UNTOUCHED - CONTENDED) / SECTOR);
         // Bit v of sector s (4 longs per sector): value v was about to be written there by some hammer.
         AtomicLongArray started = new AtomicLongArray(contendedSectors * 4);
@@ -129,8 +130,10 @@ class Qcow2ConcurrencyInteropTests {
         AssertImages.assertNotDirtyNorCorrupt(top);
         byte[] content = AssertImages.guestContent(top);
         for (int o = 0; o < ownerModels.length; o++) {
-            Interop.assertSameBytes(Arrays.copyOfRange(content, (int) OWNER_BOUNDS[o], (int) OWNER_BOUNDS[o + 1]),
-                    ownerModels[o], "region of owner " + o);
+            Interop.assertSameBytes(
+                    Arrays.copyOfRange(content, (int) OWNER_BOUNDS[o], (int) OWNER_BOUNDS[o + 1]),
+                    ownerModels[o],
+                    "region of owner " + o);
         }
         for (int s = 0; s < contendedSectors; s++) {
             int at = (int) (CONTENDED + (long) s * SECTOR);
@@ -142,19 +145,24 @@ class Qcow2ConcurrencyInteropTests {
                 }
             }
             if (candidates.isEmpty()) {
-                Interop.assertSameBytes(sector, Arrays.copyOfRange(base, at, at + SECTOR),
+                Interop.assertSameBytes(
+                        sector,
+                        Arrays.copyOfRange(base, at, at + SECTOR),
                         "contended sector at " + at + " that nobody wrote");
             } else {
                 int value = sector[0] & 0xff;
                 byte[] uniform = new byte[SECTOR];
                 Arrays.fill(uniform, sector[0]);
                 Interop.assertSameBytes(sector, uniform, "contended sector at " + at + " (one write's value)");
-                assertThat(candidates).as("contended sector at %d holds the last value of one hammer", at)
+                assertThat(candidates)
+                        .as("contended sector at %d holds the last value of one hammer", at)
                         .contains(value);
             }
         }
-        Interop.assertSameBytes(Arrays.copyOfRange(content, (int) UNTOUCHED, (int) SIZE),
-                Arrays.copyOfRange(base, (int) UNTOUCHED, (int) SIZE), "untouched part");
+        Interop.assertSameBytes(
+                Arrays.copyOfRange(content, (int) UNTOUCHED, (int) SIZE),
+                Arrays.copyOfRange(base, (int) UNTOUCHED, (int) SIZE),
+                "untouched part");
         Interop.assertSameBytes(Interop.readChain(top), content, "engine's view after reopening vs qemu-img convert");
     }
 
@@ -169,8 +177,10 @@ class Qcow2ConcurrencyInteropTests {
     void simultaneousPartialWritesToOneNewClusterAreAllKept() throws Exception {
         byte[] base = backing().expected();
         Path top = dir.resolve("top.qcow2");
-        ImageCreator.create(top, CreateOptions.qcow2(SIZE, new BackingReference("base.qcow2", ImageFormat.QCOW2))
-                .withClusterSize(4096));
+        ImageCreator.create(
+                top,
+                CreateOptions.qcow2(SIZE, new BackingReference("base.qcow2", ImageFormat.QCOW2))
+                        .withClusterSize(4096));
         int threads = 4;
         int clusters = 512;
         long span = clusters * 4096L;
@@ -228,7 +238,9 @@ class Qcow2ConcurrencyInteropTests {
             } else if (op < 19) {
                 byte[] got = new byte[len];
                 chain.read(from + at, ByteBuffer.wrap(got));
-                Interop.assertSameBytes(got, Arrays.copyOfRange(model, at, at + len),
+                Interop.assertSameBytes(
+                        got,
+                        Arrays.copyOfRange(model, at, at + len),
                         "owner read of [" + (from + at) + ", " + (from + at + len) + ") after " + i + " operations");
             } else {
                 image.flush();
@@ -283,12 +295,14 @@ class Qcow2ConcurrencyInteropTests {
                 if (value == (base[(int) pos] & 0xff)) {
                     continue;
                 }
-                assertThat(pos).as("byte at %d reads 0x%02x, but the untouched part reads as the backing file",
-                        pos, value).isLessThan(UNTOUCHED);
+                assertThat(pos)
+                        .as("byte at %d reads 0x%02x, but the untouched part reads as the backing file", pos, value)
+                        .isLessThan(UNTOUCHED);
                 int sector = (int) ((pos - CONTENDED) / SECTOR);
                 long word = started.get(sector * 4 + value / 64);
-                assertThat(word & (1L << (value % 64))).as("byte at %d reads 0x%02x, which no hammer wrote there",
-                        pos, value).isNotZero();
+                assertThat(word & (1L << (value % 64)))
+                        .as("byte at %d reads 0x%02x, which no hammer wrote there", pos, value)
+                        .isNotZero();
             }
         }
     }
@@ -317,7 +331,9 @@ class Qcow2ConcurrencyInteropTests {
             }
         } finally {
             pool.shutdownNow();
-            assertThat(pool.awaitTermination(30, TimeUnit.SECONDS)).as("workers stopped").isTrue();
+            assertThat(pool.awaitTermination(30, TimeUnit.SECONDS))
+                    .as("workers stopped")
+                    .isTrue();
         }
     }
 }

@@ -1,5 +1,10 @@
 package dev.blockpull.format;
 
+import static dev.blockpull.format.Interop.KIB;
+import static dev.blockpull.format.Interop.MIB;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.blockpull.format.Interop.Run;
 import dev.blockpull.io.BlockException;
 import dev.blockpull.io.UnsupportedFeatureException;
@@ -9,14 +14,6 @@ import dev.blockpull.testsupport.ChainShape;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.Qcow2Surgery;
 import dev.blockpull.testsupport.QemuTools;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
-import tools.jackson.databind.JsonNode;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -27,11 +24,13 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
-
-import static dev.blockpull.format.Interop.KIB;
-import static dev.blockpull.format.Interop.MIB;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import tools.jackson.databind.JsonNode;
 
 /**
  * QEMU writes, the engine reads (issue #2): images and chains made by {@code qemu-img create} and
@@ -70,8 +69,9 @@ class Qcow2ReadInteropTests {
 
         @Override
         public String toString() {
-            String cs = clusterSize >= MIB ? clusterSize / MIB + "M" : clusterSize >= KIB ? clusterSize / KIB + "k"
-                    : Integer.toString(clusterSize);
+            String cs = clusterSize >= MIB
+                    ? clusterSize / MIB + "M"
+                    : clusterSize >= KIB ? clusterSize / KIB + "k" : Integer.toString(clusterSize);
             return "cluster_size=" + cs + ",compat=" + compat + ",refcount_bits=" + refcountBits;
         }
     }
@@ -82,17 +82,23 @@ class Qcow2ReadInteropTests {
      */
     static Stream<Options> matrix() {
         return Stream.of(
-                new Options(65536, "1.1", 1), new Options(65536, "1.1", 16), new Options(65536, "1.1", 64),
+                new Options(65536, "1.1", 1),
+                new Options(65536, "1.1", 16),
+                new Options(65536, "1.1", 64),
                 new Options(65536, "0.10", 16),
-                new Options(512, "1.1", 1), new Options(512, "1.1", 64), new Options(512, "0.10", 16),
-                new Options(4096, "1.1", 16), new Options(4096, "1.1", 64), new Options(4096, "0.10", 16),
-                new Options(2 * (int) MIB, "1.1", 16), new Options(2 * (int) MIB, "1.1", 1),
+                new Options(512, "1.1", 1),
+                new Options(512, "1.1", 64),
+                new Options(512, "0.10", 16),
+                new Options(4096, "1.1", 16),
+                new Options(4096, "1.1", 64),
+                new Options(4096, "0.10", 16),
+                new Options(2 * (int) MIB, "1.1", 16),
+                new Options(2 * (int) MIB, "1.1", 1),
                 new Options(2 * (int) MIB, "0.10", 16));
     }
 
     /** A planted chain and the expected guest view of its top (the model plus the discard). */
-    private record Planted(Chain chain, byte[] expectedTop) {
-    }
+    private record Planted(Chain chain, byte[] expectedTop) {}
 
     private static Chains.Builder withOptions(Chains.Builder b, Options o) {
         return b.clusterSize(o.clusterSize()).compat(o.compat()).option("refcount_bits=" + o.refcountBits());
@@ -148,13 +154,15 @@ class Qcow2ReadInteropTests {
         Planted p = plant(o);
         Chain chain = p.chain();
 
-        Interop.assertSameBytes(AssertImages.guestContent(chain.top()), p.expectedTop(),
+        Interop.assertSameBytes(
+                AssertImages.guestContent(chain.top()),
+                p.expectedTop(),
                 "model check: qemu-img convert of the top vs the model");
         Interop.assertSameBytes(Interop.readChain(chain.top()), p.expectedTop(), "engine's view of the top");
-        Interop.assertSameBytes(Interop.readChain(chain.path("mid.qcow2")), chain.expected("mid.qcow2"),
-                "engine's view of mid");
-        Interop.assertSameBytes(Interop.readChain(chain.base()), chain.expected("base.qcow2"),
-                "engine's view of the base");
+        Interop.assertSameBytes(
+                Interop.readChain(chain.path("mid.qcow2")), chain.expected("mid.qcow2"), "engine's view of mid");
+        Interop.assertSameBytes(
+                Interop.readChain(chain.base()), chain.expected("base.qcow2"), "engine's view of the base");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -165,7 +173,9 @@ class Qcow2ReadInteropTests {
         try (ImageChain ours = Interop.openChain(chain.top(), true)) {
             Interop.assertSameMap(Interop.engineMap(ours), Interop.qemuMap(qemu, chain.top()), "chain " + o);
             for (Image layer : ours.layers()) {
-                Interop.assertSameMap(Interop.engineLayerMap(layer), Interop.qemuLayerMap(qemu, layer.path()),
+                Interop.assertSameMap(
+                        Interop.engineLayerMap(layer),
+                        Interop.qemuLayerMap(qemu, layer.path()),
                         "layer " + layer.path().getFileName() + " " + o);
             }
         }
@@ -181,8 +191,9 @@ class Qcow2ReadInteropTests {
                 Arguments.of("v2", standard.withCompat("0.10")),
                 Arguments.of("mixed clusters 4k/64k/512", standard.withClusterSizes(4096, 65536, 512)),
                 Arguments.of("2M top cluster over a 512 mid", standard.withClusterSizes(65536, 512, 2 * (int) MIB)),
-                Arguments.of("8M, 2M base clusters", standard.withSize(8 * MIB)
-                        .withClusterSizes(2 * (int) MIB, 65536, 4096)));
+                Arguments.of(
+                        "8M, 2M base clusters",
+                        standard.withSize(8 * MIB).withClusterSizes(2 * (int) MIB, 65536, 4096)));
     }
 
     /** Chains whose middle layer is shorter than the top: past its end the top reads zeros (§7). */
@@ -191,8 +202,11 @@ class Qcow2ReadInteropTests {
         return Stream.of(
                 Arguments.of("short mid (1M under 4M)", standard.withShortMid(MIB)),
                 Arguments.of("v2, short mid", standard.withCompat("0.10").withShortMid(MIB)),
-                Arguments.of("8M, 2M base clusters, 3M mid", standard.withSize(8 * MIB)
-                        .withClusterSizes(2 * (int) MIB, 65536, 4096).withShortMid(3 * MIB)));
+                Arguments.of(
+                        "8M, 2M base clusters, 3M mid",
+                        standard.withSize(8 * MIB)
+                                .withClusterSizes(2 * (int) MIB, 65536, 4096)
+                                .withShortMid(3 * MIB)));
     }
 
     /** Sparse raw bases: compared by content only (see the class comment). */
@@ -200,12 +214,17 @@ class Qcow2ReadInteropTests {
         ChainShape standard = ChainShape.standard();
         return Stream.of(
                 Arguments.of("sparse raw base", standard.withRawBase()),
-                Arguments.of("sparse raw base, v2, short mid, mixed clusters", standard.withRawBase()
-                        .withCompat("0.10").withShortMid(MIB).withClusterSizes(512, 4096, 65536)));
+                Arguments.of(
+                        "sparse raw base, v2, short mid, mixed clusters",
+                        standard.withRawBase()
+                                .withCompat("0.10")
+                                .withShortMid(MIB)
+                                .withClusterSizes(512, 4096, 65536)));
     }
 
     static Stream<Arguments> shapes() {
-        return Stream.of(fullLengthShapes(), shortMiddleShapes(), sparseRawBaseShapes()).flatMap(a -> a);
+        return Stream.of(fullLengthShapes(), shortMiddleShapes(), sparseRawBaseShapes())
+                .flatMap(a -> a);
     }
 
     static Stream<Arguments> qcow2BaseShapes() {
@@ -218,10 +237,12 @@ class Qcow2ReadInteropTests {
         Chain chain = Chains.baseMidTop(qemu, dir, shape);
 
         Interop.assertSameBytes(Interop.readChain(chain.top()), chain.expected(), "engine's view of the top");
-        Interop.assertSameBytes(Interop.readChain(chain.top()), AssertImages.guestContent(chain.top()),
+        Interop.assertSameBytes(
+                Interop.readChain(chain.top()),
+                AssertImages.guestContent(chain.top()),
                 "engine's view of the top vs qemu-img convert");
-        Interop.assertSameBytes(Interop.readChain(chain.path("mid.qcow2")), chain.expected("mid.qcow2"),
-                "engine's view of mid");
+        Interop.assertSameBytes(
+                Interop.readChain(chain.path("mid.qcow2")), chain.expected("mid.qcow2"), "engine's view of mid");
     }
 
     /** Not for sparse raw bases: see the class comment. */
@@ -258,7 +279,9 @@ class Qcow2ReadInteropTests {
 
         try (ImageChain ours = Interop.openChain(chain.top(), true)) {
             for (Image layer : ours.layers()) {
-                Interop.assertSameMap(Interop.engineLayerMap(layer), Interop.qemuLayerMap(qemu, layer.path()),
+                Interop.assertSameMap(
+                        Interop.engineLayerMap(layer),
+                        Interop.qemuLayerMap(qemu, layer.path()),
                         "layer " + layer.path().getFileName() + " of " + name);
             }
         }
@@ -269,7 +292,8 @@ class Qcow2ReadInteropTests {
         Chain chain = fullyWrittenRawBaseChain();
 
         try (ImageChain ours = Interop.openChain(chain.top(), true)) {
-            assertThat(ours.layers()).extracting(Image::format)
+            assertThat(ours.layers())
+                    .extracting(Image::format)
                     .containsExactly(ImageFormat.QCOW2, ImageFormat.QCOW2, ImageFormat.RAW);
             Interop.assertSameMap(Interop.engineMap(ours), Interop.qemuMap(qemu, chain.top()), "raw-based chain");
         }
@@ -280,7 +304,9 @@ class Qcow2ReadInteropTests {
         Chain chain = fullyWrittenRawBaseChain();
 
         Interop.assertSameBytes(Interop.readChain(chain.top()), chain.expected(), "engine's view of the top");
-        Interop.assertSameBytes(Interop.readChain(chain.top()), AssertImages.guestContent(chain.top()),
+        Interop.assertSameBytes(
+                Interop.readChain(chain.top()),
+                AssertImages.guestContent(chain.top()),
                 "engine's view of the top vs qemu-img convert");
     }
 
@@ -288,16 +314,18 @@ class Qcow2ReadInteropTests {
     private Chain fullyWrittenRawBaseChain() {
         return Chains.in(qemu, dir)
                 .base("base.raw", "raw", 4 * MIB)
-                    .write(0, 4 * MIB, 0x01)
-                    .write(MIB, 64 * KIB, 0x02)
-                    .write(3 * MIB + 7, 1000, 0x03)
-                .overlay("mid.qcow2").clusterSize(4096)
-                    .write(60 * KIB, 8 * KIB, 0x21)
-                    .zero(MIB, 16 * KIB)
-                .overlay("top.qcow2").clusterSize(65536)
-                    .write(3 * MIB, 64 * KIB, 0x31)
-                    .zeroUnmap(2 * MIB, 128 * KIB)
-                    .write(4 * MIB - 512, 512, 0x32)
+                .write(0, 4 * MIB, 0x01)
+                .write(MIB, 64 * KIB, 0x02)
+                .write(3 * MIB + 7, 1000, 0x03)
+                .overlay("mid.qcow2")
+                .clusterSize(4096)
+                .write(60 * KIB, 8 * KIB, 0x21)
+                .zero(MIB, 16 * KIB)
+                .overlay("top.qcow2")
+                .clusterSize(65536)
+                .write(3 * MIB, 64 * KIB, 0x31)
+                .zeroUnmap(2 * MIB, 128 * KIB)
+                .write(4 * MIB - 512, 512, 0x32)
                 .build();
     }
 
@@ -306,12 +334,13 @@ class Qcow2ReadInteropTests {
     private Chain lazyRefcountsChain() {
         return Chains.in(qemu, dir)
                 .base("base.qcow2", "qcow2", 4 * MIB)
-                    .write(0, MIB, 0x11)
-                .overlay("top.qcow2").option("lazy_refcounts=on")
-                    .write(64 * KIB + 5, 100 * KIB, 0x21)
-                    .zero(512 * KIB, 128 * KIB)
-                    .zeroUnmap(2 * MIB, 64 * KIB)
-                    .write(3 * MIB, 64 * KIB, 0x22)
+                .write(0, MIB, 0x11)
+                .overlay("top.qcow2")
+                .option("lazy_refcounts=on")
+                .write(64 * KIB + 5, 100 * KIB, 0x21)
+                .zero(512 * KIB, 128 * KIB)
+                .zeroUnmap(2 * MIB, 64 * KIB)
+                .write(3 * MIB, 64 * KIB, 0x22)
                 .build();
     }
 
@@ -319,8 +348,14 @@ class Qcow2ReadInteropTests {
     void lazyRefcountsImageReadsAndMapsLikeQemu() {
         Chain chain = lazyRefcountsChain();
         JsonNode info = qemu.info(chain.top());
-        assertThat(info.path("format-specific").path("data").path("lazy-refcounts").asBoolean()).isTrue();
-        assertThat(info.path("dirty-flag").asBoolean(false)).as("qemu-io closed it cleanly").isFalse();
+        assertThat(info.path("format-specific")
+                        .path("data")
+                        .path("lazy-refcounts")
+                        .asBoolean())
+                .isTrue();
+        assertThat(info.path("dirty-flag").asBoolean(false))
+                .as("qemu-io closed it cleanly")
+                .isFalse();
 
         try (ImageChain ours = Interop.openChain(chain.top(), true)) {
             assertThat(ours.top().details().lazyRefcounts()).isTrue();
@@ -345,7 +380,9 @@ class Qcow2ReadInteropTests {
     @Test
     void dirtyImageReadsLikeQemu() {
         Chain chain = crashedLazyRefcountsChain();
-        assertThat(qemu.info(chain.top()).path("dirty-flag").asBoolean(false)).as("qemu sees the dirty bit").isTrue();
+        assertThat(qemu.info(chain.top()).path("dirty-flag").asBoolean(false))
+                .as("qemu sees the dirty bit")
+                .isTrue();
         byte[] before = Interop.readAll(chain.top());
 
         try (ImageChain ours = Interop.openChain(chain.top(), true)) {
@@ -353,13 +390,17 @@ class Qcow2ReadInteropTests {
             Interop.assertSameBytes(Interop.read(ours), chain.expected(), "engine's view of the dirty top");
             Interop.assertSameMap(Interop.engineMap(ours), Interop.qemuMap(qemu, chain.top()), "dirty chain");
         }
-        assertThat(Interop.readAll(chain.top())).as("a read-only open changes nothing").isEqualTo(before);
+        assertThat(Interop.readAll(chain.top()))
+                .as("a read-only open changes nothing")
+                .isEqualTo(before);
     }
 
     @Test
     void dirtyImageIsRepairedByAWritableOpenAsQemuWouldRepairIt() {
         Chain chain = crashedLazyRefcountsChain();
-        assertThat(qemu.check(chain.top()).corruptions()).as("the refcount lost in the crash").isPositive();
+        assertThat(qemu.check(chain.top()).corruptions())
+                .as("the refcount lost in the crash")
+                .isPositive();
 
         try (ImageChain ours = Interop.openChain(chain.top(), false)) {
             assertThat(ours.top().details().dirty()).as("dirty when opened").isTrue();
@@ -395,16 +436,18 @@ class Qcow2ReadInteropTests {
     private Chain extendedL2Chain() {
         Chain chain = Chains.in(qemu, dir)
                 .base("base.qcow2", "qcow2", 4 * MIB)
-                    .write(0, 2 * MIB, 0x11)
-                .overlay("top.qcow2").clusterSize(65536).option("extended_l2=on")
-                    .write(4 * KIB, 4 * KIB, 0x21)
-                    .zero(16 * KIB, 8 * KIB)
-                    .zero(128 * KIB, 64 * KIB)
-                    .write(256 * KIB + 100, 5000, 0x22)
-                    .write(512 * KIB, 192 * KIB, 0x23)
-                    .zeroUnmap(576 * KIB, 64 * KIB)
-                    .zero(640 * KIB + 2 * KIB, 4 * KIB)
-                    .write(3 * MIB - 2 * KIB, 4 * KIB, 0x24)
+                .write(0, 2 * MIB, 0x11)
+                .overlay("top.qcow2")
+                .clusterSize(65536)
+                .option("extended_l2=on")
+                .write(4 * KIB, 4 * KIB, 0x21)
+                .zero(16 * KIB, 8 * KIB)
+                .zero(128 * KIB, 64 * KIB)
+                .write(256 * KIB + 100, 5000, 0x22)
+                .write(512 * KIB, 192 * KIB, 0x23)
+                .zeroUnmap(576 * KIB, 64 * KIB)
+                .zero(640 * KIB + 2 * KIB, 4 * KIB)
+                .write(3 * MIB - 2 * KIB, 4 * KIB, 0x24)
                 .build();
         qemu.io(chain.top(), "qcow2", "discard " + MIB + " " + 64 * KIB);
         return chain;
@@ -447,7 +490,8 @@ class Qcow2ReadInteropTests {
         Chain chain = extendedL2Chain();
 
         try (Image top = ImageOpener.open(chain.top(), ImageFormat.QCOW2, true)) {
-            Interop.assertSameMap(Interop.withoutOffsetsOfAbsentRuns(Interop.engineLayerMap(top)),
+            Interop.assertSameMap(
+                    Interop.withoutOffsetsOfAbsentRuns(Interop.engineLayerMap(top)),
                     Interop.withoutOffsetsOfAbsentRuns(Interop.qemuLayerMap(qemu, chain.top())),
                     "extended-L2 layer");
         }
@@ -462,13 +506,17 @@ class Qcow2ReadInteropTests {
     @Test
     void extendedL2UnallocatedSubclustersReportTheirHostOffsetLikeQemuImgMap() {
         Chain chain = Chains.in(qemu, dir)
-                .base("ext.qcow2", "qcow2", MIB).clusterSize(65536).option("extended_l2=on")
-                    .write(4 * KIB, 4 * KIB, 0x21)
-                    .write(200 * KIB, 10 * KIB, 0x22)
+                .base("ext.qcow2", "qcow2", MIB)
+                .clusterSize(65536)
+                .option("extended_l2=on")
+                .write(4 * KIB, 4 * KIB, 0x21)
+                .write(200 * KIB, 10 * KIB, 0x22)
                 .build();
 
         try (Image image = ImageOpener.open(chain.top(), ImageFormat.QCOW2, true)) {
-            Interop.assertSameMap(Interop.engineLayerMap(image), Interop.qemuLayerMap(qemu, chain.top()),
+            Interop.assertSameMap(
+                    Interop.engineLayerMap(image),
+                    Interop.qemuLayerMap(qemu, chain.top()),
                     "extended-L2 image without backing");
         }
     }
@@ -485,7 +533,9 @@ class Qcow2ReadInteropTests {
         assertThatThrownBy(() -> Interop.openChain(chain.top(), false))
                 .isInstanceOf(UnsupportedFeatureException.class)
                 .hasMessageContaining("extended L2");
-        assertThat(Interop.readAll(chain.top())).as("the refused opens changed nothing").isEqualTo(before);
+        assertThat(Interop.readAll(chain.top()))
+                .as("the refused opens changed nothing")
+                .isEqualTo(before);
         AssertImages.assertCheckClean(chain.top());
     }
 
@@ -500,12 +550,17 @@ class Qcow2ReadInteropTests {
     }
 
     static Stream<Compression> zlibCompressions() {
-        return Stream.of(new Compression(65536, "zlib", "1.1"), new Compression(65536, "zlib", "0.10"),
-                new Compression(512, "zlib", "1.1"), new Compression(2 * (int) MIB, "zlib", "1.1"));
+        return Stream.of(
+                new Compression(65536, "zlib", "1.1"),
+                new Compression(65536, "zlib", "0.10"),
+                new Compression(512, "zlib", "1.1"),
+                new Compression(2 * (int) MIB, "zlib", "1.1"));
     }
 
     static Stream<Compression> zstdCompressions() {
-        return Stream.of(new Compression(65536, "zstd", "1.1"), new Compression(4096, "zstd", "1.1"),
+        return Stream.of(
+                new Compression(65536, "zstd", "1.1"),
+                new Compression(4096, "zstd", "1.1"),
                 new Compression(2 * (int) MIB, "zstd", "1.1"));
     }
 
@@ -522,12 +577,13 @@ class Qcow2ReadInteropTests {
         int size = (int) Math.max(2 * MIB, 8L * clusterSize);
         byte[] src = new byte[size];
         Random rnd = new Random(seed);
-        byte[] text = ("The quick brown fox streams a qcow2 chain. ").repeat(100).getBytes();
+        byte[] text =
+                ("The quick brown fox streams a qcow2 chain. ").repeat(100).getBytes();
         for (int c = 0; c * clusterSize < size; c++) {
             int from = c * clusterSize;
             switch (c % 5) {
                 case 0 -> Arrays.fill(src, from, from + clusterSize, (byte) (0x40 + c % 64));
-                case 1 -> { }
+                case 1 -> {}
                 case 2 -> {
                     byte[] r = new byte[clusterSize];
                     rnd.nextBytes(r);
@@ -578,7 +634,9 @@ class Qcow2ReadInteropTests {
     private void assertCompressedImageReadsBack(Compression c) {
         byte[] source = compressionSource(c.clusterSize(), 42);
         Path image = convertCompressed(c, source);
-        assertThat(qemu.check(image).output()).as("convert -c compressed something").contains("compressed-clusters");
+        assertThat(qemu.check(image).output())
+                .as("convert -c compressed something")
+                .contains("compressed-clusters");
 
         try (ImageChain ours = Interop.openChain(image, true)) {
             assertThat(ours.top().details().compressionType()).isEqualTo(c.type());
@@ -593,7 +651,8 @@ class Qcow2ReadInteropTests {
 
         try (ImageChain ours = Interop.openChain(image, true)) {
             List<Run> engine = Interop.engineMap(ours);
-            assertThat(engine).as("compressed runs: data without a host offset")
+            assertThat(engine)
+                    .as("compressed runs: data without a host offset")
                     .anyMatch(r -> r.data() && r.offset() == null);
             Interop.assertSameMap(engine, Interop.qemuMap(qemu, image), "compressed image " + c);
         }
@@ -602,20 +661,25 @@ class Qcow2ReadInteropTests {
     @Test
     void compressedLayerInAChainReadsAndMapsLikeQemu() {
         Chain chain = Chains.in(qemu, dir)
-                .base("base.qcow2", "qcow2", 4 * MIB).clusterSize(4096)
-                    .write(0, 4 * MIB, 0x11)
-                .overlay("mid.qcow2").clusterSize(65536)
-                    .writeCompressed(0, 128 * KIB, 0x21)
-                    .writeCompressed(MIB, 64 * KIB, 0x22)
-                    .writeCompressed(3 * MIB, 192 * KIB, 0x23)
-                .overlay("top.qcow2").clusterSize(512)
-                    .write(64 * KIB + 512, 1024, 0x31)
-                    .zero(MIB + 4 * KIB, 4 * KIB)
+                .base("base.qcow2", "qcow2", 4 * MIB)
+                .clusterSize(4096)
+                .write(0, 4 * MIB, 0x11)
+                .overlay("mid.qcow2")
+                .clusterSize(65536)
+                .writeCompressed(0, 128 * KIB, 0x21)
+                .writeCompressed(MIB, 64 * KIB, 0x22)
+                .writeCompressed(3 * MIB, 192 * KIB, 0x23)
+                .overlay("top.qcow2")
+                .clusterSize(512)
+                .write(64 * KIB + 512, 1024, 0x31)
+                .zero(MIB + 4 * KIB, 4 * KIB)
                 .build();
 
         try (ImageChain ours = Interop.openChain(chain.top(), true)) {
             Interop.assertSameBytes(Interop.read(ours), chain.expected(), "engine's view of the top");
-            Interop.assertSameMap(Interop.engineMap(ours), Interop.qemuMap(qemu, chain.top()),
+            Interop.assertSameMap(
+                    Interop.engineMap(ours),
+                    Interop.qemuMap(qemu, chain.top()),
                     "chain with a compressed middle layer");
         }
     }

@@ -1,5 +1,10 @@
 package dev.blockpull.format;
 
+import static dev.blockpull.format.Interop.KIB;
+import static dev.blockpull.format.Interop.MIB;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
 import dev.blockpull.testsupport.AssertImages;
@@ -10,16 +15,6 @@ import dev.blockpull.testsupport.CheckResult;
 import dev.blockpull.testsupport.Qcow2Surgery;
 import dev.blockpull.testsupport.QemuPattern;
 import dev.blockpull.testsupport.QemuTools;
-import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.params.provider.ValueSource;
-import tools.jackson.databind.JsonNode;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -32,11 +27,15 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Random;
 import java.util.stream.Stream;
-
-import static dev.blockpull.format.Interop.KIB;
-import static dev.blockpull.format.Interop.MIB;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import tools.jackson.databind.JsonNode;
 
 /**
  * The engine writes, QEMU judges (issue #2): images made by {@link ImageCreator} over the matrix
@@ -71,8 +70,11 @@ class Qcow2WriteInteropTests {
         }
 
         CreateOptions create(long size, @Nullable BackingReference backing) {
-            return CreateOptions.qcow2(size, backing).withClusterSize(clusterSize).withCompatV3(v3)
-                    .withRefcountBits(refcountBits).withLazyRefcounts(lazyRefcounts);
+            return CreateOptions.qcow2(size, backing)
+                    .withClusterSize(clusterSize)
+                    .withCompatV3(v3)
+                    .withRefcountBits(refcountBits)
+                    .withLazyRefcounts(lazyRefcounts);
         }
 
         String qemuOptions() {
@@ -92,15 +94,21 @@ class Qcow2WriteInteropTests {
      */
     static Stream<Options> matrix() {
         return Stream.of(
-                new Options(65536, true, 1, false), new Options(65536, true, 16, false),
-                new Options(65536, true, 64, false), new Options(65536, false, 16, false),
-                new Options(512, true, 1, false), new Options(512, true, 64, false),
+                new Options(65536, true, 1, false),
+                new Options(65536, true, 16, false),
+                new Options(65536, true, 64, false),
+                new Options(65536, false, 16, false),
+                new Options(512, true, 1, false),
+                new Options(512, true, 64, false),
                 new Options(512, false, 16, false),
-                new Options(4096, true, 16, false), new Options(4096, true, 2, false),
+                new Options(4096, true, 16, false),
+                new Options(4096, true, 2, false),
                 new Options(4096, false, 16, false),
-                new Options(2 * (int) MIB, true, 16, false), new Options(2 * (int) MIB, true, 8, false),
+                new Options(2 * (int) MIB, true, 16, false),
+                new Options(2 * (int) MIB, true, 8, false),
                 new Options(2 * (int) MIB, false, 16, false),
-                new Options(65536, true, 16, true), new Options(512, true, 16, true));
+                new Options(65536, true, 16, true),
+                new Options(512, true, 16, true));
     }
 
     private static long seed(Options o) {
@@ -140,12 +148,14 @@ class Qcow2WriteInteropTests {
         ImageCreator.create(ours, o.create(sizeFor(o), null));
         qemu.create(theirs, "qcow2", Long.toString(sizeFor(o)), "-o", o.qemuOptions());
 
-        assertThat(Interop.readAll(ours)).as("file made by ImageCreator vs qemu-img create -o %s", o)
+        assertThat(Interop.readAll(ours))
+                .as("file made by ImageCreator vs qemu-img create -o %s", o)
                 .isEqualTo(Interop.readAll(theirs));
     }
 
     static Stream<Arguments> backings() {
-        return Stream.of(Arguments.of("qcow2", new Options(65536, true, 16, false)),
+        return Stream.of(
+                Arguments.of("qcow2", new Options(65536, true, 16, false)),
                 Arguments.of("raw", new Options(4096, false, 16, false)),
                 Arguments.of("qcow2", new Options(512, true, 1, true)));
     }
@@ -157,8 +167,11 @@ class Qcow2WriteInteropTests {
         qemu.create(base, backingFormat, "4M");
         qemu.io(base, backingFormat, QemuPattern.write(MIB, 64 * KIB, 0x5a));
         Path top = dir.resolve("top.qcow2");
-        ImageCreator.create(top, o.create(4 * MIB, new BackingReference(base.getFileName().toString(),
-                ImageFormat.parse(backingFormat))));
+        ImageCreator.create(
+                top,
+                o.create(
+                        4 * MIB,
+                        new BackingReference(base.getFileName().toString(), ImageFormat.parse(backingFormat))));
 
         AssertImages.assertCheckClean(top);
         AssertImages.assertBacking(top, base.getFileName().toString(), backingFormat);
@@ -166,8 +179,8 @@ class Qcow2WriteInteropTests {
         AssertImages.assertSameContent(base, top);
         try (ImageChain chain = Interop.openChain(top, true)) {
             assertThat(chain.layers()).hasSize(2);
-            assertThat(chain.top().backing()).contains(new BackingReference(base.getFileName().toString(),
-                    ImageFormat.parse(backingFormat)));
+            assertThat(chain.top().backing())
+                    .contains(new BackingReference(base.getFileName().toString(), ImageFormat.parse(backingFormat)));
         }
     }
 
@@ -176,7 +189,10 @@ class Qcow2WriteInteropTests {
     @ParameterizedTest(name = "{0}")
     @MethodSource("matrix")
     void qemuIoWritesIntoOurImagesReadBackThroughTheEngine(Options o) {
-        Chain base = Chains.in(qemu, dir).base("base.qcow2", "qcow2", sizeFor(o)).write(0, sizeFor(o), 0x11).build();
+        Chain base = Chains.in(qemu, dir)
+                .base("base.qcow2", "qcow2", sizeFor(o))
+                .write(0, sizeFor(o), 0x11)
+                .build();
         Path top = dir.resolve("top.qcow2");
         long c = o.clusterSize();
         long size = sizeFor(o);
@@ -225,8 +241,8 @@ class Qcow2WriteInteropTests {
         assertCleanAndHolds(image, model);
         try (Image img = ImageOpener.open(image, ImageFormat.QCOW2, true)) {
             Interop.assertSameBytes(Interop.read(img), model, "engine's view after reopening");
-            Interop.assertSameMap(Interop.engineLayerMap(img), Interop.qemuLayerMap(qemu, image),
-                    "block status after random writes");
+            Interop.assertSameMap(
+                    Interop.engineLayerMap(img), Interop.qemuLayerMap(qemu, image), "block status after random writes");
         }
     }
 
@@ -235,8 +251,11 @@ class Qcow2WriteInteropTests {
     void engineWritesIntoImagesMadeByQemu(Options o) {
         long size = sizeFor(o);
         long c = o.clusterSize();
-        Chain chain = Chains.in(qemu, dir).base("qemu.qcow2", "qcow2", size).clusterSize(o.clusterSize())
-                .compat(o.compat()).option("refcount_bits=" + o.refcountBits())
+        Chain chain = Chains.in(qemu, dir)
+                .base("qemu.qcow2", "qcow2", size)
+                .clusterSize(o.clusterSize())
+                .compat(o.compat())
+                .option("refcount_bits=" + o.refcountBits())
                 .option("lazy_refcounts=" + (o.lazyRefcounts() ? "on" : "off"))
                 .write(0, 4 * c, 0x11)
                 .writeCompressed(4 * c, 2 * c, 0x12)
@@ -282,7 +301,9 @@ class Qcow2WriteInteropTests {
         Qcow2Surgery.Header after = Qcow2Surgery.header(image);
         assertThat(after.refcountTableOffset()).as("the refcount table moved").isNotEqualTo(tableBefore);
         assertThat(after.refcountTableClusters()).as("the refcount table grew").isGreaterThan(1);
-        assertThat(Qcow2Surgery.l2EntryPosition(image, 3 * MIB - 1)).as("an L2 table maps the last write").isPositive();
+        assertThat(Qcow2Surgery.l2EntryPosition(image, 3 * MIB - 1))
+                .as("an L2 table maps the last write")
+                .isPositive();
         assertCleanAndHolds(image, model);
     }
 
@@ -321,16 +342,26 @@ class Qcow2WriteInteropTests {
         Options v3 = new Options(65536, true, 16, false);
         return Stream.of(
                 Arguments.of("64k top over the standard chain", ChainShape.standard(), v3),
-                Arguments.of("4k top over a 1M mid", ChainShape.standard().withShortMid(MIB),
+                Arguments.of(
+                        "4k top over a 1M mid",
+                        ChainShape.standard().withShortMid(MIB),
                         new Options(4096, true, 16, false)),
-                Arguments.of("512 top over 64k/2M layers", ChainShape.standard().withClusterSizes(2 * (int) MIB,
-                        65536, 65536), new Options(512, true, 1, false)),
-                Arguments.of("2M top over 512/4k layers", ChainShape.standard().withClusterSizes(512, 4096, 4096)
-                        .withShortMid(MIB + 512 * 3), new Options(2 * (int) MIB, true, 16, false)),
-                Arguments.of("v2 top over a v2 chain with a raw base", ChainShape.standard().withCompat("0.10")
-                        .withRawBase(), new Options(65536, false, 16, false)),
-                Arguments.of("lazy 64k top over mixed layers", ChainShape.standard().withClusterSizes(4096, 512,
-                        65536), new Options(65536, true, 16, true)));
+                Arguments.of(
+                        "512 top over 64k/2M layers",
+                        ChainShape.standard().withClusterSizes(2 * (int) MIB, 65536, 65536),
+                        new Options(512, true, 1, false)),
+                Arguments.of(
+                        "2M top over 512/4k layers",
+                        ChainShape.standard().withClusterSizes(512, 4096, 4096).withShortMid(MIB + 512 * 3),
+                        new Options(2 * (int) MIB, true, 16, false)),
+                Arguments.of(
+                        "v2 top over a v2 chain with a raw base",
+                        ChainShape.standard().withCompat("0.10").withRawBase(),
+                        new Options(65536, false, 16, false)),
+                Arguments.of(
+                        "lazy 64k top over mixed layers",
+                        ChainShape.standard().withClusterSizes(4096, 512, 65536),
+                        new Options(65536, true, 16, true)));
     }
 
     /**
@@ -372,8 +403,8 @@ class Qcow2WriteInteropTests {
             // A sparse raw base maps differently by design (see Qcow2ReadInteropTests), and short
             // layers have their own map test there: content only for those.
             try (ImageChain chain = Interop.openChain(top, true)) {
-                Interop.assertSameMap(Interop.engineMap(chain), Interop.qemuMap(qemu, top),
-                        "chain after copy-on-write");
+                Interop.assertSameMap(
+                        Interop.engineMap(chain), Interop.qemuMap(qemu, top), "chain after copy-on-write");
             }
         }
     }
@@ -406,21 +437,29 @@ class Qcow2WriteInteropTests {
         }
         Path raw = Interop.writeRaw(dir.resolve("source.raw"), source);
         Path image = dir.resolve("compressed.qcow2");
-        qemu.convert("-c", "-f", "raw", "-O", "qcow2", "-o", "compression_type=" + compression, raw.toString(),
+        qemu.convert(
+                "-c",
+                "-f",
+                "raw",
+                "-O",
+                "qcow2",
+                "-o",
+                "compression_type=" + compression,
+                raw.toString(),
                 image.toString());
         assertThat(qemu.check(image).output()).contains("compressed-clusters");
         byte[] model = source.clone();
         Random rnd = new Random(11);
 
         try (Image img = ImageOpener.open(image, ImageFormat.QCOW2, false)) {
-            write(img, model, c + 1000, bytes(rnd, 100));                 // inside one compressed cluster
-            write(img, model, 3L * c - 50, bytes(rnd, 100));              // across two of them
-            write(img, model, 5L * c, bytes(rnd, c));                     // a whole one
-            img.writeZeroes(7L * c, c, false);                            // zeroed, no unmap
+            write(img, model, c + 1000, bytes(rnd, 100)); // inside one compressed cluster
+            write(img, model, 3L * c - 50, bytes(rnd, 100)); // across two of them
+            write(img, model, 5L * c, bytes(rnd, c)); // a whole one
+            img.writeZeroes(7L * c, c, false); // zeroed, no unmap
             QemuPattern.zero(model, 7L * c, c);
-            img.writeZeroes(8L * c, 2L * c, true);                        // zeroed with unmap
+            img.writeZeroes(8L * c, 2L * c, true); // zeroed with unmap
             QemuPattern.zero(model, 8L * c, 2L * c);
-            img.writeZeroes(11L * c + 5, 10, true);                       // a few bytes of one
+            img.writeZeroes(11L * c + 5, 10, true); // a few bytes of one
             QemuPattern.zero(model, 11L * c + 5, 10);
             Interop.assertSameBytes(Interop.read(img), model, "engine's view while open");
         }
@@ -433,10 +472,12 @@ class Qcow2WriteInteropTests {
     @Test
     void zeroWritesIntoAV2OverlayMaskTheBackingWithZeroData() {
         Chain chain = Chains.in(qemu, dir)
-                .base("base.qcow2", "qcow2", 4 * MIB).compat("0.10")
-                    .write(0, 4 * MIB, 0x11)
-                .overlay("top.qcow2").compat("0.10")
-                    .write(MIB, 64 * KIB, 0x21)
+                .base("base.qcow2", "qcow2", 4 * MIB)
+                .compat("0.10")
+                .write(0, 4 * MIB, 0x11)
+                .overlay("top.qcow2")
+                .compat("0.10")
+                .write(MIB, 64 * KIB, 0x21)
                 .build();
         byte[] model = chain.expected();
 
@@ -459,13 +500,18 @@ class Qcow2WriteInteropTests {
 
     /** An overlay (made by us or by QEMU) of base.qcow2, and a copy of it to run qemu-img rebase -u on. */
     private Path overlayOfBase(boolean madeByQemu, int clusterSize) {
-        Chains.in(qemu, dir).base("base.qcow2", "qcow2", 4 * MIB).write(0, 4 * MIB, 0x11).build();
+        Chains.in(qemu, dir)
+                .base("base.qcow2", "qcow2", 4 * MIB)
+                .write(0, 4 * MIB, 0x11)
+                .build();
         Path top = dir.resolve("top.qcow2");
         if (madeByQemu) {
             qemu.createOverlay(top, dir.resolve("base.qcow2"), "-o", "cluster_size=" + clusterSize);
         } else {
-            ImageCreator.create(top, CreateOptions.qcow2(4 * MIB, new BackingReference("base.qcow2",
-                    ImageFormat.QCOW2)).withClusterSize(clusterSize));
+            ImageCreator.create(
+                    top,
+                    CreateOptions.qcow2(4 * MIB, new BackingReference("base.qcow2", ImageFormat.QCOW2))
+                            .withClusterSize(clusterSize));
         }
         qemu.io(top, "qcow2", QemuPattern.write(MIB, 64 * KIB, 0x22));
         return top;
@@ -499,14 +545,20 @@ class Qcow2WriteInteropTests {
         AssertImages.assertCheckClean(top);
         AssertImages.assertChainLength(top, 2);
         AssertImages.assertSameContent(top, theirs);
-        assertThat(Interop.head(top, 65536)).as("cluster 0 vs qemu-img rebase -u")
+        assertThat(Interop.head(top, 65536))
+                .as("cluster 0 vs qemu-img rebase -u")
                 .isEqualTo(Interop.head(theirs, 65536));
     }
 
     @Test
     void changingTheBackingFormatToRawIsWhatQemuImgInfoShows() {
         Path top = overlayOfBase(false, 65536);
-        qemu.convert("-f", "qcow2", "-O", "raw", dir.resolve("base.qcow2").toString(),
+        qemu.convert(
+                "-f",
+                "qcow2",
+                "-O",
+                "raw",
+                dir.resolve("base.qcow2").toString(),
                 dir.resolve("base.raw").toString());
         Path theirs = copy(top, "theirs.qcow2");
 
@@ -516,7 +568,8 @@ class Qcow2WriteInteropTests {
         AssertImages.assertBacking(top, "base.raw", "raw");
         AssertImages.assertCheckClean(top);
         AssertImages.assertSameContent(top, theirs);
-        assertThat(Interop.head(top, 65536)).as("cluster 0 vs qemu-img rebase -u")
+        assertThat(Interop.head(top, 65536))
+                .as("cluster 0 vs qemu-img rebase -u")
                 .isEqualTo(Interop.head(theirs, 65536));
         try (ImageChain chain = Interop.openChain(top, true)) {
             assertThat(chain.layers()).extracting(Image::format).containsExactly(ImageFormat.QCOW2, ImageFormat.RAW);
@@ -536,7 +589,8 @@ class Qcow2WriteInteropTests {
         AssertImages.assertCheckClean(top);
         AssertImages.assertChainLength(top, 1);
         AssertImages.assertSameContent(top, theirs);
-        assertThat(Interop.head(top, 65536)).as("cluster 0 vs qemu-img rebase -u -b ''")
+        assertThat(Interop.head(top, 65536))
+                .as("cluster 0 vs qemu-img rebase -u -b ''")
                 .isEqualTo(Interop.head(theirs, 65536));
         try (ImageChain chain = Interop.openChain(top, true)) {
             assertThat(chain.layers()).hasSize(1);
@@ -564,7 +618,9 @@ class Qcow2WriteInteropTests {
         AssertImages.assertBacking(top, "base.qcow2", "qcow2");
         Path copy = copy(top, "q.qcow2");
         assertThat(qemu.qemuImg("rebase", "-u", "-f", "qcow2", "-b", tooLong, "-F", "qcow2", copy.toString())
-                .exitCode()).as("qemu-img refuses the same name").isNotZero();
+                        .exitCode())
+                .as("qemu-img refuses the same name")
+                .isNotZero();
 
         String longestName = longName("base.qcow2", longest);
         changeBacking(top, new BackingReference(longestName, ImageFormat.QCOW2));
@@ -647,7 +703,7 @@ class Qcow2WriteInteropTests {
         assertThat(check.leaks()).isZero();
         AssertImages.assertNotDirtyNorCorrupt(image);
         AssertImages.assertContent(image, model);
-        AssertImages.assertSameContent(Interop.writeRaw(dir.resolve(image.getFileName() + ".expected.raw"), model),
-                image);
+        AssertImages.assertSameContent(
+                Interop.writeRaw(dir.resolve(image.getFileName() + ".expected.raw"), model), image);
     }
 }

@@ -1,5 +1,8 @@
 package dev.blockpull.graph;
 
+import static dev.blockpull.testsupport.AssertImages.assertCheckClean;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.format.ChainExtent;
 import dev.blockpull.format.ExtentKind;
 import dev.blockpull.testsupport.Chain;
@@ -7,12 +10,6 @@ import dev.blockpull.testsupport.ChainShape;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.MapEntry;
 import dev.blockpull.testsupport.QemuTools;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -21,9 +18,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.stream.Stream;
-
-import static dev.blockpull.testsupport.AssertImages.assertCheckClean;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Chains made by qemu-img/qemu-io read through the graph exactly as qemu-img sees them: content
@@ -50,7 +49,8 @@ class ChainContentTests {
 
     static Stream<ChainShape> shapes() {
         ChainShape standard = ChainShape.standard();
-        return Stream.of(standard,
+        return Stream.of(
+                standard,
                 standard.withShortMid(Chains.MIB),
                 standard.withRawBase(),
                 standard.withRawBase().withShortMid(Chains.MIB),
@@ -79,8 +79,9 @@ class ChainContentTests {
         FormatNode top = fx.open("top", "top.qcow2");
         byte[] expected = chain.expected();
 
-        for (long[] r : new long[][] {{700 * 1024 + 100, 2000}, {60 * 1024, 200 * 1024}, {Chains.MIB - 7, 70_000},
-                {expected.length - 3000, 3000}}) {
+        for (long[] r : new long[][] {
+            {700 * 1024 + 100, 2000}, {60 * 1024, 200 * 1024}, {Chains.MIB - 7, 70_000}, {expected.length - 3000, 3000}
+        }) {
             ByteBuffer buf = ByteBuffer.allocate((int) r[1]);
             top.read(r[0], buf);
             byte[] want = java.util.Arrays.copyOfRange(expected, (int) r[0], (int) (r[0] + r[1]));
@@ -101,7 +102,10 @@ class ChainContentTests {
 
     static Stream<ChainShape> qcow2Shapes() {
         ChainShape standard = ChainShape.standard();
-        return Stream.of(standard, standard.withShortMid(Chains.MIB), standard.withClusterSizes(4096, 65536, 16384),
+        return Stream.of(
+                standard,
+                standard.withShortMid(Chains.MIB),
+                standard.withClusterSizes(4096, 65536, 16384),
                 standard.withCompat("0.10"));
     }
 
@@ -127,23 +131,29 @@ class ChainContentTests {
     }
 
     /** (start, length, depth, zero, data) rows, merged where qemu-img's keys repeat, as nodes.py compares. */
-    record Row(long start, long length, int depth, boolean zero, boolean data) {
-    }
+    record Row(long start, long length, int depth, boolean zero, boolean data) {}
 
     static List<Row> fromGraph(List<ChainExtent> map) {
-        return map.stream().map(e -> new Row(e.offset(), e.length(), e.depth(), e.kind() != ExtentKind.DATA,
-                e.kind() == ExtentKind.DATA)).toList();
+        return map.stream()
+                .map(e -> new Row(
+                        e.offset(), e.length(), e.depth(), e.kind() != ExtentKind.DATA, e.kind() == ExtentKind.DATA))
+                .toList();
     }
 
     static List<Row> fromQemu(List<MapEntry> map) {
-        return map.stream().map(e -> new Row(e.start(), e.length(), e.depth(), e.zero(), e.data())).toList();
+        return map.stream()
+                .map(e -> new Row(e.start(), e.length(), e.depth(), e.zero(), e.data()))
+                .toList();
     }
 
     static List<Row> normalize(List<Row> rows) {
         List<Row> out = new ArrayList<>();
         for (Row r : rows) {
             Row p = out.isEmpty() ? null : out.get(out.size() - 1);
-            if (p != null && p.depth == r.depth && p.zero == r.zero && p.data == r.data
+            if (p != null
+                    && p.depth == r.depth
+                    && p.zero == r.zero
+                    && p.data == r.data
                     && p.start + p.length == r.start) {
                 out.set(out.size() - 1, new Row(p.start, p.length + r.length, p.depth, p.zero, p.data));
             } else {

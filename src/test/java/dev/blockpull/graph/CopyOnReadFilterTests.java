@@ -1,16 +1,14 @@
 package dev.blockpull.graph;
 
+import static dev.blockpull.testsupport.AssertImages.assertCheckClean;
+import static dev.blockpull.testsupport.AssertImages.assertContent;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+
 import dev.blockpull.format.ChainExtent;
 import dev.blockpull.testsupport.Chain;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.QemuTools;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,11 +22,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-
-import static dev.blockpull.testsupport.AssertImages.assertCheckClean;
-import static dev.blockpull.testsupport.AssertImages.assertContent;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.tuple;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The copy-on-read filter: copies what the layers down to bottom hold, never over a writer's data. */
 class CopyOnReadFilterTests {
@@ -70,7 +69,9 @@ class CopyOnReadFilterTests {
         assertThat(seen).isEqualTo(chain.expected());
         List<ChainExtent> map = BackingChain.map(top, 0, top.length());
         assertThat(map).as("nothing is left to read from mid").noneMatch(e -> e.depth() == 1);
-        assertThat(map).as("base-only data stays in base").anyMatch(e -> e.depth() == 2 && e.kind().isAllocated());
+        assertThat(map)
+                .as("base-only data stays in base")
+                .anyMatch(e -> e.depth() == 2 && e.kind().isAllocated());
         assertThat(filter.isImplicit()).isTrue();
         try (DrainedSection s = fx.graph.drain(filter)) {
             fx.graph.dropFilter(s, filter);
@@ -120,16 +121,21 @@ class CopyOnReadFilterTests {
         byte[] expected = chain.expected();
         Arrays.fill(expected, (int) (72 * KIB), (int) (76 * KIB), (byte) 0x77);
         assertThat(GraphFixture.readAll(top)).isEqualTo(expected);
-        assertThat(BackingChain.map(top, 0, top.length())).as("all data now comes from the top")
+        assertThat(BackingChain.map(top, 0, top.length()))
+                .as("all data now comes from the top")
                 .allMatch(e -> e.depth() == 0 || !e.kind().isAllocated());
     }
 
     @Test
     void aPrefetchCopiesAdjacentRunsOfDifferentLayersWithOneWriteIntoTheTop() {
-        Chain chain = Chains.in(qemu, dir).base("base.qcow2", "qcow2", 1 << 20)
-                .write(0, 64 * KIB, 0x11).write(128 * KIB, 64 * KIB, 0x33)
-                .overlay("mid.qcow2").write(64 * KIB, 64 * KIB, 0x22)
-                .overlay("top.qcow2").build();
+        Chain chain = Chains.in(qemu, dir)
+                .base("base.qcow2", "qcow2", 1 << 20)
+                .write(0, 64 * KIB, 0x11)
+                .write(128 * KIB, 64 * KIB, 0x33)
+                .overlay("mid.qcow2")
+                .write(64 * KIB, 64 * KIB, 0x22)
+                .overlay("top.qcow2")
+                .build();
         FormatNode top = fx.open("top", "top.qcow2");
         CopyOnReadFilter filter = insertFilter(top, null);
         long writesBefore = fx.images.counters(chain.top()).writes();
@@ -142,15 +148,20 @@ class CopyOnReadFilterTests {
 
     @Test
     void aPrefetchWritesAllZeroClustersInsideACopiedRunAsZeroClusters() {
-        Chain chain = Chains.in(qemu, dir).base("base.qcow2", "qcow2", 1 << 20)
-                .write(0, 64 * KIB, 0x11).write(64 * KIB, 64 * KIB, 0).write(128 * KIB, 64 * KIB, 0x33)
-                .overlay("top.qcow2").build();
+        Chain chain = Chains.in(qemu, dir)
+                .base("base.qcow2", "qcow2", 1 << 20)
+                .write(0, 64 * KIB, 0x11)
+                .write(64 * KIB, 64 * KIB, 0)
+                .write(128 * KIB, 64 * KIB, 0x33)
+                .overlay("top.qcow2")
+                .build();
         FormatNode top = fx.open("top", "top.qcow2");
         CopyOnReadFilter filter = insertFilter(top, null);
 
         filter.prefetch(0, 192 * KIB, ByteBuffer.allocateDirect(1 << 20));
 
-        assertThat(top.allocation(0, 192 * KIB)).extracting(e -> e.kind().name(), e -> e.length())
+        assertThat(top.allocation(0, 192 * KIB))
+                .extracting(e -> e.kind().name(), e -> e.length())
                 .containsExactly(tuple("DATA", 64 * KIB), tuple("ZERO", 64 * KIB), tuple("DATA", 64 * KIB));
         assertThat(GraphFixture.readAll(top)).isEqualTo(chain.expected());
     }
@@ -165,7 +176,9 @@ class CopyOnReadFilterTests {
 
         assertThat(fx.images.counters(dir.resolve("mid.qcow2")).readsOnce()).isPositive();
         assertThat(fx.images.counters(dir.resolve("base.qcow2")).readsOnce()).isPositive();
-        assertThat(fx.images.counters(chain.top()).readsOnce()).as("the top is never read for a copy").isZero();
+        assertThat(fx.images.counters(chain.top()).readsOnce())
+                .as("the top is never read for a copy")
+                .isZero();
     }
 
     @Test
@@ -191,7 +204,8 @@ class CopyOnReadFilterTests {
     void concurrentGuestsAndCopiesMatchAReferenceModel(long seed) throws Exception {
         int size = 2 * 1024 * 1024;
         Random setup = new Random(seed);
-        Chains.Builder b = Chains.in(qemu, dir).base("base.qcow2", "qcow2", size).clusterSize(4096);
+        Chains.Builder b =
+                Chains.in(qemu, dir).base("base.qcow2", "qcow2", size).clusterSize(4096);
         for (int i = 0; i < 12; i++) {
             long len = 4096L * (1 + setup.nextInt(8));
             b.write(setup.nextInt((int) ((size - len) / 4096)) * 4096L, len, 0x10 + i);
@@ -216,11 +230,11 @@ class CopyOnReadFilterTests {
             List<Future<?>> done = new ArrayList<>();
             for (int w = 0; w < writers; w++) {
                 int me = w;
-                done.add(pool.submit(() -> guest(filter, model, me, writers + 1, stripe, ops,
-                        new Random(seed * 31 + me), start)));
+                done.add(pool.submit(
+                        () -> guest(filter, model, me, writers + 1, stripe, ops, new Random(seed * 31 + me), start)));
             }
-            done.add(pool.submit(() -> copier(filter, model, writers, writers + 1, stripe, ops,
-                    new Random(seed * 31 + writers), start)));
+            done.add(pool.submit(() ->
+                    copier(filter, model, writers, writers + 1, stripe, ops, new Random(seed * 31 + writers), start)));
             for (Future<?> f : done) {
                 f.get(120, TimeUnit.SECONDS);
             }
@@ -238,8 +252,9 @@ class CopyOnReadFilterTests {
     }
 
     /** Stripe {@code s} belongs to thread {@code s % owners}; the model is only written in one's own stripes. */
-    private static Void guest(BlockNode device, byte[] model, int me, int owners, int stripe, int ops, Random rnd,
-                              CyclicBarrier start) throws Exception {
+    private static Void guest(
+            BlockNode device, byte[] model, int me, int owners, int stripe, int ops, Random rnd, CyclicBarrier start)
+            throws Exception {
         int stripes = model.length / stripe;
         start.await();
         for (int i = 0; i < ops; i++) {
@@ -272,8 +287,16 @@ class CopyOnReadFilterTests {
     }
 
     /** Forces copies over random ranges and checks the stripes nobody writes. */
-    private static Void copier(CopyOnReadFilter filter, byte[] model, int me, int owners, int stripe, int ops,
-                               Random rnd, CyclicBarrier start) throws Exception {
+    private static Void copier(
+            CopyOnReadFilter filter,
+            byte[] model,
+            int me,
+            int owners,
+            int stripe,
+            int ops,
+            Random rnd,
+            CyclicBarrier start)
+            throws Exception {
         int stripes = model.length / stripe;
         start.await();
         for (int i = 0; i < ops; i++) {

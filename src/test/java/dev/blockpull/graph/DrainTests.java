@@ -1,14 +1,13 @@
 package dev.blockpull.graph;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
 import dev.blockpull.format.Image;
 import dev.blockpull.io.IoGate;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.QemuTools;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,10 +19,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Drained sections (stream-semantics §8), with I/O held at the io gate instead of sleeps. */
 class DrainTests {
@@ -56,7 +55,8 @@ class DrainTests {
     /** A guest read of data the top holds (0x32 at 768 KiB), parked at the top file's gate. */
     CompletableFuture<Void> heldRead() throws InterruptedException {
         topGate.close();
-        CompletableFuture<Void> read = CompletableFuture.runAsync(() -> guest.read(768 * 1024, ByteBuffer.allocate(4096)));
+        CompletableFuture<Void> read =
+                CompletableFuture.runAsync(() -> guest.read(768 * 1024, ByteBuffer.allocate(4096)));
         assertThat(topGate.awaitWaiting(1, WAIT)).isTrue();
         return read;
     }
@@ -100,7 +100,8 @@ class DrainTests {
     void inspectingAnImageWaitsWhileTheNodeIsDrainedAndReadsOnceTheSectionEnds() {
         DrainedSection section = fx.graph.drain(top);
         AtomicLong size = new AtomicLong();
-        Thread inspector = new Thread(() -> size.set(top.inspect(Image::virtualSize).orElseThrow()));
+        Thread inspector =
+                new Thread(() -> size.set(top.inspect(Image::virtualSize).orElseThrow()));
         inspector.start();
 
         await().atMost(WAIT).until(() -> inspector.getState() == Thread.State.WAITING);
@@ -122,7 +123,9 @@ class DrainTests {
 
         await().atMost(WAIT).until(() -> reader.getState() == Thread.State.WAITING);
         inner.close();
-        assertThat(top.requests().isDrained()).as("the outer section still holds").isTrue();
+        assertThat(top.requests().isDrained())
+                .as("the outer section still holds")
+                .isTrue();
         assertThat(entered).isFalse();
         outer.close();
         await().atMost(WAIT).untilTrue(entered);
@@ -130,8 +133,8 @@ class DrainTests {
 
     @Test
     void aJobsOwnAttachmentIsNotQueuedByADrain() {
-        Attachment job = fx.graph.attach(Holder.job("stream", "job0"), top, false, Set.of(),
-                EnumSet.allOf(Permission.class));
+        Attachment job =
+                fx.graph.attach(Holder.job("stream", "job0"), top, false, Set.of(), EnumSet.allOf(Permission.class));
         try (DrainedSection ignored = fx.graph.drain(top)) {
             ByteBuffer buf = ByteBuffer.allocate(4096);
             job.read(768 * 1024, buf);
@@ -162,7 +165,7 @@ class DrainTests {
         fx.open("other", "other.raw");
         FakeJob elsewhere = new FakeJob(List.of(fx.graph.get("other")));
         try (DrainCoordinator.Registration ignored = fx.graph.drains().register(elsewhere);
-             DrainedSection section = fx.graph.drain(top)) {
+                DrainedSection section = fx.graph.drain(top)) {
             assertThat(section.covers(top)).isTrue();
             assertThat(elsewhere.pauseRequests).hasValue(0);
         }
@@ -173,7 +176,8 @@ class DrainTests {
         CompletableFuture<Void> read = heldRead();
 
         assertThatThrownBy(() -> fx.graph.drain(top, null, Duration.ofMillis(100)))
-                .isInstanceOf(DrainTimeoutException.class).hasMessageContaining("request(s) in flight");
+                .isInstanceOf(DrainTimeoutException.class)
+                .hasMessageContaining("request(s) in flight");
 
         assertThat(top.requests().isDrained()).isFalse();
         assertThat(fx.graph.drainStats().drainsInProgress()).isZero();

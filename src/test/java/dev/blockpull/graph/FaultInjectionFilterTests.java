@@ -1,20 +1,19 @@
 package dev.blockpull.graph;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.QemuTools;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.ByteBuffer;
-import java.nio.file.Path;
-import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The blkdebug filter: its rules fail exactly the requests they name; everything else passes untouched. */
 class FaultInjectionFilterTests {
@@ -30,8 +29,10 @@ class FaultInjectionFilterTests {
     @BeforeEach
     void setUp() {
         Chains.in(QemuTools.require(), dir)
-                .base("base.qcow2", "qcow2", 2 * MIB).write(0, 2 * MIB, 0x11)
-                .overlay("top.qcow2").write(MIB, 64 * KIB, 0x33)
+                .base("base.qcow2", "qcow2", 2 * MIB)
+                .write(0, 2 * MIB, 0x11)
+                .overlay("top.qcow2")
+                .write(MIB, 64 * KIB, 0x33)
                 .build();
         fx = new GraphFixture(dir);
     }
@@ -43,9 +44,14 @@ class FaultInjectionFilterTests {
 
     /** top <- blkdebug "dbg" <- base, with the given rules on the filter. */
     private FormatNode topOverFaultyBase(InjectedError... rules) {
-        return fx.open("top", "top.qcow2", new NodeDefinition.FaultFilter(new FaultFilterDefinition("dbg",
-                new NodeDefinition.Nested(GraphFixture.definition(null, "base.qcow2", new NodeDefinition.FromHeader())),
-                List.of(rules))));
+        return fx.open(
+                "top",
+                "top.qcow2",
+                new NodeDefinition.FaultFilter(new FaultFilterDefinition(
+                        "dbg",
+                        new NodeDefinition.Nested(
+                                GraphFixture.definition(null, "base.qcow2", new NodeDefinition.FromHeader())),
+                        List.of(rules))));
     }
 
     private FaultInjectionFilter filter() {
@@ -68,16 +74,21 @@ class FaultInjectionFilterTests {
 
         assertThat(read(top, 0, 512 * (int) KIB).array()).containsOnly(0x11);
         assertThat(read(top, MIB, 64 * (int) KIB).array()).containsOnly(0x33);
-        assertThat(filter().rules()).singleElement().extracting(FaultInjectionFilter.ActiveRule::hits).isEqualTo(0L);
+        assertThat(filter().rules())
+                .singleElement()
+                .extracting(FaultInjectionFilter.ActiveRule::hits)
+                .isEqualTo(0L);
     }
 
     @Test
     void aReadOverlappingARuleFailsWithItsErrno() {
         FormatNode top = topOverFaultyBase(readError(Errno.ENOSPC, 512 * KIB, 64 * KIB, false));
 
-        assertThatThrownBy(() -> read(top, 500 * KIB, 16 * (int) KIB)).isInstanceOf(BlockException.class)
+        assertThatThrownBy(() -> read(top, 500 * KIB, 16 * (int) KIB))
+                .isInstanceOf(BlockException.class)
                 .hasMessage("No space left on device")
-                .extracting(e -> ((BlockException) e).kind()).isEqualTo(BlockErrorKind.NO_SPACE);
+                .extracting(e -> ((BlockException) e).kind())
+                .isEqualTo(BlockErrorKind.NO_SPACE);
         assertThat(filter().rules().get(0).hits()).isEqualTo(1);
     }
 
@@ -120,7 +131,8 @@ class FaultInjectionFilterTests {
 
         BlockNode base = BackingChain.chainNext(top);
         assertThat(base).isInstanceOf(FormatNode.class).isSameAs(filter().child());
-        assertThat(BackingChain.chain(top)).extracting(BlockNode::driver)
+        assertThat(BackingChain.chain(top))
+                .extracting(BlockNode::driver)
                 .containsExactly(Driver.QCOW2, Driver.BLKDEBUG, Driver.QCOW2);
         assertThat(BackingChain.findOverlay(top, null)).isSameAs(base);
     }

@@ -7,7 +7,6 @@ import dev.blockpull.io.FaultInjectingBlockFile;
 import dev.blockpull.io.FileChannelBlockFile;
 import dev.blockpull.io.IoCounters;
 import dev.blockpull.io.IoGate;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -29,7 +28,8 @@ public final class GatedImages implements ImageFileOpener {
     @Override
     public Image open(Path path, ImageFormat format, boolean readOnly, boolean direct) {
         try {
-            FaultInjectingBlockFile file = new FaultInjectingBlockFile(FileChannelBlockFile.open(path, readOnly, direct));
+            FaultInjectingBlockFile file =
+                    new FaultInjectingBlockFile(FileChannelBlockFile.open(path, readOnly, direct));
             opened.add(path);
             files.put(path.toAbsolutePath().normalize(), file);
             return ImageOpener.open(file, format);

@@ -1,10 +1,9 @@
 package dev.blockpull.graph;
 
 import dev.blockpull.io.DataRoot;
-import org.jspecify.annotations.Nullable;
-
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import org.jspecify.annotations.Nullable;
 
 /** A graph over a test's data root, with gated images; helpers to open nodes and read them whole. */
 final class GraphFixture implements AutoCloseable {
@@ -19,8 +18,11 @@ final class GraphFixture implements AutoCloseable {
 
     GraphFixture(Path dataRoot, int maxChainDepth) {
         this.root = new DataRoot(dataRoot);
-        this.graph = new NodeGraph(root, (image, ref) -> root.resolveBacking(image, ref.fileName()),
-                new GraphSettings(maxChainDepth, false), images);
+        this.graph = new NodeGraph(
+                root,
+                (image, ref) -> root.resolveBacking(image, ref.fileName()),
+                new GraphSettings(maxChainDepth, false),
+                images);
     }
 
     /** Opens {@code file} (relative to the root) as {@code name} with its header chain. */
@@ -30,7 +32,8 @@ final class GraphFixture implements AutoCloseable {
 
     FormatNode open(String name, String file, NodeDefinition.BackingDefinition backing) {
         Driver driver = file.endsWith(".raw") ? Driver.RAW : Driver.QCOW2;
-        return graph.open(new NodeDefinition(name, driver, new NodeDefinition.FileDefinition(file, false), backing, false));
+        return graph.open(
+                new NodeDefinition(name, driver, new NodeDefinition.FileDefinition(file, false), backing, false));
     }
 
     static NodeDefinition definition(@Nullable String name, String file, NodeDefinition.BackingDefinition backing) {

@@ -1,20 +1,19 @@
 package dev.blockpull.graph;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.QemuTools;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The plain-Java hooks the metrics read: drain listeners and the image I/O counters of format nodes. */
 class GraphObserverTests {

@@ -1,13 +1,11 @@
 package dev.blockpull.graph;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.blockpull.testsupport.Chain;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.QemuTools;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -16,9 +14,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Permissions, op blockers, frozen links, backing changes and closing: what holds a node and what that refuses. */
 class HoldingNodesTests {
@@ -49,13 +48,22 @@ class HoldingNodesTests {
     @Test
     void aClaimThatTakesWhatAnotherDoesNotShareConflictsWithQemusMessage() {
         Holder job = Holder.job("stream", "job0");
-        PermissionClaim intermediate = mid.permissions().claim(job, "intermediate node", Set.of(),
-                EnumSet.of(Permission.CONSISTENT_READ, Permission.WRITE_UNCHANGED));
+        PermissionClaim intermediate = mid.permissions()
+                .claim(
+                        job,
+                        "intermediate node",
+                        Set.of(),
+                        EnumSet.of(Permission.CONSISTENT_READ, Permission.WRITE_UNCHANGED));
 
-        assertThatThrownBy(() -> mid.permissions().claim(Holder.export("vm1"), "root", EnumSet.of(Permission.WRITE),
-                EnumSet.allOf(Permission.class)))
+        assertThatThrownBy(() -> mid.permissions()
+                        .claim(
+                                Holder.export("vm1"),
+                                "root",
+                                EnumSet.of(Permission.WRITE),
+                                EnumSet.allOf(Permission.class)))
                 .isInstanceOf(PermissionConflictException.class)
-                .hasMessage("Permission conflict on node '" + mid.name() + "': permissions 'write' are both required by "
+                .hasMessage("Permission conflict on node '" + mid.name()
+                        + "': permissions 'write' are both required by "
                         + "export 'vm1' (uses node '" + mid.name() + "' as 'root' child) and unshared by stream job "
                         + "'job0' (uses node '" + mid.name() + "' as 'intermediate node' child).");
         assertThat(mid.permissions().allows(Permission.RESIZE)).isFalse();
@@ -70,7 +78,8 @@ class HoldingNodesTests {
     void blockedOperationsFailWithQemusBusyMessage() {
         OpBlocker blocker = top.block(Holder.job("stream", "job0"), OpBlocker.all(), OpBlocker.jobReason("stream"));
 
-        assertThatThrownBy(() -> top.checkNotBlocked(BlockOp.STREAM)).isInstanceOf(NodeBusyException.class)
+        assertThatThrownBy(() -> top.checkNotBlocked(BlockOp.STREAM))
+                .isInstanceOf(NodeBusyException.class)
                 .hasMessage("Node 'top' is busy: block device is in use by block job: stream");
         assertThatThrownBy(() -> fx.graph.close("top", null)).isInstanceOf(NodeBusyException.class);
         assertThatThrownBy(() -> fx.graph.snapshot("top", "snap.qcow2", "snap", null))
@@ -87,12 +96,14 @@ class HoldingNodesTests {
         assertThat(frozen.links()).extracting(Link::parent).containsExactly(top, mid);
         assertThat(base.backingLink().isFrozen()).isFalse();
         try (DrainedSection s = fx.graph.drain(top)) {
-            assertThatThrownBy(() -> fx.graph.setBacking(s, top, base)).isInstanceOf(FrozenLinkException.class)
+            assertThatThrownBy(() -> fx.graph.setBacking(s, top, base))
+                    .isInstanceOf(FrozenLinkException.class)
                     .hasMessage("Cannot change 'backing' link from 'top' to '" + mid.name() + "'");
             assertThatThrownBy(() -> fx.graph.insertCopyOnReadFilter(s, mid, null, null))
                     .isInstanceOf(FrozenLinkException.class);
         }
-        assertThatThrownBy(() -> fx.graph.freezeChain(mid, null)).isInstanceOf(FrozenLinkException.class)
+        assertThatThrownBy(() -> fx.graph.freezeChain(mid, null))
+                .isInstanceOf(FrozenLinkException.class)
                 .hasMessage("Cannot change 'backing' link from '" + mid.name() + "' to '" + base.name() + "'");
 
         frozen.release();
@@ -107,8 +118,8 @@ class HoldingNodesTests {
      */
     @Test
     void theBackingSetToTheNodeAfterAnotherIsNeverAFilterClosedMeanwhile() throws Exception {
-        Attachment keepsMidOpen = fx.graph.attach(Holder.export("vm1"), mid, true, Set.of(),
-                EnumSet.allOf(Permission.class));
+        Attachment keepsMidOpen =
+                fx.graph.attach(Holder.export("vm1"), mid, true, Set.of(), EnumSet.allOf(Permission.class));
         int rounds = 300;
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
@@ -151,7 +162,10 @@ class HoldingNodesTests {
         try (DrainedSection s = fx.graph.drain(top)) {
             filter = fx.graph.insertCopyOnReadFilter(s, top, null, mid);
         }
-        filter.prefetch(0, top.length(), ByteBuffer.allocateDirect(1 << 20)); // what a stream job does: copy mid's data into top
+        filter.prefetch(
+                0,
+                top.length(),
+                ByteBuffer.allocateDirect(1 << 20)); // what a stream job does: copy mid's data into top
 
         try (DrainedSection s = fx.graph.drain(top)) {
             fx.graph.dropFilter(s, filter);
@@ -159,17 +173,21 @@ class HoldingNodesTests {
         }
 
         assertThat(top.backingNode()).isSameAs(base);
-        assertThat(fx.graph.find(midName)).as("mid was implicit and is unused now").isEmpty();
+        assertThat(fx.graph.find(midName))
+                .as("mid was implicit and is unused now")
+                .isEmpty();
         assertThat(mid.isClosed()).isTrue();
         assertThat(GraphFixture.readAll(top)).isEqualTo(chain.expected());
     }
 
     @Test
     void aNodeInUseCannotBeClosedAndClosingATopClosesItsImplicitChain() {
-        assertThatThrownBy(() -> fx.graph.close(mid.name(), null)).isInstanceOf(NodeInUseException.class)
+        assertThatThrownBy(() -> fx.graph.close(mid.name(), null))
+                .isInstanceOf(NodeInUseException.class)
                 .hasMessageContaining("backing child of node 'top'");
         Attachment export = fx.graph.attach(Holder.export("vm1"), top, true, Set.of(), EnumSet.allOf(Permission.class));
-        assertThatThrownBy(() -> fx.graph.close("top", null)).isInstanceOf(NodeInUseException.class)
+        assertThatThrownBy(() -> fx.graph.close("top", null))
+                .isInstanceOf(NodeInUseException.class)
                 .hasMessageContaining("vm1");
         export.close();
 
@@ -177,7 +195,8 @@ class HoldingNodesTests {
 
         assertThat(fx.graph.nodes()).isEmpty();
         assertThat(base.isClosed()).isTrue();
-        assertThatThrownBy(() -> fx.graph.get("top")).isInstanceOf(NodeNotFoundException.class)
+        assertThatThrownBy(() -> fx.graph.get("top"))
+                .isInstanceOf(NodeNotFoundException.class)
                 .hasMessage("Failed to find node with node-name='top'");
     }
 
@@ -221,8 +240,10 @@ class HoldingNodesTests {
         assertThat(BackingChain.isAllocatedAbove(top, base, true, 512 * 1024, 64 * 1024))
                 .isEqualTo(new Allocation(2, 64 * 1024));
         // 0x11 at 0 lives in base only: not allocated above base when base is excluded
-        assertThat(BackingChain.isAllocatedAbove(top, base, false, 0, 64 * 1024).isAllocated()).isFalse();
-        assertThat(BackingChain.isAllocatedAbove(top, base, true, 0, 64 * 1024).depth()).isEqualTo(3);
+        assertThat(BackingChain.isAllocatedAbove(top, base, false, 0, 64 * 1024).isAllocated())
+                .isFalse();
+        assertThat(BackingChain.isAllocatedAbove(top, base, true, 0, 64 * 1024).depth())
+                .isEqualTo(3);
         assertThat(BackingChain.isAllocated(top, 768 * 1024, 1024 * 1024)).isEqualTo(new Allocation(1, 64 * 1024));
     }
 }

@@ -1,22 +1,21 @@
 package dev.blockpull.graph;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
 import dev.blockpull.testsupport.Chain;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.QemuTools;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Opening nodes: links and names, the four kinds of backing, QEMU's name rules, safety, all-or-nothing. */
 class NodeOpeningTests {
@@ -48,8 +47,7 @@ class NodeOpeningTests {
 
         FormatNode top = fx.open("top", "top.qcow2");
 
-        assertThat(BackingChain.chain(top)).extracting(BlockNode::name)
-                .first().isEqualTo("top");
+        assertThat(BackingChain.chain(top)).extracting(BlockNode::name).first().isEqualTo("top");
         assertThat(BackingChain.chain(top)).hasSize(3);
         assertThat(BackingChain.chain(top).subList(1, 3))
                 .allSatisfy(n -> assertThat(n.name()).matches("#block\\d{3,}"));
@@ -59,7 +57,9 @@ class NodeOpeningTests {
         assertThat(fx.relative(base.path())).isEqualTo("base.qcow2");
         assertThat(base.backingNode()).isNull();
         assertThat(top.isReadOnly()).isFalse();
-        assertThat(mid.isReadOnly()).as("backing layers open read-only, as in QEMU").isTrue();
+        assertThat(mid.isReadOnly())
+                .as("backing layers open read-only, as in QEMU")
+                .isTrue();
         assertThat(top.file().driver()).isEqualTo(Driver.FILE);
         assertThat(top.file().name()).startsWith("#block");
         assertThat(fx.graph.nodes()).hasSize(6);
@@ -101,9 +101,14 @@ class NodeOpeningTests {
     void nestedDefinitionsOpenInlineWithTheirNames() {
         Chain chain = standardChain();
 
-        FormatNode top = fx.graph.open(GraphFixture.definition("top", "top.qcow2", new NodeDefinition.Nested(
-                GraphFixture.definition("mid", "mid.qcow2", new NodeDefinition.Nested(
-                        GraphFixture.definition(null, "base.qcow2", new NodeDefinition.NoBacking()))))));
+        FormatNode top = fx.graph.open(GraphFixture.definition(
+                "top",
+                "top.qcow2",
+                new NodeDefinition.Nested(GraphFixture.definition(
+                        "mid",
+                        "mid.qcow2",
+                        new NodeDefinition.Nested(
+                                GraphFixture.definition(null, "base.qcow2", new NodeDefinition.NoBacking()))))));
 
         assertThat(BackingChain.chain(top)).extracting(BlockNode::name).startsWith("top", "mid");
         assertThat(BackingChain.chain(top).get(2).name()).startsWith("#block");
@@ -117,12 +122,15 @@ class NodeOpeningTests {
         fx.open("top", "top.qcow2", new NodeDefinition.NoBacking());
 
         assertThatThrownBy(() -> fx.open("top", "mid.qcow2"))
-                .isInstanceOf(BlockException.class).hasMessage("Duplicate nodes with node-name='top'")
-                .extracting(e -> ((BlockException) e).kind()).isEqualTo(BlockErrorKind.CONFLICT);
+                .isInstanceOf(BlockException.class)
+                .hasMessage("Duplicate nodes with node-name='top'")
+                .extracting(e -> ((BlockException) e).kind())
+                .isEqualTo(BlockErrorKind.CONFLICT);
         assertThatThrownBy(() -> fx.open("1bad", "mid.qcow2")).hasMessage("Invalid node-name: '1bad'");
         assertThatThrownBy(() -> fx.open("#block1", "mid.qcow2")).hasMessage("Invalid node-name: '#block1'");
         assertThatThrownBy(() -> fx.open("a".repeat(32), "mid.qcow2")).hasMessage("Node name too long");
-        assertThatThrownBy(() -> fx.open(null, "mid.qcow2")).hasMessageContaining("must be specified for the root node");
+        assertThatThrownBy(() -> fx.open(null, "mid.qcow2"))
+                .hasMessageContaining("must be specified for the root node");
         assertThat(NodeName.isWellFormed("a" + "-_.9".repeat(7))).isTrue();
         assertThat(fx.graph.nodes()).hasSize(2);
     }
@@ -134,7 +142,8 @@ class NodeOpeningTests {
             qemu.createOverlay(dir.resolve("l" + i + ".qcow2"), dir.resolve("l" + (i - 1) + ".qcow2"));
         }
 
-        assertThatThrownBy(() -> fx.open("top", "l4.qcow2")).isInstanceOf(BlockException.class)
+        assertThatThrownBy(() -> fx.open("top", "l4.qcow2"))
+                .isInstanceOf(BlockException.class)
                 .hasMessageContaining("deeper than the limit of 4");
         assertThat(fx.graph.nodes()).isEmpty();
         assertThat(fx.open("top", "l3.qcow2").length()).isEqualTo(1024 * 1024);
@@ -145,7 +154,8 @@ class NodeOpeningTests {
         qemu.create(dir.resolve("a.qcow2"), "qcow2", "1M", "-u", "-b", "b.qcow2", "-F", "qcow2");
         qemu.create(dir.resolve("b.qcow2"), "qcow2", "1M", "-u", "-b", "a.qcow2", "-F", "qcow2");
 
-        assertThatThrownBy(() -> fx.open("a", "a.qcow2")).isInstanceOf(BlockException.class)
+        assertThatThrownBy(() -> fx.open("a", "a.qcow2"))
+                .isInstanceOf(BlockException.class)
                 .hasMessageContaining("infinite loop");
         assertThat(fx.graph.nodes()).isEmpty();
     }
@@ -155,11 +165,13 @@ class NodeOpeningTests {
         standardChain();
         Files.delete(dir.resolve("base.qcow2"));
 
-        assertThatThrownBy(() -> fx.open("top", "top.qcow2")).isInstanceOf(BlockException.class)
+        assertThatThrownBy(() -> fx.open("top", "top.qcow2"))
+                .isInstanceOf(BlockException.class)
                 .hasMessageContaining("base.qcow2");
         assertThat(fx.graph.nodes()).isEmpty();
         // the images opened before the failure were closed: the top opens read-write again
-        assertThat(fx.open("top", "top.qcow2", new NodeDefinition.NoBacking()).isReadOnly()).isFalse();
+        assertThat(fx.open("top", "top.qcow2", new NodeDefinition.NoBacking()).isReadOnly())
+                .isFalse();
     }
 
     @Test
@@ -169,20 +181,34 @@ class NodeOpeningTests {
             Files.createDirectories(dir.resolve("vm"));
             Files.createSymbolicLink(dir.resolve("vm/etc-link"), Path.of("/etc"));
             Files.createSymbolicLink(dir.resolve("vm/out.raw"), outside);
-            String[] userNames = {outside.toString(), "../outside.raw", "vm/../../x.raw", "vm/etc-link/hostname",
-                    "vm/out.raw", "nbd:localhost:10809", "json:{\"file\":\"/etc/passwd\"}"};
+            String[] userNames = {
+                outside.toString(),
+                "../outside.raw",
+                "vm/../../x.raw",
+                "vm/etc-link/hostname",
+                "vm/out.raw",
+                "nbd:localhost:10809",
+                "json:{\"file\":\"/etc/passwd\"}"
+            };
             for (String name : userNames) {
                 assertRefused(() -> fx.open("evil", name), name);
             }
-            String[] backingStrings = {outside.toString(), "../../etc/passwd", "etc-link/hostname", "out.raw",
-                    "nbd://localhost/x", "json:{\"driver\":\"raw\"}"};
+            String[] backingStrings = {
+                outside.toString(),
+                "../../etc/passwd",
+                "etc-link/hostname",
+                "out.raw",
+                "nbd://localhost/x",
+                "json:{\"driver\":\"raw\"}"
+            };
             for (int i = 0; i < backingStrings.length; i++) {
                 Path trap = dir.resolve("vm/trap" + i + ".qcow2");
                 qemu.create(trap, "qcow2", "1M", "-u", "-b", backingStrings[i], "-F", "raw");
                 int n = i;
                 assertRefused(() -> fx.open("trap", "vm/trap" + n + ".qcow2"), backingStrings[i]);
             }
-            assertThat(fx.images.opened()).allSatisfy(p -> assertThat(p.toRealPath()).startsWith(dir.toRealPath()));
+            assertThat(fx.images.opened())
+                    .allSatisfy(p -> assertThat(p.toRealPath()).startsWith(dir.toRealPath()));
             assertThat(fx.images.opened()).noneMatch(p -> p.toString().contains("etc") || p.equals(outside));
             assertThat(fx.graph.nodes()).isEmpty();
         } finally {
@@ -191,8 +217,11 @@ class NodeOpeningTests {
     }
 
     private static void assertRefused(org.assertj.core.api.ThrowableAssert.ThrowingCallable open, String name) {
-        assertThatThrownBy(open).as(name).isInstanceOf(BlockException.class)
-                .extracting(e -> ((BlockException) e).kind()).isEqualTo(BlockErrorKind.INVALID_ARGUMENT);
+        assertThatThrownBy(open)
+                .as(name)
+                .isInstanceOf(BlockException.class)
+                .extracting(e -> ((BlockException) e).kind())
+                .isEqualTo(BlockErrorKind.INVALID_ARGUMENT);
     }
 
     @Test
@@ -209,8 +238,12 @@ class NodeOpeningTests {
     @Test
     void reopenSwitchesBetweenReadOnlyAndReadWriteUnderADrain() {
         standardChain();
-        FormatNode top = fx.graph.open(new NodeDefinition("top", Driver.QCOW2,
-                new NodeDefinition.FileDefinition("top.qcow2", false), new NodeDefinition.FromHeader(), true));
+        FormatNode top = fx.graph.open(new NodeDefinition(
+                "top",
+                Driver.QCOW2,
+                new NodeDefinition.FileDefinition("top.qcow2", false),
+                new NodeDefinition.FromHeader(),
+                true));
         ByteBuffer one = ByteBuffer.allocate(512);
 
         assertThat(top.isReadOnly()).isTrue();
@@ -226,14 +259,19 @@ class NodeOpeningTests {
         DrainedSection ended = fx.graph.drain(top);
         ended.close();
         assertThatThrownBy(() -> fx.graph.reopen(ended, top, false))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("outside a drained section");
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("outside a drained section");
     }
 
     @Test
     void storageOpenedReadOnlyCanNeverBecomeWritable() {
         standardChain();
-        FormatNode top = fx.graph.open(new NodeDefinition("top", Driver.QCOW2,
-                new NodeDefinition.FileDefinition("top.qcow2", true), new NodeDefinition.FromHeader(), false));
+        FormatNode top = fx.graph.open(new NodeDefinition(
+                "top",
+                Driver.QCOW2,
+                new NodeDefinition.FileDefinition("top.qcow2", true),
+                new NodeDefinition.FromHeader(),
+                false));
 
         assertThat(top.isReadOnly()).isTrue();
         try (DrainedSection s = fx.graph.drain(top)) {

@@ -1,9 +1,9 @@
 package dev.blockpull.io;
 
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
+import dev.blockpull.testsupport.Swapper;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -14,10 +14,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Set;
-import dev.blockpull.testsupport.Swapper;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Opening, creating and deleting beneath the root, with symlinks and swaps in the way. */
 class ConfinedFilesTests {
@@ -50,7 +49,8 @@ class ConfinedFilesTests {
         Files.createSymbolicLink(root.resolve("state-dir"), Path.of(".blockpull"));
 
         for (String name : new String[] {"real/swapped", ".blockpull/state.json", "state-dir/state.json"}) {
-            assertThatExceptionOfType(BlockException.class).as(name)
+            assertThatExceptionOfType(BlockException.class)
+                    .as(name)
                     .isThrownBy(() -> reserving.open(root.resolve(name), READ))
                     .withMessageContaining("state directory");
         }
@@ -171,8 +171,9 @@ class ConfinedFilesTests {
 
         assertThat(files.attributes(root.resolve("alias")).size()).isEqualTo("inside".length());
         assertThat(files.attributes(root.resolve("alias")).fileKey())
-                .isEqualTo(Files.readAttributes(root.resolve("real/inside"),
-                        java.nio.file.attribute.BasicFileAttributes.class).fileKey());
+                .isEqualTo(Files.readAttributes(
+                                root.resolve("real/inside"), java.nio.file.attribute.BasicFileAttributes.class)
+                        .fileKey());
         assertRefused(() -> files.attributes(root.resolve("escape")), "leads outside the data root");
     }
 
@@ -220,7 +221,8 @@ class ConfinedFilesTests {
             assertThat(entries.map(p -> p.getFileName().toString())).containsExactly("secret");
         }
         try (var entries = Files.list(root.resolve("real"))) {
-            assertThat(entries.filter(p -> p.getFileName().toString().startsWith("c"))).hasSize(created);
+            assertThat(entries.filter(p -> p.getFileName().toString().startsWith("c")))
+                    .hasSize(created);
         }
         assertThat(created).as("files created inside").isPositive();
     }

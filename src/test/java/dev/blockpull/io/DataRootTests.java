@@ -60,9 +60,11 @@ class DataRootTests {
         Files.createDirectories(root.resolve("vm"));
         Files.createSymbolicLink(root.resolve("vm/state-link"), root.resolve(".blockpull/state.json"));
 
-        for (String name : new String[] {".blockpull/state.json", ".blockpull", "./.blockpull/new.qcow2",
-                "vm/state-link"}) {
-            assertThatExceptionOfType(BlockException.class).as(name).isThrownBy(() -> reserving.resolve(name))
+        for (String name :
+                new String[] {".blockpull/state.json", ".blockpull", "./.blockpull/new.qcow2", "vm/state-link"}) {
+            assertThatExceptionOfType(BlockException.class)
+                    .as(name)
+                    .isThrownBy(() -> reserving.resolve(name))
                     .withMessageContaining("state directory");
         }
         assertThatExceptionOfType(BlockException.class)
@@ -211,8 +213,10 @@ class DataRootTests {
         assertRefused(() -> dataRoot.resolve("\ud800x.qcow2"), "unpaired UTF-16 surrogate");
         assertRefused(() -> dataRoot.resolve("x\udc00.qcow2"), "unpaired UTF-16 surrogate");
         assertRefused(() -> dataRoot.resolveBacking(root.resolve("top.qcow2"), "a\udc00\ud800b"), "surrogate");
-        assertThatExceptionOfType(BlockException.class).isThrownBy(() -> dataRoot.resolve("\ud800x.qcow2"))
-                .satisfies(e -> assertThat(e.getMessage()).contains("'\\ud800x.qcow2'").doesNotContain("\ud800"));
+        assertThatExceptionOfType(BlockException.class)
+                .isThrownBy(() -> dataRoot.resolve("\ud800x.qcow2"))
+                .satisfies(e ->
+                        assertThat(e.getMessage()).contains("'\\ud800x.qcow2'").doesNotContain("\ud800"));
     }
 
     @Test
@@ -237,11 +241,11 @@ class DataRootTests {
 
     @Test
     void hidePathsMakesNamesUnderTheRootRelativeAndLeavesOtherPathsAlone() {
-        String text = "Could not open '" + root.resolve("vm1/top.qcow2") + "': EIO; root " + root
-                + "; sibling " + root + "-other/x";
+        String text = "Could not open '" + root.resolve("vm1/top.qcow2") + "': EIO; root " + root + "; sibling " + root
+                + "-other/x";
 
-        assertThat(dataRoot.hidePaths(text)).isEqualTo("Could not open 'vm1/top.qcow2': EIO; root <data root>; sibling "
-                + root + "-other/x");
+        assertThat(dataRoot.hidePaths(text))
+                .isEqualTo("Could not open 'vm1/top.qcow2': EIO; root <data root>; sibling " + root + "-other/x");
     }
 
     @Test
@@ -305,14 +309,14 @@ class DataRootTests {
         Path link = Files.createSymbolicLink(tmp.resolve("link-to-data"), root);
         Files.writeString(root.resolve("base.qcow2"), "x");
 
-        assertThat(dataRoot.resolveBacking(root.resolve("top.qcow2"), link.resolve("base.qcow2").toString()))
+        assertThat(dataRoot.resolveBacking(
+                        root.resolve("top.qcow2"), link.resolve("base.qcow2").toString()))
                 .isEqualTo(root.resolve("base.qcow2"));
     }
 
     @Test
     void resolveBackingRefusesAnAbsolutePathOutsideTheRoot() {
-        assertRefused(() -> dataRoot.resolveBacking(root.resolve("top.qcow2"), "/etc/passwd"),
-                "outside the data root");
+        assertRefused(() -> dataRoot.resolveBacking(root.resolve("top.qcow2"), "/etc/passwd"), "outside the data root");
     }
 
     @Test
@@ -326,15 +330,15 @@ class DataRootTests {
     void resolveBackingRefusesASymlinkedDirectoryPointingOutside() throws IOException {
         Files.createSymbolicLink(root.resolve("escape"), outside);
 
-        assertRefused(() -> dataRoot.resolveBacking(root.resolve("top.qcow2"), "escape/secret"),
-                "outside the data root");
+        assertRefused(
+                () -> dataRoot.resolveBacking(root.resolve("top.qcow2"), "escape/secret"), "outside the data root");
     }
 
     @Test
     void resolveBackingRefusesJsonWithASpecificMessage() {
         assertThatExceptionOfType(BlockException.class)
-                .isThrownBy(() -> dataRoot.resolveBacking(root.resolve("top.qcow2"),
-                        "json:{\"driver\":\"file\",\"filename\":\"/etc/passwd\"}"))
+                .isThrownBy(() -> dataRoot.resolveBacking(
+                        root.resolve("top.qcow2"), "json:{\"driver\":\"file\",\"filename\":\"/etc/passwd\"}"))
                 .withMessageStartingWith("Backing file name 'json:{")
                 .withMessageContaining("uses a protocol prefix; only plain file names inside the data root are allowed")
                 .satisfies(e -> assertThat(e.kind()).isEqualTo(BlockErrorKind.INVALID_ARGUMENT));

@@ -247,7 +247,8 @@ class FaultInjectingBlockFileTests {
         writer.interrupt();
 
         assertThat(failure.get(10, TimeUnit.SECONDS)).isInstanceOf(InterruptedIOException.class);
-        await().atMost(TIMEOUT).untilAsserted(() -> assertThat(file.gate().waiting()).isZero());
+        await().atMost(TIMEOUT)
+                .untilAsserted(() -> assertThat(file.gate().waiting()).isZero());
     }
 
     @Test
@@ -261,10 +262,11 @@ class FaultInjectingBlockFileTests {
         assertThatIOException().isThrownBy(() -> write("lost", 20));
         file.truncate(8192);
 
-        assertThat(journal.entries()).containsExactly(
-                new JournalEntry.Write(10, bytes("ab")),
-                new JournalEntry.Force(),
-                new JournalEntry.Truncate(8192));
+        assertThat(journal.entries())
+                .containsExactly(
+                        new JournalEntry.Write(10, bytes("ab")),
+                        new JournalEntry.Force(),
+                        new JournalEntry.Truncate(8192));
     }
 
     @Test

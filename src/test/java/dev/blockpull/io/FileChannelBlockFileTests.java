@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -206,16 +206,16 @@ class FileChannelBlockFileTests {
         byte[] block = randomBytes(4096, 4);
         try (FileChannelBlockFile file = openDirect(path)) {
             file.write(ByteBuffer.wrap(block), 0);
-            ByteBuffer aligned = ByteBuffer.allocateDirect(2 * 4096).alignedSlice(4096).limit(4096);
+            ByteBuffer aligned =
+                    ByteBuffer.allocateDirect(2 * 4096).alignedSlice(4096).limit(4096);
             aligned.put(block).flip();
             file.write(aligned, 4096);
-            ByteBuffer unalignedAddress = ByteBuffer.allocateDirect(4096 + 1).position(1).slice();
+            ByteBuffer unalignedAddress =
+                    ByteBuffer.allocateDirect(4096 + 1).position(1).slice();
             unalignedAddress.put(block).flip();
             file.write(unalignedAddress, 8192);
         }
-        assertThat(Files.readAllBytes(path)).hasSize(3 * 4096)
-                .startsWith(block)
-                .endsWith(block);
+        assertThat(Files.readAllBytes(path)).hasSize(3 * 4096).startsWith(block).endsWith(block);
     }
 
     @Test
@@ -272,14 +272,16 @@ class FileChannelBlockFileTests {
             CompletableFuture<?>[] done = new CompletableFuture<?>[writers];
             for (int i = 0; i < writers; i++) {
                 int offset = i * 64;
-                done[i] = CompletableFuture.runAsync(() -> {
-                    try {
-                        start.await();
-                        file.write(ByteBuffer.wrap(new byte[] {(byte) (offset / 64 + 1)}), offset);
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                }, pool);
+                done[i] = CompletableFuture.runAsync(
+                        () -> {
+                            try {
+                                start.await();
+                                file.write(ByteBuffer.wrap(new byte[] {(byte) (offset / 64 + 1)}), offset);
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e);
+                            }
+                        },
+                        pool);
             }
             start.countDown();
             CompletableFuture.allOf(done).get(30, TimeUnit.SECONDS);
@@ -301,7 +303,8 @@ class FileChannelBlockFileTests {
 
             assertThat(file.read(dst, 0, ReadHint.ONCE)).isEqualTo(1 << 20);
 
-            assertThat(storageBytesRead() - before).as("bytes this process fetched from storage")
+            assertThat(storageBytesRead() - before)
+                    .as("bytes this process fetched from storage")
                     .isGreaterThanOrEqualTo(1 << 20);
             assertThat(contentOf(dst)).isEqualTo(randomBytes(1 << 20, 7));
         }
@@ -311,7 +314,7 @@ class FileChannelBlockFileTests {
     void aReadOnceSeesWritesThatAreStillOnlyInThePageCache() throws IOException {
         Path path = file("a.img", new byte[64 * 1024]);
         try (FileChannelBlockFile writer = FileChannelBlockFile.open(path, false, false);
-             FileChannelBlockFile reader = FileChannelBlockFile.open(path, true, false)) {
+                FileChannelBlockFile reader = FileChannelBlockFile.open(path, true, false)) {
             writer.write(ByteBuffer.wrap(randomBytes(8192, 3)), 4096);
             ByteBuffer dst = aligned(16 * 1024);
 
@@ -394,8 +397,8 @@ class FileChannelBlockFileTests {
         Path a = file("a.img", new byte[4096]);
         Path b = file("b.img", new byte[4096]);
         try (FileChannel a1 = FileChannel.open(a, StandardOpenOption.READ);
-             FileChannel a2 = FileChannel.open(a, StandardOpenOption.READ);
-             FileChannel b1 = FileChannel.open(b, StandardOpenOption.READ)) {
+                FileChannel a2 = FileChannel.open(a, StandardOpenOption.READ);
+                FileChannel b1 = FileChannel.open(b, StandardOpenOption.READ)) {
             assertThat(FileChannelBlockFile.isSameFile(a1, a2)).isTrue();
             assertThat(FileChannelBlockFile.isSameFile(a1, b1)).isFalse();
         }
@@ -405,8 +408,11 @@ class FileChannelBlockFileTests {
     private static long storageBytesRead() throws IOException {
         Path io = Path.of("/proc/self/io");
         assumeTrue(Files.isReadable(io), "needs Linux task I/O accounting");
-        return Files.readAllLines(io).stream().filter(l -> l.startsWith("read_bytes:"))
-                .mapToLong(l -> Long.parseLong(l.substring("read_bytes:".length()).trim())).findFirst()
+        return Files.readAllLines(io).stream()
+                .filter(l -> l.startsWith("read_bytes:"))
+                .mapToLong(
+                        l -> Long.parseLong(l.substring("read_bytes:".length()).trim()))
+                .findFirst()
                 .orElseThrow();
     }
 
@@ -444,7 +450,9 @@ class FileChannelBlockFileTests {
     private static long allocatedBytes(Path path) throws IOException {
         try {
             Process stat = new ProcessBuilder("stat", "-c", "%b %B", path.toString()).start();
-            String[] out = new String(stat.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim().split(" ");
+            String[] out = new String(stat.getInputStream().readAllBytes(), StandardCharsets.US_ASCII)
+                    .trim()
+                    .split(" ");
             assumeTrue(stat.waitFor() == 0, "stat(1) failed");
             return Long.parseLong(out[0]) * Long.parseLong(out[1]);
         } catch (IOException e) {

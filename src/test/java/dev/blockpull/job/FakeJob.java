@@ -19,7 +19,7 @@ final class FakeJob implements Job {
     private final Map<Integer, ArrayDeque<Throwable>> faults = new ConcurrentHashMap<>();
     private volatile RuntimeException prepareFailure;
     private volatile java.util.function.Function<Throwable, String> errorText = ErrorTexts::of;
-    private volatile Runnable cancelHook = () -> { };
+    private volatile Runnable cancelHook = () -> {};
     volatile int chunksDone;
 
     FakeJob(int chunks, long chunkSize) {

@@ -19,8 +19,8 @@ class JobEventBusTests {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
-    private final JobEventBus bus = new JobEventBus(4, 3,
-            Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC));
+    private final JobEventBus bus =
+            new JobEventBus(4, 3, Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC));
 
     @AfterEach
     void closeBus() {
@@ -148,8 +148,7 @@ class JobEventBusTests {
                 }
 
                 @Override
-                public void onDisconnect(DisconnectReason r) {
-                }
+                public void onDisconnect(DisconnectReason r) {}
             });
         }
 
@@ -204,10 +203,12 @@ class JobEventBusTests {
         assertThat(new JobEvent.BlockJobCompleted("stream", "s1", 10, 5, 0, "Input/output error").data())
                 .containsEntry("error", "Input/output error");
         assertThat(new JobEvent.BlockJobError("s1", IoOperation.READ, ErrorAction.STOP).data())
-                .containsEntry("operation", "read").containsEntry("action", "stop");
+                .containsEntry("operation", "read")
+                .containsEntry("action", "stop");
         assertThat(new JobEvent.BlockJobPending("stream", "s1").data()).containsOnlyKeys("type", "id");
-        assertThat(List.of(new JobEvent.BlockJobCancelled("stream", "s1", 1, 1, 0).name(),
-                new JobEvent.BlockJobReady("stream", "s1", 1, 1, 0).name()))
+        assertThat(List.of(
+                        new JobEvent.BlockJobCancelled("stream", "s1", 1, 1, 0).name(),
+                        new JobEvent.BlockJobReady("stream", "s1", 1, 1, 0).name()))
                 .containsExactly("BLOCK_JOB_CANCELLED", "BLOCK_JOB_READY");
     }
 
@@ -239,7 +240,8 @@ class JobEventBusTests {
 
         EventReplay replay = bus.replayAfter(0);
 
-        assertThat(replay.events()).extracting(p -> p.event().name())
+        assertThat(replay.events())
+                .extracting(p -> p.event().name())
                 .containsExactly("JOB_STATUS_CHANGE", "JOB_STATUS_CHANGE", "JOB_PROGRESS");
         assertThat(replay.complete()).isTrue();
     }
@@ -252,7 +254,8 @@ class JobEventBusTests {
         bus.publish(progress("a", 20));
 
         await().atMost(TIMEOUT).until(() -> recorder.received.size() == 2);
-        assertThat(recorder.received).extracting(PublishedEvent::event)
+        assertThat(recorder.received)
+                .extracting(PublishedEvent::event)
                 .containsExactly(progress("a", 10), progress("a", 20));
     }
 
@@ -271,9 +274,13 @@ class JobEventBusTests {
 
     @Test
     void progressPayloadCarriesOffsetLenRateAndEta() {
-        assertThat(new JobEvent.JobProgress("s1", 5, 10, 2, 3L).data()).containsExactly(
-                java.util.Map.entry("id", "s1"), java.util.Map.entry("offset", 5L), java.util.Map.entry("len", 10L),
-                java.util.Map.entry("bytesPerSecond", 2L), java.util.Map.entry("etaSeconds", 3L));
+        assertThat(new JobEvent.JobProgress("s1", 5, 10, 2, 3L).data())
+                .containsExactly(
+                        java.util.Map.entry("id", "s1"),
+                        java.util.Map.entry("offset", 5L),
+                        java.util.Map.entry("len", 10L),
+                        java.util.Map.entry("bytesPerSecond", 2L),
+                        java.util.Map.entry("etaSeconds", 3L));
         assertThat(new JobEvent.JobProgress("s1", 0, 0, 0, null).data()).containsEntry("etaSeconds", null);
     }
 }

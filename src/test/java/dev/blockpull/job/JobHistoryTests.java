@@ -14,9 +14,30 @@ class JobHistoryTests {
     private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
 
     private JobView finished(String id, JobResult result) {
-        return new JobView(id, "stream", JobStatus.NULL, "top", 10, 10, 0, false, false, IoStatus.OK, false,
-                result == JobResult.COMPLETED ? null : "Input/output error", result, 0, null,
-                clock.instant(), clock.instant(), true, true, 7, 0, null, false);
+        return new JobView(
+                id,
+                "stream",
+                JobStatus.NULL,
+                "top",
+                10,
+                10,
+                0,
+                false,
+                false,
+                IoStatus.OK,
+                false,
+                result == JobResult.COMPLETED ? null : "Input/output error",
+                result,
+                0,
+                null,
+                clock.instant(),
+                clock.instant(),
+                true,
+                true,
+                7,
+                0,
+                null,
+                false);
     }
 
     @Test
@@ -67,7 +88,8 @@ class JobHistoryTests {
         history.add(finished("s1", JobResult.FAILED));
         history.add(finished("s1", JobResult.COMPLETED));
         assertThat(history.size()).isEqualTo(1);
-        assertThat(history.get("s1")).hasValueSatisfying(v -> assertThat(v.result()).isEqualTo(JobResult.COMPLETED));
+        assertThat(history.get("s1"))
+                .hasValueSatisfying(v -> assertThat(v.result()).isEqualTo(JobResult.COMPLETED));
     }
 
     /** A wall clock the test moves. */

@@ -26,7 +26,8 @@ class JobIdsTests {
 
     @Test
     void checkRejectsAMalformedIdWithQemusMessage() {
-        assertThatExceptionOfType(InvalidJobIdException.class).isThrownBy(() -> JobIds.check(""))
+        assertThatExceptionOfType(InvalidJobIdException.class)
+                .isThrownBy(() -> JobIds.check(""))
                 .withMessage("Invalid job ID ''")
                 .satisfies(e -> assertThat(e.kind()).isEqualTo(BlockErrorKind.INVALID_ARGUMENT));
     }

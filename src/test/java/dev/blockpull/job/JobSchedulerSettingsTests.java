@@ -108,9 +108,10 @@ class JobSchedulerSettingsTests {
         await().atMost(TIMEOUT).until(() -> scheduler.get("s1").currentProgress() == 3 * CHUNK);
 
         // Chunk 1 came too soon after the start, chunk 3 too soon after chunk 2.
-        await().atMost(TIMEOUT).until(() -> events.received.stream()
-                .anyMatch(p -> p.event() instanceof JobEvent.JobProgress));
-        assertThat(events.received).extracting(PublishedEvent::event)
+        await().atMost(TIMEOUT)
+                .until(() -> events.received.stream().anyMatch(p -> p.event() instanceof JobEvent.JobProgress));
+        assertThat(events.received)
+                .extracting(PublishedEvent::event)
                 .filteredOn(JobEvent.JobProgress.class::isInstance)
                 .containsExactly(new JobEvent.JobProgress("s1", 2 * CHUNK, 4 * CHUNK, 2 * CHUNK, 1L));
     }

@@ -11,8 +11,8 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -68,7 +68,8 @@ class JobSchedulerTests {
      */
     private JobView viewFromAnotherThread(String id) {
         try {
-            return CompletableFuture.supplyAsync(() -> scheduler.get(id)).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            return CompletableFuture.supplyAsync(() -> scheduler.get(id))
+                    .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException | ExecutionException | TimeoutException e) {
             throw new AssertionError("Another thread could not read job '" + id + "'", e);
         }
@@ -89,8 +90,9 @@ class JobSchedulerTests {
         FakeJob job = new FakeJob(4, CHUNK);
         scheduler.start(job, JobOptions.of("s1", "top"));
 
-        assertThat(events.awaitTrailEndingWith("s1", "null")).containsExactly(
-                "created", "running", "waiting", "pending", "BLOCK_JOB_COMPLETED", "concluded", "null");
+        assertThat(events.awaitTrailEndingWith("s1", "null"))
+                .containsExactly(
+                        "created", "running", "waiting", "pending", "BLOCK_JOB_COMPLETED", "concluded", "null");
         assertThat(job.hooks).containsExactly("prepare", "commit", "clean");
     }
 
@@ -99,7 +101,8 @@ class JobSchedulerTests {
         scheduler.start(new FakeJob(4, CHUNK), JobOptions.of("s1", "top").withSpeed(1L << 40));
         events.awaitTrailEndingWith("s1", "null");
 
-        assertThat(events.events("s1")).filteredOn(e -> e instanceof JobEvent.BlockJobCompleted)
+        assertThat(events.events("s1"))
+                .filteredOn(e -> e instanceof JobEvent.BlockJobCompleted)
                 .containsExactly(new JobEvent.BlockJobCompleted("stream", "s1", 4 * CHUNK, 4 * CHUNK, 1L << 40, null));
     }
 
@@ -108,11 +111,19 @@ class JobSchedulerTests {
         FakeJob job = new FakeJob(4, CHUNK).failChunk(1, eio());
         scheduler.start(job, JobOptions.of("s1", "top"));
 
-        assertThat(events.awaitTrailEndingWith("s1", "null")).containsExactly(
-                "created", "running", "BLOCK_JOB_ERROR", "aborting", "BLOCK_JOB_COMPLETED", "concluded", "null");
-        assertThat(events.events("s1")).filteredOn(e -> e instanceof JobEvent.BlockJobCompleted)
-                .containsExactly(new JobEvent.BlockJobCompleted("stream", "s1", 4 * CHUNK, CHUNK, 0,
-                        "Input/output error"));
+        assertThat(events.awaitTrailEndingWith("s1", "null"))
+                .containsExactly(
+                        "created",
+                        "running",
+                        "BLOCK_JOB_ERROR",
+                        "aborting",
+                        "BLOCK_JOB_COMPLETED",
+                        "concluded",
+                        "null");
+        assertThat(events.events("s1"))
+                .filteredOn(e -> e instanceof JobEvent.BlockJobCompleted)
+                .containsExactly(
+                        new JobEvent.BlockJobCompleted("stream", "s1", 4 * CHUNK, CHUNK, 0, "Input/output error"));
         assertThat(job.hooks).containsExactly("abort", "clean");
     }
 
@@ -137,8 +148,8 @@ class JobSchedulerTests {
         assertThat(afterCancel.status()).isEqualTo(JobStatus.RUNNING);
         job.gate.open();
 
-        assertThat(events.awaitTrailEndingWith("s1", "null")).containsExactly(
-                "created", "running", "aborting", "BLOCK_JOB_CANCELLED", "concluded", "null");
+        assertThat(events.awaitTrailEndingWith("s1", "null"))
+                .containsExactly("created", "running", "aborting", "BLOCK_JOB_CANCELLED", "concluded", "null");
         assertThat(job.chunksDone).isEqualTo(1);
         assertThat(job.hooks).containsExactly("abort", "clean");
         JobView last = scheduler.get("s1");
@@ -152,8 +163,16 @@ class JobSchedulerTests {
                 .failPrepare(new dev.blockpull.io.BlockException(BlockErrorKind.CONFLICT, "Operation not permitted"));
         scheduler.start(job, JobOptions.of("s1", "top"));
 
-        assertThat(events.awaitTrailEndingWith("s1", "null")).containsExactly(
-                "created", "running", "waiting", "pending", "aborting", "BLOCK_JOB_COMPLETED", "concluded", "null");
+        assertThat(events.awaitTrailEndingWith("s1", "null"))
+                .containsExactly(
+                        "created",
+                        "running",
+                        "waiting",
+                        "pending",
+                        "aborting",
+                        "BLOCK_JOB_COMPLETED",
+                        "concluded",
+                        "null");
         assertThat(job.hooks).containsExactly("prepare", "abort", "clean");
         assertThat(scheduler.get("s1").error()).isEqualTo("Operation not permitted");
     }
@@ -197,8 +216,17 @@ class JobSchedulerTests {
         JobView resumed = scheduler.resume("s1");
         assertThat(resumed.paused()).isFalse();
 
-        assertThat(events.awaitTrailEndingWith("s1", "null")).containsExactly("created", "running", "paused",
-                "running", "waiting", "pending", "BLOCK_JOB_COMPLETED", "concluded", "null");
+        assertThat(events.awaitTrailEndingWith("s1", "null"))
+                .containsExactly(
+                        "created",
+                        "running",
+                        "paused",
+                        "running",
+                        "waiting",
+                        "pending",
+                        "BLOCK_JOB_COMPLETED",
+                        "concluded",
+                        "null");
         assertThat(scheduler.get("s1").currentProgress()).isEqualTo(3 * CHUNK);
     }
 
@@ -207,7 +235,8 @@ class JobSchedulerTests {
         startHeld("s1", 2, JobOptions.of("s1", "top"));
         scheduler.pause("s1");
 
-        assertThatExceptionOfType(JobStateConflictException.class).isThrownBy(() -> scheduler.pause("s1"))
+        assertThatExceptionOfType(JobStateConflictException.class)
+                .isThrownBy(() -> scheduler.pause("s1"))
                 .withMessage("Job is already paused");
     }
 
@@ -215,7 +244,8 @@ class JobSchedulerTests {
     void resumeOfAJobThatWasNotPausedIsRefused() throws Exception {
         startHeld("s1", 2, JobOptions.of("s1", "top"));
 
-        assertThatExceptionOfType(JobStateConflictException.class).isThrownBy(() -> scheduler.resume("s1"))
+        assertThatExceptionOfType(JobStateConflictException.class)
+                .isThrownBy(() -> scheduler.resume("s1"))
                 .withMessage("Can't resume a job that was not paused");
     }
 
@@ -240,8 +270,16 @@ class JobSchedulerTests {
 
         scheduler.blockJobCancel("s1", true);
 
-        assertThat(events.awaitTrailEndingWith("s1", "null")).containsExactly(
-                "created", "running", "paused", "running", "aborting", "BLOCK_JOB_CANCELLED", "concluded", "null");
+        assertThat(events.awaitTrailEndingWith("s1", "null"))
+                .containsExactly(
+                        "created",
+                        "running",
+                        "paused",
+                        "running",
+                        "aborting",
+                        "BLOCK_JOB_CANCELLED",
+                        "concluded",
+                        "null");
     }
 
     @Test
@@ -287,8 +325,8 @@ class JobSchedulerTests {
         assertThat(finalized.status()).isEqualTo(JobStatus.NULL);
         assertThat(finalized.result()).isEqualTo(JobResult.COMPLETED);
         assertThat(job.hooks).containsExactly("prepare", "commit", "clean");
-        assertThat(events.awaitTrailEndingWith("s1", "null")).endsWith("BLOCK_JOB_PENDING",
-                "BLOCK_JOB_COMPLETED", "concluded", "null");
+        assertThat(events.awaitTrailEndingWith("s1", "null"))
+                .endsWith("BLOCK_JOB_PENDING", "BLOCK_JOB_COMPLETED", "concluded", "null");
     }
 
     @Test
@@ -299,14 +337,16 @@ class JobSchedulerTests {
 
         scheduler.cancel("s1");
 
-        assertThat(events.awaitTrailEndingWith("s1", "null")).endsWith("pending", "BLOCK_JOB_PENDING",
-                "aborting", "BLOCK_JOB_CANCELLED", "concluded", "null");
+        assertThat(events.awaitTrailEndingWith("s1", "null"))
+                .endsWith("pending", "BLOCK_JOB_PENDING", "aborting", "BLOCK_JOB_CANCELLED", "concluded", "null");
         assertThat(job.hooks).containsExactly("abort", "clean");
     }
 
     @Test
     void withoutAutoDismissTheJobStaysConcludedUntilDismiss() {
-        scheduler.start(new FakeJob(2, CHUNK).failChunk(0, eio()), JobOptions.of("s1", "top").withAutoDismiss(false));
+        scheduler.start(
+                new FakeJob(2, CHUNK).failChunk(0, eio()),
+                JobOptions.of("s1", "top").withAutoDismiss(false));
 
         JobView concluded = awaitStatus("s1", JobStatus.CONCLUDED);
         assertThat(concluded.error()).isEqualTo("Input/output error");
@@ -343,8 +383,7 @@ class JobSchedulerTests {
         assertThat(stopped.ioStatus()).isEqualTo(IoStatus.FAILED);
         assertThat(stopped.currentProgress()).isEqualTo(CHUNK);
         assertThat(events.trail("s1")).containsExactly("created", "running", "BLOCK_JOB_ERROR", "paused");
-        assertThat(events.events("s1"))
-                .contains(new JobEvent.BlockJobError("s1", IoOperation.READ, ErrorAction.STOP));
+        assertThat(events.events("s1")).contains(new JobEvent.BlockJobError("s1", IoOperation.READ, ErrorAction.STOP));
 
         JobView resumed = scheduler.resume("s1");
         assertThat(resumed.ioStatus()).isEqualTo(IoStatus.OK);
@@ -357,18 +396,19 @@ class JobSchedulerTests {
 
     @Test
     void onErrorEnospcStopsOnNoSpaceWithIoStatusNospace() {
-        scheduler.start(new FakeJob(3, CHUNK).failChunk(1, enospc()),
+        scheduler.start(
+                new FakeJob(3, CHUNK).failChunk(1, enospc()),
                 JobOptions.of("s1", "top").withOnError(OnErrorPolicy.ENOSPC));
 
         JobView stopped = awaitStatus("s1", JobStatus.PAUSED);
         assertThat(stopped.ioStatus()).isEqualTo(IoStatus.NOSPACE);
-        assertThat(events.events("s1"))
-                .contains(new JobEvent.BlockJobError("s1", IoOperation.READ, ErrorAction.STOP));
+        assertThat(events.events("s1")).contains(new JobEvent.BlockJobError("s1", IoOperation.READ, ErrorAction.STOP));
     }
 
     @Test
     void onErrorEnospcReportsOtherErrors() {
-        scheduler.start(new FakeJob(3, CHUNK).failChunk(1, eio()),
+        scheduler.start(
+                new FakeJob(3, CHUNK).failChunk(1, eio()),
                 JobOptions.of("s1", "top").withOnError(OnErrorPolicy.ENOSPC));
 
         events.awaitTrailEndingWith("s1", "null");
@@ -387,9 +427,11 @@ class JobSchedulerTests {
         assertThat(done.result()).isEqualTo(JobResult.FAILED);
         assertThat(done.currentProgress()).isEqualTo(3 * CHUNK);
         assertThat(done.error()).isEqualTo("Input/output error");
-        assertThat(events.events("s1")).filteredOn(e -> e instanceof JobEvent.BlockJobError).containsExactly(
-                new JobEvent.BlockJobError("s1", IoOperation.READ, ErrorAction.IGNORE),
-                new JobEvent.BlockJobError("s1", IoOperation.READ, ErrorAction.IGNORE));
+        assertThat(events.events("s1"))
+                .filteredOn(e -> e instanceof JobEvent.BlockJobError)
+                .containsExactly(
+                        new JobEvent.BlockJobError("s1", IoOperation.READ, ErrorAction.IGNORE),
+                        new JobEvent.BlockJobError("s1", IoOperation.READ, ErrorAction.IGNORE));
         assertThat(job.hooks).containsExactly("abort", "clean");
     }
 
@@ -416,17 +458,21 @@ class JobSchedulerTests {
     void verbsOutsideTheTableAreRefusedWithQemusMessage() throws Exception {
         startHeld("s1", 2, JobOptions.of("s1", "top"));
 
-        assertThatExceptionOfType(JobVerbRefusedException.class).isThrownBy(() -> scheduler.finalizeJob("s1"))
+        assertThatExceptionOfType(JobVerbRefusedException.class)
+                .isThrownBy(() -> scheduler.finalizeJob("s1"))
                 .withMessage("Job 's1' in state 'running' cannot accept command verb 'finalize'");
-        assertThatExceptionOfType(JobVerbRefusedException.class).isThrownBy(() -> scheduler.complete("s1"))
+        assertThatExceptionOfType(JobVerbRefusedException.class)
+                .isThrownBy(() -> scheduler.complete("s1"))
                 .withMessage("Job 's1' in state 'running' cannot accept command verb 'complete'");
-        assertThatExceptionOfType(JobVerbRefusedException.class).isThrownBy(() -> scheduler.dismiss("s1"))
+        assertThatExceptionOfType(JobVerbRefusedException.class)
+                .isThrownBy(() -> scheduler.dismiss("s1"))
                 .withMessage("Job 's1' in state 'running' cannot accept command verb 'dismiss'");
     }
 
     @Test
     void anUnknownJobIsNotFound() {
-        assertThatExceptionOfType(JobNotFoundException.class).isThrownBy(() -> scheduler.pause("nope"))
+        assertThatExceptionOfType(JobNotFoundException.class)
+                .isThrownBy(() -> scheduler.pause("nope"))
                 .withMessage("Block job 'nope' not found")
                 .satisfies(e -> assertThat(e.genericMessage()).isEqualTo("Job not found"))
                 .satisfies(e -> assertThat(e.kind()).isEqualTo(BlockErrorKind.NOT_FOUND));
@@ -454,7 +500,8 @@ class JobSchedulerTests {
     @Test
     void aNegativeSpeedAtCreationEmitsCreatedThenNullAndLeavesNoJob() {
         assertThatExceptionOfType(InvalidSpeedException.class)
-                .isThrownBy(() -> scheduler.create(new FakeJob(1, CHUNK), JobOptions.of("s1", "top").withSpeed(-1)))
+                .isThrownBy(() -> scheduler.create(
+                        new FakeJob(1, CHUNK), JobOptions.of("s1", "top").withSpeed(-1)))
                 .withMessage("Parameter 'speed' expects a non-negative value");
 
         assertThat(events.awaitTrailEndingWith("s1", "null")).containsExactly("created", "null");
@@ -480,7 +527,8 @@ class JobSchedulerTests {
         scheduler.start(new FakeJob(1, CHUNK), JobOptions.of("s1", "top"));
         events.awaitTrailEndingWith("s1", "null");
 
-        assertThatExceptionOfType(JobVerbRefusedException.class).isThrownBy(() -> scheduler.cancel("s1"))
+        assertThatExceptionOfType(JobVerbRefusedException.class)
+                .isThrownBy(() -> scheduler.cancel("s1"))
                 .withMessage("Job 's1' in state 'null' cannot accept command verb 'cancel'");
     }
 
@@ -491,7 +539,8 @@ class JobSchedulerTests {
 
         scheduler.cancel("s1");
 
-        assertThat(events.awaitTrailEndingWith("s1", "null")).containsExactly("created", "aborting", "concluded", "null");
+        assertThat(events.awaitTrailEndingWith("s1", "null"))
+                .containsExactly("created", "aborting", "concluded", "null");
         assertThat(job.hooks).containsExactly("abort", "clean");
         assertThat(scheduler.find("s1")).isEmpty();
         assertThatExceptionOfType(JobStateConflictException.class).isThrownBy(handle::start);
@@ -517,7 +566,8 @@ class JobSchedulerTests {
 
         assertThat(scheduler.setSpeed("s1", 4096).speed()).isEqualTo(4096);
         assertThat(scheduler.get("s1").speed()).isEqualTo(4096);
-        assertThatExceptionOfType(InvalidSpeedException.class).isThrownBy(() -> scheduler.setSpeed("s1", -5))
+        assertThatExceptionOfType(InvalidSpeedException.class)
+                .isThrownBy(() -> scheduler.setSpeed("s1", -5))
                 .withMessage("Parameter 'speed' expects a non-negative value");
     }
 
@@ -582,8 +632,19 @@ class JobSchedulerTests {
         awaitStatus("m1", JobStatus.READY);
         scheduler.complete("m1");
 
-        assertThat(events.awaitTrailEndingWith("m1", "null")).containsExactly("created", "running", "ready",
-                "BLOCK_JOB_READY", "standby", "ready", "waiting", "pending", "BLOCK_JOB_COMPLETED", "concluded", "null");
+        assertThat(events.awaitTrailEndingWith("m1", "null"))
+                .containsExactly(
+                        "created",
+                        "running",
+                        "ready",
+                        "BLOCK_JOB_READY",
+                        "standby",
+                        "ready",
+                        "waiting",
+                        "pending",
+                        "BLOCK_JOB_COMPLETED",
+                        "concluded",
+                        "null");
     }
 
     @Test
@@ -591,7 +652,8 @@ class JobSchedulerTests {
         scheduler.start(new ReadyJob(false), JobOptions.of("m1", "top"));
         awaitStatus("m1", JobStatus.READY);
 
-        assertThatExceptionOfType(JobStateConflictException.class).isThrownBy(() -> scheduler.complete("m1"))
+        assertThatExceptionOfType(JobStateConflictException.class)
+                .isThrownBy(() -> scheduler.complete("m1"))
                 .withMessage("The active block job 'm1' cannot be completed");
     }
 
@@ -660,7 +722,8 @@ class JobSchedulerTests {
         try (DrainSection drain = scheduler.pauseAllAtPausePoints()) {
             job.gate.open();
             assertThat(drain.awaitQuiescent(TIMEOUT)).isTrue();
-            assertThatExceptionOfType(JobStateConflictException.class).isThrownBy(() -> scheduler.resume("a"))
+            assertThatExceptionOfType(JobStateConflictException.class)
+                    .isThrownBy(() -> scheduler.resume("a"))
                     .withMessage("Can't resume a job that was not paused");
         }
         events.awaitTrailEndingWith("a", "null");
@@ -800,7 +863,8 @@ class JobSchedulerTests {
         assertThat(scheduler.shutdown(TIMEOUT)).isTrue();
 
         List<String> ours = List.of("paused", "sleeping", "busy", "pending");
-        assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
+        assertThat(Thread.getAllStackTraces().keySet())
+                .extracting(Thread::getName)
                 .noneMatch(name -> ours.stream().anyMatch(id -> name.equals(ScheduledJob.THREAD_PREFIX + id)));
         assertThat(scheduler.list()).extracting(JobView::result).containsOnly(JobResult.CANCELLED);
         assertThatExceptionOfType(JobStateConflictException.class)
@@ -826,14 +890,15 @@ class JobSchedulerTests {
 
         assertThat(scheduler.park(TIMEOUT)).isTrue();
 
-        assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
+        assertThat(Thread.getAllStackTraces().keySet())
+                .extracting(Thread::getName)
                 .noneMatch(name -> name.startsWith(ScheduledJob.THREAD_PREFIX));
         assertThat(List.of(paused, sleeping, busy, pending))
                 .allSatisfy(j -> assertThat(j.hooks).containsExactly("clean"));
         assertThat(scheduler.get("pending").status()).isEqualTo(JobStatus.PENDING);
         assertThat(scheduler.list()).extracting(JobView::result).containsOnlyNulls();
-        assertThat(events.events("busy")).noneMatch(e -> e instanceof JobEvent.BlockJobCancelled
-                || e instanceof JobEvent.BlockJobCompleted);
+        assertThat(events.events("busy"))
+                .noneMatch(e -> e instanceof JobEvent.BlockJobCancelled || e instanceof JobEvent.BlockJobCompleted);
         assertThat(scheduler.get("paused").userPaused()).isTrue();
         assertThat(scheduler.get("busy").userPaused()).isFalse();
     }
@@ -842,7 +907,11 @@ class JobSchedulerTests {
     void aResumedJobKeepsItsCreationTimeAndCountsTheRestart() {
         Instant created = Instant.parse("2026-01-01T00:00:00Z");
         Instant resumed = Instant.parse("2026-01-01T01:00:00Z");
-        scheduler.create(new FakeJob(2, CHUNK), JobOptions.of("s1", "top"), new JobResumption(created, 2, resumed, false))
+        scheduler
+                .create(
+                        new FakeJob(2, CHUNK),
+                        JobOptions.of("s1", "top"),
+                        new JobResumption(created, 2, resumed, false))
                 .start();
 
         JobView done = awaitStatus("s1", JobStatus.NULL);
@@ -856,7 +925,8 @@ class JobSchedulerTests {
     @Test
     void aJobResumedPausedParksAtItsFirstPausePointAndResumeLetsItFinish() {
         FakeJob job = new FakeJob(2, CHUNK);
-        scheduler.create(job, JobOptions.of("s1", "top"), new JobResumption(Instant.EPOCH, 1, Instant.EPOCH, true))
+        scheduler
+                .create(job, JobOptions.of("s1", "top"), new JobResumption(Instant.EPOCH, 1, Instant.EPOCH, true))
                 .start();
 
         assertThat(events.awaitTrailEndingWith("s1", "paused")).containsExactly("created", "running", "paused");

@@ -28,15 +28,18 @@ class OnErrorPolicyTests {
     void errorTextIsTheErrnoTextForStorageErrorsAndTheMessageOtherwise() {
         assertThat(ErrorTexts.of(new BlockIoException("read of /x at 0 failed", new IOException("boom"))))
                 .isEqualTo("Input/output error");
-        assertThat(ErrorTexts.of(new BlockIoException("write failed", new NoSpaceIOException("No space left on device"))))
+        assertThat(ErrorTexts.of(
+                        new BlockIoException("write failed", new NoSpaceIOException("No space left on device"))))
                 .isEqualTo("No space left on device");
-        assertThat(ErrorTexts.of(new dev.blockpull.io.BlockException(BlockErrorKind.CONFLICT, "Operation not permitted")))
+        assertThat(ErrorTexts.of(
+                        new dev.blockpull.io.BlockException(BlockErrorKind.CONFLICT, "Operation not permitted")))
                 .isEqualTo("Operation not permitted");
     }
 
     @Test
     void noSpaceIsRecognisedThroughTheCauseChain() {
-        assertThat(ErrorTexts.isNoSpace(new RuntimeException(new NoSpaceIOException("disk full")))).isTrue();
+        assertThat(ErrorTexts.isNoSpace(new RuntimeException(new NoSpaceIOException("disk full"))))
+                .isTrue();
         assertThat(ErrorTexts.isNoSpace(new IOException("Input/output error"))).isFalse();
     }
 }

@@ -14,6 +14,7 @@ class RateLimiterTests {
 
     /** Starts negative on purpose: System.nanoTime may be. */
     private final AtomicLong now = new AtomicLong(-5_000 * MS);
+
     private final RateLimiter limiter = new RateLimiter(now::get);
 
     @Test
@@ -136,7 +137,8 @@ class RateLimiterTests {
 
     @Test
     void negativeSpeedIsRefusedWithQemusMessage() {
-        assertThatExceptionOfType(InvalidSpeedException.class).isThrownBy(() -> limiter.setSpeed(-1))
+        assertThatExceptionOfType(InvalidSpeedException.class)
+                .isThrownBy(() -> limiter.setSpeed(-1))
                 .withMessage("Parameter 'speed' expects a non-negative value");
     }
 }

@@ -61,7 +61,8 @@ class StatusTransitionsTests {
                 if (SPEC.get(from).contains(to)) {
                     assertThatNoException().isThrownBy(() -> StatusTransitions.check(from, to));
                 } else {
-                    assertThatIllegalStateException().isThrownBy(() -> StatusTransitions.check(from, to))
+                    assertThatIllegalStateException()
+                            .isThrownBy(() -> StatusTransitions.check(from, to))
                             .withMessage("Job status transition " + from + " -> " + to + " is not allowed");
                 }
             }
@@ -70,9 +71,20 @@ class StatusTransitionsTests {
 
     @Test
     void statusesAreQemusElevenStringsInQemusOrder() {
-        assertThat(JobStatus.values()).extracting(JobStatus::qmpName).containsExactly(
-                "undefined", "created", "running", "paused", "ready", "standby", "waiting", "pending",
-                "aborting", "concluded", "null");
+        assertThat(JobStatus.values())
+                .extracting(JobStatus::qmpName)
+                .containsExactly(
+                        "undefined",
+                        "created",
+                        "running",
+                        "paused",
+                        "ready",
+                        "standby",
+                        "waiting",
+                        "pending",
+                        "aborting",
+                        "concluded",
+                        "null");
     }
 
     @Test

@@ -58,8 +58,8 @@ class VerbTableTests {
                 } else {
                     assertThatExceptionOfType(JobVerbRefusedException.class)
                             .isThrownBy(() -> VerbTable.check("j1", status, verb))
-                            .withMessage("Job 'j1' in state '" + status.qmpName()
-                                    + "' cannot accept command verb '" + verb.qmpName() + "'")
+                            .withMessage("Job 'j1' in state '" + status.qmpName() + "' cannot accept command verb '"
+                                    + verb.qmpName() + "'")
                             .satisfies(e -> assertThat(e.kind()).isEqualTo(BlockErrorKind.CONFLICT));
                 }
             }
@@ -68,7 +68,8 @@ class VerbTableTests {
 
     @Test
     void verbsAreSpeltAsInQmp() {
-        assertThat(JobVerb.values()).extracting(JobVerb::qmpName).containsExactly(
-                "cancel", "pause", "resume", "set-speed", "complete", "finalize", "dismiss", "change");
+        assertThat(JobVerb.values())
+                .extracting(JobVerb::qmpName)
+                .containsExactly("cancel", "pause", "resume", "set-speed", "complete", "finalize", "dismiss", "change");
     }
 }

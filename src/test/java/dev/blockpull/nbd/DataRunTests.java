@@ -1,10 +1,9 @@
 package dev.blockpull.nbd;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 /** How a read's data is cut into the data and hole chunks of a structured reply. */
 class DataRunTests {
@@ -23,10 +22,11 @@ class DataRunTests {
         ByteBuffer buf = filled(5 * GRANULE, (byte) 1);
         zero(buf, GRANULE, 3 * GRANULE);
 
-        assertThat(DataRun.split(buf, GRANULE)).containsExactly(
-                new DataRun(0, GRANULE, false),
-                new DataRun(GRANULE, 4 * GRANULE, true),
-                new DataRun(4 * GRANULE, 5 * GRANULE, false));
+        assertThat(DataRun.split(buf, GRANULE))
+                .containsExactly(
+                        new DataRun(0, GRANULE, false),
+                        new DataRun(GRANULE, 4 * GRANULE, true),
+                        new DataRun(4 * GRANULE, 5 * GRANULE, false));
     }
 
     @Test

@@ -1,5 +1,12 @@
 package dev.blockpull.nbd;
 
+import static dev.blockpull.nbd.NbdProtocol.CMD_FLUSH;
+import static dev.blockpull.nbd.NbdProtocol.CMD_READ;
+import static dev.blockpull.nbd.NbdProtocol.ESHUTDOWN;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
 import dev.blockpull.format.ExtentKind;
 import dev.blockpull.graph.AttachmentClosedException;
 import dev.blockpull.graph.BlockNode;
@@ -10,23 +17,15 @@ import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.QemuTools;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-
-import static dev.blockpull.nbd.NbdProtocol.CMD_FLUSH;
-import static dev.blockpull.nbd.NbdProtocol.CMD_READ;
-import static dev.blockpull.nbd.NbdProtocol.ESHUTDOWN;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Exports as users of the graph: in-flight accounting, drains, removal, node ownership. */
 class ExportRegistryTests {
@@ -60,7 +59,9 @@ class ExportRegistryTests {
             try {
                 c.send(0, CMD_READ, 1, 0, 4096, new byte[0]);
                 await().atMost(Duration.ofSeconds(10)).until(() -> export.inFlightRequests() == 1);
-                assertThat(disk.requests().inFlight()).as("held at the node's door").isZero();
+                assertThat(disk.requests().inFlight())
+                        .as("held at the node's door")
+                        .isZero();
             } finally {
                 section.close();
             }
@@ -87,7 +88,9 @@ class ExportRegistryTests {
             } finally {
                 section.close();
             }
-            assertThat(c.readReply().error()).as("the request was answered before the disconnect").isZero();
+            assertThat(c.readReply().error())
+                    .as("the request was answered before the disconnect")
+                    .isZero();
             byte[] data = new byte[4096];
             c.in.readFully(data);
             assertThat(data).containsOnly(0x5a);
@@ -104,8 +107,10 @@ class ExportRegistryTests {
         try (NbdTestClient c = NbdTestClient.go(nbd.port(), "vm1", true)) {
             export.attachment().close(); // as a removal racing the request leaves it
 
-            assertThatThrownBy(() -> export.attachment().flush()).isInstanceOf(AttachmentClosedException.class)
-                    .extracting(e -> ((BlockException) e).kind()).isEqualTo(BlockErrorKind.CONFLICT);
+            assertThatThrownBy(() -> export.attachment().flush())
+                    .isInstanceOf(AttachmentClosedException.class)
+                    .extracting(e -> ((BlockException) e).kind())
+                    .isEqualTo(BlockErrorKind.CONFLICT);
             assertThat(c.command(CMD_FLUSH, 0, 0, 0, new byte[0])).isEqualTo(ESHUTDOWN);
         }
     }
@@ -116,7 +121,8 @@ class ExportRegistryTests {
 
         assertThat(nbd.graph.usedBy(nbd.graph.get("disk"))).containsExactly("vm1");
         assertThatThrownBy(() -> nbd.graph.close("disk", Duration.ofSeconds(5)))
-                .isInstanceOf(NodeInUseException.class).hasMessageContaining("vm1");
+                .isInstanceOf(NodeInUseException.class)
+                .hasMessageContaining("vm1");
 
         nbd.unexport("vm1");
         nbd.graph.close("disk", Duration.ofSeconds(5));
@@ -127,11 +133,14 @@ class ExportRegistryTests {
     void duplicateIdsUnknownNodesAndWritableExportsOfReadOnlyNodesAreRefused() {
         nbd.export("vm1", "disk", false);
 
-        assertThatThrownBy(() -> nbd.export("vm1", "disk", false)).isInstanceOf(BlockException.class)
+        assertThatThrownBy(() -> nbd.export("vm1", "disk", false))
+                .isInstanceOf(BlockException.class)
                 .satisfies(e -> assertThat(((BlockException) e).kind()).isEqualTo(BlockErrorKind.CONFLICT));
-        assertThatThrownBy(() -> nbd.export("vm2", "nope", false)).isInstanceOf(BlockException.class)
+        assertThatThrownBy(() -> nbd.export("vm2", "nope", false))
+                .isInstanceOf(BlockException.class)
                 .satisfies(e -> assertThat(((BlockException) e).kind()).isEqualTo(BlockErrorKind.NOT_FOUND));
-        assertThatThrownBy(() -> nbd.unexport("nope")).isInstanceOf(BlockException.class)
+        assertThatThrownBy(() -> nbd.unexport("nope"))
+                .isInstanceOf(BlockException.class)
                 .satisfies(e -> assertThat(((BlockException) e).kind()).isEqualTo(BlockErrorKind.NOT_FOUND));
     }
 
@@ -145,13 +154,16 @@ class ExportRegistryTests {
             filter = nbd.graph.insertCopyOnReadFilter(section, top, null, null);
         }
         assertThat(nbd.exports.get("vm1").attachment().root()).isSameAs(filter);
-        assertThat(top.blockStatus(0, 65536).get(0).kind()).as("base data, not in the top yet")
+        assertThat(top.blockStatus(0, 65536).get(0).kind())
+                .as("base data, not in the top yet")
                 .isEqualTo(ExtentKind.UNALLOCATED);
 
         try (NbdTestClient c = NbdTestClient.go(nbd.port(), "vm1", false)) {
             assertThat(c.readSimple(0, 65536)).containsOnly(0x11);
         }
 
-        assertThat(top.blockStatus(0, 65536).get(0).kind()).as("copied up by the read").isEqualTo(ExtentKind.DATA);
+        assertThat(top.blockStatus(0, 65536).get(0).kind())
+                .as("copied up by the read")
+                .isEqualTo(ExtentKind.DATA);
     }
 }

@@ -1,11 +1,15 @@
 package dev.blockpull.nbd;
 
+import static dev.blockpull.nbd.NbdProtocol.IHAVEOPT;
+import static dev.blockpull.nbd.NbdProtocol.NBDMAGIC;
+import static dev.blockpull.nbd.NbdProtocol.OPTION_REPLY_MAGIC;
+import static dev.blockpull.nbd.NbdProtocol.OPT_GO;
+import static dev.blockpull.nbd.NbdProtocol.REP_ERR_POLICY;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import dev.blockpull.testsupport.ProcessResult;
 import dev.blockpull.testsupport.QemuTools;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -16,14 +20,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-
-import static dev.blockpull.nbd.NbdProtocol.IHAVEOPT;
-import static dev.blockpull.nbd.NbdProtocol.NBDMAGIC;
-import static dev.blockpull.nbd.NbdProtocol.OPTION_REPLY_MAGIC;
-import static dev.blockpull.nbd.NbdProtocol.OPT_GO;
-import static dev.blockpull.nbd.NbdProtocol.REP_ERR_POLICY;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * NBD connections are bounded in all and per client address, a half-open handshake is dropped
@@ -50,8 +49,12 @@ class NbdConnectionLimitTests {
     }
 
     NbdFixture server(int total, int perClient, Duration handshake) {
-        nbd = new NbdFixture(root, NbdServerSettings.defaults("127.0.0.1", 0).withWorkerThreads(2)
-                .withConnectionLimits(total, perClient).withHandshakeTimeout(handshake));
+        nbd = new NbdFixture(
+                root,
+                NbdServerSettings.defaults("127.0.0.1", 0)
+                        .withWorkerThreads(2)
+                        .withConnectionLimits(total, perClient)
+                        .withHandshakeTimeout(handshake));
         return nbd;
     }
 
@@ -70,7 +73,9 @@ class NbdConnectionLimitTests {
         assertThat(most).isLessThanOrEqualTo(16);
         assertThat(nbd.server.connectionCount()).isEqualTo(16);
         assertThat(nbd.server.refusedConnections()).isEqualTo(984);
-        assertThat(serverThreads() - threadsBefore).as("threads of the server beyond its fixed ones").isLessThanOrEqualTo(16);
+        assertThat(serverThreads() - threadsBefore)
+                .as("threads of the server beyond its fixed ones")
+                .isLessThanOrEqualTo(16);
         for (Socket s : sockets) {
             s.close();
         }
@@ -121,7 +126,8 @@ class NbdConnectionLimitTests {
             byte[] text = new byte[in.readInt()];
             in.readFully(text);
             assertThat(new String(text, StandardCharsets.UTF_8))
-                    .contains("too many NBD connections from 127.0.0.1").contains("max-connections-per-client");
+                    .contains("too many NBD connections from 127.0.0.1")
+                    .contains("max-connections-per-client");
             assertThat(in.read()).as("the server closes after the refusal").isEqualTo(-1);
         }
     }
@@ -133,10 +139,11 @@ class NbdConnectionLimitTests {
         sockets.add(connect("127.0.0.1"));
         await().atMost(AWAIT).until(() -> nbd.server.connectionCount() == 1);
 
-        ProcessResult r = QemuTools.run(List.of("qemu-io", "-f", "raw", "-c", "read 0 512", nbd.uri("any")),
-                Duration.ofSeconds(30));
+        ProcessResult r = QemuTools.run(
+                List.of("qemu-io", "-f", "raw", "-c", "read 0 512", nbd.uri("any")), Duration.ofSeconds(30));
 
-        assertThat(r.output()).contains("Denied by server for option 7 (go)")
+        assertThat(r.output())
+                .contains("Denied by server for option 7 (go)")
                 .contains("too many NBD connections from 127.0.0.1");
     }
 
@@ -198,6 +205,8 @@ class NbdConnectionLimitTests {
 
     private int serverThreads() {
         String prefix = nbd.server.threadPrefix();
-        return (int) Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith(prefix)).count();
+        return (int) Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith(prefix))
+                .count();
     }
 }

@@ -6,11 +6,9 @@ import dev.blockpull.graph.GraphSettings;
 import dev.blockpull.graph.NodeDefinition;
 import dev.blockpull.graph.NodeGraph;
 import dev.blockpull.io.DataRoot;
-
-import org.jspecify.annotations.Nullable;
-
 import java.nio.file.Path;
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 
 /** A graph over a test's data root, its export registry and an NBD server on a free loopback port. */
 final class NbdFixture implements AutoCloseable {
@@ -32,8 +30,8 @@ final class NbdFixture implements AutoCloseable {
     NbdFixture(Path dataRoot, NbdServerSettings settings, @Nullable TlsCredentials tls) {
         this.root = dataRoot;
         DataRoot dr = new DataRoot(dataRoot);
-        this.graph = new NodeGraph(dr, (image, ref) -> dr.resolveBacking(image, ref.fileName()),
-                new GraphSettings(16, false));
+        this.graph = new NodeGraph(
+                dr, (image, ref) -> dr.resolveBacking(image, ref.fileName()), new GraphSettings(16, false));
         this.exports = new ExportRegistry(graph);
         this.server = new NbdServer(exports, settings, tls);
         server.start();
@@ -42,8 +40,8 @@ final class NbdFixture implements AutoCloseable {
     /** Opens {@code file} (relative to the root) with the chain its header names. */
     BlockNode open(String name, String file) {
         Driver driver = file.endsWith(".raw") ? Driver.RAW : Driver.QCOW2;
-        return graph.open(new NodeDefinition(name, driver, new NodeDefinition.FileDefinition(file, false),
-                new NodeDefinition.FromHeader(), false));
+        return graph.open(new NodeDefinition(
+                name, driver, new NodeDefinition.FileDefinition(file, false), new NodeDefinition.FromHeader(), false));
     }
 
     NbdExport export(String id, String node, boolean writable) {

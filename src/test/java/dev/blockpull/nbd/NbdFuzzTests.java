@@ -1,12 +1,10 @@
 package dev.blockpull.nbd;
 
-import dev.blockpull.testsupport.QemuTools;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
+import static dev.blockpull.nbd.NbdProtocol.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import dev.blockpull.testsupport.QemuTools;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -16,10 +14,11 @@ import java.net.SocketException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Random;
-
-import static dev.blockpull.nbd.NbdProtocol.*;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Garbage and mutated traffic, from fixed seeds and in bounded amounts, to loopback only: every
@@ -71,7 +70,8 @@ class NbdFuzzTests {
                 };
                 talk(traffic);
                 if (i % 10 == 0) {
-                    assertThat(good.readSimpleStructured(random.nextInt((int) SIZE - 4096), 4096)).containsOnly(0x3c);
+                    assertThat(good.readSimpleStructured(random.nextInt((int) SIZE - 4096), 4096))
+                            .containsOnly(0x3c);
                 }
             }
             assertThat(good.readSimpleStructured(0, 65536)).containsOnly(0x3c);
@@ -116,7 +116,8 @@ class NbdFuzzTests {
             nbd.server.close();
             assertThat(c.closedByServer()).isTrue();
         }
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(nbdThreads()).isZero());
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> assertThat(nbdThreads()).isZero());
         assertThat(nbd.server.buffers().outstanding()).isZero();
     }
 
@@ -126,7 +127,8 @@ class NbdFuzzTests {
 
     private static int threadsNamed(String prefix) {
         return (int) Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.getName().startsWith(prefix) && t.isAlive()).count();
+                .filter(t -> t.getName().startsWith(prefix) && t.isAlive())
+                .count();
     }
 
     // ------------------------------------------------------------------ traffic generators
@@ -136,8 +138,10 @@ class NbdFuzzTests {
         DataOutputStream d = new DataOutputStream(b);
         d.writeInt(CLIENT_FLAG_FIXED_NEWSTYLE | CLIENT_FLAG_NO_ZEROES);
         option(d, OPT_STRUCTURED_REPLY, new byte[0]);
-        option(d, OPT_SET_META_CONTEXT, NbdTestClient.metaContextData(export, "base:allocation",
-                "qemu:allocation-depth"));
+        option(
+                d,
+                OPT_SET_META_CONTEXT,
+                NbdTestClient.metaContextData(export, "base:allocation", "qemu:allocation-depth"));
         option(d, OPT_GO, NbdTestClient.goData(export));
         return b.toByteArray();
     }
@@ -174,8 +178,9 @@ class NbdFuzzTests {
                 type = CMD_READ;
             }
             long offset = r.nextInt(8) == 0 ? r.nextLong() : (long) r.nextInt((int) (2 * SIZE));
-            long length = type == CMD_WRITE ? r.nextInt(65536) : (r.nextInt(8) == 0 ? r.nextInt() & 0xffffffffL
-                    : r.nextInt(1 << 20));
+            long length = type == CMD_WRITE
+                    ? r.nextInt(65536)
+                    : (r.nextInt(8) == 0 ? r.nextInt() & 0xffffffffL : r.nextInt(1 << 20));
             d.writeInt(REQUEST_MAGIC);
             d.writeShort(r.nextInt(4) == 0 ? r.nextInt(1 << 16) : r.nextInt(32));
             d.writeShort(type);

@@ -1,15 +1,13 @@
 package dev.blockpull.nbd;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import dev.blockpull.testsupport.Chain;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.MapEntry;
 import dev.blockpull.testsupport.ProcessResult;
 import dev.blockpull.testsupport.QemuTools;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,9 +15,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The export as real clients see it: qemu-img, qemu-io and nbdinfo against Blockpull, with the
@@ -53,7 +52,14 @@ class NbdInteropTests {
     void qemuImgCompareOfTheExportEqualsTheChain() {
         nbd.export("vm1", "top", false);
 
-        ProcessResult r = qemu.qemuImg("compare", "-f", "raw", "-F", "qcow2", nbd.uri("vm1"), chain.top().toString());
+        ProcessResult r = qemu.qemuImg(
+                "compare",
+                "-f",
+                "raw",
+                "-F",
+                "qcow2",
+                nbd.uri("vm1"),
+                chain.top().toString());
 
         assertThat(r.exitCode()).as(r.describe()).isZero();
     }
@@ -74,18 +80,29 @@ class NbdInteropTests {
         nbd.export("vm1", "top", true);
         Path model = root.resolve("model.raw");
         qemu.convertToRaw(chain.top(), model);
-        String[] commands = {"write -P 0x77 2M 64k", "write -P 0x78 100 1000", "write -z 64k 64k",
-                "write -z 3M 8k", "discard 0 64k", "discard 1M 128k", "aio_write -P 0x79 1536k 4k", "aio_flush",
-                "write -f -P 0x7a 2560k 8k", "flush"};
+        String[] commands = {
+            "write -P 0x77 2M 64k",
+            "write -P 0x78 100 1000",
+            "write -z 64k 64k",
+            "write -z 3M 8k",
+            "discard 0 64k",
+            "discard 1M 128k",
+            "aio_write -P 0x79 1536k 4k",
+            "aio_flush",
+            "write -f -P 0x7a 2560k 8k",
+            "flush"
+        };
 
         for (String c : commands) {
             ioOverNbd(nbd.uri("vm1"), c);
             qemu.io(model, "raw", c);
         }
 
-        assertThat(qemu.qemuImg("compare", "-f", "raw", "-F", "raw", nbd.uri("vm1"), model.toString()).exitCode())
+        assertThat(qemu.qemuImg("compare", "-f", "raw", "-F", "raw", nbd.uri("vm1"), model.toString())
+                        .exitCode())
                 .isZero();
-        assertThat(qemu.qemuIo("-f", "raw", "-c", "read -P 0x77 2M 64k", nbd.uri("vm1")).output())
+        assertThat(qemu.qemuIo("-f", "raw", "-c", "read -P 0x77 2M 64k", nbd.uri("vm1"))
+                        .output())
                 .doesNotContain("fail");
         // and the image underneath holds it too, after the export is gone
         nbd.unexport("vm1");
@@ -99,8 +116,9 @@ class NbdInteropTests {
         QemuTools.requireTool("nbdinfo");
         nbd.export("vm1", "top", false);
 
-        List<String> served = normalise(QemuTools.run(List.of("nbdinfo", "--map", nbd.uri("vm1")),
-                Duration.ofSeconds(60)).stdout());
+        List<String> served =
+                normalise(QemuTools.run(List.of("nbdinfo", "--map", nbd.uri("vm1")), Duration.ofSeconds(60))
+                        .stdout());
 
         List<String> expected = new ArrayList<>();
         for (MapEntry e : qemu.map(chain.top())) {
@@ -115,16 +133,28 @@ class NbdInteropTests {
         Path qemuNbd = QemuTools.requireTool("qemu-nbd");
         nbd.export("vm1", "top", false);
         Path socket = root.resolve("qemu-nbd.sock");
-        Process reference = new ProcessBuilder(qemuNbd.toString(), "-r", "-f", "qcow2", "-A", "-t",
-                "-k", socket.toString(), chain.top().toString()).redirectErrorStream(true).start();
+        Process reference = new ProcessBuilder(
+                        qemuNbd.toString(),
+                        "-r",
+                        "-f",
+                        "qcow2",
+                        "-A",
+                        "-t",
+                        "-k",
+                        socket.toString(),
+                        chain.top().toString())
+                .redirectErrorStream(true)
+                .start();
         try {
             await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(socket));
             String ref = "nbd+unix:///?socket=" + socket;
             for (String context : List.of("base:allocation", "qemu:allocation-depth")) {
-                List<String> ours = normalise(QemuTools.run(List.of("nbdinfo", "--map=" + context, nbd.uri("vm1")),
-                        Duration.ofSeconds(60)).stdout());
-                List<String> theirs = normalise(QemuTools.run(List.of("nbdinfo", "--map=" + context, ref),
-                        Duration.ofSeconds(60)).stdout());
+                List<String> ours = normalise(
+                        QemuTools.run(List.of("nbdinfo", "--map=" + context, nbd.uri("vm1")), Duration.ofSeconds(60))
+                                .stdout());
+                List<String> theirs =
+                        normalise(QemuTools.run(List.of("nbdinfo", "--map=" + context, ref), Duration.ofSeconds(60))
+                                .stdout());
                 assertThat(ours).as(context).isNotEmpty().isEqualTo(theirs);
             }
         } finally {
@@ -139,11 +169,12 @@ class NbdInteropTests {
         nbd.export("vm1", "top", false);
         nbd.export("vm2", "top", true);
 
-        ProcessResult r = QemuTools.run(List.of("nbdinfo", "--list", "--json",
-                "nbd://127.0.0.1:" + nbd.port()), Duration.ofSeconds(60));
+        ProcessResult r = QemuTools.run(
+                List.of("nbdinfo", "--list", "--json", "nbd://127.0.0.1:" + nbd.port()), Duration.ofSeconds(60));
 
         assertThat(r.exitCode()).as(r.describe()).isZero();
-        assertThat(r.stdout()).contains("\"export-name\": \"vm1\"", "\"export-name\": \"vm2\"")
+        assertThat(r.stdout())
+                .contains("\"export-name\": \"vm1\"", "\"export-name\": \"vm2\"")
                 .contains("\"is_read_only\": true", "\"is_read_only\": false")
                 .contains("\"export-size\": " + chain.layer("top.qcow2").size());
     }
@@ -153,7 +184,8 @@ class NbdInteropTests {
         nbd.export("vm1", "top", false);
         nbd.unexport("vm1");
 
-        assertThat(qemu.qemuIo("-f", "raw", "-c", "read 0 512", nbd.uri("vm1")).exitCode()).isNotZero();
+        assertThat(qemu.qemuIo("-f", "raw", "-c", "read 0 512", nbd.uri("vm1")).exitCode())
+                .isNotZero();
     }
 
     // ------------------------------------------------------------------ helpers
@@ -162,7 +194,10 @@ class NbdInteropTests {
     void ioOverNbd(String uri, String command) {
         ProcessResult r = qemu.qemuIo("-f", "raw", "-c", command, uri);
         assertThat(r.exitCode()).as(r.describe()).isZero();
-        assertThat(r.output().toLowerCase()).as(r.describe()).doesNotContain("fail").doesNotContain("error");
+        assertThat(r.output().toLowerCase())
+                .as(r.describe())
+                .doesNotContain("fail")
+                .doesNotContain("error");
     }
 
     private Path rawOf(Path image) {

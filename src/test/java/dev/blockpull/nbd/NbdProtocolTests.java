@@ -1,11 +1,11 @@
 package dev.blockpull.nbd;
 
-import dev.blockpull.testsupport.QemuTools;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static dev.blockpull.nbd.NbdProtocol.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
+import dev.blockpull.testsupport.QemuTools;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -15,11 +15,10 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-
-import static dev.blockpull.nbd.NbdProtocol.*;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The wire protocol in the corners real clients never visit, with a hand-rolled client. */
 class NbdProtocolTests {
@@ -58,10 +57,21 @@ class NbdProtocolTests {
     void goAnswersSizeFlagsAndBlockSizes() throws IOException {
         try (NbdTestClient c = NbdTestClient.go(nbd.port(), "rw", true)) {
             assertThat(c.exportSize).isEqualTo(4 * MIB);
-            assertThat(c.transmissionFlags & (TFLAG_HAS_FLAGS | TFLAG_SEND_FLUSH | TFLAG_SEND_FUA | TFLAG_SEND_TRIM
-                    | TFLAG_SEND_WRITE_ZEROES | TFLAG_SEND_DF | TFLAG_CAN_MULTI_CONN)).isEqualTo(TFLAG_HAS_FLAGS
-                    | TFLAG_SEND_FLUSH | TFLAG_SEND_FUA | TFLAG_SEND_TRIM | TFLAG_SEND_WRITE_ZEROES | TFLAG_SEND_DF
-                    | TFLAG_CAN_MULTI_CONN);
+            assertThat(c.transmissionFlags
+                            & (TFLAG_HAS_FLAGS
+                                    | TFLAG_SEND_FLUSH
+                                    | TFLAG_SEND_FUA
+                                    | TFLAG_SEND_TRIM
+                                    | TFLAG_SEND_WRITE_ZEROES
+                                    | TFLAG_SEND_DF
+                                    | TFLAG_CAN_MULTI_CONN))
+                    .isEqualTo(TFLAG_HAS_FLAGS
+                            | TFLAG_SEND_FLUSH
+                            | TFLAG_SEND_FUA
+                            | TFLAG_SEND_TRIM
+                            | TFLAG_SEND_WRITE_ZEROES
+                            | TFLAG_SEND_DF
+                            | TFLAG_CAN_MULTI_CONN);
             assertThat(c.transmissionFlags & TFLAG_READ_ONLY).isZero();
         }
         try (NbdTestClient c = NbdTestClient.go(nbd.port(), "ro", false)) {
@@ -88,7 +98,10 @@ class NbdProtocolTests {
             assertThat(c.option(OPT_STARTTLS, new byte[0]).get(0).type()).isEqualTo(REP_ERR_POLICY);
             assertThat(c.option(OPT_LIST, new byte[] {1}).get(0).type()).isEqualTo(REP_ERR_INVALID);
             assertThat(c.option(OPT_SET_META_CONTEXT, NbdTestClient.metaContextData("rw", "base:allocation"))
-                    .get(0).type()).as("meta contexts need structured replies first").isEqualTo(REP_ERR_INVALID);
+                            .get(0)
+                            .type())
+                    .as("meta contexts need structured replies first")
+                    .isEqualTo(REP_ERR_INVALID);
             assertThat(c.option(OPT_ABORT, new byte[0]).get(0).type()).isEqualTo(REP_ACK);
             assertThat(c.closedByServer()).isTrue();
         }
@@ -100,11 +113,12 @@ class NbdProtocolTests {
             c.clientFlags(CLIENT_FLAG_FIXED_NEWSTYLE);
             c.expectAck(c.option(OPT_STRUCTURED_REPLY, new byte[0]));
             List<NbdTestClient.OptionReply> all = c.option(OPT_LIST_META_CONTEXT, NbdTestClient.metaContextData("rw"));
-            assertThat(all.stream().filter(r -> r.type() == REP_META_CONTEXT)
-                    .map(r -> new String(r.data(), 4, r.data().length - 4, StandardCharsets.UTF_8)))
+            assertThat(all.stream()
+                            .filter(r -> r.type() == REP_META_CONTEXT)
+                            .map(r -> new String(r.data(), 4, r.data().length - 4, StandardCharsets.UTF_8)))
                     .containsExactly("base:allocation", "qemu:allocation-depth");
-            List<NbdTestClient.OptionReply> set = c.option(OPT_SET_META_CONTEXT,
-                    NbdTestClient.metaContextData("rw", "base:allocation", "other:thing"));
+            List<NbdTestClient.OptionReply> set = c.option(
+                    OPT_SET_META_CONTEXT, NbdTestClient.metaContextData("rw", "base:allocation", "other:thing"));
             assertThat(set).extracting(NbdTestClient.OptionReply::type).containsExactly(REP_META_CONTEXT, REP_ACK);
         }
     }
@@ -138,8 +152,10 @@ class NbdProtocolTests {
             assertThat(c.command(CMD_READ, 0, size - 512, 1024, new byte[0])).isEqualTo(EINVAL);
             assertThat(c.command(CMD_READ, 0, -1, 1, new byte[0])).isEqualTo(EINVAL);
             assertThat(c.command(CMD_WRITE, 0, size, 512, new byte[512])).isEqualTo(EINVAL);
-            assertThat(c.command(CMD_WRITE_ZEROES, 0, size - 4096, 8192, new byte[0])).isEqualTo(EINVAL);
-            assertThat(c.command(CMD_TRIM, 0, Long.MAX_VALUE, 4096, new byte[0])).isEqualTo(EINVAL);
+            assertThat(c.command(CMD_WRITE_ZEROES, 0, size - 4096, 8192, new byte[0]))
+                    .isEqualTo(EINVAL);
+            assertThat(c.command(CMD_TRIM, 0, Long.MAX_VALUE, 4096, new byte[0]))
+                    .isEqualTo(EINVAL);
             assertThat(c.command(CMD_BLOCK_STATUS, 0, size, 512, new byte[0])).isEqualTo(EINVAL);
             assertThat(c.command(CMD_CACHE, 0, size + 1, 0, new byte[0])).isEqualTo(EINVAL);
             assertThat(c.command(99, 0, 0, 0, new byte[0])).isEqualTo(EINVAL);
@@ -156,7 +172,8 @@ class NbdProtocolTests {
             c.send(0, CMD_WRITE, 1, 0, max + 1L, new byte[0]);
             assertThat(c.closedByServer()).isTrue();
         }
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(nbd.server.connectionCount()).isZero());
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(nbd.server.connectionCount()).isZero());
         assertThat(nbd.server.buffers().outstanding()).isZero();
     }
 
@@ -165,11 +182,14 @@ class NbdProtocolTests {
         try (NbdTestClient c = NbdTestClient.go(nbd.port(), "rw", false)) {
             byte[] data = new byte[8192];
             Arrays.fill(data, (byte) 0x61);
-            assertThat(c.command(CMD_WRITE, CMD_FLAG_FUA, 2 * MIB, data.length, data)).isZero();
+            assertThat(c.command(CMD_WRITE, CMD_FLAG_FUA, 2 * MIB, data.length, data))
+                    .isZero();
             assertThat(c.readSimple(2 * MIB, 8192)).containsOnly(0x61);
-            assertThat(c.command(CMD_WRITE_ZEROES, CMD_FLAG_NO_HOLE, 2 * MIB, 4096, new byte[0])).isZero();
+            assertThat(c.command(CMD_WRITE_ZEROES, CMD_FLAG_NO_HOLE, 2 * MIB, 4096, new byte[0]))
+                    .isZero();
             assertThat(c.readSimple(2 * MIB, 4096)).containsOnly(0);
-            assertThat(c.command(CMD_WRITE_ZEROES, CMD_FLAG_FAST_ZERO, 0, 4096, new byte[0])).isEqualTo(ENOTSUP);
+            assertThat(c.command(CMD_WRITE_ZEROES, CMD_FLAG_FAST_ZERO, 0, 4096, new byte[0]))
+                    .isEqualTo(ENOTSUP);
             assertThat(c.command(CMD_TRIM, CMD_FLAG_FUA, 0, 65536, new byte[0])).isZero();
             assertThat(c.readSimple(0, 65536)).containsOnly(0);
             assertThat(c.readSimple(65536, 16)).containsOnly(0x5a);
@@ -313,8 +333,8 @@ class NbdProtocolTests {
     @Test
     void silentClientsAreDroppedAfterTheHandshakeTimeout() throws IOException {
         nbd.close();
-        nbd = new NbdFixture(root, NbdServerSettings.defaults("127.0.0.1", 0)
-                .withHandshakeTimeout(Duration.ofMillis(300)));
+        nbd = new NbdFixture(
+                root, NbdServerSettings.defaults("127.0.0.1", 0).withHandshakeTimeout(Duration.ofMillis(300)));
         try (NbdTestClient c = NbdTestClient.raw(nbd.port())) {
             assertThat(c.closedByServer()).isTrue();
         }
@@ -323,7 +343,8 @@ class NbdProtocolTests {
     @Test
     void removingAnExportDisconnectsItsClientsAndRefusesNewOnes() throws IOException {
         try (NbdTestClient c = NbdTestClient.go(nbd.port(), "ro", false)) {
-            await().atMost(Duration.ofSeconds(10)).until(() -> nbd.exports.get("ro").clientCount() == 1);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> nbd.exports.get("ro").clientCount() == 1);
             nbd.unexport("ro");
             assertThat(c.closedByServer()).isTrue();
         }

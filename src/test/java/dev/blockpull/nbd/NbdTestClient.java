@@ -1,7 +1,7 @@
 package dev.blockpull.nbd;
 
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
+import static dev.blockpull.nbd.NbdProtocol.*;
+
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -14,8 +14,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-
-import static dev.blockpull.nbd.NbdProtocol.*;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 
 /** A minimal NBD client speaking the wire format directly, for what real clients never send. */
 final class NbdTestClient implements AutoCloseable {
@@ -142,15 +142,19 @@ final class NbdTestClient implements AutoCloseable {
     void expectAck(List<OptionReply> replies) throws IOException {
         OptionReply last = replies.get(replies.size() - 1);
         if (last.type() != REP_ACK) {
-            throw new IOException("option " + last.option() + " refused: 0x" + Integer.toHexString(last.type())
-                    + " " + last.text());
+            throw new IOException(
+                    "option " + last.option() + " refused: 0x" + Integer.toHexString(last.type()) + " " + last.text());
         }
     }
 
     static byte[] goData(String export) {
         byte[] n = export.getBytes(StandardCharsets.UTF_8);
-        return ByteBuffer.allocate(6 + n.length + 2).putInt(n.length).put(n).putShort((short) 1)
-                .putShort((short) INFO_BLOCK_SIZE).array();
+        return ByteBuffer.allocate(6 + n.length + 2)
+                .putInt(n.length)
+                .put(n)
+                .putShort((short) 1)
+                .putShort((short) INFO_BLOCK_SIZE)
+                .array();
     }
 
     static byte[] metaContextData(String export, String... queries) {

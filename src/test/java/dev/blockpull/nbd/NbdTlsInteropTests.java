@@ -1,24 +1,23 @@
 package dev.blockpull.nbd;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.testsupport.Chain;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.ProcessResult;
 import dev.blockpull.testsupport.QemuTools;
 import dev.blockpull.testsupport.TestPki;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * NBD over TLS with the real clients: libnbd's nbdinfo and nbdcopy ({@code nbds://} URIs with
@@ -29,10 +28,12 @@ class NbdTlsInteropTests {
 
     /** RFC 4514 form of the subject {@code /CN=client-a/O=Blockpull tests}. */
     static final String ALLOWED = "O=Blockpull tests,CN=client-a";
+
     static final Duration TIMEOUT = Duration.ofSeconds(120);
 
     @TempDir
     static Path pkiDir;
+
     static TestPki pki;
     static TestPki.ServerFiles serverFiles;
     static Path clientA;
@@ -42,6 +43,7 @@ class NbdTlsInteropTests {
 
     @TempDir
     Path root;
+
     QemuTools qemu;
     NbdFixture nbd;
     Chain chain;
@@ -62,9 +64,11 @@ class NbdTlsInteropTests {
         QemuTools.requireTool("nbdinfo");
         QemuTools.requireTool("nbdcopy");
         chain = Chains.baseMidTop(qemu, Files.createDirectories(root.resolve("vm")));
-        nbd = new NbdFixture(root, NbdServerSettings.defaults("127.0.0.1", 0), new TlsCredentials(
-                new TlsCredentials.PemFiles(serverFiles.certificate(), serverFiles.privateKey(),
-                        serverFiles.caCertificate())));
+        nbd = new NbdFixture(
+                root,
+                NbdServerSettings.defaults("127.0.0.1", 0),
+                new TlsCredentials(new TlsCredentials.PemFiles(
+                        serverFiles.certificate(), serverFiles.privateKey(), serverFiles.caCertificate())));
         nbd.open("top", "vm/top.qcow2");
     }
 
@@ -84,7 +88,8 @@ class NbdTlsInteropTests {
         ProcessResult r = run("nbdinfo", "--json", nbds("vm1", clientA));
 
         assertThat(r.exitCode()).as(r.describe()).isZero();
-        assertThat(r.stdout()).contains("\"export-size\": " + chain.layer("top.qcow2").size())
+        assertThat(r.stdout())
+                .contains("\"export-size\": " + chain.layer("top.qcow2").size())
                 .contains("\"is_read_only\": true");
     }
 
@@ -138,14 +143,24 @@ class NbdTlsInteropTests {
     void nbdcopyWritesOverTlsWhatQemuImgReadsBackOverTls() throws IOException {
         nbd.export("rw", "top", true);
         Path source = root.resolve("source.raw");
-        qemu.qemuImgOk("create", "-f", "raw", source.toString(), String.valueOf(chain.layer("top.qcow2").size()));
+        qemu.qemuImgOk(
+                "create",
+                "-f",
+                "raw",
+                source.toString(),
+                String.valueOf(chain.layer("top.qcow2").size()));
         qemu.io(source, "raw", "write -P 0xa5 0 1M", "write -P 0x3c 3M 512k");
 
         ProcessResult copy = run("nbdcopy", source.toString(), nbds("rw", clientA));
 
         assertThat(copy.exitCode()).as(copy.describe()).isZero();
-        ProcessResult compare = qemuTls(clientB, "qemu-img", "compare", "--image-opts",
-                "driver=raw,file.driver=file,file.filename=" + source, imageOpts("rw"));
+        ProcessResult compare = qemuTls(
+                clientB,
+                "qemu-img",
+                "compare",
+                "--image-opts",
+                "driver=raw,file.driver=file,file.filename=" + source,
+                imageOpts("rw"));
         assertThat(compare.exitCode()).as(compare.describe()).isZero();
     }
 
@@ -158,15 +173,23 @@ class NbdTlsInteropTests {
         ProcessResult r = qemuTls(clientA, "qemu-img", "info", "--output=json", "--image-opts", imageOpts("vm1"));
 
         assertThat(r.exitCode()).as(r.describe()).isZero();
-        assertThat(r.stdout()).contains("\"virtual-size\": " + chain.layer("top.qcow2").size());
+        assertThat(r.stdout())
+                .contains("\"virtual-size\": " + chain.layer("top.qcow2").size());
     }
 
     @Test
     void qemuImgSpeaksTls12WhenItOffersNothingNewer() {
         nbd.export("vm1", "top", false);
 
-        ProcessResult r = QemuTools.run(List.of("qemu-img", "info", "--object", "tls-creds-x509,id=tls0,dir=" + clientA
-                + ",endpoint=client,priority=NORMAL:-VERS-TLS1.3", "--image-opts", imageOpts("vm1")), TIMEOUT);
+        ProcessResult r = QemuTools.run(
+                List.of(
+                        "qemu-img",
+                        "info",
+                        "--object",
+                        "tls-creds-x509,id=tls0,dir=" + clientA + ",endpoint=client,priority=NORMAL:-VERS-TLS1.3",
+                        "--image-opts",
+                        imageOpts("vm1")),
+                TIMEOUT);
 
         assertThat(r.exitCode()).as(r.describe()).isZero();
         assertThat(r.stdout()).contains("(" + chain.layer("top.qcow2").size() + " bytes)");
@@ -177,8 +200,8 @@ class NbdTlsInteropTests {
         nbd.export("vm1", "top", false);
         Path copy = root.resolve("copy.qcow2");
 
-        ProcessResult r = qemuTls(clientA, "qemu-img", "convert", "-O", "qcow2", "--image-opts", imageOpts("vm1"),
-                copy.toString());
+        ProcessResult r = qemuTls(
+                clientA, "qemu-img", "convert", "-O", "qcow2", "--image-opts", imageOpts("vm1"), copy.toString());
 
         assertThat(r.exitCode()).as(r.describe()).isZero();
         assertThat(qemu.compare(copy, chain.top()).exitCode()).isZero();
@@ -191,16 +214,31 @@ class NbdTlsInteropTests {
         qemu.convertToRaw(chain.top(), model);
         String[] commands = {"write -P 0x77 2M 64k", "write -z 64k 64k", "discard 1M 128k", "flush"};
 
-        ProcessResult io = qemuTls(clientA, "qemu-io", "--image-opts", imageOpts("rw"), "-c", commands[0], "-c",
-                commands[1], "-c", commands[2], "-c", commands[3]);
+        ProcessResult io = qemuTls(
+                clientA,
+                "qemu-io",
+                "--image-opts",
+                imageOpts("rw"),
+                "-c",
+                commands[0],
+                "-c",
+                commands[1],
+                "-c",
+                commands[2],
+                "-c",
+                commands[3]);
         qemu.io(model, "raw", commands);
 
         assertThat(io.exitCode()).as(io.describe()).isZero();
-        assertThat(io.output().toLowerCase()).as(io.describe()).doesNotContain("fail").doesNotContain("error");
+        assertThat(io.output().toLowerCase())
+                .as(io.describe())
+                .doesNotContain("fail")
+                .doesNotContain("error");
         Path back = root.resolve("back.raw");
         ProcessResult read = run("nbdcopy", nbds("rw", clientB), back.toString());
         assertThat(read.exitCode()).as(read.describe()).isZero();
-        assertThat(qemu.compare(back, model, "-f", "raw", "-F", "raw").exitCode()).isZero();
+        assertThat(qemu.compare(back, model, "-f", "raw", "-F", "raw").exitCode())
+                .isZero();
     }
 
     @Test

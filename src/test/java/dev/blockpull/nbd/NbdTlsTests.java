@@ -1,13 +1,11 @@
 package dev.blockpull.nbd;
 
-import dev.blockpull.testsupport.TestPki;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static dev.blockpull.nbd.NbdProtocol.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
-import javax.net.ssl.SSLSocket;
+import dev.blockpull.testsupport.TestPki;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -16,11 +14,12 @@ import java.nio.file.StandardCopyOption;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.List;
-
-import static dev.blockpull.nbd.NbdProtocol.*;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * NBD over TLS on the wire: what a client may do before NBD_OPT_STARTTLS (as qemu-nbd answers),
@@ -33,6 +32,7 @@ class NbdTlsTests {
 
     @TempDir
     static Path pkiDir;
+
     static TestPki pki;
     static Path clientA;
     static Path clientB;
@@ -40,6 +40,7 @@ class NbdTlsTests {
 
     @TempDir
     Path root;
+
     Path serverDir;
     NbdFixture nbd;
 
@@ -56,9 +57,11 @@ class NbdTlsTests {
     void setUp() throws IOException {
         serverDir = root.resolve("tls");
         TestPki.ServerFiles files = pki.server(serverDir, "nbd-server-1");
-        nbd = new NbdFixture(root, NbdServerSettings.defaults("127.0.0.1", 0),
-                new TlsCredentials(new TlsCredentials.PemFiles(files.certificate(), files.privateKey(),
-                        files.caCertificate())));
+        nbd = new NbdFixture(
+                root,
+                NbdServerSettings.defaults("127.0.0.1", 0),
+                new TlsCredentials(
+                        new TlsCredentials.PemFiles(files.certificate(), files.privateKey(), files.caCertificate())));
         try (RandomAccessFile f = new RandomAccessFile(root.resolve("disk.raw").toFile(), "rw")) {
             f.setLength(1 << 20);
         }
@@ -90,11 +93,14 @@ class NbdTlsTests {
             for (int option : List.of(OPT_LIST, OPT_GO, OPT_INFO, OPT_STRUCTURED_REPLY, OPT_LIST_META_CONTEXT, 99)) {
                 byte[] data = option == OPT_GO || option == OPT_INFO ? NbdTestClient.goData("open") : new byte[0];
                 List<NbdTestClient.OptionReply> replies = c.option(option, data);
-                assertThat(replies).as("option %d", option).singleElement()
+                assertThat(replies)
+                        .as("option %d", option)
+                        .singleElement()
                         .satisfies(r -> assertThat(r.type()).isEqualTo(REP_ERR_TLS_REQD))
                         .satisfies(r -> assertThat(r.text()).contains("not permitted before TLS"));
             }
-            assertThat(c.option(OPT_STARTTLS, new byte[0])).singleElement()
+            assertThat(c.option(OPT_STARTTLS, new byte[0]))
+                    .singleElement()
                     .satisfies(r -> assertThat(r.type()).isEqualTo(REP_ACK));
         }
     }
@@ -162,7 +168,9 @@ class NbdTlsTests {
             c.expectAck(c.option(OPT_GO, NbdTestClient.goData("open")));
             byte[] all = c.readSimpleStructured(0, n * 4096);
             for (int i = 0; i < n; i++) {
-                assertThat(Arrays.copyOfRange(all, i * 4096, (i + 1) * 4096)).as("block %d", i).containsOnly((byte) i);
+                assertThat(Arrays.copyOfRange(all, i * 4096, (i + 1) * 4096))
+                        .as("block %d", i)
+                        .containsOnly((byte) i);
             }
         }
     }
@@ -178,17 +186,20 @@ class NbdTlsTests {
     @Test
     void aClientWithoutACertificateFailsTheHandshakeWhenAClientCaIsConfigured() {
         assertThatThrownBy(() -> {
-            try (NbdTestClient c = NbdTestClient.startTls(nbd.port(), TlsClientContext.of(clientA, false))) {
-                c.option(OPT_LIST, new byte[0]); // TLS 1.3 reports the refused certificate at the first read
-            }
-        }).isInstanceOf(IOException.class);
+                    try (NbdTestClient c = NbdTestClient.startTls(nbd.port(), TlsClientContext.of(clientA, false))) {
+                        c.option(OPT_LIST, new byte[0]); // TLS 1.3 reports the refused certificate at the first read
+                    }
+                })
+                .isInstanceOf(IOException.class);
     }
 
     @Test
     void withoutAClientCaAnyTlsClientMayOpenExportsWithoutAnAllowList() throws Exception {
         nbd.close();
         TestPki.ServerFiles files = pki.server(root.resolve("tls-2"), "nbd-server-1");
-        nbd = new NbdFixture(root, NbdServerSettings.defaults("127.0.0.1", 0),
+        nbd = new NbdFixture(
+                root,
+                NbdServerSettings.defaults("127.0.0.1", 0),
                 TlsCredentials.of(files.certificate(), files.privateKey(), null));
         nbd.open("disk", "disk.raw");
         nbd.export("open", "disk", false);
@@ -196,7 +207,8 @@ class NbdTlsTests {
 
         try (NbdTestClient c = NbdTestClient.startTls(nbd.port(), TlsClientContext.of(clientA, false))) {
             assertThat(listed(c)).containsExactly("open");
-            assertThat(c.option(OPT_GO, NbdTestClient.goData("private"))).singleElement()
+            assertThat(c.option(OPT_GO, NbdTestClient.goData("private")))
+                    .singleElement()
                     .satisfies(r -> assertThat(r.type()).isEqualTo(REP_ERR_POLICY))
                     .satisfies(r -> assertThat(r.text()).contains("this client sent no certificate"));
             c.expectAck(c.option(OPT_GO, NbdTestClient.goData("open")));
@@ -207,22 +219,28 @@ class NbdTlsTests {
     @Test
     void aCertificateOfAnotherCaFailsTheHandshake() {
         assertThatThrownBy(() -> {
-            try (NbdTestClient c = NbdTestClient.startTls(nbd.port(), TlsClientContext.of(stranger, true))) {
-                c.option(OPT_LIST, new byte[0]);
-            }
-        }).isInstanceOf(IOException.class);
+                    try (NbdTestClient c = NbdTestClient.startTls(nbd.port(), TlsClientContext.of(stranger, true))) {
+                        c.option(OPT_LIST, new byte[0]);
+                    }
+                })
+                .isInstanceOf(IOException.class);
     }
 
     @Test
     void anExportWithAnAllowListIsListedAndOpenedOnlyForTheSubjectsInIt() throws Exception {
-        try (NbdTestClient a = tlsClient(clientA); NbdTestClient b = tlsClient(clientB)) {
+        try (NbdTestClient a = tlsClient(clientA);
+                NbdTestClient b = tlsClient(clientB)) {
             assertThat(listed(a)).containsExactly("open", "private");
             assertThat(listed(b)).containsExactly("open");
 
             List<NbdTestClient.OptionReply> refused = b.option(OPT_GO, NbdTestClient.goData("private"));
-            assertThat(refused).singleElement().satisfies(r -> assertThat(r.type()).isEqualTo(REP_ERR_POLICY))
+            assertThat(refused)
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.type()).isEqualTo(REP_ERR_POLICY))
                     .satisfies(r -> assertThat(r.text()).contains("CN=client-b"));
-            assertThat(b.option(OPT_LIST_META_CONTEXT, NbdTestClient.metaContextData("private")).get(0).type())
+            assertThat(b.option(OPT_LIST_META_CONTEXT, NbdTestClient.metaContextData("private"))
+                            .get(0)
+                            .type())
                     .isEqualTo(REP_ERR_POLICY);
             a.expectAck(a.option(OPT_GO, NbdTestClient.goData("private")));
             assertThat(a.readSimple(0, 512)).hasSize(512);
@@ -237,7 +255,8 @@ class NbdTlsTests {
 
             // cert-manager swaps the files of a mounted Secret
             TestPki.ServerFiles rotated = pki.server(root.resolve("rotated"), "nbd-server-2");
-            Files.move(rotated.certificate(), serverDir.resolve("server-cert.pem"), StandardCopyOption.REPLACE_EXISTING);
+            Files.move(
+                    rotated.certificate(), serverDir.resolve("server-cert.pem"), StandardCopyOption.REPLACE_EXISTING);
             Files.move(rotated.privateKey(), serverDir.resolve("server-key.pem"), StandardCopyOption.REPLACE_EXISTING);
 
             try (NbdTestClient after = tlsClient(clientA)) {
@@ -263,8 +282,9 @@ class NbdTlsTests {
     void aClientThatStallsInTheTlsHandshakeIsDroppedAfterTheHandshakeTimeout() throws Exception {
         nbd.close();
         TestPki.ServerFiles files = pki.server(root.resolve("tls-2"), "nbd-server-1");
-        nbd = new NbdFixture(root, NbdServerSettings.defaults("127.0.0.1", 0)
-                .withHandshakeTimeout(java.time.Duration.ofMillis(300)),
+        nbd = new NbdFixture(
+                root,
+                NbdServerSettings.defaults("127.0.0.1", 0).withHandshakeTimeout(java.time.Duration.ofMillis(300)),
                 TlsCredentials.of(files.certificate(), files.privateKey(), files.caCertificate()));
 
         try (NbdTestClient c = plainClient()) {
@@ -286,19 +306,25 @@ class NbdTlsTests {
         assertThat(c.closedByServer()).isTrue();
         assertThat(nbd.server.connectionCount()).isZero();
         // the pool has terminated; its last worker may still be on its way out
-        await().atMost(java.time.Duration.ofSeconds(30)).untilAsserted(() -> assertThat(Thread.getAllStackTraces()
-                .keySet()).noneMatch(t -> t.getName().startsWith(nbd.server.threadPrefix()) && t.isAlive()));
+        await().atMost(java.time.Duration.ofSeconds(30))
+                .untilAsserted(() -> assertThat(Thread.getAllStackTraces().keySet())
+                        .noneMatch(t -> t.getName().startsWith(nbd.server.threadPrefix()) && t.isAlive()));
         assertThat(nbd.server.buffers().outstanding()).isZero();
         c.close();
     }
 
     private static List<String> listed(NbdTestClient c) throws IOException {
-        return c.option(OPT_LIST, new byte[0]).stream().filter(r -> r.type() == REP_SERVER)
-                .map(r -> new String(r.data(), 4, java.nio.ByteBuffer.wrap(r.data()).getInt())).toList();
+        return c.option(OPT_LIST, new byte[0]).stream()
+                .filter(r -> r.type() == REP_SERVER)
+                .map(r -> new String(
+                        r.data(), 4, java.nio.ByteBuffer.wrap(r.data()).getInt()))
+                .toList();
     }
 
     private static String serverName(NbdTestClient c) throws IOException {
         SSLSocket s = (SSLSocket) c.socket;
-        return ((X509Certificate) s.getSession().getPeerCertificates()[0]).getSubjectX500Principal().getName();
+        return ((X509Certificate) s.getSession().getPeerCertificates()[0])
+                .getSubjectX500Principal()
+                .getName();
     }
 }

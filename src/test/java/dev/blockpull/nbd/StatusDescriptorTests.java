@@ -1,16 +1,15 @@
 package dev.blockpull.nbd;
 
-import dev.blockpull.format.ChainExtent;
-import dev.blockpull.format.Extent;
-import dev.blockpull.format.ExtentKind;
-import org.junit.jupiter.api.Test;
-
-import java.util.ArrayList;
-import java.util.List;
-
 import static dev.blockpull.nbd.NbdProtocol.STATE_HOLE;
 import static dev.blockpull.nbd.NbdProtocol.STATE_ZERO;
 import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.blockpull.format.ChainExtent;
+import dev.blockpull.format.Extent;
+import dev.blockpull.format.ExtentKind;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 /** The block status descriptors of base:allocation and qemu:allocation-depth. */
 class StatusDescriptorTests {
@@ -25,10 +24,11 @@ class StatusDescriptorTests {
                 extent(2 * MIB, MIB, 2, ExtentKind.UNALLOCATED),
                 extent(3 * MIB, MIB, 1, ExtentKind.DATA));
 
-        assertThat(StatusDescriptor.of(extents, false, false)).containsExactly(
-                new StatusDescriptor(MIB, 0),
-                new StatusDescriptor(2 * MIB, STATE_HOLE | STATE_ZERO),
-                new StatusDescriptor(MIB, 0));
+        assertThat(StatusDescriptor.of(extents, false, false))
+                .containsExactly(
+                        new StatusDescriptor(MIB, 0),
+                        new StatusDescriptor(2 * MIB, STATE_HOLE | STATE_ZERO),
+                        new StatusDescriptor(MIB, 0));
     }
 
     @Test
@@ -38,10 +38,9 @@ class StatusDescriptorTests {
                 extent(MIB, MIB, 1, ExtentKind.ZERO),
                 extent(2 * MIB, MIB, 2, ExtentKind.UNALLOCATED));
 
-        assertThat(StatusDescriptor.of(extents, true, false)).containsExactly(
-                new StatusDescriptor(MIB, 1),
-                new StatusDescriptor(MIB, 2),
-                new StatusDescriptor(MIB, 0));
+        assertThat(StatusDescriptor.of(extents, true, false))
+                .containsExactly(
+                        new StatusDescriptor(MIB, 1), new StatusDescriptor(MIB, 2), new StatusDescriptor(MIB, 0));
     }
 
     @Test
@@ -66,9 +65,13 @@ class StatusDescriptorTests {
 
     @Test
     void aLengthBeyond32BitsIsCappedOnTheWire() {
-        StatusDescriptor d = StatusDescriptor.of(List.of(
-                extent(0, 3L << 30, 0, ExtentKind.DATA),
-                extent(3L << 30, 3L << 30, 0, ExtentKind.DATA)), false, false).get(0);
+        StatusDescriptor d = StatusDescriptor.of(
+                        List.of(
+                                extent(0, 3L << 30, 0, ExtentKind.DATA),
+                                extent(3L << 30, 3L << 30, 0, ExtentKind.DATA)),
+                        false,
+                        false)
+                .get(0);
 
         assertThat(d.length()).isEqualTo(6L << 30);
         assertThat(Integer.toUnsignedLong(d.wireLength())).isEqualTo(0xFFFFFFFFL);

@@ -1,24 +1,24 @@
 package dev.blockpull.nbd;
 
-import dev.blockpull.testsupport.TestPki;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static dev.blockpull.testsupport.TestPki.openssl;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.blockpull.testsupport.TestPki;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.interfaces.ECPrivateKey;
-
-import static dev.blockpull.testsupport.TestPki.openssl;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Loading the server's PEM files: the key formats openssl and certtool write, and clear errors for the rest. */
 class TlsCredentialsTests {
 
     @TempDir
     static Path dir;
+
     static TestPki.ServerFiles server;
 
     @BeforeAll
@@ -29,7 +29,8 @@ class TlsCredentialsTests {
 
     @Test
     void aPkcs8RsaKeyLoads() {
-        assertThat(new TlsCredentials(files(server.privateKey())).verifiesClients()).isFalse();
+        assertThat(new TlsCredentials(files(server.privateKey())).verifiesClients())
+                .isFalse();
     }
 
     @Test
@@ -48,13 +49,24 @@ class TlsCredentialsTests {
         Path cert = dir.resolve("ec-cert.pem");
         openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", sec1.toString());
         openssl("pkcs8", "-topk8", "-nocrypt", "-in", sec1.toString(), "-out", pkcs8.toString());
-        openssl("req", "-x509", "-key", sec1.toString(), "-subj", "/CN=localhost", "-days", "1", "-out", cert.toString());
+        openssl(
+                "req",
+                "-x509",
+                "-key",
+                sec1.toString(),
+                "-subj",
+                "/CN=localhost",
+                "-days",
+                "1",
+                "-out",
+                cert.toString());
 
         assertThat(Pem.blocks(read(sec1), "key").get(0).type()).isEqualTo("EC PRIVATE KEY");
         assertThat(Pem.privateKey(read(sec1), "sec1").getAlgorithm()).isEqualTo("EC");
         assertThat(((ECPrivateKey) Pem.privateKey(read(sec1), "sec1")).getS())
                 .isEqualTo(((ECPrivateKey) Pem.privateKey(read(pkcs8), "pkcs8")).getS());
-        assertThat(new TlsCredentials(new TlsCredentials.PemFiles(cert, sec1, null))).isNotNull();
+        assertThat(new TlsCredentials(new TlsCredentials.PemFiles(cert, sec1, null)))
+                .isNotNull();
     }
 
     @Test
@@ -62,7 +74,8 @@ class TlsCredentialsTests {
         Path other = dir.resolve("other-key.pem");
         openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", other.toString());
 
-        assertThatThrownBy(() -> new TlsCredentials(files(other))).isInstanceOf(TlsCredentialsException.class)
+        assertThatThrownBy(() -> new TlsCredentials(files(other)))
+                .isInstanceOf(TlsCredentialsException.class)
                 .hasMessageContaining("other-key.pem is not the private key of the certificate in")
                 .hasMessageContaining("server-cert.pem");
     }
@@ -70,10 +83,18 @@ class TlsCredentialsTests {
     @Test
     void anEncryptedKeyIsRefusedWithWhatToDo() {
         Path encrypted = dir.resolve("encrypted.pem");
-        openssl("pkcs8", "-topk8", "-in", server.privateKey().toString(), "-passout", "pass:secret",
-                "-out", encrypted.toString());
+        openssl(
+                "pkcs8",
+                "-topk8",
+                "-in",
+                server.privateKey().toString(),
+                "-passout",
+                "pass:secret",
+                "-out",
+                encrypted.toString());
 
-        assertThatThrownBy(() -> new TlsCredentials(files(encrypted))).isInstanceOf(TlsCredentialsException.class)
+        assertThatThrownBy(() -> new TlsCredentials(files(encrypted)))
+                .isInstanceOf(TlsCredentialsException.class)
                 .hasMessageContaining("encrypted");
     }
 
@@ -81,14 +102,16 @@ class TlsCredentialsTests {
     void aMissingFileIsNamed() {
         Path missing = dir.resolve("missing.pem");
 
-        assertThatThrownBy(() -> new TlsCredentials(files(missing))).isInstanceOf(TlsCredentialsException.class)
+        assertThatThrownBy(() -> new TlsCredentials(files(missing)))
+                .isInstanceOf(TlsCredentialsException.class)
                 .hasMessageContaining("Cannot read " + missing);
     }
 
     @Test
     void aCertificateFileWithoutACertificateIsRefused() {
-        assertThatThrownBy(() -> new TlsCredentials(new TlsCredentials.PemFiles(server.privateKey(),
-                server.privateKey(), null))).isInstanceOf(TlsCredentialsException.class)
+        assertThatThrownBy(() ->
+                        new TlsCredentials(new TlsCredentials.PemFiles(server.privateKey(), server.privateKey(), null)))
+                .isInstanceOf(TlsCredentialsException.class)
                 .hasMessageContaining("no -----BEGIN CERTIFICATE----- block");
     }
 
@@ -99,9 +122,11 @@ class TlsCredentialsTests {
                 .isInstanceOf(TlsCredentialsException.class)
                 .hasMessageContaining("blockpull.nbd.tls.certificate and blockpull.nbd.tls.private-key");
         assertThatThrownBy(() -> TlsCredentials.of(null, null, server.caCertificate()))
-                .isInstanceOf(TlsCredentialsException.class).hasMessageContaining("blockpull.nbd.tls.ca is set");
+                .isInstanceOf(TlsCredentialsException.class)
+                .hasMessageContaining("blockpull.nbd.tls.ca is set");
         assertThat(TlsCredentials.of(server.certificate(), server.privateKey(), server.caCertificate())
-                .verifiesClients()).isTrue();
+                        .verifiesClients())
+                .isTrue();
     }
 
     private static TlsCredentials.PemFiles files(Path key) {

@@ -1,5 +1,8 @@
 package dev.blockpull.ops;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import dev.blockpull.api.Reply;
 import dev.blockpull.testsupport.AlertRules;
 import dev.blockpull.testsupport.BlockpullHttpTest;
@@ -8,13 +11,6 @@ import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.Qcow2Surgery;
 import dev.blockpull.testsupport.QemuTools;
 import dev.blockpull.testsupport.ServiceDataRoot;
-import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.http.MediaType;
-import org.springframework.test.web.servlet.client.RestTestClient;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,9 +19,12 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.servlet.client.RestTestClient;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Every metric the Helm chart queries is one the service exposes: each name in a panel of the
@@ -52,14 +51,21 @@ class ChartMetricsTests {
         String slow = failOneJobAndStartASlowOne("d");
 
         Set<String> plotted = plottedMetrics();
-        assertThat(plotted).contains("blockpull_jobs_finished_total", "blockpull_job_io_errors_total",
-                "blockpull_drain_longest_wait_seconds");
+        assertThat(plotted)
+                .contains(
+                        "blockpull_jobs_finished_total",
+                        "blockpull_job_io_errors_total",
+                        "blockpull_drain_longest_wait_seconds");
         await().atMost(WAIT).untilAsserted(() -> {
             String scrape = get("/actuator/prometheus").raw();
-            assertThat(plotted).allSatisfy(metric -> assertThat(scrape).as(metric)
-                    .containsPattern("(?m)^" + metric + "[{ ]"));
-            assertThat(scrape).containsPattern("(?m)^blockpull_jobs_finished_total\\{[^}]*result=\"failed\"[^}]*} [1-9][0-9]*\\.0$");
-            assertThat(scrape).containsPattern("(?m)^blockpull_job_io_errors_total\\{[^}]*action=\"report\"[^}]*} [1-9][0-9]*\\.0$");
+            assertThat(plotted)
+                    .allSatisfy(metric -> assertThat(scrape).as(metric).containsPattern("(?m)^" + metric + "[{ ]"));
+            assertThat(scrape)
+                    .containsPattern(
+                            "(?m)^blockpull_jobs_finished_total\\{[^}]*result=\"failed\"[^}]*} [1-9][0-9]*\\.0$");
+            assertThat(scrape)
+                    .containsPattern(
+                            "(?m)^blockpull_job_io_errors_total\\{[^}]*action=\"report\"[^}]*} [1-9][0-9]*\\.0$");
         });
         post("/jobs/stream/" + slow + "/cancel", Map.of());
     }
@@ -72,8 +78,8 @@ class ChartMetricsTests {
         assertThat(queried).contains("blockpull_job_status", "blockpull_node_io_errors_total", "disk_free_bytes");
         await().atMost(WAIT).untilAsserted(() -> {
             String scrape = get("/actuator/prometheus").raw();
-            assertThat(queried).allSatisfy(metric -> assertThat(scrape).as(metric)
-                    .containsPattern("(?m)^" + metric + "[{ ]"));
+            assertThat(queried)
+                    .allSatisfy(metric -> assertThat(scrape).as(metric).containsPattern("(?m)^" + metric + "[{ ]"));
         });
         post("/jobs/stream/" + slow + "/cancel", Map.of());
     }
@@ -91,7 +97,8 @@ class ChartMetricsTests {
         Qcow2Surgery.setL2Entry(failing.base(), 0, Qcow2Surgery.OFLAG_COPIED | (1L << 40));
         post("/nodes", Map.of("nodeName", bad, "driver", "qcow2", "file", bad + "/top.qcow2"));
         post("/jobs/stream", Map.of("jobId", bad, "device", bad));
-        await().atMost(WAIT).until(() -> "failed".equals(get("/jobs/stream/" + bad).text("result")));
+        await().atMost(WAIT)
+                .until(() -> "failed".equals(get("/jobs/stream/" + bad).text("result")));
         Chains.baseMidTop(qemu, Files.createDirectories(dataRoot.resolve(slow)));
         post("/nodes", Map.of("nodeName", slow, "driver", "qcow2", "file", slow + "/top.qcow2"));
         post("/jobs/stream", Map.of("jobId", slow, "device", slow, "speed", 1024));
@@ -117,7 +124,11 @@ class ChartMetricsTests {
     }
 
     void post(String uri, Object body) {
-        Reply r = Reply.of(client.post().uri(uri).contentType(MediaType.APPLICATION_JSON).body(body).exchange());
+        Reply r = Reply.of(client.post()
+                .uri(uri)
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(body)
+                .exchange());
         assertThat(r.status()).as("%s", r).isBetween(200, 202);
     }
 }

@@ -1,23 +1,22 @@
 package dev.blockpull.ops;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import dev.blockpull.api.Reply;
 import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.QemuTools;
 import dev.blockpull.testsupport.ServiceDataRoot;
-import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.http.MediaType;
-import org.springframework.test.web.servlet.client.RestTestClient;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.regex.Pattern;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.servlet.client.RestTestClient;
 
 /**
  * {@code /actuator/prometheus} during a running stream job and after it: every metric name as
@@ -49,7 +48,11 @@ class JobMetricsTests {
     }
 
     Reply post(String uri, Object body) {
-        return Reply.of(client.post().uri(uri).contentType(MediaType.APPLICATION_JSON).body(body).exchange());
+        return Reply.of(client.post()
+                .uri(uri)
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(body)
+                .exchange());
     }
 
     static boolean hasLine(String scrape, String regex) {
@@ -62,16 +65,22 @@ class JobMetricsTests {
 
         await().atMost(WAIT).untilAsserted(() -> {
             String prom = scrape();
-            assertThat(prom).containsPattern("(?m)^blockpull_job_progress_ratio\\{[^}]*job_id=\"p1\"[^}]*type=\"stream\"[^}]*} 0\\.\\d+");
-            assertThat(prom).containsPattern("(?m)^blockpull_job_throughput_bytes_per_second\\{[^}]*job_id=\"p1\"[^}]*} ");
-            assertThat(prom).containsPattern("(?m)^blockpull_job_offset_bytes\\{[^}]*job_id=\"p1\"[^}]*} [1-9][0-9.E]*$");
+            assertThat(prom)
+                    .containsPattern(
+                            "(?m)^blockpull_job_progress_ratio\\{[^}]*job_id=\"p1\"[^}]*type=\"stream\"[^}]*} 0\\.\\d+");
+            assertThat(prom)
+                    .containsPattern("(?m)^blockpull_job_throughput_bytes_per_second\\{[^}]*job_id=\"p1\"[^}]*} ");
+            assertThat(prom)
+                    .containsPattern("(?m)^blockpull_job_offset_bytes\\{[^}]*job_id=\"p1\"[^}]*} [1-9][0-9.E]*$");
             assertThat(prom).containsPattern("(?m)^blockpull_job_length_bytes\\{[^}]*job_id=\"p1\"[^}]*} 4194304\\.0$");
         });
 
         post("/jobs/stream/p1/cancel", Map.of());
 
         await().atMost(WAIT).untilAsserted(() -> assertThat(scrape()).doesNotContain("job_id=\"p1\""));
-        assertThat(scrape()).containsPattern("(?m)^blockpull_jobs_finished_total\\{[^}]*result=\"cancelled\"[^}]*type=\"stream\"[^}]*} [1-9]");
+        assertThat(scrape())
+                .containsPattern(
+                        "(?m)^blockpull_jobs_finished_total\\{[^}]*result=\"cancelled\"[^}]*type=\"stream\"[^}]*} [1-9]");
     }
 
     @Test
@@ -80,9 +89,22 @@ class JobMetricsTests {
 
         await().atMost(WAIT).untilAsserted(() -> {
             String prom = scrape();
-            for (String status : new String[]{"undefined", "created", "running", "paused", "ready", "standby",
-                    "waiting", "pending", "aborting", "concluded", "null"}) {
-                assertThat(hasLine(prom, "^blockpull_jobs\\{[^}]*status=\"" + status + "\"[^}]*} \\d")).as(status).isTrue();
+            for (String status : new String[] {
+                "undefined",
+                "created",
+                "running",
+                "paused",
+                "ready",
+                "standby",
+                "waiting",
+                "pending",
+                "aborting",
+                "concluded",
+                "null"
+            }) {
+                assertThat(hasLine(prom, "^blockpull_jobs\\{[^}]*status=\"" + status + "\"[^}]*} \\d"))
+                        .as(status)
+                        .isTrue();
             }
             assertThat(prom).containsPattern("(?m)^blockpull_jobs\\{[^}]*status=\"running\"[^}]*} 1\\.0$");
         });
@@ -95,33 +117,36 @@ class JobMetricsTests {
 
         await().atMost(WAIT).untilAsserted(() -> {
             String prom = scrape();
-            assertThat(prom).containsPattern(jobStatus("p6", "running") + "1\\.0$")
+            assertThat(prom)
+                    .containsPattern(jobStatus("p6", "running") + "1\\.0$")
                     .containsPattern(jobStatus("p6", "paused") + "0\\.0$")
                     .containsPattern(jobStatus("p6", "concluded") + "0\\.0$");
             assertThat(prom.lines().filter(l -> l.startsWith("blockpull_job_status{") && l.contains("job_id=\"p6\"")))
-                    .as("every status but null, which only dismissed jobs have").hasSize(10);
+                    .as("every status but null, which only dismissed jobs have")
+                    .hasSize(10);
         });
 
         post("/jobs/stream/p6/pause", Map.of());
 
-        await().atMost(WAIT).untilAsserted(() -> assertThat(scrape())
-                .containsPattern(jobStatus("p6", "paused") + "1\\.0$")
-                .containsPattern(jobStatus("p6", "running") + "0\\.0$"));
+        await().atMost(WAIT)
+                .untilAsserted(() -> assertThat(scrape())
+                        .containsPattern(jobStatus("p6", "paused") + "1\\.0$")
+                        .containsPattern(jobStatus("p6", "running") + "0\\.0$"));
         post("/jobs/stream/p6/cancel?force=true", Map.of());
         await().atMost(WAIT).untilAsserted(() -> assertThat(scrape()).doesNotContain("job_id=\"p6\""));
     }
 
     static String jobStatus(String jobId, String status) {
-        return "(?m)^blockpull_job_status\\{(?=[^}]*job_id=\"" + jobId + "\")(?=[^}]*status=\"" + status
-                + "\")[^}]*} ";
+        return "(?m)^blockpull_job_status\\{(?=[^}]*job_id=\"" + jobId + "\")(?=[^}]*status=\"" + status + "\")[^}]*} ";
     }
 
     @Test
     void streamCopiedBytesCountTheCopiedChunks() throws Exception {
         openAndStartCrawling("m3", "p3");
 
-        await().atMost(WAIT).untilAsserted(() -> assertThat(scrape())
-                .containsPattern("(?m)^blockpull_stream_copied_bytes_total\\{[^}]*} [1-9][0-9.E]*$"));
+        await().atMost(WAIT)
+                .untilAsserted(() -> assertThat(scrape())
+                        .containsPattern("(?m)^blockpull_stream_copied_bytes_total\\{[^}]*} [1-9][0-9.E]*$"));
         post("/jobs/stream/p3/cancel", Map.of());
     }
 

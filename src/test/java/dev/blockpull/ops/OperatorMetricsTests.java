@@ -1,22 +1,21 @@
 package dev.blockpull.ops;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import dev.blockpull.api.Reply;
 import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.QemuTools;
 import dev.blockpull.testsupport.ServiceDataRoot;
-import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.http.MediaType;
-import org.springframework.test.web.servlet.client.RestTestClient;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.servlet.client.RestTestClient;
 
 /**
  * The operator meters beyond the contract's names (issue #5, Metrics), scraped from
@@ -42,7 +41,11 @@ class OperatorMetricsTests {
     }
 
     Reply post(String uri, Object body) {
-        return Reply.of(client.post().uri(uri).contentType(MediaType.APPLICATION_JSON).body(body).exchange());
+        return Reply.of(client.post()
+                .uri(uri)
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(body)
+                .exchange());
     }
 
     @Test
@@ -56,25 +59,38 @@ class OperatorMetricsTests {
         // during the (throttled) job
         await().atMost(WAIT).untilAsserted(() -> {
             String prom = scrape();
-            assertThat(prom).containsPattern("(?m)^blockpull_stream_job_copied_bytes\\{[^}]*job_id=\"q1\"[^}]*type=\"stream\"[^}]*} "
-                    + NUMBER_ABOVE_ZERO);
-            assertThat(prom).containsPattern("(?m)^blockpull_stream_chunk_copy_seconds_count(\\{[^}]*})? " + NUMBER_ABOVE_ZERO);
+            assertThat(prom)
+                    .containsPattern(
+                            "(?m)^blockpull_stream_job_copied_bytes\\{[^}]*job_id=\"q1\"[^}]*type=\"stream\"[^}]*} "
+                                    + NUMBER_ABOVE_ZERO);
+            assertThat(prom)
+                    .containsPattern("(?m)^blockpull_stream_chunk_copy_seconds_count(\\{[^}]*})? " + NUMBER_ABOVE_ZERO);
             assertThat(prom).containsPattern("(?m)^blockpull_stream_chunk_copy_seconds_sum(\\{[^}]*})? ");
             assertThat(prom).containsPattern("(?m)^blockpull_stream_chunk_copy_seconds_max(\\{[^}]*})? ");
-            assertThat(prom).containsPattern("(?m)^blockpull_stream_chunk_copy_seconds_bucket\\{[^}]*le=\"0\\.1\"[^}]*} ");
+            assertThat(prom)
+                    .containsPattern("(?m)^blockpull_stream_chunk_copy_seconds_bucket\\{[^}]*le=\"0\\.1\"[^}]*} ");
             // inserting the copy-on-read filter ran in a drained section
             assertThat(prom).containsPattern("(?m)^blockpull_drain_seconds_count(\\{[^}]*})? " + NUMBER_ABOVE_ZERO);
             assertThat(prom).containsPattern("(?m)^blockpull_drain_seconds_sum(\\{[^}]*})? ");
             assertThat(prom).containsPattern("(?m)^blockpull_drain_seconds_max(\\{[^}]*})? ");
             // copy-on-read writes into the top image
-            assertThat(prom).containsPattern("(?m)^blockpull_node_io_bytes_total\\{[^}]*node=\"o1\"[^}]*operation=\"write\"[^}]*} "
-                    + NUMBER_ABOVE_ZERO);
-            assertThat(prom).containsPattern("(?m)^blockpull_node_io_bytes_total\\{[^}]*node=\"o1\"[^}]*operation=\"read\"[^}]*} ");
-            assertThat(prom).containsPattern("(?m)^blockpull_node_io_errors_total\\{[^}]*node=\"o1\"[^}]*operation=\"read\"[^}]*} 0\\.0$");
-            assertThat(prom).containsPattern("(?m)^blockpull_node_io_errors_total\\{[^}]*node=\"o1\"[^}]*operation=\"write\"[^}]*} 0\\.0$");
+            assertThat(prom)
+                    .containsPattern(
+                            "(?m)^blockpull_node_io_bytes_total\\{[^}]*node=\"o1\"[^}]*operation=\"write\"[^}]*} "
+                                    + NUMBER_ABOVE_ZERO);
+            assertThat(prom)
+                    .containsPattern(
+                            "(?m)^blockpull_node_io_bytes_total\\{[^}]*node=\"o1\"[^}]*operation=\"read\"[^}]*} ");
+            assertThat(prom)
+                    .containsPattern(
+                            "(?m)^blockpull_node_io_errors_total\\{[^}]*node=\"o1\"[^}]*operation=\"read\"[^}]*} 0\\.0$");
+            assertThat(prom)
+                    .containsPattern(
+                            "(?m)^blockpull_node_io_errors_total\\{[^}]*node=\"o1\"[^}]*operation=\"write\"[^}]*} 0\\.0$");
             // the backing images are read from (their generated names are format nodes too)
-            assertThat(prom).containsPattern("(?m)^blockpull_node_io_bytes_total\\{[^}]*operation=\"read\"[^}]*} "
-                    + NUMBER_ABOVE_ZERO);
+            assertThat(prom)
+                    .containsPattern(
+                            "(?m)^blockpull_node_io_bytes_total\\{[^}]*operation=\"read\"[^}]*} " + NUMBER_ABOVE_ZERO);
         });
 
         Reply cancelled = post("/jobs/stream/q1/cancel", Map.of());
@@ -84,15 +100,19 @@ class OperatorMetricsTests {
         await().atMost(WAIT).untilAsserted(() -> {
             String prom = scrape();
             assertThat(prom).doesNotContain("job_id=\"q1\"");
-            assertThat(prom).containsPattern("(?m)^blockpull_node_io_bytes_total\\{[^}]*node=\"o1\"[^}]*operation=\"write\"[^}]*} "
-                    + NUMBER_ABOVE_ZERO);
-            assertThat(prom).containsPattern("(?m)^blockpull_stream_chunk_copy_seconds_count(\\{[^}]*})? " + NUMBER_ABOVE_ZERO);
+            assertThat(prom)
+                    .containsPattern(
+                            "(?m)^blockpull_node_io_bytes_total\\{[^}]*node=\"o1\"[^}]*operation=\"write\"[^}]*} "
+                                    + NUMBER_ABOVE_ZERO);
+            assertThat(prom)
+                    .containsPattern("(?m)^blockpull_stream_chunk_copy_seconds_count(\\{[^}]*})? " + NUMBER_ABOVE_ZERO);
             assertThat(prom).containsPattern("(?m)^blockpull_drain_seconds_count(\\{[^}]*})? " + NUMBER_ABOVE_ZERO);
         });
 
         Reply deleted = Reply.of(client.delete().uri("/nodes/o1").exchange());
         assertThat(deleted.status()).as("%s", deleted).isEqualTo(204);
-        await().atMost(WAIT).untilAsserted(() -> assertThat(scrape())
-                .doesNotContainPattern("(?m)^blockpull_node_io_(bytes|errors)_total\\{[^}]*node=\"o1\""));
+        await().atMost(WAIT)
+                .untilAsserted(() -> assertThat(scrape())
+                        .doesNotContainPattern("(?m)^blockpull_node_io_(bytes|errors)_total\\{[^}]*node=\"o1\""));
     }
 }

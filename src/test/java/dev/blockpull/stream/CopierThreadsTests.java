@@ -1,22 +1,21 @@
 package dev.blockpull.stream;
 
+import static dev.blockpull.testsupport.AssertImages.assertCheckClean;
+import static dev.blockpull.testsupport.AssertImages.assertSameContent;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.job.JobResult;
 import dev.blockpull.testsupport.Chain;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.QemuTools;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicReference;
-
-import static dev.blockpull.testsupport.AssertImages.assertCheckClean;
-import static dev.blockpull.testsupport.AssertImages.assertSameContent;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The stream jobs' shared copier threads are bounded: past the bound, a job copies on its own thread. */
 class CopierThreadsTests {
@@ -74,8 +73,12 @@ class CopierThreadsTests {
     }
 
     private Chain chain(QemuTools qemu, String sub) throws IOException {
-        return Chains.in(qemu, Files.createDirectories(dir.resolve(sub))).base("base.qcow2", "qcow2", 16 * MIB).write(0, 16 * MIB, 0x5a)
-                .overlay("top.qcow2").write(MIB, MIB, 0x33).build();
+        return Chains.in(qemu, Files.createDirectories(dir.resolve(sub)))
+                .base("base.qcow2", "qcow2", 16 * MIB)
+                .write(0, 16 * MIB, 0x5a)
+                .overlay("top.qcow2")
+                .write(MIB, MIB, 0x33)
+                .build();
     }
 
     private static void awaitQuietly(CountDownLatch latch) {

@@ -1,5 +1,8 @@
 package dev.blockpull.stream;
 
+import static dev.blockpull.testsupport.AssertImages.assertSameContent;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.graph.Attachment;
 import dev.blockpull.graph.BackingChain;
 import dev.blockpull.graph.CopyOnReadFilter;
@@ -15,10 +18,6 @@ import dev.blockpull.job.JobContext;
 import dev.blockpull.testsupport.Chain;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.QemuTools;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
@@ -31,9 +30,9 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static dev.blockpull.testsupport.AssertImages.assertSameContent;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The copy loop over a real chain, driven without the job floor. It allocates no buffer: after a
@@ -99,7 +98,9 @@ class CopyLoopTests {
 
         copy.loop.run(copy.context);
 
-        assertThat(copy.topFile().counters().forces()).as("write-behinds of 96 MiB copied").isEqualTo(1);
+        assertThat(copy.topFile().counters().forces())
+                .as("write-behinds of 96 MiB copied")
+                .isEqualTo(1);
     }
 
     @Test
@@ -108,7 +109,9 @@ class CopyLoopTests {
 
         copy.loop.run(copy.context);
 
-        assertThat(copy.topFile().counters().forces()).as("write-behinds of 96 MiB copied at 8 MiB/s").isEqualTo(12);
+        assertThat(copy.topFile().counters().forces())
+                .as("write-behinds of 96 MiB copied at 8 MiB/s")
+                .isEqualTo(12);
         assertSameContentAfterClose(copy);
     }
 
@@ -118,7 +121,8 @@ class CopyLoopTests {
 
         copy.loop.run(copy.context);
 
-        assertThat(tasks.get()).as("tasks run by the copiers: the write-behinds only")
+        assertThat(tasks.get())
+                .as("tasks run by the copiers: the write-behinds only")
                 .isEqualTo(copy.topFile().counters().forces());
         assertThat(copy.context.accounted).as("bytes the limiter was told of").isEqualTo(96 * MIB);
     }
@@ -129,7 +133,8 @@ class CopyLoopTests {
 
         copy.loop.run(copy.context);
 
-        assertThat(tasks.get()).as("tasks run by the copiers: copies beside the write-behinds")
+        assertThat(tasks.get())
+                .as("tasks run by the copiers: copies beside the write-behinds")
                 .isGreaterThan((int) copy.topFile().counters().forces());
         assertThat(copy.context.accounted).as("bytes the limiter was told of").isEqualTo(96 * MIB);
         assertSameContentAfterClose(copy);
@@ -150,8 +155,14 @@ class CopyLoopTests {
     }
 
     /** A copy loop set up over a chain, as the stream job's set-up leaves it. */
-    record Copy(Chain chain, Path expected, CopyLoop loop, Attachment attachment, ProgressContext context,
-                Meters meters, StreamFixture fixture) {
+    record Copy(
+            Chain chain,
+            Path expected,
+            CopyLoop loop,
+            Attachment attachment,
+            ProgressContext context,
+            Meters meters,
+            StreamFixture fixture) {
         void run() {
             loop.run(context);
             attachment.close();
@@ -184,15 +195,27 @@ class CopyLoopTests {
             fx.graph.reopen(section, top, false);
             filter = fx.graph.insertCopyOnReadFilter(section, top, null, null);
         }
-        Attachment attachment = fx.graph.attach(Holder.job("stream", name), filter, false,
-                EnumSet.of(Permission.CONSISTENT_READ), Set.of(Permission.values()));
-        ChunkPlanner planner = new ChunkPlanner(top, BackingChain.cow(top), fx.node("base"), SIZE, settings.chunkSize());
+        Attachment attachment = fx.graph.attach(
+                Holder.job("stream", name),
+                filter,
+                false,
+                EnumSet.of(Permission.CONSISTENT_READ),
+                Set.of(Permission.values()));
+        ChunkPlanner planner =
+                new ChunkPlanner(top, BackingChain.cow(top), fx.node("base"), SIZE, settings.chunkSize());
         ProgressContext context = new ProgressContext(name, speed);
         Meters meters = new Meters();
-        CopyLoop loop = new CopyLoop(attachment, planner, SIZE, settings, task -> {
-            tasks.incrementAndGet();
-            copiers.execute(task);
-        }, BufferPool.shared(), meters.job);
+        CopyLoop loop = new CopyLoop(
+                attachment,
+                planner,
+                SIZE,
+                settings,
+                task -> {
+                    tasks.incrementAndGet();
+                    copiers.execute(task);
+                },
+                BufferPool.shared(),
+                meters.job);
         return new Copy(chain, expected, loop, attachment, context, meters, fx);
     }
 
@@ -232,8 +255,7 @@ class CopyLoopTests {
         }
 
         @Override
-        public void pausePoint() {
-        }
+        public void pausePoint() {}
 
         @Override
         public boolean isCancelled() {
@@ -251,8 +273,7 @@ class CopyLoopTests {
         }
 
         @Override
-        public void setProgressRemaining(long remaining) {
-        }
+        public void setProgressRemaining(long remaining) {}
 
         @Override
         public void addProgress(long bytes) {
@@ -275,7 +296,6 @@ class CopyLoopTests {
         }
 
         @Override
-        public void transitionToReady() {
-        }
+        public void transitionToReady() {}
     }
 }

@@ -6,7 +6,6 @@ import dev.blockpull.format.ImageOpener;
 import dev.blockpull.graph.ImageFileOpener;
 import dev.blockpull.io.FaultInjectingBlockFile;
 import dev.blockpull.io.FileChannelBlockFile;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -21,7 +20,8 @@ final class FaultyImages implements ImageFileOpener {
     @Override
     public Image open(Path path, ImageFormat format, boolean readOnly, boolean direct) {
         try {
-            FaultInjectingBlockFile file = new FaultInjectingBlockFile(FileChannelBlockFile.open(path, readOnly, direct));
+            FaultInjectingBlockFile file =
+                    new FaultInjectingBlockFile(FileChannelBlockFile.open(path, readOnly, direct));
             files.put(path.toAbsolutePath().normalize(), file);
             return ImageOpener.open(file, format);
         } catch (IOException e) {

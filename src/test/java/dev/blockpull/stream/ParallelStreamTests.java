@@ -1,5 +1,12 @@
 package dev.blockpull.stream;
 
+import static dev.blockpull.testsupport.AssertImages.assertBacking;
+import static dev.blockpull.testsupport.AssertImages.assertCheckClean;
+import static dev.blockpull.testsupport.AssertImages.assertSameContent;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
 import dev.blockpull.graph.BackingChain;
 import dev.blockpull.graph.BlockNode;
 import dev.blockpull.graph.DrainedSection;
@@ -11,23 +18,15 @@ import dev.blockpull.testsupport.Chain;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.MapEntry;
 import dev.blockpull.testsupport.QemuTools;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-
-import static dev.blockpull.testsupport.AssertImages.assertBacking;
-import static dev.blockpull.testsupport.AssertImages.assertCheckClean;
-import static dev.blockpull.testsupport.AssertImages.assertSameContent;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 /** Several stream jobs on one chain n0 <- n1 <- ... <- n8 (stream-semantics §5.5, iotest 030's parallel cases). */
 class ParallelStreamTests {
@@ -49,7 +48,8 @@ class ParallelStreamTests {
         qemu = QemuTools.require();
         fx = new StreamFixture(dir);
         // Data in the base and in the odd layers only, at places that overlap each other partly.
-        Chains.Builder b = Chains.in(qemu, dir).base("n0.qcow2", "qcow2", 4 * MIB).write(0, 4 * MIB, 0x10);
+        Chains.Builder b =
+                Chains.in(qemu, dir).base("n0.qcow2", "qcow2", 4 * MIB).write(0, 4 * MIB, 0x10);
         for (int i = 1; i <= 8; i++) {
             b.overlay("n" + i + ".qcow2");
             if (i % 2 == 1) {
@@ -104,14 +104,21 @@ class ParallelStreamTests {
         }
         // Speed 1 B/s: each job copies one chunk and then sleeps, so all four are alive at once.
         for (int i = 2; i <= 8; i += 2) {
-            fx.start(Req.device("n" + i).id("s" + i).bottom("n" + (i - 1)).speed(1).build());
+            fx.start(Req.device("n" + i)
+                    .id("s" + i)
+                    .bottom("n" + (i - 1))
+                    .speed(1)
+                    .build());
         }
-        await().atMost(StreamFixture.WAIT).until(() -> List.of(2, 4, 6, 8).stream()
-                .allMatch(i -> fx.view("s" + i).status() == JobStatus.RUNNING && fx.view("s" + i).currentProgress() > 0));
+        await().atMost(StreamFixture.WAIT)
+                .until(() -> List.of(2, 4, 6, 8).stream()
+                        .allMatch(i -> fx.view("s" + i).status() == JobStatus.RUNNING
+                                && fx.view("s" + i).currentProgress() > 0));
         assertThat(fx.filters()).hasSize(4);
         Map<String, String> threads = new HashMap<>();
         Thread.getAllStackTraces().keySet().forEach(t -> threads.put(t.getName(), t.getName()));
-        assertThat(threads).containsKeys("blockpull-job-s2", "blockpull-job-s4", "blockpull-job-s6", "blockpull-job-s8");
+        assertThat(threads)
+                .containsKeys("blockpull-job-s2", "blockpull-job-s4", "blockpull-job-s6", "blockpull-job-s8");
 
         for (int i = 2; i <= 8; i += 2) {
             fx.scheduler.setSpeed("s" + i, 0);
@@ -128,23 +135,35 @@ class ParallelStreamTests {
             assertBacking(file(i), "n" + (i - 2) + ".qcow2", "qcow2");
             assertSameContent(before.get(i), file(i));
             assertCheckClean(file(i));
-            assertThat(ownMap(file(i))).as("map of n%d vs n%d", i, i - 1)
-                    .isEqualTo(absorbedMaps.get(i - 1));
+            assertThat(ownMap(file(i))).as("map of n%d vs n%d", i, i - 1).isEqualTo(absorbedMaps.get(i - 1));
         }
     }
 
     @Test
-    @DisplayName("checklist 43: overlapping jobs on the 9-image chain are refused with QEMU's busy message (iotest 030)")
+    @DisplayName(
+            "checklist 43: overlapping jobs on the 9-image chain are refused with QEMU's busy message (iotest 030)")
     void checklist43_overlappingRefused() {
-        fx.start(Req.device("n4").id("stream-node4").baseNode("n1").filter("stream-filter").speed(1).build());
-        assertThatThrownBy(() -> fx.start(Req.device("n5").id("x").baseNode("n2").build()))
-                .isInstanceOf(BlockException.class).hasMessage("Node 'stream-filter' is busy: " + BUSY);
-        assertThatThrownBy(() -> fx.start(Req.device("n3").id("x").baseNode("n2").build()))
-                .isInstanceOf(BlockException.class).hasMessage("Node 'n3' is busy: " + BUSY);
+        fx.start(Req.device("n4")
+                .id("stream-node4")
+                .baseNode("n1")
+                .filter("stream-filter")
+                .speed(1)
+                .build());
+        assertThatThrownBy(
+                        () -> fx.start(Req.device("n5").id("x").baseNode("n2").build()))
+                .isInstanceOf(BlockException.class)
+                .hasMessage("Node 'stream-filter' is busy: " + BUSY);
+        assertThatThrownBy(
+                        () -> fx.start(Req.device("n3").id("x").baseNode("n2").build()))
+                .isInstanceOf(BlockException.class)
+                .hasMessage("Node 'n3' is busy: " + BUSY);
         assertThatThrownBy(() -> fx.start(Req.device("n4").id("x").build()))
-                .isInstanceOf(BlockException.class).hasMessage("Node 'n4' is busy: " + BUSY);
-        assertThatThrownBy(() -> fx.start(Req.device("n8").id("x").baseNode("n3").build()))
-                .isInstanceOf(BlockException.class).hasMessage("Node 'stream-filter' is busy: " + BUSY);
+                .isInstanceOf(BlockException.class)
+                .hasMessage("Node 'n4' is busy: " + BUSY);
+        assertThatThrownBy(
+                        () -> fx.start(Req.device("n8").id("x").baseNode("n3").build()))
+                .isInstanceOf(BlockException.class)
+                .hasMessage("Node 'stream-filter' is busy: " + BUSY);
         assertThat(fx.scheduler.list()).hasSize(1);
         assertThat(fx.filters()).containsExactly("stream-filter");
         // one job's base may be another job's top: a stream whose chain ends at n4's base is fine
@@ -160,7 +179,8 @@ class ParallelStreamTests {
     }
 
     @Test
-    @DisplayName("checklist 45 (analog): a stream may use another running job's filter as baseNode; both finish, backing picked up at completion")
+    @DisplayName(
+            "checklist 45 (analog): a stream may use another running job's filter as baseNode; both finish, backing picked up at completion")
     void checklist45_filterAsBaseNode() {
         fx.start(Req.device("n4").id("a").bottom("n3").filter("f4").speed(1).build());
         fx.start(Req.device("n6").id("b").baseNode("f4").build());
@@ -187,9 +207,12 @@ class ParallelStreamTests {
         try (DrainedSection s = fx.graph.drain(n1)) {
             fx.graph.setBacking(s, n1, protocol);
         }
-        fx.launcher.start(Req.device("n1").id("nomask").baseNode(protocol.name()).build(), false);
+        fx.launcher.start(
+                Req.device("n1").id("nomask").baseNode(protocol.name()).build(), false);
         assertThat(fx.awaitFinished("nomask").result()).isEqualTo(JobResult.COMPLETED);
-        assertThat(n1.headerBacking().orElseThrow().format()).as("a protocol driver is not a format").isNull();
+        assertThat(n1.headerBacking().orElseThrow().format())
+                .as("a protocol driver is not a format")
+                .isNull();
         fx.launcher.start(Req.device("n1").id("mask").baseNode(protocol.name()).build(), true);
         assertThat(fx.awaitFinished("mask").result()).isEqualTo(JobResult.COMPLETED);
         assertThat(BackingChain.cow(n1)).isSameAs(protocol);

@@ -26,19 +26,68 @@ final class Req {
         return new Req(device);
     }
 
-    Req id(@Nullable String id) { jobId = id; return this; }
-    Req base(String file) { base = file; return this; }
-    Req baseNode(String node) { baseNode = node; return this; }
-    Req bottom(String node) { bottom = node; return this; }
-    Req backingFile(String name) { backingFile = name; return this; }
-    Req speed(long bytesPerSecond) { speed = bytesPerSecond; return this; }
-    Req onError(OnErrorPolicy policy) { onError = policy; return this; }
-    Req filter(String name) { filterNodeName = name; return this; }
-    Req manualFinalize() { autoFinalize = false; return this; }
-    Req manualDismiss() { autoDismiss = false; return this; }
+    Req id(@Nullable String id) {
+        jobId = id;
+        return this;
+    }
+
+    Req base(String file) {
+        base = file;
+        return this;
+    }
+
+    Req baseNode(String node) {
+        baseNode = node;
+        return this;
+    }
+
+    Req bottom(String node) {
+        bottom = node;
+        return this;
+    }
+
+    Req backingFile(String name) {
+        backingFile = name;
+        return this;
+    }
+
+    Req speed(long bytesPerSecond) {
+        speed = bytesPerSecond;
+        return this;
+    }
+
+    Req onError(OnErrorPolicy policy) {
+        onError = policy;
+        return this;
+    }
+
+    Req filter(String name) {
+        filterNodeName = name;
+        return this;
+    }
+
+    Req manualFinalize() {
+        autoFinalize = false;
+        return this;
+    }
+
+    Req manualDismiss() {
+        autoDismiss = false;
+        return this;
+    }
 
     StreamRequest build() {
-        return new StreamRequest(jobId, device, base, baseNode, bottom, backingFile, speed, onError, filterNodeName,
-                autoFinalize, autoDismiss);
+        return new StreamRequest(
+                jobId,
+                device,
+                base,
+                baseNode,
+                bottom,
+                backingFile,
+                speed,
+                onError,
+                filterNodeName,
+                autoFinalize,
+                autoDismiss);
     }
 }

@@ -1,19 +1,18 @@
 package dev.blockpull.stream;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
 import dev.blockpull.graph.Driver;
 import dev.blockpull.graph.NodeDefinition;
 import dev.blockpull.io.BlockException;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.QemuTools;
+import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Path;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
 
 /** The dry run on the stream floor: its figures on a chain whose allocation is known byte by byte. */
 class StreamDryRunTests {
@@ -29,10 +28,14 @@ class StreamDryRunTests {
     @BeforeEach
     void setUp() {
         // base: 0-64K and 1M-1M+128K; mid: 64K-128K; top: 1M-1M+64K
-        Chains.in(QemuTools.require(), dir).base("base.qcow2", "qcow2", 4 * MIB)
-                .write(0, 64 * KIB, 0x11).write(MIB, 128 * KIB, 0x12)
-                .overlay("mid.qcow2").write(64 * KIB, 64 * KIB, 0x21)
-                .overlay("top.qcow2").write(MIB, 64 * KIB, 0x31)
+        Chains.in(QemuTools.require(), dir)
+                .base("base.qcow2", "qcow2", 4 * MIB)
+                .write(0, 64 * KIB, 0x11)
+                .write(MIB, 128 * KIB, 0x12)
+                .overlay("mid.qcow2")
+                .write(64 * KIB, 64 * KIB, 0x21)
+                .overlay("top.qcow2")
+                .write(MIB, 64 * KIB, 0x31)
                 .build();
         fx = new StreamFixture(dir);
         fx.openBaseMidTop("base.qcow2");
@@ -57,7 +60,8 @@ class StreamDryRunTests {
 
     @Test
     void aBaseKeepsItsDataOutOfThePlan() {
-        StreamDryRun plan = fx.launcher.dryRun(Req.device("top").baseNode("base").build());
+        StreamDryRun plan =
+                fx.launcher.dryRun(Req.device("top").baseNode("base").build());
 
         assertThat(plan.bytesToCopy()).isEqualTo(64 * KIB);
         assertThat(plan.extentsToCopy()).isEqualTo(1);
@@ -80,8 +84,12 @@ class StreamDryRunTests {
     @Test
     void aTopOnReadOnlyStorageFailsThePlanAsItFailsTheStart() {
         Chains.in(QemuTools.require(), dir).base("ro.qcow2", "qcow2", MIB).build();
-        fx.graph.open(new NodeDefinition("ro", Driver.QCOW2, new NodeDefinition.FileDefinition("ro.qcow2", true),
-                new NodeDefinition.NoBacking(), true));
+        fx.graph.open(new NodeDefinition(
+                "ro",
+                Driver.QCOW2,
+                new NodeDefinition.FileDefinition("ro.qcow2", true),
+                new NodeDefinition.NoBacking(),
+                true));
         StreamRequest request = Req.device("ro").build();
 
         Throwable planned = catchThrowable(() -> fx.launcher.dryRun(request));
@@ -102,7 +110,12 @@ class StreamDryRunTests {
 
     @Test
     void aRateLimitedJobIsNoBasisForTheEstimateButACompletedUnlimitedOneIs() {
-        fx.awaitFinished(fx.start(Req.device("top").id("limited").baseNode("base").speed(64 * MIB).build()).id());
+        fx.awaitFinished(fx.start(Req.device("top")
+                        .id("limited")
+                        .baseNode("base")
+                        .speed(64 * MIB)
+                        .build())
+                .id());
         assertThat(fx.launcher.dryRun(Req.device("top").build()).estimateBasis())
                 .isEqualTo(StreamDryRun.EstimateBasis.NONE);
 

@@ -1,5 +1,11 @@
 package dev.blockpull.stream;
 
+import static dev.blockpull.testsupport.AssertImages.assertBacking;
+import static dev.blockpull.testsupport.AssertImages.assertCheckClean;
+import static dev.blockpull.testsupport.AssertImages.assertCheckCleanOrLeaksOnly;
+import static dev.blockpull.testsupport.AssertImages.assertSameContent;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.graph.BackingChain;
 import dev.blockpull.graph.FormatNode;
 import dev.blockpull.io.FaultInjectingBlockFile;
@@ -16,20 +22,13 @@ import dev.blockpull.testsupport.Chain;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.MapEntry;
 import dev.blockpull.testsupport.QemuTools;
+import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Path;
-import java.util.List;
-
-import static dev.blockpull.testsupport.AssertImages.assertBacking;
-import static dev.blockpull.testsupport.AssertImages.assertCheckClean;
-import static dev.blockpull.testsupport.AssertImages.assertCheckCleanOrLeaksOnly;
-import static dev.blockpull.testsupport.AssertImages.assertSameContent;
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * on-error report/ignore/stop/enospc (stream-semantics §3.4), driven by the fault-injecting file
@@ -55,9 +54,12 @@ class StreamErrorPolicyTests {
         qemu = QemuTools.require();
         fx = new StreamFixture(dir);
         chain = Chains.in(qemu, dir)
-                .base("base.qcow2", "qcow2", 2 * MIB).write(0, 2 * MIB, 0x11)
-                .overlay("mid.qcow2").write(0, 2 * MIB, 0x22)
-                .overlay("top.qcow2").write(1536 * KIB, 64 * KIB, 0x33)
+                .base("base.qcow2", "qcow2", 2 * MIB)
+                .write(0, 2 * MIB, 0x11)
+                .overlay("mid.qcow2")
+                .write(0, 2 * MIB, 0x22)
+                .overlay("top.qcow2")
+                .write(1536 * KIB, 64 * KIB, 0x33)
                 .build();
         before = fx.snapshotRaw(chain.top(), "before.raw");
         top = fx.openBaseMidTop("base.qcow2");
@@ -89,7 +91,8 @@ class StreamErrorPolicyTests {
     }
 
     @Test
-    @DisplayName("checklist 20: chunks are 512 KiB: a read error at 512 KiB with report fails at offset 524288, Input/output error")
+    @DisplayName(
+            "checklist 20: chunks are 512 KiB: a read error at 512 KiB with report fails at offset 524288, Input/output error")
     void checklist20_reportAtChunkBoundary() {
         failMidReadAt512K();
         fx.start(Req.device("top").id("r").build());
@@ -99,10 +102,10 @@ class StreamErrorPolicyTests {
         assertThat(done.totalProgress()).isEqualTo(2 * MIB);
         assertThat(done.error()).isEqualTo("Input/output error");
         fx.awaitTrailEnd("r", "null");
-        assertThat(errors("r")).containsExactly(
-                new JobEvent.BlockJobError("r", IoOperation.READ, ErrorAction.REPORT));
-        assertThat(fx.trail("r")).containsSubsequence("running", "BLOCK_JOB_ERROR", "aborting",
-                "BLOCK_JOB_COMPLETED", "concluded", "null");
+        assertThat(errors("r")).containsExactly(new JobEvent.BlockJobError("r", IoOperation.READ, ErrorAction.REPORT));
+        assertThat(fx.trail("r"))
+                .containsSubsequence(
+                        "running", "BLOCK_JOB_ERROR", "aborting", "BLOCK_JOB_COMPLETED", "concluded", "null");
         assertThat(BackingChain.cow(top)).isSameAs(fx.node("mid"));
         fx.close();
         assertBacking(chain.top(), "mid.qcow2", "qcow2");
@@ -111,7 +114,8 @@ class StreamErrorPolicyTests {
     }
 
     @Test
-    @DisplayName("checklist 21 + 24: ignore: one BLOCK_JOB_ERROR(read, ignore), runs to offset == len, then fails; chain unchanged")
+    @DisplayName(
+            "checklist 21 + 24: ignore: one BLOCK_JOB_ERROR(read, ignore), runs to offset == len, then fails; chain unchanged")
     void checklist21_ignore() {
         failMidReadAt512K();
         fx.start(Req.device("top").id("i").onError(OnErrorPolicy.IGNORE).build());
@@ -120,8 +124,7 @@ class StreamErrorPolicyTests {
         assertThat(done.error()).isEqualTo("Input/output error");
         assertThat(done.currentProgress()).isEqualTo(done.totalProgress()).isEqualTo(2 * MIB);
         fx.awaitTrailEnd("i", "null");
-        assertThat(errors("i")).containsExactly(
-                new JobEvent.BlockJobError("i", IoOperation.READ, ErrorAction.IGNORE));
+        assertThat(errors("i")).containsExactly(new JobEvent.BlockJobError("i", IoOperation.READ, ErrorAction.IGNORE));
         assertThat(BackingChain.cow(top)).isSameAs(fx.node("mid"));
         assertThat(fx.filters()).isEmpty();
         fx.close();
@@ -150,8 +153,17 @@ class StreamErrorPolicyTests {
         assertThat(done.currentProgress()).isEqualTo(2 * MIB);
         fx.awaitTrailEnd("s", "null");
         assertThat(errors("s")).containsExactly(new JobEvent.BlockJobError("s", IoOperation.READ, ErrorAction.STOP));
-        assertThat(fx.trail("s")).containsSubsequence("running", "BLOCK_JOB_ERROR", "paused", "running",
-                "waiting", "pending", "BLOCK_JOB_COMPLETED", "concluded", "null");
+        assertThat(fx.trail("s"))
+                .containsSubsequence(
+                        "running",
+                        "BLOCK_JOB_ERROR",
+                        "paused",
+                        "running",
+                        "waiting",
+                        "pending",
+                        "BLOCK_JOB_COMPLETED",
+                        "concluded",
+                        "null");
         fx.close();
         assertBacking(chain.top(), null, null);
         assertSameContent(before, chain.top());
@@ -159,7 +171,8 @@ class StreamErrorPolicyTests {
     }
 
     @Test
-    @DisplayName("checklist 22 + 24: stop on ENOSPC (a write into the top): paused with ioStatus nospace, operation read")
+    @DisplayName(
+            "checklist 22 + 24: stop on ENOSPC (a write into the top): paused with ioStatus nospace, operation read")
     void checklist22_stopOnNoSpace() {
         FaultRule full = fx.images.file(chain.top()).noSpaceAfter(0);
         fx.start(Req.device("top").id("n").onError(OnErrorPolicy.STOP).build());
@@ -181,7 +194,11 @@ class StreamErrorPolicyTests {
     @DisplayName("checklist 23 + 24: enospc: ENOSPC behaves like stop, EIO like report")
     void checklist23_enospcPolicy() {
         FaultRule full = fx.images.file(chain.top()).noSpaceAfter(0);
-        fx.start(Req.device("top").id("e1").onError(OnErrorPolicy.ENOSPC).bottom("mid").build());
+        fx.start(Req.device("top")
+                .id("e1")
+                .onError(OnErrorPolicy.ENOSPC)
+                .bottom("mid")
+                .build());
         JobView paused = fx.awaitStatus("e1", JobStatus.PAUSED);
         assertThat(paused.ioStatus()).isEqualTo(IoStatus.NOSPACE);
         fx.images.file(chain.top()).removeRule(full);
@@ -191,9 +208,10 @@ class StreamErrorPolicyTests {
         assertThat(done.result()).isEqualTo(JobResult.FAILED);
         assertThat(done.error()).isEqualTo("Input/output error");
         fx.awaitTrailEnd("e1", "null");
-        assertThat(errors("e1")).containsExactly(
-                new JobEvent.BlockJobError("e1", IoOperation.READ, ErrorAction.STOP),
-                new JobEvent.BlockJobError("e1", IoOperation.READ, ErrorAction.REPORT));
+        assertThat(errors("e1"))
+                .containsExactly(
+                        new JobEvent.BlockJobError("e1", IoOperation.READ, ErrorAction.STOP),
+                        new JobEvent.BlockJobError("e1", IoOperation.READ, ErrorAction.REPORT));
         assertThat(BackingChain.cow(top)).isSameAs(fx.node("mid"));
         fx.close();
         assertBacking(chain.top(), "mid.qcow2", "qcow2");

@@ -1,5 +1,7 @@
 package dev.blockpull.stream;
 
+import static org.awaitility.Awaitility.await;
+
 import dev.blockpull.graph.BlockNode;
 import dev.blockpull.graph.Driver;
 import dev.blockpull.graph.FormatNode;
@@ -14,15 +16,11 @@ import dev.blockpull.job.JobStatus;
 import dev.blockpull.job.JobView;
 import dev.blockpull.job.PublishedEvent;
 import dev.blockpull.testsupport.QemuTools;
-import org.jspecify.annotations.Nullable;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-
-import static org.awaitility.Awaitility.await;
 
 /**
  * A graph over a test's data root with fault-injecting files under every image, a scheduler, a
@@ -54,8 +52,8 @@ final class StreamFixture implements AutoCloseable, EventSubscriber {
     StreamFixture(Path dir, StreamSettings settings, int copierThreads) {
         this.dir = dir;
         this.root = new DataRoot(dir);
-        this.graph = new NodeGraph(root, (image, ref) -> root.resolveBacking(image, ref.fileName()),
-                new GraphSettings(16, false), images);
+        this.graph = new NodeGraph(
+                root, (image, ref) -> root.resolveBacking(image, ref.fileName()), new GraphSettings(16, false), images);
         this.launcher = new StreamLauncher(graph, scheduler, settings, copierThreads);
         scheduler.events().subscribe(this);
     }
@@ -76,10 +74,14 @@ final class StreamFixture implements AutoCloseable, EventSubscriber {
     FormatNode openChain(String[] names, String[] files, boolean topReadOnly) {
         NodeDefinition def = null;
         for (int i = names.length - 1; i >= 0; i--) {
-            NodeDefinition.BackingDefinition backing = def == null ? new NodeDefinition.NoBacking()
-                    : new NodeDefinition.Nested(def);
+            NodeDefinition.BackingDefinition backing =
+                    def == null ? new NodeDefinition.NoBacking() : new NodeDefinition.Nested(def);
             Driver driver = files[i].endsWith(".raw") ? Driver.RAW : Driver.QCOW2;
-            def = new NodeDefinition(names[i], driver, new NodeDefinition.FileDefinition(files[i], false), backing,
+            def = new NodeDefinition(
+                    names[i],
+                    driver,
+                    new NodeDefinition.FileDefinition(files[i], false),
+                    backing,
                     i == 0 ? topReadOnly : true);
         }
         return graph.open(def);
@@ -156,7 +158,10 @@ final class StreamFixture implements AutoCloseable, EventSubscriber {
 
     /** Nodes whose driver is copy-on-read. */
     List<String> filters() {
-        return graph.nodes().stream().filter(n -> n.driver() == Driver.COPY_ON_READ).map(BlockNode::name).toList();
+        return graph.nodes().stream()
+                .filter(n -> n.driver() == Driver.COPY_ON_READ)
+                .map(BlockNode::name)
+                .toList();
     }
 
     /** Shuts the scheduler down and closes every node (images flushed), so qemu-img may judge the files. */

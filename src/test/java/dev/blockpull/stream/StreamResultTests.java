@@ -1,5 +1,13 @@
 package dev.blockpull.stream;
 
+import static dev.blockpull.testsupport.AssertImages.assertBacking;
+import static dev.blockpull.testsupport.AssertImages.assertChainLength;
+import static dev.blockpull.testsupport.AssertImages.assertCheckClean;
+import static dev.blockpull.testsupport.AssertImages.assertContent;
+import static dev.blockpull.testsupport.AssertImages.assertNotDirtyNorCorrupt;
+import static dev.blockpull.testsupport.AssertImages.assertSameContent;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.graph.BackingChain;
 import dev.blockpull.graph.BlockNode;
 import dev.blockpull.graph.FormatNode;
@@ -10,6 +18,10 @@ import dev.blockpull.testsupport.ChainShape;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.MapEntry;
 import dev.blockpull.testsupport.QemuTools;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -17,19 +29,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-
-import java.nio.file.Path;
-import java.util.List;
-import java.util.TreeMap;
-import java.util.stream.Stream;
-
-import static dev.blockpull.testsupport.AssertImages.assertBacking;
-import static dev.blockpull.testsupport.AssertImages.assertChainLength;
-import static dev.blockpull.testsupport.AssertImages.assertCheckClean;
-import static dev.blockpull.testsupport.AssertImages.assertContent;
-import static dev.blockpull.testsupport.AssertImages.assertNotDirtyNorCorrupt;
-import static dev.blockpull.testsupport.AssertImages.assertSameContent;
-import static org.assertj.core.api.Assertions.assertThat;
 
 /** What a stream leaves behind, judged by qemu-img: content, header, allocation, integrity. */
 class StreamResultTests {
@@ -55,7 +54,11 @@ class StreamResultTests {
 
     static Stream<ChainShape> shapes() {
         ChainShape std = ChainShape.standard();
-        return Stream.of(std, std.withRawBase(), std.withCompat("0.10"), std.withClusterSizes(4096, 65536, 16384),
+        return Stream.of(
+                std,
+                std.withRawBase(),
+                std.withCompat("0.10"),
+                std.withClusterSizes(4096, 65536, 16384),
                 std.withClusterSizes(65536, 4096, 131072));
     }
 
@@ -91,7 +94,8 @@ class StreamResultTests {
         FormatNode top = fx.openBaseMidTop("base.qcow2");
         BlockNode base = fx.node("base");
 
-        JobView done = fx.awaitFinished(fx.start(Req.device("top").id("s2").baseNode("base").build()).id());
+        JobView done = fx.awaitFinished(
+                fx.start(Req.device("top").id("s2").baseNode("base").build()).id());
 
         assertThat(done.result()).isEqualTo(JobResult.COMPLETED);
         assertThat(BackingChain.cow(top)).isSameAs(base);
@@ -110,7 +114,8 @@ class StreamResultTests {
         Path before = fx.snapshotRaw(chain.top(), "before.raw");
         fx.openBaseMidTop("base.raw");
 
-        JobView done = fx.awaitFinished(fx.start(Req.device("top").base("base.raw").build()).id());
+        JobView done = fx.awaitFinished(
+                fx.start(Req.device("top").base("base.raw").build()).id());
 
         assertThat(done.result()).isEqualTo(JobResult.COMPLETED);
         fx.close();
@@ -126,7 +131,8 @@ class StreamResultTests {
         Path before = fx.snapshotRaw(chain.top(), "before.raw");
         FormatNode top = fx.openBaseMidTop("base.qcow2");
 
-        JobView done = fx.awaitFinished(fx.start(Req.device("top").bottom("mid").build()).id());
+        JobView done = fx.awaitFinished(
+                fx.start(Req.device("top").bottom("mid").build()).id());
 
         assertThat(done.result()).isEqualTo(JobResult.COMPLETED);
         assertThat(BackingChain.cow(top)).isSameAs(fx.node("base"));
@@ -166,7 +172,8 @@ class StreamResultTests {
         List<MapEntry> mapBefore = qemu.map(chain.top());
         fx.openBaseMidTop("base.qcow2");
 
-        JobView done = fx.awaitFinished(fx.start(Req.device("top").baseNode("mid").build()).id());
+        JobView done = fx.awaitFinished(
+                fx.start(Req.device("top").baseNode("mid").build()).id());
 
         assertThat(done.result()).isEqualTo(JobResult.COMPLETED);
         assertThat(done.currentProgress()).isZero();
@@ -179,7 +186,10 @@ class StreamResultTests {
     @Test
     @DisplayName("checklist 16: nothing to stream (top has no backing): success, 0/0")
     void checklist16_noBacking() {
-        Chains.in(qemu, dir).base("solo.qcow2", "qcow2", 2 * MIB).write(0, 64 * 1024, 0x42).build();
+        Chains.in(qemu, dir)
+                .base("solo.qcow2", "qcow2", 2 * MIB)
+                .write(0, 64 * 1024, 0x42)
+                .build();
         fx.openChain(new String[] {"solo"}, new String[] {"solo.qcow2"});
 
         JobView done = fx.awaitFinished(fx.start(Req.device("solo").build()).id());
@@ -192,15 +202,19 @@ class StreamResultTests {
     }
 
     @Test
-    @DisplayName("checklist 17: backingFile is written verbatim, even with nothing to stream; the graph link stays on the base node")
+    @DisplayName(
+            "checklist 17: backingFile is written verbatim, even with nothing to stream; the graph link stays on the base node")
     void checklist17_backingFileVerbatim() {
         Chain chain = Chains.baseMidTop(qemu, dir);
         Path before = fx.snapshotRaw(chain.top(), "before.raw");
         FormatNode top = fx.openBaseMidTop("base.qcow2");
         BlockNode mid = fx.node("mid");
 
-        JobView done = fx.awaitFinished(fx.start(Req.device("top").baseNode("mid")
-                .backingFile("./mid.qcow2").build()).id());
+        JobView done = fx.awaitFinished(fx.start(Req.device("top")
+                        .baseNode("mid")
+                        .backingFile("./mid.qcow2")
+                        .build())
+                .id());
 
         assertThat(done.result()).isEqualTo(JobResult.COMPLETED);
         assertThat(done.totalProgress()).isZero();
@@ -217,8 +231,11 @@ class StreamResultTests {
         Path before = fx.snapshotRaw(chain.top(), "before.raw");
         fx.openBaseMidTop("base.qcow2");
 
-        JobView done = fx.awaitFinished(fx.start(Req.device("top").baseNode("base")
-                .backingFile("./base.qcow2").build()).id());
+        JobView done = fx.awaitFinished(fx.start(Req.device("top")
+                        .baseNode("base")
+                        .backingFile("./base.qcow2")
+                        .build())
+                .id());
 
         assertThat(done.result()).isEqualTo(JobResult.COMPLETED);
         fx.close();
@@ -279,7 +296,9 @@ class StreamResultTests {
         long seen = running.currentProgress();
         gate.open();
         JobView done = fx.awaitFinished(v.id());
-        assertThat(done.currentProgress()).isGreaterThanOrEqualTo(seen).isEqualTo(done.totalProgress())
+        assertThat(done.currentProgress())
+                .isGreaterThanOrEqualTo(seen)
+                .isEqualTo(done.totalProgress())
                 .isEqualTo(chain.layers().get(0).size());
     }
 
@@ -290,19 +309,23 @@ class StreamResultTests {
         fx.openBaseMidTop("base.qcow2");
         fx.start(Req.device("top").id("ev").build());
         List<String> trail = fx.awaitTrailEnd("ev", "null");
-        assertThat(trail).containsExactly("created", "running", "waiting", "pending", "BLOCK_JOB_COMPLETED",
-                "concluded", "null");
+        assertThat(trail)
+                .containsExactly(
+                        "created", "running", "waiting", "pending", "BLOCK_JOB_COMPLETED", "concluded", "null");
     }
 
     static Stream<ChainShape> shortShapes() {
         ChainShape std = ChainShape.standard();
-        return Stream.of(std.withShortMid(MIB), std.withShortMid(MIB).withRawBase(),
+        return Stream.of(
+                std.withShortMid(MIB),
+                std.withShortMid(MIB).withRawBase(),
                 std.withShortMid(2 * MIB).withClusterSizes(65536, 4096, 65536));
     }
 
     @ParameterizedTest
     @MethodSource("shortShapes")
-    @DisplayName("checklist 46 + Blockpull rule 3.1: a direct backing shorter than top: content equals qemu-img rebase (safe)")
+    @DisplayName(
+            "checklist 46 + Blockpull rule 3.1: a direct backing shorter than top: content equals qemu-img rebase (safe)")
     void checklist46_shortDirectBacking(ChainShape shape) {
         Chain chain = Chains.baseMidTop(qemu, dir, shape);
         String baseFile = chain.layers().get(2).name();
@@ -311,7 +334,8 @@ class StreamResultTests {
         qemu.rebase(rebased, baseFile, shape.baseFormat());
         fx.openBaseMidTop(baseFile);
 
-        JobView done = fx.awaitFinished(fx.start(Req.device("top").baseNode("base").build()).id());
+        JobView done = fx.awaitFinished(
+                fx.start(Req.device("top").baseNode("base").build()).id());
 
         assertThat(done.result()).isEqualTo(JobResult.COMPLETED);
         assertThat(done.currentProgress()).isEqualTo(done.totalProgress()).isEqualTo(shape.size());
@@ -327,18 +351,27 @@ class StreamResultTests {
     @DisplayName("Blockpull rule 3.1: a short layer deeper in the chain (top 4M <- mid1 4M <- mid2 1M <- base 4M)")
     void shortDeeperIntermediate() {
         Chain chain = Chains.in(qemu, dir)
-                .base("base.qcow2", "qcow2", 4 * MIB).write(0, 4 * MIB, 0x11)
-                .overlay("mid2.qcow2").size(MIB).write(0, 64 * 1024, 0x22)
-                .overlay("mid1.qcow2").size(4 * MIB).write(3 * MIB, 64 * 1024, 0x33)
-                .overlay("top.qcow2").size(4 * MIB).write(128 * 1024, 64 * 1024, 0x44)
+                .base("base.qcow2", "qcow2", 4 * MIB)
+                .write(0, 4 * MIB, 0x11)
+                .overlay("mid2.qcow2")
+                .size(MIB)
+                .write(0, 64 * 1024, 0x22)
+                .overlay("mid1.qcow2")
+                .size(4 * MIB)
+                .write(3 * MIB, 64 * 1024, 0x33)
+                .overlay("top.qcow2")
+                .size(4 * MIB)
+                .write(128 * 1024, 64 * 1024, 0x44)
                 .build();
         Path before = fx.snapshotRaw(chain.top(), "before.raw");
         Path rebased = chain.copyOfTop("rebased.qcow2");
         qemu.rebase(rebased, "base.qcow2", "qcow2");
-        fx.openChain(new String[] {"top", "mid1", "mid2", "base"},
+        fx.openChain(
+                new String[] {"top", "mid1", "mid2", "base"},
                 new String[] {"top.qcow2", "mid1.qcow2", "mid2.qcow2", "base.qcow2"});
 
-        JobView done = fx.awaitFinished(fx.start(Req.device("top").baseNode("base").build()).id());
+        JobView done = fx.awaitFinished(
+                fx.start(Req.device("top").baseNode("base").build()).id());
 
         assertThat(done.result()).isEqualTo(JobResult.COMPLETED);
         fx.close();
@@ -352,8 +385,11 @@ class StreamResultTests {
     @DisplayName("checklist 46: a top larger than its whole chain streams to the end; the tail reads as zeros")
     void checklist46_topLargerThanChain() {
         Chain chain = Chains.in(qemu, dir)
-                .base("base.qcow2", "qcow2", MIB).write(0, MIB, 0x11)
-                .overlay("top.qcow2").size(4 * MIB).write(3 * MIB, 64 * 1024, 0x33)
+                .base("base.qcow2", "qcow2", MIB)
+                .write(0, MIB, 0x11)
+                .overlay("top.qcow2")
+                .size(4 * MIB)
+                .write(3 * MIB, 64 * 1024, 0x33)
                 .build();
         Path before = fx.snapshotRaw(chain.top(), "before.raw");
         fx.openChain(new String[] {"top", "base"}, new String[] {"top.qcow2", "base.qcow2"});

@@ -1,8 +1,6 @@
 package dev.blockpull.testsupport;
 
 import com.marcnuri.helm.Helm;
-import org.yaml.snakeyaml.Yaml;
-
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,6 +9,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.yaml.snakeyaml.Yaml;
 
 /**
  * The alerts of the Helm chart's PrometheusRule as Helm renders them (helm-java), by alert name,
@@ -23,14 +22,17 @@ public record AlertRules(Map<String, String> exprByAlert) {
 
     public static final Path CHART = Path.of("helm", "blockpull");
 
-    private static final Set<String> KEYWORDS = Set.of("and", "or", "unless", "by", "without", "on", "ignoring",
-            "group_left", "group_right", "bool", "offset");
+    private static final Set<String> KEYWORDS = Set.of(
+            "and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset");
     /** A name not glued to a digit, letter or dot before it (so not the {@code m} of {@code 15m}). */
     private static final Pattern NAME = Pattern.compile("(?<![\\w.:])[a-zA-Z_:][a-zA-Z0-9_:]*");
 
     /** Renders the chart with the PrometheusRule on, plus {@code values} (helm --set syntax). */
     public static AlertRules render(Map<String, String> values) {
-        var template = new Helm(CHART).template().withName("bp").withNamespace("storage")
+        var template = new Helm(CHART)
+                .template()
+                .withName("bp")
+                .withNamespace("storage")
                 .set("metrics.prometheusRule.enabled", "true");
         values.forEach(template::set);
         Map<String, String> rules = new LinkedHashMap<>();

@@ -1,7 +1,6 @@
 package dev.blockpull.testsupport;
 
-import org.jspecify.annotations.Nullable;
-import tools.jackson.databind.JsonNode;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,8 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HexFormat;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
 
 /**
  * Assertions on image files with qemu-img as the judge (qcow2-notes §10.3). Each one gets the
@@ -19,20 +18,22 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 public final class AssertImages {
 
-    private AssertImages() {
-    }
+    private AssertImages() {}
 
     /** {@code qemu-img check}: exit 0, no corruptions, no leaks, no check errors. */
     public static CheckResult assertCheckClean(Path image) {
         CheckResult r = QemuTools.require().check(image);
-        assertThat(r.isClean()).as("qemu-img check of %s is clean:\n%s", image, r.describe()).isTrue();
+        assertThat(r.isClean())
+                .as("qemu-img check of %s is clean:\n%s", image, r.describe())
+                .isTrue();
         return r;
     }
 
     /** {@code qemu-img check}: exit 0 or 3, no corruption, leaks allowed: what a crash may leave. */
     public static CheckResult assertCheckCleanOrLeaksOnly(Path image) {
         CheckResult r = QemuTools.require().check(image);
-        assertThat(r.isCleanOrLeaksOnly()).as("qemu-img check of %s finds no corruption:\n%s", image, r.describe())
+        assertThat(r.isCleanOrLeaksOnly())
+                .as("qemu-img check of %s finds no corruption:\n%s", image, r.describe())
                 .isTrue();
         return r;
     }
@@ -40,14 +41,16 @@ public final class AssertImages {
     /** {@code qemu-img compare} (non-strict) exits 0: same guest content. */
     public static void assertSameContent(Path a, Path b) {
         ProcessResult r = QemuTools.require().compare(a, b);
-        assertThat(r.exitCode()).as("qemu-img compare says %s and %s are identical:\n%s", a, b, r.describe())
+        assertThat(r.exitCode())
+                .as("qemu-img compare says %s and %s are identical:\n%s", a, b, r.describe())
                 .isZero();
     }
 
     /** {@code qemu-img compare} (non-strict) exits 1: the guest contents differ. */
     public static void assertDifferentContent(Path a, Path b) {
         ProcessResult r = QemuTools.require().compare(a, b);
-        assertThat(r.exitCode()).as("qemu-img compare says %s and %s differ:\n%s", a, b, r.describe())
+        assertThat(r.exitCode())
+                .as("qemu-img compare says %s and %s differ:\n%s", a, b, r.describe())
                 .isEqualTo(1);
     }
 
@@ -71,10 +74,15 @@ public final class AssertImages {
             while (end < Math.min(actual.length, expected.length) && actual[end] != expected[end]) {
                 end++;
             }
-            msg.append("; first difference at offset ").append(first)
+            msg.append("; first difference at offset ")
+                    .append(first)
                     .append(String.format(" (0x%x)", first))
-                    .append(": ").append(end - first).append(" bytes differ, expected ")
-                    .append(hex(expected, first)).append(" but was ").append(hex(actual, first));
+                    .append(": ")
+                    .append(end - first)
+                    .append(" bytes differ, expected ")
+                    .append(hex(expected, first))
+                    .append(" but was ")
+                    .append(hex(actual, first));
         }
         throw new AssertionError(msg.toString());
     }
@@ -82,7 +90,8 @@ public final class AssertImages {
     /** Every byte of {@code [offset, offset + length)} of the guest view is {@code pattern} (qemu-io read -P). */
     public static void assertReadsPattern(Path image, long offset, long length, int pattern) {
         assertThat(QemuTools.require().readsPattern(image, offset, length, pattern))
-                .as("%s reads %s over [%d, %d)", image, QemuPattern.hex(pattern), offset, offset + length).isTrue();
+                .as("%s reads %s over [%d, %d)", image, QemuPattern.hex(pattern), offset, offset + length)
+                .isTrue();
     }
 
     /**
@@ -91,9 +100,12 @@ public final class AssertImages {
      */
     public static void assertBacking(Path image, @Nullable String backingName, @Nullable String backingFormat) {
         JsonNode info = QemuTools.require().info(image);
-        assertThat(text(info, "backing-filename")).as("backing file of %s:\n%s", image, info).isEqualTo(backingName);
+        assertThat(text(info, "backing-filename"))
+                .as("backing file of %s:\n%s", image, info)
+                .isEqualTo(backingName);
         if (backingName != null) {
-            assertThat(text(info, "backing-filename-format")).as("backing format of %s:\n%s", image, info)
+            assertThat(text(info, "backing-filename-format"))
+                    .as("backing format of %s:\n%s", image, info)
                     .isEqualTo(backingFormat);
         }
     }
@@ -101,15 +113,20 @@ public final class AssertImages {
     /** {@code qemu-img info --backing-chain} lists {@code layers} images (the image itself included). */
     public static void assertChainLength(Path image, int layers) {
         JsonNode chain = QemuTools.require().infoChain(image);
-        assertThat(chain.size()).as("layers in the chain of %s:\n%s", image, chain).isEqualTo(layers);
+        assertThat(chain.size())
+                .as("layers in the chain of %s:\n%s", image, chain)
+                .isEqualTo(layers);
     }
 
     /** {@code qemu-img info}: the dirty bit is clear and the image is not marked corrupt. */
     public static void assertNotDirtyNorCorrupt(Path image) {
         JsonNode info = QemuTools.require().info(image);
-        assertThat(info.path("dirty-flag").asBoolean(false)).as("dirty flag of %s:\n%s", image, info).isFalse();
+        assertThat(info.path("dirty-flag").asBoolean(false))
+                .as("dirty flag of %s:\n%s", image, info)
+                .isFalse();
         assertThat(info.path("format-specific").path("data").path("corrupt").asBoolean(false))
-                .as("corrupt bit of %s:\n%s", image, info).isFalse();
+                .as("corrupt bit of %s:\n%s", image, info)
+                .isFalse();
     }
 
     /** The guest view of {@code image}, read through qemu-img convert into a temporary raw file. */
@@ -142,7 +159,8 @@ public final class AssertImages {
 
     private static String hex(byte[] bytes, int from) {
         int to = Math.min(bytes.length, from + 16);
-        return from >= bytes.length ? "<end>" : "[" + HexFormat.ofDelimiter(" ").formatHex(bytes, from, to)
-                + (to < bytes.length ? " ..." : "") + "]";
+        return from >= bytes.length
+                ? "<end>"
+                : "[" + HexFormat.ofDelimiter(" ").formatHex(bytes, from, to) + (to < bytes.length ? " ..." : "") + "]";
     }
 }

@@ -1,7 +1,5 @@
 package dev.blockpull.testsupport;
 
-import org.jspecify.annotations.Nullable;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -9,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.NoSuchElementException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A backing chain built by {@link Chains}: its files, top first, and the expected guest content
@@ -26,8 +25,13 @@ public final class Chain {
      * @param clusterSize qcow2 cluster size (raw: 512)
      * @param compat      {@code 1.1} or {@code 0.10}; null for raw
      */
-    public record Layer(String name, Path path, String format, long size, int clusterSize, @Nullable String compat) {
-    }
+    public record Layer(
+            String name,
+            Path path,
+            String format,
+            long size,
+            int clusterSize,
+            @Nullable String compat) {}
 
     private final Path dir;
     private final List<Layer> layers;
@@ -67,7 +71,9 @@ public final class Chain {
     }
 
     public Layer layer(String name) {
-        return layers.stream().filter(l -> l.name().equals(name)).findFirst()
+        return layers.stream()
+                .filter(l -> l.name().equals(name))
+                .findFirst()
                 .orElseThrow(() -> new NoSuchElementException("no layer " + name + " in " + layers));
     }
 
@@ -101,7 +107,10 @@ public final class Chain {
 
     @Override
     public String toString() {
-        return "Chain" + layers.stream().map(l -> l.name() + "(" + l.format() + ", " + l.size() + " B, cluster "
-                + l.clusterSize() + (l.compat() == null ? "" : ", compat " + l.compat()) + ")").toList();
+        return "Chain"
+                + layers.stream()
+                        .map(l -> l.name() + "(" + l.format() + ", " + l.size() + " B, cluster " + l.clusterSize()
+                                + (l.compat() == null ? "" : ", compat " + l.compat()) + ")")
+                        .toList();
     }
 }

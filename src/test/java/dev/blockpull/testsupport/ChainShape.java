@@ -10,8 +10,14 @@ package dev.blockpull.testsupport;
  * @param size        guest size of base and top, at least 4 MiB
  * @param midSize     guest size of the middle layer, 1 MiB up to {@code size}
  */
-public record ChainShape(String baseFormat, String compat, int baseClusterSize, int midClusterSize,
-                         int topClusterSize, long size, long midSize) {
+public record ChainShape(
+        String baseFormat,
+        String compat,
+        int baseClusterSize,
+        int midClusterSize,
+        int topClusterSize,
+        long size,
+        long midSize) {
 
     public static final long MIB = 1024 * 1024;
 
@@ -52,7 +58,13 @@ public record ChainShape(String baseFormat, String compat, int baseClusterSize, 
 
     /** Base and top size; a middle layer as large as the old size grows with it. */
     public ChainShape withSize(long bytes) {
-        return new ChainShape(baseFormat, compat, baseClusterSize, midClusterSize, topClusterSize, bytes,
+        return new ChainShape(
+                baseFormat,
+                compat,
+                baseClusterSize,
+                midClusterSize,
+                topClusterSize,
+                bytes,
                 midSize == size ? bytes : midSize);
     }
 }

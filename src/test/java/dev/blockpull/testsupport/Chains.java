@@ -1,11 +1,10 @@
 package dev.blockpull.testsupport;
 
-import org.jspecify.annotations.Nullable;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Builds backing chains with qemu-img and qemu-io, and keeps, beside the files, what every
@@ -32,8 +31,7 @@ public final class Chains {
     public static final long KIB = 1024;
     public static final long MIB = 1024 * KIB;
 
-    private Chains() {
-    }
+    private Chains() {}
 
     /** A chain built in {@code dir} (usually a {@code @TempDir}). */
     public static Builder in(QemuTools qemu, Path dir) {
@@ -70,7 +68,8 @@ public final class Chains {
         boolean qcow2Base = shape.baseFormat().equals("qcow2");
         Builder b = in(qemu, dir)
                 .base(qcow2Base ? "base.qcow2" : "base.raw", shape.baseFormat(), size)
-                .clusterSize(shape.baseClusterSize()).compat(shape.compat())
+                .clusterSize(shape.baseClusterSize())
+                .compat(shape.compat())
                 .write(0, 64 * KIB, 0x11)
                 .write(192 * KIB, 64 * KIB, 0x15)
                 .write(512 * KIB, 64 * KIB, 0x16)
@@ -80,12 +79,18 @@ public final class Chains {
         if (qcow2Base && (3 * MIB) % shape.baseClusterSize() == 0) {
             b.writeCompressed(3 * MIB, shape.baseClusterSize(), 0x17);
         }
-        b.overlay("mid.qcow2").size(shape.midSize()).clusterSize(shape.midClusterSize()).compat(shape.compat())
+        b.overlay("mid.qcow2")
+                .size(shape.midSize())
+                .clusterSize(shape.midClusterSize())
+                .compat(shape.compat())
                 .write(64 * KIB, 64 * KIB, 0x21)
                 .zero(192 * KIB, 64 * KIB)
                 .write(516 * KIB, 8 * KIB, 0x22)
                 .write(700 * KIB + 123, 1000, 0x23);
-        b.overlay("top.qcow2").size(size).clusterSize(shape.topClusterSize()).compat(shape.compat())
+        b.overlay("top.qcow2")
+                .size(size)
+                .clusterSize(shape.topClusterSize())
+                .compat(shape.compat())
                 .zero(96 * KIB, 32 * KIB)
                 .write(768 * KIB, 64 * KIB, 0x32)
                 .write(2 * MIB + 64 * KIB, 4 * KIB, 0x31)
@@ -97,7 +102,12 @@ public final class Chains {
     /** Fluent description of a chain; options apply to the layer added last. */
     public static final class Builder {
 
-        private enum OpKind { WRITE, COMPRESSED, ZERO, ZERO_UNMAP }
+        private enum OpKind {
+            WRITE,
+            COMPRESSED,
+            ZERO,
+            ZERO_UNMAP
+        }
 
         private record Op(OpKind kind, long offset, long length, int pattern) {
             String command() {
@@ -113,7 +123,10 @@ public final class Chains {
         private static final class Spec {
             final String name;
             final String format;
-            @Nullable Long size;
+
+            @Nullable
+            Long size;
+
             int clusterSize = 65536;
             String compat = "1.1";
             final List<String> options = new ArrayList<>();
@@ -230,10 +243,12 @@ public final class Chains {
             byte[] below = new byte[0];
             Path previous = null;
             for (Spec spec : specs) {
-                long size = spec.size != null ? spec.size : layers.get(layers.size() - 1).size();
+                long size = spec.size != null
+                        ? spec.size
+                        : layers.get(layers.size() - 1).size();
                 if (size <= 0 || size > Integer.MAX_VALUE - 8) {
-                    throw new IllegalArgumentException(spec.name + ": the in-memory model holds sizes up to 2 GiB: "
-                            + size);
+                    throw new IllegalArgumentException(
+                            spec.name + ": the in-memory model holds sizes up to 2 GiB: " + size);
                 }
                 Path path = dir.resolve(spec.name);
                 createLayer(spec, path, previous, size);
@@ -241,8 +256,8 @@ public final class Chains {
                 List<String> commands = new ArrayList<>();
                 for (Op op : spec.ops) {
                     if (op.offset + op.length > size) {
-                        throw new IllegalArgumentException(spec.name + ": " + op.command() + " ends past the size "
-                                + size);
+                        throw new IllegalArgumentException(
+                                spec.name + ": " + op.command() + " ends past the size " + size);
                     }
                     model.apply(op);
                     commands.add(op.command());
@@ -253,8 +268,8 @@ public final class Chains {
                 below = model.view(below);
                 views.add(below);
                 boolean raw = spec.format.equals("raw");
-                layers.add(new Chain.Layer(spec.name, path, spec.format, size, raw ? 512 : spec.clusterSize,
-                        raw ? null : spec.compat));
+                layers.add(new Chain.Layer(
+                        spec.name, path, spec.format, size, raw ? 512 : spec.clusterSize, raw ? null : spec.compat));
                 previous = path;
             }
             return new Chain(dir, reversed(layers), reversed(views));

@@ -12,8 +12,15 @@ package dev.blockpull.testsupport;
  * @param output      the JSON printed on stdout
  * @param stderr      qemu-img's messages, one line per problem found
  */
-public record CheckResult(int exitCode, long corruptions, long leaks, long checkErrors,
-                          long leaksFixed, long corruptionsFixed, String output, String stderr) {
+public record CheckResult(
+        int exitCode,
+        long corruptions,
+        long leaks,
+        long checkErrors,
+        long leaksFixed,
+        long corruptionsFixed,
+        String output,
+        String stderr) {
 
     public static final int CONSISTENT = 0;
     public static final int NOT_COMPLETED = 1;

@@ -1,5 +1,10 @@
 package dev.blockpull.testsupport;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.support.DefaultSingletonBeanRegistry;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -8,12 +13,6 @@ import org.springframework.core.env.StandardEnvironment;
 import org.springframework.test.context.ContextCustomizer;
 import org.springframework.test.context.MergedContextConfiguration;
 import org.springframework.util.FileSystemUtils;
-
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Map;
 
 /**
  * Makes a fresh data root for the context being built, points {@code blockpull.data-root} at it,
@@ -31,16 +30,17 @@ record DataRootContextCustomizer(@Nullable Class<?> owner) implements ContextCus
     public void customizeContext(ConfigurableApplicationContext context, MergedContextConfiguration config) {
         Path home = createHome();
         // below the test's own properties and @DynamicPropertySource values, above application.properties
-        MapPropertySource source = new MapPropertySource("blockpullHttpTest",
-                Map.of(DATA_ROOT, home.resolve("data").toString(), "blockpull.nbd.port", "0"));
-        context.getEnvironment().getPropertySources()
+        MapPropertySource source = new MapPropertySource(
+                "blockpullHttpTest", Map.of(DATA_ROOT, home.resolve("data").toString(), "blockpull.nbd.port", "0"));
+        context.getEnvironment()
+                .getPropertySources()
                 .addBefore(StandardEnvironment.SYSTEM_PROPERTIES_PROPERTY_SOURCE_NAME, source);
         // Registered before any bean, so destroyed after all of them: nothing writes into it any more.
-        ((DefaultSingletonBeanRegistry) context.getBeanFactory()).registerDisposableBean("blockpullHttpTestHome",
-                () -> FileSystemUtils.deleteRecursively(home));
+        ((DefaultSingletonBeanRegistry) context.getBeanFactory())
+                .registerDisposableBean("blockpullHttpTestHome", () -> FileSystemUtils.deleteRecursively(home));
         if (owner == null) {
-            context.getBeanFactory().registerSingleton(UnpausedLifecycleProcessor.BEAN_NAME,
-                    new UnpausedLifecycleProcessor(context));
+            context.getBeanFactory()
+                    .registerSingleton(UnpausedLifecycleProcessor.BEAN_NAME, new UnpausedLifecycleProcessor(context));
         }
     }
 

@@ -13,8 +13,14 @@ import org.jspecify.annotations.Nullable;
  * @param offset  host offset in the answering layer's file; null for unallocated, plain-zero and
  *                compressed runs
  */
-public record MapEntry(long start, long length, int depth, boolean present, boolean zero, boolean data,
-                       @Nullable Long offset) {
+public record MapEntry(
+        long start,
+        long length,
+        int depth,
+        boolean present,
+        boolean zero,
+        boolean data,
+        @Nullable Long offset) {
 
     public long end() {
         return start + length;

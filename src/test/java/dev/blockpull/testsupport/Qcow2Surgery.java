@@ -25,13 +25,19 @@ public final class Qcow2Surgery {
     private static final int QCOW_MAGIC = 0x514649FB;
     private static final long INCOMPAT_EXTL2 = 1L << 4;
 
-    private Qcow2Surgery() {
-    }
+    private Qcow2Surgery() {}
 
     /** The header fields the patches need. */
-    public record Header(int version, int clusterBits, long size, int l1Size, long l1TableOffset,
-                         long refcountTableOffset, int refcountTableClusters, int refcountOrder,
-                         long incompatibleFeatures) {
+    public record Header(
+            int version,
+            int clusterBits,
+            long size,
+            int l1Size,
+            long l1TableOffset,
+            long refcountTableOffset,
+            int refcountTableClusters,
+            int refcountOrder,
+            long incompatibleFeatures) {
 
         public int clusterSize() {
             return 1 << clusterBits;
@@ -60,8 +66,16 @@ public final class Qcow2Surgery {
             throw new IllegalArgumentException(image + " is not a qcow2 image");
         }
         int version = h.getInt(4);
-        return new Header(version, h.getInt(20), h.getLong(24), h.getInt(36), h.getLong(40), h.getLong(48),
-                h.getInt(56), version >= 3 ? h.getInt(96) : 4, version >= 3 ? h.getLong(72) : 0);
+        return new Header(
+                version,
+                h.getInt(20),
+                h.getLong(24),
+                h.getInt(36),
+                h.getLong(40),
+                h.getLong(48),
+                h.getInt(56),
+                version >= 3 ? h.getInt(96) : 4,
+                version >= 3 ? h.getLong(72) : 0);
     }
 
     /**

@@ -15,8 +15,7 @@ public final class QemuPattern {
     /** What qemu-io's {@code write} writes without {@code -P}. */
     public static final int DEFAULT_WRITE_PATTERN = 0xcd;
 
-    private QemuPattern() {
-    }
+    private QemuPattern() {}
 
     /** {@code length} bytes of {@code pattern}. */
     public static byte[] bytes(int pattern, int length) {
@@ -75,7 +74,8 @@ public final class QemuPattern {
 
     private static void checkRange(byte[] guest, long offset, long length) {
         if (offset < 0 || length < 0 || offset + length > guest.length) {
-            throw new IllegalArgumentException("range " + offset + "+" + length + " outside " + guest.length + " bytes");
+            throw new IllegalArgumentException(
+                    "range " + offset + "+" + length + " outside " + guest.length + " bytes");
         }
     }
 }

@@ -1,10 +1,5 @@
 package dev.blockpull.testsupport;
 
-import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.Assumptions;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,6 +16,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Assumptions;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * qemu-img and qemu-io as test oracles.
@@ -183,8 +182,8 @@ public final class QemuTools {
         if (backingFormat == null) {
             throw new AssertionError("backing image " + backing + " does not exist");
         }
-        List<String> args = new ArrayList<>(List.of("create", "-q", "-f", "qcow2",
-                "-b", backingName(image, backing), "-F", backingFormat));
+        List<String> args = new ArrayList<>(
+                List.of("create", "-q", "-f", "qcow2", "-b", backingName(image, backing), "-F", backingFormat));
         args.addAll(List.of(options));
         args.add(image.toString());
         qemuImgOk(args.toArray(String[]::new));
@@ -199,9 +198,15 @@ public final class QemuTools {
         args.add(image.toString());
         ProcessResult r = qemuImg(args.toArray(String[]::new));
         JsonNode json = parseJsonOrNull(r.stdout());
-        return new CheckResult(r.exitCode(), counter(json, "corruptions"), counter(json, "leaks"),
-                counter(json, "check-errors"), counter(json, "leaks-fixed"), counter(json, "corruptions-fixed"),
-                r.stdout(), r.stderr());
+        return new CheckResult(
+                r.exitCode(),
+                counter(json, "corruptions"),
+                counter(json, "leaks"),
+                counter(json, "check-errors"),
+                counter(json, "leaks-fixed"),
+                counter(json, "corruptions-fixed"),
+                r.stdout(),
+                r.stderr());
     }
 
     /**
@@ -279,8 +284,8 @@ public final class QemuTools {
         qemuImgOk(rebaseArgs(image, backingName, backingFormat, true));
     }
 
-    private static String[] rebaseArgs(Path image, @Nullable String backingName, @Nullable String backingFormat,
-                                       boolean unsafe) {
+    private static String[] rebaseArgs(
+            Path image, @Nullable String backingName, @Nullable String backingFormat, boolean unsafe) {
         List<String> args = new ArrayList<>(List.of("rebase"));
         if (unsafe) {
             args.add("-u");
@@ -330,8 +335,13 @@ public final class QemuTools {
     /** Whether every byte of {@code [offset, offset + length)} of the guest view is {@code pattern} (qemu-io read -P). */
     public boolean readsPattern(Path image, long offset, long length, int pattern) {
         String format = requireFormat(image);
-        ProcessResult r = qemuIo("-r", "-f", format, "-c",
-                "read -P 0x" + Integer.toHexString(pattern & 0xff) + " " + offset + " " + length, image.toString());
+        ProcessResult r = qemuIo(
+                "-r",
+                "-f",
+                format,
+                "-c",
+                "read -P 0x" + Integer.toHexString(pattern & 0xff) + " " + offset + " " + length,
+                image.toString());
         if (r.output().contains("Pattern verification failed")) {
             return false;
         }
@@ -402,8 +412,12 @@ public final class QemuTools {
         List<MapEntry> entries = new ArrayList<>(root.size());
         for (JsonNode e : root) {
             JsonNode offset = e.get("offset");
-            entries.add(new MapEntry(e.path("start").asLong(), e.path("length").asLong(), e.path("depth").asInt(),
-                    e.path("present").asBoolean(false), e.path("zero").asBoolean(false),
+            entries.add(new MapEntry(
+                    e.path("start").asLong(),
+                    e.path("length").asLong(),
+                    e.path("depth").asInt(),
+                    e.path("present").asBoolean(false),
+                    e.path("zero").asBoolean(false),
                     e.path("data").asBoolean(false),
                     offset == null || offset.isNull() ? null : offset.asLong()));
         }

@@ -1,10 +1,9 @@
 package dev.blockpull.testsupport;
 
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.opentest4j.TestAbortedException;
-import tools.jackson.databind.JsonNode;
+import static dev.blockpull.testsupport.Chains.KIB;
+import static dev.blockpull.testsupport.Chains.MIB;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -13,11 +12,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
-
-import static dev.blockpull.testsupport.Chains.KIB;
-import static dev.blockpull.testsupport.Chains.MIB;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.opentest4j.TestAbortedException;
+import tools.jackson.databind.JsonNode;
 
 /** The wrapper against the real qemu-img and qemu-io: no Blockpull code involved. */
 class QemuToolsTests {
@@ -60,8 +59,8 @@ class QemuToolsTests {
 
     @Test
     void processThatOutlivesTheTimeoutIsKilledAndFails() {
-        assertThatThrownBy(() -> QemuTools.run(List.of("sh", "-c", "echo started; exec sleep 60"),
-                Duration.ofMillis(300)))
+        assertThatThrownBy(
+                        () -> QemuTools.run(List.of("sh", "-c", "echo started; exec sleep 60"), Duration.ofMillis(300)))
                 .isInstanceOf(AssertionError.class)
                 .hasMessageContaining("timed out after 300 ms")
                 .hasMessageContaining("started");
@@ -69,8 +68,11 @@ class QemuToolsTests {
 
     @Test
     void largeOutputOnBothStreamsIsCapturedWithoutDeadlock() {
-        ProcessResult r = QemuTools.run(List.of("sh", "-c",
-                "head -c 1000000 /dev/zero | tr '\\0' o; head -c 1000000 /dev/zero | tr '\\0' e >&2; exit 7"),
+        ProcessResult r = QemuTools.run(
+                List.of(
+                        "sh",
+                        "-c",
+                        "head -c 1000000 /dev/zero | tr '\\0' o; head -c 1000000 /dev/zero | tr '\\0' e >&2; exit 7"),
                 Duration.ofSeconds(60));
         assertThat(r.exitCode()).isEqualTo(7);
         assertThat(r.stdout()).hasSize(1_000_000);
@@ -86,7 +88,8 @@ class QemuToolsTests {
         JsonNode info = qemu.info(img);
         assertThat(info.path("virtual-size").asLong()).isEqualTo(3 * MIB);
         assertThat(info.path("cluster-size").asLong()).isEqualTo(4 * KIB);
-        assertThat(info.path("format-specific").path("data").path("compat").asString()).isEqualTo("0.10");
+        assertThat(info.path("format-specific").path("data").path("compat").asString())
+                .isEqualTo("0.10");
         assertThat(QemuTools.formatOf(img)).isEqualTo("qcow2");
 
         Path raw = dir.resolve("a.raw");
@@ -127,7 +130,9 @@ class QemuToolsTests {
         String beyondTheEnd = "aio_write -P 0x01 2M 64k";
 
         ProcessResult unchecked = qemu.ioUnchecked(img, "qcow2", beyondTheEnd);
-        assertThat(unchecked.exitCode()).as("qemu-io 7.2 exits 0 here: the reason for the output check").isZero();
+        assertThat(unchecked.exitCode())
+                .as("qemu-io 7.2 exits 0 here: the reason for the output check")
+                .isZero();
         assertThat(unchecked.output()).contains("aio_write failed");
 
         assertThatThrownBy(() -> qemu.io(img, "qcow2", beyondTheEnd))
@@ -154,25 +159,33 @@ class QemuToolsTests {
         assertThat(map.get(0).start()).isZero();
         assertThat(map.get(map.size() - 1).end()).isEqualTo(4 * MIB);
         for (int i = 1; i < map.size(); i++) {
-            assertThat(map.get(i).start()).as("runs are adjacent").isEqualTo(map.get(i - 1).end());
+            assertThat(map.get(i).start())
+                    .as("runs are adjacent")
+                    .isEqualTo(map.get(i - 1).end());
         }
         MapEntry baseData = entryAt(map, 0);
-        assertThat(baseData).extracting(MapEntry::length, MapEntry::depth, MapEntry::present, MapEntry::data,
-                MapEntry::zero).containsExactly(64 * KIB, 2, true, true, false);
+        assertThat(baseData)
+                .extracting(MapEntry::length, MapEntry::depth, MapEntry::present, MapEntry::data, MapEntry::zero)
+                .containsExactly(64 * KIB, 2, true, true, false);
         assertThat(baseData.offset()).isNotNull();
-        assertThat(entryAt(map, 64 * KIB)).extracting(MapEntry::depth, MapEntry::present, MapEntry::data)
+        assertThat(entryAt(map, 64 * KIB))
+                .extracting(MapEntry::depth, MapEntry::present, MapEntry::data)
                 .containsExactly(1, true, true);
         MapEntry midZero = entryAt(map, 128 * KIB);
-        assertThat(midZero).extracting(MapEntry::depth, MapEntry::present, MapEntry::zero, MapEntry::data)
+        assertThat(midZero)
+                .extracting(MapEntry::depth, MapEntry::present, MapEntry::zero, MapEntry::data)
                 .containsExactly(1, true, true, false);
         assertThat(midZero.offset()).isNull();
         MapEntry hole = entryAt(map, 512 * KIB);
-        assertThat(hole).extracting(MapEntry::present, MapEntry::zero, MapEntry::data)
+        assertThat(hole)
+                .extracting(MapEntry::present, MapEntry::zero, MapEntry::data)
                 .containsExactly(false, true, false);
         assertThat(hole.offset()).isNull();
         MapEntry topData = entryAt(map, 2 * MIB);
-        assertThat(topData).extracting(MapEntry::start, MapEntry::length, MapEntry::depth, MapEntry::data)
-                .as("a 4K write allocates the whole 64K cluster").containsExactly(2 * MIB, 64 * KIB, 0, true);
+        assertThat(topData)
+                .extracting(MapEntry::start, MapEntry::length, MapEntry::depth, MapEntry::data)
+                .as("a 4K write allocates the whole 64K cluster")
+                .containsExactly(2 * MIB, 64 * KIB, 0, true);
     }
 
     @Test
@@ -181,8 +194,10 @@ class QemuToolsTests {
                 [{ "start": 0, "length": 131072, "depth": 0, "present": true, "zero": false, "data": true},
                 { "start": 131072, "length": 917504, "depth": 1, "present": false, "zero": true, "data": false,
                   "offset": 327680, "compressed": false}]""");
-        assertThat(map).containsExactly(new MapEntry(0, 131072, 0, true, false, true, null),
-                new MapEntry(131072, 917504, 1, false, true, false, 327680L));
+        assertThat(map)
+                .containsExactly(
+                        new MapEntry(0, 131072, 0, true, false, true, null),
+                        new MapEntry(131072, 917504, 1, false, true, false, 327680L));
     }
 
     private static MapEntry entryAt(List<MapEntry> map, long offset) {
@@ -226,8 +241,11 @@ class QemuToolsTests {
         assertThat(r.isClean()).isFalse();
         AssertImages.assertCheckCleanOrLeaksOnly(img);
         assertThatThrownBy(() -> AssertImages.assertCheckClean(img))
-                .isInstanceOf(AssertionError.class).hasMessageContaining("leaks=1");
-        assertThat(qemu.readsPattern(img, 64 * KIB, 64 * KIB, 0)).as("the cluster reads as unallocated").isTrue();
+                .isInstanceOf(AssertionError.class)
+                .hasMessageContaining("leaks=1");
+        assertThat(qemu.readsPattern(img, 64 * KIB, 64 * KIB, 0))
+                .as("the cluster reads as unallocated")
+                .isTrue();
 
         CheckResult repaired = qemu.check(img, "-r", "leaks");
         assertThat(repaired.exitCode()).isEqualTo(CheckResult.CONSISTENT);
@@ -246,7 +264,9 @@ class QemuToolsTests {
         Qcow2Surgery.setRefcount(img, host, 0);
 
         assertThat(Qcow2Surgery.refcount(img, host)).isZero();
-        assertThat(Qcow2Surgery.refcount(img, 0)).as("neighbouring 4-bit refcounts untouched").isEqualTo(1);
+        assertThat(Qcow2Surgery.refcount(img, 0))
+                .as("neighbouring 4-bit refcounts untouched")
+                .isEqualTo(1);
         CheckResult r = qemu.check(img);
         assertThat(r.exitCode()).isEqualTo(CheckResult.CORRUPTED);
         assertThat(r.corruptions()).isPositive();
@@ -282,7 +302,9 @@ class QemuToolsTests {
         qemu.convertToRaw(a, raw);
 
         assertThat(qemu.compare(a, b).exitCode()).isZero();
-        assertThat(qemu.compare(a, raw).exitCode()).as("qcow2 against raw, -f/-F probed").isZero();
+        assertThat(qemu.compare(a, raw).exitCode())
+                .as("qcow2 against raw, -f/-F probed")
+                .isZero();
         AssertImages.assertSameContent(a, raw);
 
         qemu.io(b, "qcow2", QemuPattern.write(512 * KIB + 7, 1, 0x01));
@@ -303,7 +325,9 @@ class QemuToolsTests {
         qemu.create(b, "qcow2", "2M");
         qemu.io(b, "qcow2", QemuPattern.zero(0, 64 * KIB), QemuPattern.write(1536 * KIB, 512, 0));
         assertThat(qemu.compare(a, b).exitCode()).isZero();
-        assertThat(qemu.compare(a, b, "-s").exitCode()).as("strict mode sees the differences").isEqualTo(1);
+        assertThat(qemu.compare(a, b, "-s").exitCode())
+                .as("strict mode sees the differences")
+                .isEqualTo(1);
     }
 
     @Test
@@ -334,12 +358,15 @@ class QemuToolsTests {
         qemu.create(img, "qcow2", "1M");
         // An interactive qemu-io keeps the image open, with QEMU's write lock, until stdin closes.
         Process holder = new ProcessBuilder(qemu.qemuIoPath().toString(), "-f", "qcow2", img.toString())
-                .redirectErrorStream(true).start();
+                .redirectErrorStream(true)
+                .start();
         try {
             holder.getInputStream().read(); // the first byte of its prompt: the image is open
-            assertThatThrownBy(() -> qemu.info(img)).isInstanceOf(AssertionError.class)
+            assertThatThrownBy(() -> qemu.info(img))
+                    .isInstanceOf(AssertionError.class)
                     .hasMessageContaining("lock");
-            assertThat(qemu.withForceShare().info(img).path("virtual-size").asLong()).isEqualTo(MIB);
+            assertThat(qemu.withForceShare().info(img).path("virtual-size").asLong())
+                    .isEqualTo(MIB);
             assertThat(qemu.withForceShare().map(img)).hasSize(1);
         } finally {
             holder.getOutputStream().close();
@@ -357,7 +384,14 @@ class QemuToolsTests {
         qemu.convertToRaw(chain.top(), raw);
 
         assertThat(Files.readAllBytes(raw)).isEqualTo(chain.expected());
-        qemu.convert("-f", "raw", "-O", "qcow2", "-c", raw.toString(), dir.resolve("packed.qcow2").toString());
+        qemu.convert(
+                "-f",
+                "raw",
+                "-O",
+                "qcow2",
+                "-c",
+                raw.toString(),
+                dir.resolve("packed.qcow2").toString());
         AssertImages.assertSameContent(raw, dir.resolve("packed.qcow2"));
     }
 

@@ -1,5 +1,8 @@
 package dev.blockpull.testsupport;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -11,9 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * The service as users run it: {@code BlockpullApplication}'s main in a child JVM on the test's
@@ -47,7 +47,9 @@ public final class ServiceProcess implements AutoCloseable {
         ServiceProcess service = new ServiceProcess(process, port);
         try {
             await().atMost(START).ignoreExceptions().until(() -> {
-                assertThat(process.isAlive()).as("the service is running (see %s)", log).isTrue();
+                assertThat(process.isAlive())
+                        .as("the service is running (see %s)", log)
+                        .isTrue();
                 return service.get("/actuator/health").statusCode() == 200;
             });
         } catch (RuntimeException | Error e) {
@@ -76,11 +78,18 @@ public final class ServiceProcess implements AutoCloseable {
             throws IOException {
         List<String> command = new ArrayList<>(List.of(javaBinary()));
         command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", applicationClassPath(),
-                "dev.blockpull.BlockpullApplication", "--server.port=" + port, "--blockpull.data-root=" + dataRoot,
+        command.addAll(List.of(
+                "-cp",
+                applicationClassPath(),
+                "dev.blockpull.BlockpullApplication",
+                "--server.port=" + port,
+                "--blockpull.data-root=" + dataRoot,
                 "--blockpull.nbd.port=0"));
         command.addAll(List.of(arguments));
-        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        return new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
     }
 
     public Process process() {
@@ -92,46 +101,61 @@ public final class ServiceProcess implements AutoCloseable {
     }
 
     public HttpResponse<String> get(String path) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(uri(path)).timeout(REQUEST).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(
+                HttpRequest.newBuilder(uri(path)).timeout(REQUEST).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     public HttpResponse<String> post(String path, String json) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(uri(path)).timeout(REQUEST).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(
+                HttpRequest.newBuilder(uri(path))
+                        .timeout(REQUEST)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(json))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     public HttpResponse<String> delete(String path) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(uri(path)).timeout(REQUEST).DELETE().build(),
+        return http.send(
+                HttpRequest.newBuilder(uri(path)).timeout(REQUEST).DELETE().build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
     public HttpResponse<String> patch(String path, String json) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(uri(path)).timeout(REQUEST).header("Content-Type", "application/json")
-                .method("PATCH", HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(
+                HttpRequest.newBuilder(uri(path))
+                        .timeout(REQUEST)
+                        .header("Content-Type", "application/json")
+                        .method("PATCH", HttpRequest.BodyPublishers.ofString(json))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     /**
      * The lines of {@code /jobs/events} (after {@code lastEventId}) from the start of the stream up
      * to the first line for which {@code last} holds.
      */
-    public List<String> eventLinesUntil(long lastEventId, java.util.function.Predicate<String> last)
-            throws Exception {
-        HttpResponse<java.util.stream.Stream<String>> response = http.send(HttpRequest.newBuilder(uri("/jobs/events"))
-                .header("Last-Event-ID", Long.toString(lastEventId)).build(), HttpResponse.BodyHandlers.ofLines());
+    public List<String> eventLinesUntil(long lastEventId, java.util.function.Predicate<String> last) throws Exception {
+        HttpResponse<java.util.stream.Stream<String>> response = http.send(
+                HttpRequest.newBuilder(uri("/jobs/events"))
+                        .header("Last-Event-ID", Long.toString(lastEventId))
+                        .build(),
+                HttpResponse.BodyHandlers.ofLines());
         assertThat(response.statusCode()).isEqualTo(200);
         try (java.util.stream.Stream<String> lines = response.body()) {
             return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                List<String> seen = new ArrayList<>();
-                java.util.Iterator<String> it = lines.iterator();
-                while (it.hasNext()) {
-                    String line = it.next();
-                    seen.add(line);
-                    if (last.test(line)) {
-                        break;
-                    }
-                }
-                return seen;
-            }).get(REQUEST.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+                        List<String> seen = new ArrayList<>();
+                        java.util.Iterator<String> it = lines.iterator();
+                        while (it.hasNext()) {
+                            String line = it.next();
+                            seen.add(line);
+                            if (last.test(line)) {
+                                break;
+                            }
+                        }
+                        return seen;
+                    })
+                    .get(REQUEST.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
         }
     }
 

@@ -21,17 +21,19 @@ public final class Swapper implements AutoCloseable {
     private final Thread thread;
 
     private Swapper(String name, SwapStep first, SwapStep second) {
-        thread = new Thread(() -> {
-            try {
-                while (!stop.get()) {
-                    first.run();
-                    second.run();
-                    swaps.addAndGet(2);
-                }
-            } catch (Throwable t) {
-                failure.set(t);
-            }
-        }, "swapper-" + name);
+        thread = new Thread(
+                () -> {
+                    try {
+                        while (!stop.get()) {
+                            first.run();
+                            second.run();
+                            swaps.addAndGet(2);
+                        }
+                    } catch (Throwable t) {
+                        failure.set(t);
+                    }
+                },
+                "swapper-" + name);
         thread.setDaemon(true);
         thread.start();
     }
@@ -40,7 +42,8 @@ public final class Swapper implements AutoCloseable {
     public static Swapper fileAndSymlink(Path name, Path inside, Path target) {
         Path tmpLink = name.resolveSibling(name.getFileName() + ".swap-link");
         Path tmpFile = name.resolveSibling(name.getFileName() + ".swap-file");
-        return new Swapper(name.getFileName().toString(),
+        return new Swapper(
+                name.getFileName().toString(),
                 () -> {
                     Files.createSymbolicLink(tmpLink, target);
                     Files.move(tmpLink, name, StandardCopyOption.ATOMIC_MOVE);
@@ -54,7 +57,8 @@ public final class Swapper implements AutoCloseable {
     /** {@code name} is a symlink that points in turn to {@code a} and to {@code b}. */
     public static Swapper symlinkTargets(Path name, Path a, Path b) {
         Path tmp = name.resolveSibling(name.getFileName() + ".swap");
-        return new Swapper(name.getFileName().toString(),
+        return new Swapper(
+                name.getFileName().toString(),
                 () -> {
                     Files.createSymbolicLink(tmp, a);
                     Files.move(tmp, name, StandardCopyOption.ATOMIC_MOVE);

@@ -33,9 +33,24 @@ public final class TestPki {
     public static TestPki create(Path dir, String name) {
         QemuTools.requireTool("openssl");
         TestPki pki = new TestPki(mkdirs(dir), name);
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=" + name,
-                "-keyout", pki.caKey().toString(), "-out", pki.caCertificate().toString(),
-                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+        openssl(
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=" + name,
+                "-keyout",
+                pki.caKey().toString(),
+                "-out",
+                pki.caCertificate().toString(),
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign");
         return pki;
     }
 
@@ -53,11 +68,14 @@ public final class TestPki {
      */
     public ServerFiles server(Path out, String commonName) {
         mkdirs(out);
-        issue(out.resolve("server"), "/CN=" + commonName + "/O=Blockpull tests",
+        issue(
+                out.resolve("server"),
+                "/CN=" + commonName + "/O=Blockpull tests",
                 "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
                         + "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
         copyCa(out);
-        return new ServerFiles(out.resolve("server-cert.pem"), out.resolve("server-key.pem"), out.resolve("ca-cert.pem"));
+        return new ServerFiles(
+                out.resolve("server-cert.pem"), out.resolve("server-key.pem"), out.resolve("ca-cert.pem"));
     }
 
     /**
@@ -67,15 +85,16 @@ public final class TestPki {
      */
     public Path client(Path out, String subject) {
         mkdirs(out);
-        issue(out.resolve("client"), subject,
+        issue(
+                out.resolve("client"),
+                subject,
                 "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n");
         copyCa(out);
         return out;
     }
 
     /** Paths of a server's files. */
-    public record ServerFiles(Path certificate, Path privateKey, Path caCertificate) {
-    }
+    public record ServerFiles(Path certificate, Path privateKey, Path caCertificate) {}
 
     private void issue(Path prefix, String subject, String extensions) {
         Path key = Path.of(prefix + "-key.pem");
@@ -86,11 +105,34 @@ public final class TestPki {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", key.toString(),
-                "-out", csr.toString());
-        openssl("x509", "-req", "-in", csr.toString(), "-CA", caCertificate().toString(), "-CAkey", caKey().toString(),
-                "-set_serial", String.valueOf(++serial), "-days", "2", "-extfile", ext.toString(),
-                "-out", prefix + "-cert.pem");
+        openssl(
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                subject,
+                "-keyout",
+                key.toString(),
+                "-out",
+                csr.toString());
+        openssl(
+                "x509",
+                "-req",
+                "-in",
+                csr.toString(),
+                "-CA",
+                caCertificate().toString(),
+                "-CAkey",
+                caKey().toString(),
+                "-set_serial",
+                String.valueOf(++serial),
+                "-days",
+                "2",
+                "-extfile",
+                ext.toString(),
+                "-out",
+                prefix + "-cert.pem");
     }
 
     private void copyCa(Path out) {

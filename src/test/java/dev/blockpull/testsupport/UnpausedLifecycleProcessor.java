@@ -1,10 +1,9 @@
 package dev.blockpull.testsupport;
 
+import java.time.Duration;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.support.DefaultLifecycleProcessor;
-
-import java.time.Duration;
 
 /**
  * The lifecycle processor of a shared {@link BlockpullHttpTest} context: it ignores the test
@@ -23,7 +22,8 @@ final class UnpausedLifecycleProcessor extends DefaultLifecycleProcessor {
         // as Boot's LifecycleAutoConfiguration configures the processor this one replaces
         setTimeoutPerShutdownPhase(Binder.get(context.getEnvironment())
                 .bind("spring.lifecycle.timeout-per-shutdown-phase", Duration.class)
-                .orElse(Duration.ofSeconds(30)).toMillis());
+                .orElse(Duration.ofSeconds(30))
+                .toMillis());
     }
 
     @Override

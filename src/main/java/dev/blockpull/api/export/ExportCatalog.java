@@ -7,13 +7,12 @@ import dev.blockpull.nbd.ExportRegistry;
 import dev.blockpull.nbd.NbdExport;
 import dev.blockpull.ops.BlockpullProperties;
 import dev.blockpull.ops.state.StateRecorder;
-import org.jspecify.annotations.Nullable;
-import org.springframework.stereotype.Service;
-
-import javax.security.auth.x500.X500Principal;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import javax.security.auth.x500.X500Principal;
+import org.jspecify.annotations.Nullable;
+import org.springframework.stereotype.Service;
 
 /** The use-cases behind {@code /exports}: the registry does the work, this maps to views. */
 @Service
@@ -35,8 +34,10 @@ class ExportCatalog {
         List<String> subjects = Objects.requireNonNullElse(r.allowedClientSubjects(), List.of());
         if (!subjects.isEmpty() && !clientCertificatesVerified) {
             // no client could ever open it: say so now rather than at every refused connection
-            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "allowedClientSubjects needs verified client"
-                    + " certificates: configure NBD over TLS with blockpull.nbd.tls.ca");
+            throw new BlockException(
+                    BlockErrorKind.INVALID_ARGUMENT,
+                    "allowedClientSubjects needs verified client"
+                            + " certificates: configure NBD over TLS with blockpull.nbd.tls.ca");
         }
         ExportView created = view(registry.add(r.id(), r.nodeName(), Boolean.TRUE.equals(r.writable()), subjects));
         recorder.exportAdded(created.id(), created.nodeName(), created.writable(), created.allowedClientSubjects());
@@ -58,7 +59,13 @@ class ExportCatalog {
     }
 
     private static ExportView view(NbdExport e) {
-        return new ExportView(e.id(), e.nodeName(), e.writable(), e.size(), e.clientCount(), e.inFlightRequests(),
+        return new ExportView(
+                e.id(),
+                e.nodeName(),
+                e.writable(),
+                e.size(),
+                e.clientCount(),
+                e.inFlightRequests(),
                 e.allowedClientSubjects().stream().map(X500Principal::getName).toList());
     }
 }

@@ -5,9 +5,8 @@ import dev.blockpull.format.CreateOptions;
 import dev.blockpull.format.ImageFormat;
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
-import org.jspecify.annotations.Nullable;
-
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The options of {@code POST /images} as {@code qemu-img create} takes them: which go with which
@@ -20,8 +19,7 @@ final class CreateImageOptions {
     private static final int MIN_CLUSTER = 512;
     private static final int MAX_CLUSTER = 2 * 1024 * 1024;
 
-    private CreateImageOptions() {
-    }
+    private CreateImageOptions() {}
 
     /** The request's options fit its format and compatibility level; else 400 with qemu-img's message. */
     static void check(ImageFormat format, CreateImageRequest r) {

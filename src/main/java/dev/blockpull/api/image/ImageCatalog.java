@@ -11,11 +11,6 @@ import dev.blockpull.io.BlockException;
 import dev.blockpull.io.BlockIoException;
 import dev.blockpull.io.DataRoot;
 import dev.blockpull.ops.BlockpullProperties;
-import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import org.springframework.stereotype.Service;
-
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -26,6 +21,10 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Service;
 
 /**
  * The image use-cases behind {@code /images}: create like {@code qemu-img create}, list the data
@@ -58,16 +57,20 @@ class ImageCatalog {
         Path path = root.resolve(request.filename());
         String name = root.relativize(path);
         if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
-            throw new BlockException(BlockErrorKind.CONFLICT,
-                    "Image '" + name + "' already exists; choose another filename (existing files are never overwritten)");
+            throw new BlockException(
+                    BlockErrorKind.CONFLICT,
+                    "Image '" + name
+                            + "' already exists; choose another filename (existing files are never overwritten)");
         }
         BackingReference backing = null;
         long size;
         if (request.backingFile() != null) {
             Path backingPath = resolveBackingForCreate(path, name, request.backingFile());
-            backing = new BackingReference(request.backingFile(), request.backingFormat() != null
-                    ? ImageFormat.parse(request.backingFormat())
-                    : ImageOpener.probe(backingPath, root.files()));
+            backing = new BackingReference(
+                    request.backingFile(),
+                    request.backingFormat() != null
+                            ? ImageFormat.parse(request.backingFormat())
+                            : ImageOpener.probe(backingPath, root.files()));
             long backingSize = backingSize(backingPath, backing);
             size = request.size() != null ? request.size() : backingSize;
         } else if (request.size() != null) {
@@ -78,7 +81,11 @@ class ImageCatalog {
         CreateOptions options = CreateImageOptions.of(format, size, backing, request);
         // missing directories are made by the creation itself, beneath the root like the file
         ImageCreator.create(path, options, root.files());
-        log.info("Created image {} ({}, {} bytes{})", name, format, options.size(),
+        log.info(
+                "Created image {} ({}, {} bytes{})",
+                name,
+                format,
+                options.size(),
                 backing != null ? ", backing " + backing.fileName() : "");
         return info(path, name);
     }
@@ -107,8 +114,8 @@ class ImageCatalog {
     private ImageInfoView info(Path path, String name) {
         List<ImageLayerView> layers = reader.chain(path, ImageOpener.probe(path, root.files()), 1);
         ImageLayerView top = layers.get(0);
-        return new ImageInfoView(name, top.format(), top.virtualSize(), top.actualSize(), top.backingFile(),
-                layers.size(), layers);
+        return new ImageInfoView(
+                name, top.format(), top.virtualSize(), top.actualSize(), top.backingFile(), layers.size(), layers);
     }
 
     /** One list entry; a file that fails to open is listed with the reason instead. */
@@ -124,9 +131,16 @@ class ImageCatalog {
             return new ImageView(name, format, null, null, null, root.hidePaths(String.valueOf(e.getMessage())));
         } catch (RuntimeException e) {
             log.warn("Listing {}: {}", name, e.toString());
-            return new ImageView(name, format, null, null, null,
+            return new ImageView(
+                    name,
+                    format,
+                    null,
+                    null,
+                    null,
                     root.hidePaths("Cannot open: "
-                            + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName())));
+                            + (e.getMessage() != null
+                                    ? e.getMessage()
+                                    : e.getClass().getSimpleName())));
         }
     }
 
@@ -135,7 +149,10 @@ class ImageCatalog {
         Path base = root.root();
         List<String> names = new ArrayList<>();
         try {
-            Files.walkFileTree(base, EnumSet.noneOf(java.nio.file.FileVisitOption.class), MAX_WALK_DEPTH,
+            Files.walkFileTree(
+                    base,
+                    EnumSet.noneOf(java.nio.file.FileVisitOption.class),
+                    MAX_WALK_DEPTH,
                     new SimpleFileVisitor<>() {
                         @Override
                         public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
@@ -186,8 +203,8 @@ class ImageCatalog {
     /** Opens the backing chain as qemu-img create does: it must be valid, and its top gives the size. */
     private long backingSize(Path backingPath, BackingReference backing) {
         if (maxChainDepth < 2) {
-            throw invalid("A backing file would make the chain longer than blockpull.graph.max-chain-depth="
-                    + maxChainDepth);
+            throw invalid(
+                    "A backing file would make the chain longer than blockpull.graph.max-chain-depth=" + maxChainDepth);
         }
         return reader.chain(backingPath, backing.format(), 2).get(0).virtualSize();
     }

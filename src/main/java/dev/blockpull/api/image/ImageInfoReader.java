@@ -10,13 +10,12 @@ import dev.blockpull.graph.NodeGraph;
 import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
 import dev.blockpull.io.DataRoot;
-import org.jspecify.annotations.Nullable;
-import org.springframework.stereotype.Component;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+import org.springframework.stereotype.Component;
 
 /**
  * Reads images as {@code qemu-img info --backing-chain} shows them, under the graph's chain-opening
@@ -55,8 +54,10 @@ class ImageInfoReader {
             });
         } catch (BlockException e) {
             if (e.kind() == BlockErrorKind.NOT_FOUND) {
-                throw new BlockException(BlockErrorKind.INVALID_IMAGE,
-                        "The backing chain of '" + root.relativize(top) + "' is broken: " + e.getMessage(), e);
+                throw new BlockException(
+                        BlockErrorKind.INVALID_IMAGE,
+                        "The backing chain of '" + root.relativize(top) + "' is broken: " + e.getMessage(),
+                        e);
             }
             throw e;
         }
@@ -69,8 +70,8 @@ class ImageInfoReader {
     }
 
     private Layer layer(Path path, ImageFormat format) {
-        Optional<Layer> fromNode = graph.openNodeOf(path).filter(n -> n.format() == format)
-                .flatMap(n -> n.inspect(this::layer));
+        Optional<Layer> fromNode =
+                graph.openNodeOf(path).filter(n -> n.format() == format).flatMap(n -> n.inspect(this::layer));
         if (fromNode.isPresent()) {
             return fromNode.get();
         }
@@ -82,24 +83,27 @@ class ImageInfoReader {
     private Layer layer(Image image) {
         ImageDetails details = image.details();
         BackingReference backing = image.backing().orElse(null);
-        return new Layer(new ImageLayerView(
-                root.relativize(image.path()),
-                image.format().id(),
-                image.virtualSize(),
-                details.actualSize(),
-                image.clusterSize(),
-                backing == null ? null : backing.fileName(),
-                backing == null || backing.format() == null ? null : backing.format().id(),
-                details.dirty(),
-                details.corrupt(),
-                details.compat(),
-                image.format() == ImageFormat.RAW ? null : details.refcountBits(),
-                details.lazyRefcounts(),
-                details.compressionType(),
-                details.extendedL2()), backing);
+        return new Layer(
+                new ImageLayerView(
+                        root.relativize(image.path()),
+                        image.format().id(),
+                        image.virtualSize(),
+                        details.actualSize(),
+                        image.clusterSize(),
+                        backing == null ? null : backing.fileName(),
+                        backing == null || backing.format() == null
+                                ? null
+                                : backing.format().id(),
+                        details.dirty(),
+                        details.corrupt(),
+                        details.compat(),
+                        image.format() == ImageFormat.RAW ? null : details.refcountBits(),
+                        details.lazyRefcounts(),
+                        details.compressionType(),
+                        details.extendedL2()),
+                backing);
     }
 
     /** A layer's view and the backing file its header names, to walk on. */
-    private record Layer(ImageLayerView view, @Nullable BackingReference backing) {
-    }
+    private record Layer(ImageLayerView view, @Nullable BackingReference backing) {}
 }

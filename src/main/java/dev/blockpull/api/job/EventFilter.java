@@ -3,10 +3,9 @@ package dev.blockpull.api.job;
 import dev.blockpull.api.ApiException;
 import dev.blockpull.api.ProblemType;
 import dev.blockpull.job.JobEvent;
-import org.jspecify.annotations.Nullable;
-
 import java.util.List;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What one {@code /jobs/events} client asked for: {@code ?jobId=} and {@code ?type=} (event
@@ -21,8 +20,10 @@ record EventFilter(Set<String> jobIds, Set<String> types) {
         Set<String> names = Set.copyOf(JobQueries.split(types));
         for (String name : names) {
             if (!JobEvent.NAMES.contains(name)) {
-                throw new ApiException(ProblemType.INVALID_ARGUMENT, "Unknown event type '" + name + "' in ?type=; "
-                        + "use one of " + String.join(", ", JobEvent.NAMES));
+                throw new ApiException(
+                        ProblemType.INVALID_ARGUMENT,
+                        "Unknown event type '" + name + "' in ?type=; " + "use one of "
+                                + String.join(", ", JobEvent.NAMES));
             }
         }
         return new EventFilter(Set.copyOf(JobQueries.split(jobIds)), names);

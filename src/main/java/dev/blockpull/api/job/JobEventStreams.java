@@ -5,6 +5,13 @@ import dev.blockpull.job.EventSubscription;
 import dev.blockpull.job.JobScheduler;
 import dev.blockpull.job.PublishedEvent;
 import dev.blockpull.ops.BlockpullProperties;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,14 +21,6 @@ import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
-
-import java.io.IOException;
-import java.time.Duration;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The open {@code /jobs/events} streams (conventions §5). Each is a subscription to the job event
@@ -74,12 +73,14 @@ class JobEventStreams implements ApplicationListener<ContextClosedEvent>, Dispos
         streams.add(stream);
         // Sent at once so the response headers go out before the first event.
         stream.send(SseEmitter.event().comment("blockpull job events"));
-        EventSubscription subscription = lastEventId == null ? scheduler.events().subscribe(stream)
+        EventSubscription subscription = lastEventId == null
+                ? scheduler.events().subscribe(stream)
                 : scheduler.events().subscribe(lastEventId, stream);
         stream.attach(subscription);
         if (!subscription.replayComplete()) {
-            stream.send(SseEmitter.event().comment("replay incomplete: events after " + lastEventId
-                    + " have partly left the buffer; re-read the jobs"));
+            stream.send(SseEmitter.event()
+                    .comment("replay incomplete: events after " + lastEventId
+                            + " have partly left the buffer; re-read the jobs"));
         }
         return emitter;
     }

@@ -8,6 +8,7 @@ import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -16,12 +17,11 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
-import java.util.List;
-
 /** {@code GET /jobs/events}: QMP's job events as Server-Sent Events. */
 @RestController
-@Tag(name = "job events", description = "QMP job events (JOB_STATUS_CHANGE, BLOCK_JOB_COMPLETED, ...) as "
-        + "Server-Sent Events")
+@Tag(
+        name = "job events",
+        description = "QMP job events (JOB_STATUS_CHANGE, BLOCK_JOB_COMPLETED, ...) as " + "Server-Sent Events")
 class JobEventsController {
 
     static final String LAST_EVENT_ID = "Last-Event-ID";
@@ -33,7 +33,9 @@ class JobEventsController {
     }
 
     @GetMapping(path = "/jobs/events", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
-    @Operation(operationId = "streamJobEvents", summary = "Job events as Server-Sent Events",
+    @Operation(
+            operationId = "streamJobEvents",
+            summary = "Job events as Server-Sent Events",
             description = "Each event has 'event:' = the QMP event name (JOB_STATUS_CHANGE {id, status}, "
                     + "BLOCK_JOB_COMPLETED {type, device, len, offset, speed, error?}, BLOCK_JOB_CANCELLED, "
                     + "BLOCK_JOB_ERROR {device, operation, action}, BLOCK_JOB_PENDING {type, id}, and Blockpull's own "
@@ -44,19 +46,33 @@ class JobEventsController {
                     + "?type= keep only the events of those jobs and names (replay included). A comment line every 15 s keeps the "
                     + "stream open; the server closes it after 30 minutes or when a client reads too slowly, "
                     + "and the client reconnects.")
-    @ApiResponse(responseCode = "200", description = "The event stream",
-            content = @Content(mediaType = MediaType.TEXT_EVENT_STREAM_VALUE,
-                    schema = @Schema(type = "string", example = "event:JOB_STATUS_CHANGE\nid:7\n"
-                            + "data:{\"id\":\"s1\",\"status\":\"running\"}\n\n")))
+    @ApiResponse(
+            responseCode = "200",
+            description = "The event stream",
+            content =
+                    @Content(
+                            mediaType = MediaType.TEXT_EVENT_STREAM_VALUE,
+                            schema =
+                                    @Schema(
+                                            type = "string",
+                                            example = "event:JOB_STATUS_CHANGE\nid:7\n"
+                                                    + "data:{\"id\":\"s1\",\"status\":\"running\"}\n\n")))
     @ApiResponse(responseCode = "400", description = "Last-Event-ID is not a sequence number, or an unknown event type")
     SseEmitter streamJobEvents(
             @Parameter(description = "The id of the last event received; events after it are replayed")
-            @RequestHeader(name = LAST_EVENT_ID, required = false) @Nullable String lastEventId,
+                    @RequestHeader(name = LAST_EVENT_ID, required = false)
+                    @Nullable
+                    String lastEventId,
             @Parameter(description = "Only events of these jobs (comma-separated or repeated)", example = "s1")
-            @RequestParam(required = false) @Nullable List<String> jobId,
-            @Parameter(description = "Only events with these names (comma-separated or repeated)",
-                    example = "JOB_STATUS_CHANGE,JOB_PROGRESS")
-            @RequestParam(required = false) @Nullable List<String> type) {
+                    @RequestParam(required = false)
+                    @Nullable
+                    List<String> jobId,
+            @Parameter(
+                            description = "Only events with these names (comma-separated or repeated)",
+                            example = "JOB_STATUS_CHANGE,JOB_PROGRESS")
+                    @RequestParam(required = false)
+                    @Nullable
+                    List<String> type) {
         EventFilter filter = EventFilter.of(jobId, type);
         return streams.open(parse(lastEventId), filter);
     }
@@ -72,8 +88,10 @@ class JobEventsController {
             }
             return id;
         } catch (NumberFormatException e) {
-            throw new ApiException(ProblemType.INVALID_ARGUMENT, "Last-Event-ID '" + lastEventId + "' is not an event "
-                    + "id of this server: send the id: of the last event you received");
+            throw new ApiException(
+                    ProblemType.INVALID_ARGUMENT,
+                    "Last-Event-ID '" + lastEventId + "' is not an event "
+                            + "id of this server: send the id: of the last event you received");
         }
     }
 }

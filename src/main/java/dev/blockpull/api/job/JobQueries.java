@@ -9,9 +9,6 @@ import dev.blockpull.job.JobScheduler;
 import dev.blockpull.job.JobStatus;
 import dev.blockpull.job.JobView;
 import jakarta.servlet.http.HttpServletRequest;
-import org.jspecify.annotations.Nullable;
-import org.springframework.stereotype.Component;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -19,6 +16,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
+import org.springframework.stereotype.Component;
 
 /**
  * What the job controllers share: lookups by type, list filters and paging, and the ETag /
@@ -30,8 +29,16 @@ class JobQueries {
     static final String STREAM = "stream";
 
     /** QEMU's JobType values; a type filter outside them is a typo, answered with 400. */
-    static final List<String> JOB_TYPES = List.of("commit", "stream", "mirror", "backup", "create", "amend",
-            "snapshot-load", "snapshot-save", "snapshot-delete");
+    static final List<String> JOB_TYPES = List.of(
+            "commit",
+            "stream",
+            "mirror",
+            "backup",
+            "create",
+            "amend",
+            "snapshot-load",
+            "snapshot-save",
+            "snapshot-delete");
 
     private final JobScheduler scheduler;
 
@@ -49,8 +56,12 @@ class JobQueries {
     }
 
     /** Jobs matching the filters, in creation order (then id), one page of them. */
-    Paging.Page<JobView> list(@Nullable String type, Set<JobStatus> statuses, Set<String> devices, int pageSize,
-                              @Nullable String pageToken) {
+    Paging.Page<JobView> list(
+            @Nullable String type,
+            Set<JobStatus> statuses,
+            Set<String> devices,
+            int pageSize,
+            @Nullable String pageToken) {
         List<JobView> matching = new ArrayList<>();
         for (JobView job : scheduler.list()) {
             if ((type == null || job.type().equals(type))
@@ -67,7 +78,9 @@ class JobQueries {
      * order the scheduler lists in.
      */
     static String sortKey(JobView job) {
-        return String.format("%019d%09d/%s", job.createdAt().getEpochSecond(), job.createdAt().getNano(), job.id());
+        return String.format(
+                "%019d%09d/%s",
+                job.createdAt().getEpochSecond(), job.createdAt().getNano(), job.id());
     }
 
     /** Statuses from {@code ?status=a,b} or {@code ?status=a&status=b}; unknown names are 400. */
@@ -77,9 +90,13 @@ class JobQueries {
             try {
                 statuses.add(JobStatus.fromQmpName(name));
             } catch (IllegalArgumentException e) {
-                throw new ApiException(ProblemType.INVALID_ARGUMENT, "Unknown job status '" + name + "' in ?status=; "
-                        + "use one of " + Arrays.stream(JobStatus.values()).map(JobStatus::qmpName)
-                        .collect(Collectors.joining(", ")));
+                throw new ApiException(
+                        ProblemType.INVALID_ARGUMENT,
+                        "Unknown job status '" + name + "' in ?status=; "
+                                + "use one of "
+                                + Arrays.stream(JobStatus.values())
+                                        .map(JobStatus::qmpName)
+                                        .collect(Collectors.joining(", ")));
             }
         }
         return statuses;
@@ -91,8 +108,9 @@ class JobQueries {
             return null;
         }
         if (!JOB_TYPES.contains(type)) {
-            throw new ApiException(ProblemType.INVALID_ARGUMENT, "Unknown job type '" + type + "' in ?type=; use one of "
-                    + String.join(", ", JOB_TYPES));
+            throw new ApiException(
+                    ProblemType.INVALID_ARGUMENT,
+                    "Unknown job type '" + type + "' in ?type=; use one of " + String.join(", ", JOB_TYPES));
         }
         return type;
     }
@@ -105,8 +123,10 @@ class JobQueries {
     static void onlyKnownParameters(HttpServletRequest request, Set<String> known) {
         for (String name : request.getParameterMap().keySet()) {
             if (!known.contains(name)) {
-                throw new ApiException(ProblemType.INVALID_ARGUMENT, "Unknown query parameter '" + name + "'; known: "
-                        + known.stream().sorted().collect(Collectors.joining(", ")));
+                throw new ApiException(
+                        ProblemType.INVALID_ARGUMENT,
+                        "Unknown query parameter '" + name + "'; known: "
+                                + known.stream().sorted().collect(Collectors.joining(", ")));
             }
         }
     }

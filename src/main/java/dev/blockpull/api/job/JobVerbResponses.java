@@ -1,7 +1,6 @@
 package dev.blockpull.api.job;
 
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
-
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
@@ -12,5 +11,4 @@ import java.lang.annotation.Target;
 @Retention(RetentionPolicy.RUNTIME)
 @ApiResponse(responseCode = "404", description = "No such job")
 @ApiResponse(responseCode = "412", description = "If-Match does not match the job's ETag")
-@interface JobVerbResponses {
-}
+@interface JobVerbResponses {}

@@ -9,13 +9,6 @@ import dev.blockpull.job.JobScheduler;
 import dev.blockpull.job.JobStatus;
 import dev.blockpull.job.JobView;
 import dev.blockpull.job.PublishedEvent;
-import org.jspecify.annotations.Nullable;
-import org.springframework.boot.convert.DurationStyle;
-import org.springframework.context.ApplicationListener;
-import org.springframework.context.event.ContextClosedEvent;
-import org.springframework.stereotype.Component;
-import org.springframework.web.context.request.async.DeferredResult;
-
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -23,6 +16,12 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.convert.DurationStyle;
+import org.springframework.context.ApplicationListener;
+import org.springframework.context.event.ContextClosedEvent;
+import org.springframework.stereotype.Component;
+import org.springframework.web.context.request.async.DeferredResult;
 
 /**
  * {@code GET /jobs/stream/{id}?waitFor=STATUS&timeout=30s}: answers when the job reaches the
@@ -53,8 +52,10 @@ class JobWaits implements ApplicationListener<ContextClosedEvent> {
         try {
             return JobStatus.fromQmpName(waitFor);
         } catch (IllegalArgumentException e) {
-            throw new ApiException(ProblemType.INVALID_ARGUMENT, "Unknown job status '" + waitFor + "' in ?waitFor=; "
-                    + "use a status such as concluded, paused, pending or running");
+            throw new ApiException(
+                    ProblemType.INVALID_ARGUMENT,
+                    "Unknown job status '" + waitFor + "' in ?waitFor=; "
+                            + "use a status such as concluded, paused, pending or running");
         }
     }
 
@@ -70,8 +71,10 @@ class JobWaits implements ApplicationListener<ContextClosedEvent> {
             parsed = null;
         }
         if (parsed == null || parsed.isNegative() || parsed.compareTo(MAX_TIMEOUT) > 0) {
-            throw new ApiException(ProblemType.INVALID_ARGUMENT, "Invalid ?timeout='" + timeout + "': give a duration "
-                    + "from 0s to " + MAX_TIMEOUT.toMinutes() + "m, such as 30s, 500ms or 2m");
+            throw new ApiException(
+                    ProblemType.INVALID_ARGUMENT,
+                    "Invalid ?timeout='" + timeout + "': give a duration " + "from 0s to " + MAX_TIMEOUT.toMinutes()
+                            + "m, such as 30s, 500ms or 2m");
         }
         return parsed;
     }
@@ -88,8 +91,8 @@ class JobWaits implements ApplicationListener<ContextClosedEvent> {
      * {@code waitFor} or has finished, or when the timeout passed (a job not found fails the
      * request at once).
      */
-    <T> DeferredResult<T> answer(String type, String id, String waitFor, @Nullable String timeout,
-                                 Function<JobView, T> answerOf) {
+    <T> DeferredResult<T> answer(
+            String type, String id, String waitFor, @Nullable String timeout, Function<JobView, T> answerOf) {
         JobStatus wanted = status(waitFor);
         Duration limit = timeout(timeout);
         // The request outlives the wait by a margin, so the wait's own answer always wins.
@@ -110,7 +113,8 @@ class JobWaits implements ApplicationListener<ContextClosedEvent> {
         EventSubscription subscription = scheduler.events().subscribe(new EventSubscriber() {
             @Override
             public void onEvent(PublishedEvent published) {
-                if (published.event() instanceof JobEvent.JobStatusChange change && change.id().equals(id)
+                if (published.event() instanceof JobEvent.JobStatusChange change
+                        && change.id().equals(id)
                         && satisfies(change.status(), wanted)) {
                     reached.complete(null);
                 }

@@ -5,8 +5,8 @@ import dev.blockpull.api.Paging;
 import dev.blockpull.job.JobView;
 import dev.blockpull.stream.StreamLauncher;
 import io.swagger.v3.oas.annotations.Operation;
-import io.swagger.v3.oas.annotations.enums.ParameterIn;
 import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.enums.ParameterIn;
 import io.swagger.v3.oas.annotations.headers.Header;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
@@ -15,6 +15,9 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
+import java.net.URI;
+import java.util.List;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
@@ -30,18 +33,16 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.context.request.async.DeferredResult;
 import org.springframework.web.util.UriComponentsBuilder;
 
-import java.net.URI;
-import java.util.List;
-import java.util.Set;
-
 /**
  * {@code /jobs/stream}: QMP's block-stream, its dry run, and the stream jobs (the verbs on them are
  * {@link StreamJobVerbController}'s). Every response carrying a job carries its ETag.
  */
 @RestController
 @RequestMapping("/jobs/stream")
-@Tag(name = "stream jobs", description = "block-stream and the job verbs (job-pause, job-resume, job-cancel, "
-        + "job-finalize, job-dismiss, block-job-set-speed)")
+@Tag(
+        name = "stream jobs",
+        description = "block-stream and the job verbs (job-pause, job-resume, job-cancel, "
+                + "job-finalize, job-dismiss, block-job-set-speed)")
 class StreamJobController {
 
     private static final Set<String> LIST_PARAMETERS = Set.of("status", "device", "pageSize", "pageToken");
@@ -59,29 +60,44 @@ class StreamJobController {
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
-    @Operation(operationId = "startStreamJob", summary = "Start a stream job (block-stream)",
+    @Operation(
+            operationId = "startStreamJob",
+            summary = "Start a stream job (block-stream)",
             description = "Copies the data of the backing chain between device and base (or bottom) into the device "
                     + "and then drops those layers from its chain. Every argument is checked first, in QEMU's order "
                     + "and with QEMU's messages; on any failure nothing is created. The job is running when this "
                     + "returns; follow it at its Location, or on /jobs/events.")
-    @ApiResponse(responseCode = "201", description = "Started; the body is the job",
-            headers = {@Header(name = "Location", description = "/jobs/stream/{id}"),
-                    @Header(name = "ETag", description = "Version of the job")})
-    @ApiResponse(responseCode = "400", description = "Contradictory or invalid arguments (base and baseNode, a base "
-            + "not below the device, an invalid job id, negative speed, unknown fields, ...)")
+    @ApiResponse(
+            responseCode = "201",
+            description = "Started; the body is the job",
+            headers = {
+                @Header(name = "Location", description = "/jobs/stream/{id}"),
+                @Header(name = "ETag", description = "Version of the job")
+            })
+    @ApiResponse(
+            responseCode = "400",
+            description = "Contradictory or invalid arguments (base and baseNode, a base "
+                    + "not below the device, an invalid job id, negative speed, unknown fields, ...)")
     @ApiResponse(responseCode = "404", description = "The device or a named node does not exist")
     @ApiResponse(responseCode = "409", description = "Job id in use, or a node of the chain busy with another job")
-    ResponseEntity<JobResponse> startStreamJob(@Valid @RequestBody StartStreamRequest request,
+    ResponseEntity<JobResponse> startStreamJob(
+            @Valid @RequestBody StartStreamRequest request,
             @Parameter(description = IdempotencyKeys.DESCRIPTION)
-            @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
+                    @RequestHeader(name = IdempotencyKeys.HEADER, required = false)
+                    @Nullable
+                    String idempotencyKey) {
         return idempotency.run(idempotencyKey, List.of("POST /jobs/stream", request), () -> {
             JobView job = launcher.start(request.toStreamRequest());
-            return ResponseEntity.created(location(job.id())).eTag(JobQueries.etag(job)).body(JobResponse.of(job));
+            return ResponseEntity.created(location(job.id()))
+                    .eTag(JobQueries.etag(job))
+                    .body(JobResponse.of(job));
         });
     }
 
     @PostMapping(path = "/plan", consumes = MediaType.APPLICATION_JSON_VALUE)
-    @Operation(operationId = "planStreamJob", summary = "Dry run of a stream start: what it would do",
+    @Operation(
+            operationId = "planStreamJob",
+            summary = "Dry run of a stream start: what it would do",
             description = "Takes the body of POST /jobs/stream and runs the same checks, failing with the same "
                     + "problems (a jobId in use is 409, as the start would be), then answers what the start would do: "
                     + "the nodes that would leave the chain, the new backing file string, the bytes and extents to "
@@ -91,33 +107,48 @@ class StreamJobController {
     @ApiResponse(responseCode = "200", description = "What a start would do")
     @ApiResponse(responseCode = "400", description = "As POST /jobs/stream")
     @ApiResponse(responseCode = "404", description = "The device or a named node does not exist")
-    @ApiResponse(responseCode = "409", description = "Job id in use or a node of the chain busy with another job: "
-            + "the start would fail")
+    @ApiResponse(
+            responseCode = "409",
+            description = "Job id in use or a node of the chain busy with another job: " + "the start would fail")
     ResponseEntity<StreamPlanResponse> planStreamJob(@Valid @RequestBody StartStreamRequest request) {
         return ResponseEntity.ok(StreamPlanResponse.of(launcher.dryRun(request.toStreamRequest())));
     }
 
     @GetMapping
-    @Operation(operationId = "listStreamJobs", summary = "Stream jobs, running and recently finished "
-            + "(query-block-jobs)",
+    @Operation(
+            operationId = "listStreamJobs",
+            summary = "Stream jobs, running and recently finished " + "(query-block-jobs)",
             description = "In creation order, paged with a cursor: a Link header with rel=\"next\" when more follow. "
                     + "Dismissed jobs stay listed with status 'null' for a while (blockpull.jobs.history-*).")
-    @ApiResponse(responseCode = "200", description = "One page of jobs",
+    @ApiResponse(
+            responseCode = "200",
+            description = "One page of jobs",
             headers = @Header(name = "Link", description = "<...pageToken=...>; rel=\"next\" when more follow"))
     @ApiResponse(responseCode = "400", description = "Unknown status or query parameter, bad pageSize or pageToken")
-    ResponseEntity<List<JobResponse>> listStreamJobs(HttpServletRequest http,
+    ResponseEntity<List<JobResponse>> listStreamJobs(
+            HttpServletRequest http,
             @Parameter(description = "Only jobs in these statuses (comma-separated or repeated)", example = "running")
-            @RequestParam(required = false) @Nullable List<String> status,
+                    @RequestParam(required = false)
+                    @Nullable
+                    List<String> status,
             @Parameter(description = "Only jobs on these device nodes (comma-separated or repeated)", example = "top")
-            @RequestParam(required = false) @Nullable List<String> device,
+                    @RequestParam(required = false)
+                    @Nullable
+                    List<String> device,
             @Parameter(description = "Items per page, 1..1000")
-            @RequestParam(defaultValue = "" + Paging.DEFAULT_PAGE_SIZE) @Min(1) @Max(Paging.MAX_PAGE_SIZE) int pageSize,
+                    @RequestParam(defaultValue = "" + Paging.DEFAULT_PAGE_SIZE)
+                    @Min(1)
+                    @Max(Paging.MAX_PAGE_SIZE)
+                    int pageSize,
             @Parameter(description = "Cursor from the previous page's Link header")
-            @RequestParam(required = false) @Nullable String pageToken) {
+                    @RequestParam(required = false)
+                    @Nullable
+                    String pageToken) {
         JobQueries.onlyKnownParameters(http, LIST_PARAMETERS);
-        Paging.Page<JobView> page = jobs.list(JobQueries.STREAM, JobQueries.statuses(status),
-                JobQueries.devices(device), pageSize, pageToken);
-        return ResponseEntity.ok().headers(page.headers(pageSize))
+        Paging.Page<JobView> page = jobs.list(
+                JobQueries.STREAM, JobQueries.statuses(status), JobQueries.devices(device), pageSize, pageToken);
+        return ResponseEntity.ok()
+                .headers(page.headers(pageSize))
                 .body(page.items().stream().map(JobResponse::of).toList());
     }
 
@@ -125,31 +156,48 @@ class StreamJobController {
     // dispatch, which costs as much again as the request: it is the one polled most), a GET with
     // ?waitFor= is answered later. The document shows them as one operation.
     @GetMapping(path = "/{id}", params = "!waitFor")
-    @Operation(operationId = "getStreamJob", summary = "One stream job, now or once it reaches a status",
+    @Operation(
+            operationId = "getStreamJob",
+            summary = "One stream job, now or once it reaches a status",
             description = "Stays readable after it is dismissed (status 'null', with its result) for a while. With "
                     + "?waitFor=STATUS the answer waits, without polling, until the job reaches that status or has "
                     + "finished (concluded or dismissed), or until ?timeout= (default 30s, at most 5m) passes; "
                     + "either way the body is the job as it is then: compare its status.",
-            parameters = @Parameter(name = "waitFor", in = ParameterIn.QUERY, example = "concluded",
-                    description = "Answer once the job has this status (or has finished)",
-                    schema = @Schema(type = "string")))
-    @ApiResponse(responseCode = "200", description = "The job",
-            headers = {@Header(name = "ETag", description = "Version of the job"),
-                    @Header(name = "Retry-After", description = "1, while the job has not concluded")})
-    @ApiResponse(responseCode = "400", description = "An unknown status in waitFor, a bad timeout, or a timeout "
-            + "without waitFor")
+            parameters =
+                    @Parameter(
+                            name = "waitFor",
+                            in = ParameterIn.QUERY,
+                            example = "concluded",
+                            description = "Answer once the job has this status (or has finished)",
+                            schema = @Schema(type = "string")))
+    @ApiResponse(
+            responseCode = "200",
+            description = "The job",
+            headers = {
+                @Header(name = "ETag", description = "Version of the job"),
+                @Header(name = "Retry-After", description = "1, while the job has not concluded")
+            })
+    @ApiResponse(
+            responseCode = "400",
+            description = "An unknown status in waitFor, a bad timeout, or a timeout " + "without waitFor")
     @ApiResponse(responseCode = "404", description = "No such job")
-    ResponseEntity<JobResponse> getStreamJob(@PathVariable String id,
-            @Parameter(description = "Longest wait with waitFor: 30s, 500ms, 2m (default 30s, at most 5m)",
-                    example = "30s")
-            @RequestParam(required = false) @Nullable String timeout) {
+    ResponseEntity<JobResponse> getStreamJob(
+            @PathVariable String id,
+            @Parameter(
+                            description = "Longest wait with waitFor: 30s, 500ms, 2m (default 30s, at most 5m)",
+                            example = "30s")
+                    @RequestParam(required = false)
+                    @Nullable
+                    String timeout) {
         JobWaits.refuseTimeoutWithoutWait(timeout);
         return jobAnswer(jobs.get(JobQueries.STREAM, id));
     }
 
     @GetMapping(path = "/{id}", params = "waitFor")
     @Operation(hidden = true) // documented with getStreamJob
-    DeferredResult<ResponseEntity<JobResponse>> awaitStreamJob(@PathVariable String id, @RequestParam String waitFor,
+    DeferredResult<ResponseEntity<JobResponse>> awaitStreamJob(
+            @PathVariable String id,
+            @RequestParam String waitFor,
             @RequestParam(required = false) @Nullable String timeout) {
         return waits.answer(JobQueries.STREAM, id, waitFor, timeout, StreamJobController::jobAnswer);
     }
@@ -170,6 +218,9 @@ class StreamJobController {
     }
 
     private static URI location(String id) {
-        return UriComponentsBuilder.fromPath("/jobs/stream/{id}").buildAndExpand(id).encode().toUri();
+        return UriComponentsBuilder.fromPath("/jobs/stream/{id}")
+                .buildAndExpand(id)
+                .encode()
+                .toUri();
     }
 }

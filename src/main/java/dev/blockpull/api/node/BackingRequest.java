@@ -1,11 +1,11 @@
 package dev.blockpull.api.node;
 
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 import tools.jackson.databind.DeserializationContext;
 import tools.jackson.databind.ValueDeserializer;
 import tools.jackson.databind.annotation.JsonDeserialize;
-import org.jspecify.annotations.Nullable;
 
 /**
  * The {@code backing} member of a node definition. Omitted (a Java null): the chain named in the
@@ -16,16 +16,13 @@ import org.jspecify.annotations.Nullable;
 sealed interface BackingRequest {
 
     /** {@code backing: null}. */
-    record None() implements BackingRequest {
-    }
+    record None() implements BackingRequest {}
 
     /** {@code backing: "mid"}. */
-    record Reference(String nodeName) implements BackingRequest {
-    }
+    record Reference(String nodeName) implements BackingRequest {}
 
     /** {@code backing: {...}}. */
-    record Nested(OpenNodeRequest definition) implements BackingRequest {
-    }
+    record Nested(OpenNodeRequest definition) implements BackingRequest {}
 
     final class Deserializer extends ValueDeserializer<BackingRequest> {
 
@@ -37,8 +34,8 @@ sealed interface BackingRequest {
             if (p.currentToken() == JsonToken.START_OBJECT) {
                 return new Nested(ctxt.readValue(p, OpenNodeRequest.class));
             }
-            return ctxt.reportInputMismatch(BackingRequest.class,
-                    "backing must be null, a node name or a node definition object");
+            return ctxt.reportInputMismatch(
+                    BackingRequest.class, "backing must be null, a node name or a node definition object");
         }
 
         /** An explicit JSON null means "no backing node", unlike an omitted member. */

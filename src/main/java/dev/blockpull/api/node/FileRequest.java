@@ -1,11 +1,11 @@
 package dev.blockpull.api.node;
 
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 import tools.jackson.databind.DeserializationContext;
 import tools.jackson.databind.ValueDeserializer;
 import tools.jackson.databind.annotation.JsonDeserialize;
-import org.jspecify.annotations.Nullable;
 
 /**
  * The {@code file} member of a node definition: a file name, or
@@ -16,8 +16,10 @@ import org.jspecify.annotations.Nullable;
 record FileRequest(String driver, String filename, boolean readOnly) {
 
     /** The object form, read with the usual unknown-field checks. */
-    record FileObject(@Nullable String driver, @Nullable String filename, @Nullable Boolean readOnly) {
-    }
+    record FileObject(
+            @Nullable String driver,
+            @Nullable String filename,
+            @Nullable Boolean readOnly) {}
 
     static final class Deserializer extends ValueDeserializer<FileRequest> {
 
@@ -31,11 +33,11 @@ record FileRequest(String driver, String filename, boolean readOnly) {
                 if (o.filename() == null || o.filename().isBlank()) {
                     return ctxt.reportInputMismatch(FileRequest.class, "file.filename is required");
                 }
-                return new FileRequest(o.driver() == null ? "file" : o.driver(), o.filename(),
-                        Boolean.TRUE.equals(o.readOnly()));
+                return new FileRequest(
+                        o.driver() == null ? "file" : o.driver(), o.filename(), Boolean.TRUE.equals(o.readOnly()));
             }
-            return ctxt.reportInputMismatch(FileRequest.class,
-                    "file must be a file name or an object {\"driver\":\"file\",\"filename\":...}");
+            return ctxt.reportInputMismatch(
+                    FileRequest.class, "file must be a file name or an object {\"driver\":\"file\",\"filename\":...}");
         }
     }
 }

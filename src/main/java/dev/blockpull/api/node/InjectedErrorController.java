@@ -7,6 +7,7 @@ import io.swagger.v3.oas.annotations.headers.Header;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -20,14 +21,11 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.util.UriComponentsBuilder;
 
-import java.util.List;
-
 /** The rules of a blkdebug filter node, changed while it is in use (fault injection must be on). */
 @RestController
 @RequestMapping("/nodes/{nodeName}/inject-errors")
 @Tag(name = "nodes")
 class InjectedErrorController {
-
 
     private final NodeCatalog nodes;
     private final IdempotencyKeys idempotency;
@@ -48,18 +46,26 @@ class InjectedErrorController {
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
     @Operation(operationId = "injectError", summary = "Add a rule to a blkdebug node; it applies to the next request")
-    @ApiResponse(responseCode = "201", description = "The rule with its id",
+    @ApiResponse(
+            responseCode = "201",
+            description = "The rule with its id",
             headers = @Header(name = "Location", description = "/nodes/{nodeName}/inject-errors/{id}"))
     @ApiResponse(responseCode = "400", description = "Bad rule, fault injection is off, or not a blkdebug node")
     @ApiResponse(responseCode = "404", description = "No such node")
-    ResponseEntity<InjectedErrorView> injectError(@PathVariable String nodeName,
+    ResponseEntity<InjectedErrorView> injectError(
+            @PathVariable String nodeName,
             @Valid @RequestBody InjectErrorRequest request,
             @Parameter(description = IdempotencyKeys.DESCRIPTION)
-            @RequestHeader(name = IdempotencyKeys.HEADER, required = false) @Nullable String idempotencyKey) {
+                    @RequestHeader(name = IdempotencyKeys.HEADER, required = false)
+                    @Nullable
+                    String idempotencyKey) {
         return idempotency.run(idempotencyKey, List.of("POST inject-errors", nodeName, request), () -> {
             InjectedErrorView rule = nodes.injectError(nodeName, request);
             return ResponseEntity.created(UriComponentsBuilder.fromPath("/nodes/{name}/inject-errors/{id}")
-                    .buildAndExpand(nodeName, rule.id()).encode().toUri()).body(rule);
+                            .buildAndExpand(nodeName, rule.id())
+                            .encode()
+                            .toUri())
+                    .body(rule);
         });
     }
 

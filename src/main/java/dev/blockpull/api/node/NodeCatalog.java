@@ -17,13 +17,12 @@ import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
 import dev.blockpull.ops.BlockpullProperties;
 import dev.blockpull.ops.state.StateRecorder;
-import org.jspecify.annotations.Nullable;
-import org.springframework.stereotype.Service;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+import org.springframework.stereotype.Service;
 
 /**
  * The use-cases behind {@code /nodes}: translate requests into graph definitions, call the graph,
@@ -68,8 +67,10 @@ class NodeCatalog {
 
     void removeInjectedError(String name, long id) {
         if (!faultFilter(name).removeRule(id)) {
-            throw new BlockException(BlockErrorKind.NOT_FOUND, "Node '" + name + "' has no injected error " + id
-                    + " (a rule with once=true removes itself when it fires)");
+            throw new BlockException(
+                    BlockErrorKind.NOT_FOUND,
+                    "Node '" + name + "' has no injected error " + id
+                            + " (a rule with once=true removes itself when it fires)");
         }
     }
 
@@ -78,14 +79,17 @@ class NodeCatalog {
         if (graph.get(name) instanceof FaultInjectionFilter f) {
             return f;
         }
-        throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Node '" + name
-                + "' is not a blkdebug filter; only blkdebug nodes have injected errors");
+        throw new BlockException(
+                BlockErrorKind.INVALID_ARGUMENT,
+                "Node '" + name + "' is not a blkdebug filter; only blkdebug nodes have injected errors");
     }
 
     private void requireFaultInjection() {
         if (!faultInjection) {
-            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Driver 'blkdebug' (fault injection) is off; "
-                    + "start the service with blockpull.debug.fault-injection=true to use it");
+            throw new BlockException(
+                    BlockErrorKind.INVALID_ARGUMENT,
+                    "Driver 'blkdebug' (fault injection) is off; "
+                            + "start the service with blockpull.debug.fault-injection=true to use it");
         }
     }
 
@@ -108,14 +112,19 @@ class NodeCatalog {
             throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "offset and length must not be negative");
         }
         if (node.driver() == Driver.FILE) {
-            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Node '" + name
-                    + "' is a protocol node; map its format node");
+            throw new BlockException(
+                    BlockErrorKind.INVALID_ARGUMENT, "Node '" + name + "' is a protocol node; map its format node");
         }
         long len = length != null ? length : Math.max(0, node.length() - offset);
         List<MapEntryView> out = new ArrayList<>();
         for (ChainExtent e : BackingChain.map(node, offset, len)) {
-            out.add(new MapEntryView(e.offset(), e.length(), e.depth(), e.kind().isAllocated(),
-                    e.kind() != ExtentKind.DATA, e.kind() == ExtentKind.DATA,
+            out.add(new MapEntryView(
+                    e.offset(),
+                    e.length(),
+                    e.depth(),
+                    e.kind().isAllocated(),
+                    e.kind() != ExtentKind.DATA,
+                    e.kind() == ExtentKind.DATA,
                     e.hostOffset() == Extent.NO_HOST_OFFSET ? null : e.hostOffset()));
         }
         return out;
@@ -129,8 +138,8 @@ class NodeCatalog {
 
     NodeView snapshot(String name, SnapshotRequest request) {
         NodeView overlay = view(graph.snapshot(name, request.snapshotFile(), request.snapshotNodeName(), maxDrainWait));
-        recorder.snapshotTaken(name, Objects.requireNonNullElse(overlay.filename(), request.snapshotFile()),
-                overlay.nodeName());
+        recorder.snapshotTaken(
+                name, Objects.requireNonNullElse(overlay.filename(), request.snapshotFile()), overlay.nodeName());
         return overlay;
     }
 
@@ -142,12 +151,15 @@ class NodeCatalog {
             throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Driver '" + r.driver() + "' needs 'file'");
         }
         if (r.image() != null || r.injectErrors() != null) {
-            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "'image' and 'injectErrors' belong to driver "
-                    + "'blkdebug'; a " + r.driver() + " node takes 'file' and 'backing'");
+            throw new BlockException(
+                    BlockErrorKind.INVALID_ARGUMENT,
+                    "'image' and 'injectErrors' belong to driver " + "'blkdebug'; a " + r.driver()
+                            + " node takes 'file' and 'backing'");
         }
         if (!"file".equals(f.driver())) {
-            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Unknown protocol driver '" + f.driver()
-                    + "'; only 'file' is supported");
+            throw new BlockException(
+                    BlockErrorKind.INVALID_ARGUMENT,
+                    "Unknown protocol driver '" + f.driver() + "'; only 'file' is supported");
         }
         BackingRequest b = r.backing();
         NodeDefinition.BackingDefinition backing;
@@ -159,32 +171,43 @@ class NodeCatalog {
             backing = new NodeDefinition.Existing(ref.nodeName());
         } else {
             OpenNodeRequest nested = ((BackingRequest.Nested) b).definition();
-            backing = BLKDEBUG.equals(nested.driver()) ? new NodeDefinition.FaultFilter(faultFilter(nested))
+            backing = BLKDEBUG.equals(nested.driver())
+                    ? new NodeDefinition.FaultFilter(faultFilter(nested))
                     : new NodeDefinition.Nested(definition(nested));
         }
-        return new NodeDefinition(r.nodeName(), Driver.parseFormat(r.driver()),
-                new NodeDefinition.FileDefinition(f.filename(), f.readOnly()), backing,
+        return new NodeDefinition(
+                r.nodeName(),
+                Driver.parseFormat(r.driver()),
+                new NodeDefinition.FileDefinition(f.filename(), f.readOnly()),
+                backing,
                 Boolean.TRUE.equals(r.readOnly()));
     }
 
     private FaultFilterDefinition faultFilter(OpenNodeRequest r) {
         requireFaultInjection();
         if (r.file() != null || r.backing() != null || r.readOnly() != null) {
-            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Driver 'blkdebug' takes 'image' and "
-                    + "'injectErrors', not 'file', 'backing' or 'readOnly' (put those on the image's definition)");
+            throw new BlockException(
+                    BlockErrorKind.INVALID_ARGUMENT,
+                    "Driver 'blkdebug' takes 'image' and "
+                            + "'injectErrors', not 'file', 'backing' or 'readOnly' (put those on the image's definition)");
         }
         BackingRequest image = r.image();
         NodeDefinition.BackingDefinition child;
         if (image instanceof BackingRequest.Reference ref) {
             child = new NodeDefinition.Existing(ref.nodeName());
-        } else if (image instanceof BackingRequest.Nested n && !BLKDEBUG.equals(n.definition().driver())) {
+        } else if (image instanceof BackingRequest.Nested n
+                && !BLKDEBUG.equals(n.definition().driver())) {
             child = new NodeDefinition.Nested(definition(n.definition()));
         } else {
-            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Driver 'blkdebug' needs 'image': the name "
-                    + "of an opened node or a qcow2/raw node definition");
+            throw new BlockException(
+                    BlockErrorKind.INVALID_ARGUMENT,
+                    "Driver 'blkdebug' needs 'image': the name " + "of an opened node or a qcow2/raw node definition");
         }
         List<InjectErrorRequest> rules = r.injectErrors() == null ? List.of() : r.injectErrors();
-        return new FaultFilterDefinition(r.nodeName(), child, rules.stream().map(InjectErrorRequest::toRule).toList());
+        return new FaultFilterDefinition(
+                r.nodeName(),
+                child,
+                rules.stream().map(InjectErrorRequest::toRule).toList());
     }
 
     NodeView view(BlockNode n) {
@@ -194,9 +217,18 @@ class NodeCatalog {
         BlockNode fileNode = fileLink == null ? null : fileLink.child();
         Link next = n.isFilter() ? n.filteredLink() : backing;
         BlockNode bottom = n instanceof CopyOnReadFilter cor ? cor.bottom() : null;
-        return new NodeView(n.name(), n.driver().id(), graph.filename(n), n.length(), n.isReadOnly(),
-                backingNode == null ? null : backingNode.name(), fileNode == null ? null : fileNode.name(),
-                n.isImplicit(), n.requests().inFlight(), next != null && next.isFrozen(), graph.usedBy(n),
+        return new NodeView(
+                n.name(),
+                n.driver().id(),
+                graph.filename(n),
+                n.length(),
+                n.isReadOnly(),
+                backingNode == null ? null : backingNode.name(),
+                fileNode == null ? null : fileNode.name(),
+                n.isImplicit(),
+                n.requests().inFlight(),
+                next != null && next.isFrozen(),
+                graph.usedBy(n),
                 bottom == null ? null : bottom.name());
     }
 }

@@ -7,15 +7,6 @@ import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import org.springframework.http.HttpHeaders;
-import org.springframework.http.MediaType;
-import org.springframework.http.ProblemDetail;
-import org.springframework.web.filter.OncePerRequestFilter;
-import tools.jackson.databind.json.JsonMapper;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -24,6 +15,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
+import org.springframework.web.filter.OncePerRequestFilter;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Lets a request through only with {@code Authorization: Bearer <token>} when a token is
@@ -46,8 +45,17 @@ final class BearerTokenFilter extends OncePerRequestFilter {
     private static final String BEARER = "bearer ";
 
     /** Exact paths and path prefixes (a prefix ends with '/') that need no token. */
-    private static final List<String> ALWAYS_OPEN = List.of("/actuator/health", "/actuator/health/",
-            "/swagger-ui.html", "/swagger-ui/", "/v3/api-docs", "/v3/api-docs/", "/v3/api-docs.yaml", "/ui", "/ui/");
+    private static final List<String> ALWAYS_OPEN = List.of(
+            "/actuator/health",
+            "/actuator/health/",
+            "/swagger-ui.html",
+            "/swagger-ui/",
+            "/v3/api-docs",
+            "/v3/api-docs/",
+            "/v3/api-docs.yaml",
+            "/ui",
+            "/ui/");
+
     private static final String PROMETHEUS = "/actuator/prometheus";
 
     private final byte[] expectedHash;
@@ -70,7 +78,10 @@ final class BearerTokenFilter extends OncePerRequestFilter {
         String presented = bearerToken(request.getHeader(HttpHeaders.AUTHORIZATION));
         if (presented == null) {
             log.debug("{} {} without a bearer token: 401", request.getMethod(), request.getRequestURI());
-            reject(request, response, "Bearer realm=\"" + REALM + "\"",
+            reject(
+                    request,
+                    response,
+                    "Bearer realm=\"" + REALM + "\"",
                     "This API needs 'Authorization: Bearer <token>' (blockpull.security.token is set)");
             return;
         }
@@ -78,7 +89,10 @@ final class BearerTokenFilter extends OncePerRequestFilter {
         // token's length or its first wrong byte; isEqual itself does not stop at a mismatch.
         if (!MessageDigest.isEqual(expectedHash, sha256(presented))) {
             log.debug("{} {} with a wrong bearer token: 401", request.getMethod(), request.getRequestURI());
-            reject(request, response, "Bearer realm=\"" + REALM + "\", error=\"invalid_token\"",
+            reject(
+                    request,
+                    response,
+                    "Bearer realm=\"" + REALM + "\", error=\"invalid_token\"",
                     "The bearer token is not valid for this service");
             return;
         }
@@ -93,8 +107,7 @@ final class BearerTokenFilter extends OncePerRequestFilter {
     boolean isOpen(HttpServletRequest request) {
         String raw = request.getRequestURI().substring(request.getContextPath().length());
         String path = request.getServletPath() + (request.getPathInfo() != null ? request.getPathInfo() : "");
-        if (!raw.equals(path) || raw.contains("%") || raw.contains(";") || raw.contains("//")
-                || raw.contains("/.")) {
+        if (!raw.equals(path) || raw.contains("%") || raw.contains(";") || raw.contains("//") || raw.contains("/.")) {
             return false;
         }
         if (!protectMetrics && path.equals(PROMETHEUS)) {
@@ -110,8 +123,12 @@ final class BearerTokenFilter extends OncePerRequestFilter {
 
     /** The credentials of a {@code Bearer} authorization (scheme names are case-insensitive), or null. */
     static @Nullable String bearerToken(@Nullable String authorization) {
-        if (authorization == null || authorization.length() <= BEARER.length()
-                || !authorization.substring(0, BEARER.length()).toLowerCase(Locale.ROOT).equals(BEARER)) {
+        if (authorization == null
+                || authorization.length() <= BEARER.length()
+                || !authorization
+                        .substring(0, BEARER.length())
+                        .toLowerCase(Locale.ROOT)
+                        .equals(BEARER)) {
             return null;
         }
         String token = authorization.substring(BEARER.length()).strip();

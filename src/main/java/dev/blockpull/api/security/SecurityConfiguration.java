@@ -40,13 +40,16 @@ class SecurityConfiguration {
             throw new IllegalStateException("blockpull.security.token is set but blank; set a token or unset it");
         }
         if (token.strip().length() < MIN_LENGTH) {
-            log.warn("blockpull.security.token is shorter than {} characters; use a long random token "
-                    + "(e.g. `openssl rand -hex 32`)", MIN_LENGTH);
+            log.warn(
+                    "blockpull.security.token is shorter than {} characters; use a long random token "
+                            + "(e.g. `openssl rand -hex 32`)",
+                    MIN_LENGTH);
         }
-        log.info("API calls need a bearer token; open: health probes, Swagger UI, /v3/api-docs{}",
+        log.info(
+                "API calls need a bearer token; open: health probes, Swagger UI, /v3/api-docs{}",
                 security.protectMetrics() ? "" : ", /actuator/prometheus");
-        FilterRegistrationBean<BearerTokenFilter> registration = new FilterRegistrationBean<>(
-                new BearerTokenFilter(token.strip(), security.protectMetrics(), json));
+        FilterRegistrationBean<BearerTokenFilter> registration =
+                new FilterRegistrationBean<>(new BearerTokenFilter(token.strip(), security.protectMetrics(), json));
         // Before everything that reads the request (such as the 413 size limit), after Boot's
         // observation filter, so that refused calls still show in the HTTP metrics.
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 5);
@@ -60,8 +63,12 @@ class SecurityConfiguration {
     OpenApiCustomizer bearerTokenOpenApi() {
         return openApi -> {
             Components components = openApi.getComponents() != null ? openApi.getComponents() : new Components();
-            components.addSecuritySchemes(SCHEME, new SecurityScheme().type(SecurityScheme.Type.HTTP)
-                    .scheme("bearer").description("blockpull.security.token"));
+            components.addSecuritySchemes(
+                    SCHEME,
+                    new SecurityScheme()
+                            .type(SecurityScheme.Type.HTTP)
+                            .scheme("bearer")
+                            .description("blockpull.security.token"));
             openApi.components(components);
             openApi.addSecurityItem(new SecurityRequirement().addList(SCHEME));
         };

@@ -13,8 +13,8 @@ final class ClusterAllocator implements RefcountStore.ClusterReserve {
     private final int clusterBits;
     private long nextFree;
 
-    ClusterAllocator(RefcountStore refcounts, RefcountStore.TableRelocation relocation, int clusterBits,
-                     long fileLength) {
+    ClusterAllocator(
+            RefcountStore refcounts, RefcountStore.TableRelocation relocation, int clusterBits, long fileLength) {
         this.refcounts = refcounts;
         this.relocation = relocation;
         this.clusterBits = clusterBits;

@@ -1,12 +1,11 @@
 package dev.blockpull.format.qcow2;
 
 import dev.blockpull.format.AllocationRun;
-import dev.blockpull.io.Zeros;
 import dev.blockpull.format.BackingReader;
 import dev.blockpull.format.Extent;
 import dev.blockpull.format.ExtentKind;
 import dev.blockpull.io.InvalidImageException;
-
+import dev.blockpull.io.Zeros;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,9 +54,8 @@ final class ClusterPlanner {
      * {@code allocates}) fill the new host cluster {@code host} whole, starting from what the
      * cluster read as before ({@code oldType}/{@code oldEntry}).
      */
-    record ClusterWrite(long guestCluster, ClusterType oldType, long oldEntry, long host, boolean allocates,
-                        boolean reusesHost) {
-    }
+    record ClusterWrite(
+            long guestCluster, ClusterType oldType, long oldEntry, long host, boolean allocates, boolean reusesHost) {}
 
     private final Qcow2Metadata meta;
     private final MetadataIo io;
@@ -155,11 +153,13 @@ final class ClusterPlanner {
     private static void append(List<Piece> out, Piece p) {
         if (!out.isEmpty()) {
             Piece prev = out.get(out.size() - 1);
-            boolean mergeable = prev.type() == p.type() && prev.end() == p.offset() && switch (p.type()) {
-                case NORMAL, ZERO_ALLOC, UNALLOCATED_ALLOC -> prev.host() + prev.length() == p.host();
-                case COMPRESSED -> false;
-                default -> true;
-            };
+            boolean mergeable = prev.type() == p.type()
+                    && prev.end() == p.offset()
+                    && switch (p.type()) {
+                        case NORMAL, ZERO_ALLOC, UNALLOCATED_ALLOC -> prev.host() + prev.length() == p.host();
+                        case COMPRESSED -> false;
+                        default -> true;
+                    };
             if (mergeable) {
                 out.set(out.size() - 1, new Piece(prev.offset(), prev.length() + p.length(), p.type(), prev.host()));
                 return;
@@ -211,8 +211,10 @@ final class ClusterPlanner {
             long host = meta.allocate(j - i);
             for (int k = i; k < j; k++) {
                 ClusterWrite w = plan.get(k);
-                plan.set(k, new ClusterWrite(w.guestCluster(), w.oldType(), w.oldEntry(), host + (long) (k - i) * cs,
-                        true, false));
+                plan.set(
+                        k,
+                        new ClusterWrite(
+                                w.guestCluster(), w.oldType(), w.oldEntry(), host + (long) (k - i) * cs, true, false));
             }
             i = j;
         }
@@ -240,8 +242,8 @@ final class ClusterPlanner {
                 flushRun(src, base, offset, runGuest, runHost, runLength);
                 runLength = 0;
                 ByteBuffer cluster = oldContent(w, clusterStart, backing);
-                cluster.put((int) (segStart - clusterStart), src, base + (int) (segStart - offset),
-                        (int) (segEnd - segStart));
+                cluster.put((int) (segStart - clusterStart), src, base + (int) (segStart - offset), (int)
+                        (segEnd - segStart));
                 io.write(cluster.clear(), w.host());
                 continue;
             }
@@ -295,7 +297,7 @@ final class ClusterPlanner {
             long entry = meta.lookup(gc).entry();
             ClusterType type = L2Entry.type(entry, true);
             switch (type) {
-                case ZERO_PLAIN -> { }
+                case ZERO_PLAIN -> {}
                 case UNALLOCATED_PLAIN, UNALLOCATED_ALLOC -> meta.setEntry(gc, L2Entry.ZERO, false);
                 case NORMAL -> {
                     if (L2Entry.isCopied(entry) && !mayUnmap) {

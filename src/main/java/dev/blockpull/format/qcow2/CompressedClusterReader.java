@@ -2,7 +2,6 @@ package dev.blockpull.format.qcow2;
 
 import dev.blockpull.io.InvalidImageException;
 import io.airlift.compress.zstd.ZstdDecompressor;
-
 import java.nio.ByteBuffer;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
@@ -47,17 +46,18 @@ final class CompressedClusterReader {
     byte[] read(long entry) {
         long offset = hostOffset(entry);
         if (offset >= io.length()) {
-            throw new InvalidImageException("Compressed cluster at 0x" + Long.toHexString(offset)
-                    + " lies beyond the end of the file");
+            throw new InvalidImageException(
+                    "Compressed cluster at 0x" + Long.toHexString(offset) + " lies beyond the end of the file");
         }
         int limit = (int) Math.min(inputLimit(entry), io.length() - offset);
         ByteBuffer in = ByteBuffer.allocate(limit);
         io.read(in, offset);
         byte[] out = new byte[1 << clusterBits];
-        int produced = zstd ? inflateZstd(in.array(), in.position(), out) : inflateDeflate(in.array(), in.position(), out);
+        int produced =
+                zstd ? inflateZstd(in.array(), in.position(), out) : inflateDeflate(in.array(), in.position(), out);
         if (produced != out.length) {
-            throw new InvalidImageException("Compressed cluster at 0x" + Long.toHexString(offset)
-                    + " decompresses to " + produced + " bytes instead of " + out.length);
+            throw new InvalidImageException("Compressed cluster at 0x" + Long.toHexString(offset) + " decompresses to "
+                    + produced + " bytes instead of " + out.length);
         }
         return out;
     }

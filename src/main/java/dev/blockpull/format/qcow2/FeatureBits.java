@@ -15,8 +15,7 @@ final class FeatureBits {
     static final long AUTOCLEAR_BITMAPS = 1L;
     static final long AUTOCLEAR_RAW_DATA = 1L << 1;
 
-    private FeatureBits() {
-    }
+    private FeatureBits() {}
 
     /** The feature name table QEMU writes for v3 images with clusters over 4 KiB: 8 entries. */
     static byte[] qemuFeatureTable() {

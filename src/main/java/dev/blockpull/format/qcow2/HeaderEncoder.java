@@ -1,19 +1,18 @@
 package dev.blockpull.format.qcow2;
 
-import dev.blockpull.io.BlockErrorKind;
-import dev.blockpull.io.BlockException;
-
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
-
 import static dev.blockpull.format.qcow2.HeaderLayout.BACKING_FILE_OFFSET;
 import static dev.blockpull.format.qcow2.HeaderLayout.BACKING_FILE_SIZE;
 import static dev.blockpull.format.qcow2.HeaderLayout.MAX_BACKING_NAME;
 import static dev.blockpull.format.qcow2.HeaderLayout.QCOW2_MAGIC;
 import static dev.blockpull.format.qcow2.HeaderLayout.V3_HEADER_LENGTH;
 import static dev.blockpull.format.qcow2.HeaderLayout.V3_MIN_HEADER_LENGTH;
+
+import dev.blockpull.io.BlockErrorKind;
+import dev.blockpull.io.BlockException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Cluster 0 as QEMU's {@code qcow2_update_header} lays it out: header, preserved unknown header
@@ -22,8 +21,7 @@ import static dev.blockpull.format.qcow2.HeaderLayout.V3_MIN_HEADER_LENGTH;
  */
 final class HeaderEncoder {
 
-    private HeaderEncoder() {
-    }
+    private HeaderEncoder() {}
 
     /** Throws when the header does not fit in cluster 0, as QEMU does ("No space left in the file header"). */
     static ByteBuffer encode(Qcow2Header h) {
@@ -36,8 +34,9 @@ final class HeaderEncoder {
             needed += e.encodedLength();
         }
         if (needed > out.capacity() || name.length > MAX_BACKING_NAME) {
-            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Could not change the backing file to '"
-                    + h.backingFile() + "': No space left in the file header");
+            throw new BlockException(
+                    BlockErrorKind.INVALID_ARGUMENT,
+                    "Could not change the backing file to '" + h.backingFile() + "': No space left in the file header");
         }
         for (HeaderExtension e : extensions) {
             out.putInt(e.type()).putInt(e.data().length).put(e.data());
@@ -54,15 +53,27 @@ final class HeaderEncoder {
 
     /** The fixed fields in their on-disk order; the backing name's offset and size are filled in last. */
     private static void putFields(Qcow2Header h, ByteBuffer out) {
-        out.putInt(QCOW2_MAGIC).putInt(h.version()).putLong(0).putInt(0).putInt(h.clusterBits()).putLong(h.size())
-                .putInt(h.cryptMethod()).putInt(h.l1Size()).putLong(h.l1TableOffset())
-                .putLong(h.refcountTableOffset()).putInt(h.refcountTableClusters()).putInt(h.nbSnapshots())
+        out.putInt(QCOW2_MAGIC)
+                .putInt(h.version())
+                .putLong(0)
+                .putInt(0)
+                .putInt(h.clusterBits())
+                .putLong(h.size())
+                .putInt(h.cryptMethod())
+                .putInt(h.l1Size())
+                .putLong(h.l1TableOffset())
+                .putLong(h.refcountTableOffset())
+                .putInt(h.refcountTableClusters())
+                .putInt(h.nbSnapshots())
                 .putLong(h.snapshotsOffset());
         if (!h.isV3()) {
             return;
         }
-        out.putLong(h.incompatibleFeatures()).putLong(h.compatibleFeatures()).putLong(h.autoclearFeatures())
-                .putInt(h.refcountOrder()).putInt(h.headerLength());
+        out.putLong(h.incompatibleFeatures())
+                .putLong(h.compatibleFeatures())
+                .putLong(h.autoclearFeatures())
+                .putInt(h.refcountOrder())
+                .putInt(h.headerLength());
         if (h.headerLength() > V3_MIN_HEADER_LENGTH) {
             out.put((byte) h.compressionType());
             out.position(Math.min(h.headerLength(), V3_HEADER_LENGTH));
@@ -73,8 +84,8 @@ final class HeaderEncoder {
     private static List<HeaderExtension> orderedExtensions(Qcow2Header h) {
         List<HeaderExtension> ordered = new ArrayList<>();
         if (h.backingFile() != null && h.backingFormat() != null) {
-            ordered.add(new HeaderExtension(HeaderExtension.BACKING_FORMAT,
-                    h.backingFormat().getBytes(StandardCharsets.US_ASCII)));
+            ordered.add(new HeaderExtension(
+                    HeaderExtension.BACKING_FORMAT, h.backingFormat().getBytes(StandardCharsets.US_ASCII)));
         }
         for (HeaderExtension e : h.extensions()) {
             if (e.type() != HeaderExtension.BACKING_FORMAT) {

@@ -19,11 +19,13 @@ final class HeaderLayout {
     static final int L1_TABLE_OFFSET = 40;
     /** Followed by the u32 refcount_table_clusters at 56: one 12-byte write switches the table. */
     static final int REFCOUNT_TABLE_OFFSET = 48;
+
     static final int REFCOUNT_TABLE_CLUSTERS = 56;
     static final int NB_SNAPSHOTS = 60;
     static final int SNAPSHOTS_OFFSET = 64;
     /** The version 3 fields. */
     static final int INCOMPATIBLE_FEATURES = 72;
+
     static final int COMPATIBLE_FEATURES = 80;
     static final int AUTOCLEAR_FEATURES = 88;
     static final int REFCOUNT_ORDER = 96;
@@ -38,6 +40,5 @@ final class HeaderLayout {
     static final int MAX_BACKING_NAME = 1023;
     static final int MAX_BACKING_FORMAT = 15;
 
-    private HeaderLayout() {
-    }
+    private HeaderLayout() {}
 }

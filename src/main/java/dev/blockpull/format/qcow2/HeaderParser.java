@@ -1,18 +1,17 @@
 package dev.blockpull.format.qcow2;
 
+import static dev.blockpull.format.qcow2.HeaderLayout.*;
+
 import dev.blockpull.format.ImageFormat;
 import dev.blockpull.io.InvalidImageException;
 import dev.blockpull.io.UnsupportedFeatureException;
-import org.jspecify.annotations.Nullable;
-
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-
-import static dev.blockpull.format.qcow2.HeaderLayout.*;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads cluster 0 into a {@link Qcow2Header}, validating it as QEMU's {@code qcow2_do_open} does
@@ -20,8 +19,7 @@ import static dev.blockpull.format.qcow2.HeaderLayout.*;
  */
 final class HeaderParser {
 
-    private HeaderParser() {
-    }
+    private HeaderParser() {}
 
     /**
      * Parses and validates cluster 0 as QEMU's {@code qcow2_do_open} does (qcow2-notes §2.2), plus
@@ -42,8 +40,8 @@ final class HeaderParser {
         int backingSize = buf.getInt(BACKING_FILE_SIZE);
         int clusterBits = buf.getInt(CLUSTER_BITS);
         if (clusterBits < 9 || clusterBits > 21) {
-            throw new InvalidImageException("Unsupported cluster size: 2^" + clusterBits
-                    + " (qcow2 allows 512 B to 2 MiB)");
+            throw new InvalidImageException(
+                    "Unsupported cluster size: 2^" + clusterBits + " (qcow2 allows 512 B to 2 MiB)");
         }
         int clusterSize = 1 << clusterBits;
         long size = buf.getLong(SIZE);
@@ -116,12 +114,24 @@ final class HeaderParser {
             throw new UnsupportedFeatureException("external data files are not supported");
         }
 
-        Qcow2Header h = new Qcow2Header.Builder().version(version).clusterBits(clusterBits).size(size)
-                .cryptMethod(cryptMethod).l1(l1Size, l1Offset).refcountTable(reftableOffset, reftableClusters)
-                .snapshots(nbSnapshots, snapshotsOffset).incompatibleFeatures(incompat).compatibleFeatures(compat)
-                .autoclearFeatures(autoclear).refcountOrder(refcountOrder).headerLength(headerLength)
-                .compressionType(compressionType).unknownHeaderBytes(unknownBytes).extensions(extensions)
-                .backingFile(backingFile).backingFormat(backingFile == null ? null : backingFormat)
+        Qcow2Header h = new Qcow2Header.Builder()
+                .version(version)
+                .clusterBits(clusterBits)
+                .size(size)
+                .cryptMethod(cryptMethod)
+                .l1(l1Size, l1Offset)
+                .refcountTable(reftableOffset, reftableClusters)
+                .snapshots(nbSnapshots, snapshotsOffset)
+                .incompatibleFeatures(incompat)
+                .compatibleFeatures(compat)
+                .autoclearFeatures(autoclear)
+                .refcountOrder(refcountOrder)
+                .headerLength(headerLength)
+                .compressionType(compressionType)
+                .unknownHeaderBytes(unknownBytes)
+                .extensions(extensions)
+                .backingFile(backingFile)
+                .backingFormat(backingFile == null ? null : backingFormat)
                 .build();
         checkTables(h, fileSize);
         return h;
@@ -130,8 +140,8 @@ final class HeaderParser {
     private static void checkFeatures(long incompat, int cryptMethod, int compressionType, int clusterBits) {
         long unknown = incompat & ~FeatureBits.INCOMPAT_KNOWN;
         if (unknown != 0) {
-            throw new UnsupportedFeatureException("Unsupported qcow2 feature(s): Unknown incompatible feature: "
-                    + Long.toHexString(unknown));
+            throw new UnsupportedFeatureException(
+                    "Unsupported qcow2 feature(s): Unknown incompatible feature: " + Long.toHexString(unknown));
         }
         if (cryptMethod != 0) {
             throw new UnsupportedFeatureException("encrypted qcow2 images are not supported");
@@ -141,19 +151,19 @@ final class HeaderParser {
         }
         boolean typeBit = (incompat & FeatureBits.INCOMPAT_COMPRESSION) != 0;
         if (compressionType == 0 && typeBit) {
-            throw new InvalidImageException("Compression type incompatible feature bit must not be set "
-                    + "for the zlib compression type");
+            throw new InvalidImageException(
+                    "Compression type incompatible feature bit must not be set " + "for the zlib compression type");
         }
         if (compressionType != 0 && !typeBit) {
-            throw new InvalidImageException("Compression type incompatible feature bit must be set "
-                    + "for a non-zlib compression type");
+            throw new InvalidImageException(
+                    "Compression type incompatible feature bit must be set " + "for a non-zlib compression type");
         }
         if (compressionType > 1) {
             throw new UnsupportedFeatureException("Unknown compression type " + compressionType);
         }
         if ((incompat & FeatureBits.INCOMPAT_EXTENDED_L2) != 0 && clusterBits < 14) {
-            throw new InvalidImageException("Extended L2 entries are only supported with cluster sizes of at "
-                    + "least 16384 bytes");
+            throw new InvalidImageException(
+                    "Extended L2 entries are only supported with cluster sizes of at " + "least 16384 bytes");
         }
     }
 
@@ -162,8 +172,14 @@ final class HeaderParser {
         if (h.refcountTableClusters() <= 0) {
             throw new InvalidImageException("Image does not contain a reference count table");
         }
-        validateTable(cs, "Reference count table", h.refcountTableOffset(),
-                (long) h.refcountTableClusters() * cs, 1, 8L * 1024 * 1024, fileSize);
+        validateTable(
+                cs,
+                "Reference count table",
+                h.refcountTableOffset(),
+                (long) h.refcountTableClusters() * cs,
+                1,
+                8L * 1024 * 1024,
+                fileSize);
         if (h.l1Size() < 0) {
             throw new InvalidImageException("Active L1 table too large");
         }
@@ -179,14 +195,16 @@ final class HeaderParser {
         if (h.nbSnapshots() < 0 || h.nbSnapshots() > 65536) {
             throw new InvalidImageException("Too many snapshots");
         }
-        if (h.nbSnapshots() > 0 && (h.snapshotsOffset() <= 0 || (h.snapshotsOffset() & (cs - 1)) != 0
-                || h.snapshotsOffset() >= fileSize)) {
+        if (h.nbSnapshots() > 0
+                && (h.snapshotsOffset() <= 0
+                        || (h.snapshotsOffset() & (cs - 1)) != 0
+                        || h.snapshotsOffset() >= fileSize)) {
             throw new InvalidImageException("Invalid snapshot table offset");
         }
     }
 
-    private static void validateTable(int clusterSize, String what, long offset, long entries, int entrySize,
-                                      long maxBytes, long fileSize) {
+    private static void validateTable(
+            int clusterSize, String what, long offset, long entries, int entrySize, long maxBytes, long fileSize) {
         long bytes = entries * entrySize;
         if (bytes > maxBytes) {
             throw new InvalidImageException(what + " too large");

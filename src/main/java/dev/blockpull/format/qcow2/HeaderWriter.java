@@ -1,7 +1,6 @@
 package dev.blockpull.format.qcow2;
 
 import dev.blockpull.io.InvalidImageException;
-
 import java.nio.ByteBuffer;
 import java.util.Objects;
 

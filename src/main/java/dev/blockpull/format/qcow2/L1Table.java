@@ -1,7 +1,6 @@
 package dev.blockpull.format.qcow2;
 
 import dev.blockpull.io.InvalidImageException;
-
 import java.nio.ByteBuffer;
 import java.util.BitSet;
 
@@ -28,12 +27,12 @@ final class L1Table {
                 L2Entry.checkL1(e);
                 long l2 = L2Entry.hostOffset(e);
                 if ((l2 & clusterMask) != 0) {
-                    throw new InvalidImageException("L2 table offset 0x" + Long.toHexString(l2)
-                            + " is not cluster aligned");
+                    throw new InvalidImageException(
+                            "L2 table offset 0x" + Long.toHexString(l2) + " is not cluster aligned");
                 }
                 if (l2 != 0 && l2 + header.clusterSize() > io.length()) {
-                    throw new InvalidImageException("L2 table at 0x" + Long.toHexString(l2)
-                            + " lies beyond the end of the file");
+                    throw new InvalidImageException(
+                            "L2 table at 0x" + Long.toHexString(l2) + " lies beyond the end of the file");
                 }
                 entries[i] = e;
             }

@@ -1,11 +1,10 @@
 package dev.blockpull.format.qcow2;
 
-import org.jspecify.annotations.Nullable;
-
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.LongFunction;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A bounded LRU cache of L2 tables. A dirty table may only reach the disk after the refcounts

@@ -12,8 +12,7 @@ final class L2Entry {
     static final long STD_RESERVED = 0x3F000000000001FEL;
     static final long L1_RESERVED = 0x7F000000000001FFL;
 
-    private L2Entry() {
-    }
+    private L2Entry() {}
 
     static long hostOffset(long entry) {
         return entry & OFFSET_MASK;
@@ -52,7 +51,8 @@ final class L2Entry {
             return ClusterType.COMPRESSED;
         }
         if ((entry & (STD_RESERVED | ZERO)) != 0) {
-            throw new InvalidImageException("Extended L2 entry 0x" + Long.toHexString(entry) + " has reserved bits set");
+            throw new InvalidImageException(
+                    "Extended L2 entry 0x" + Long.toHexString(entry) + " has reserved bits set");
         }
         int allocMask = (int) bitmap;
         int zeroMask = (int) (bitmap >>> 32);

@@ -1,7 +1,6 @@
 package dev.blockpull.format.qcow2;
 
 import dev.blockpull.io.InvalidImageException;
-
 import java.util.HashMap;
 import java.util.Map;
 
@@ -38,8 +37,8 @@ final class MetadataGuard {
         for (long c = first; c <= last; c++) {
             String other = clusters.get(c);
             if (other != null) {
-                throw new InvalidImageException("Corrupt image: the " + what + " at 0x" + Long.toHexString(offset)
-                        + " overlaps the " + other);
+                throw new InvalidImageException(
+                        "Corrupt image: the " + what + " at 0x" + Long.toHexString(offset) + " overlaps the " + other);
             }
         }
         add(offset, bytes, what);
@@ -66,8 +65,8 @@ final class MetadataGuard {
     void checkL2Table(long offset) {
         String what = clusters.get(offset >> clusterBits);
         if (what != null && !what.equals("L2 table")) {
-            throw new InvalidImageException("Corrupt image: L2 table at 0x" + Long.toHexString(offset)
-                    + " overlaps the " + what);
+            throw new InvalidImageException(
+                    "Corrupt image: L2 table at 0x" + Long.toHexString(offset) + " overlaps the " + what);
         }
     }
 }

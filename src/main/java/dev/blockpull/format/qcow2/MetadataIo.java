@@ -4,7 +4,6 @@ import dev.blockpull.io.BlockFile;
 import dev.blockpull.io.BlockIoException;
 import dev.blockpull.io.InvalidImageException;
 import dev.blockpull.io.ReadHint;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLong;
@@ -38,8 +37,8 @@ final class MetadataIo {
     /** Reads exactly {@code bytes.length} bytes that must lie inside the file. */
     byte[] readFully(long offset, int size, String what) {
         if (offset < 0 || offset + size > length.get()) {
-            throw new InvalidImageException(what + " at offset 0x" + Long.toHexString(offset)
-                    + " lies beyond the end of the file");
+            throw new InvalidImageException(
+                    what + " at offset 0x" + Long.toHexString(offset) + " lies beyond the end of the file");
         }
         ByteBuffer buf = ByteBuffer.allocate(size);
         read(buf, offset);

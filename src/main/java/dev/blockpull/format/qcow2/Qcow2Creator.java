@@ -6,7 +6,6 @@ import dev.blockpull.io.BlockErrorKind;
 import dev.blockpull.io.BlockException;
 import dev.blockpull.io.BlockFile;
 import dev.blockpull.io.BlockIoException;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -20,8 +19,7 @@ import java.util.List;
  */
 public final class Qcow2Creator {
 
-    private Qcow2Creator() {
-    }
+    private Qcow2Creator() {}
 
     public static void create(BlockFile file, CreateOptions o) {
         validate(o);
@@ -31,8 +29,8 @@ public final class Qcow2Creator {
         long l2Coverage = (long) cs * (cs / 8);
         long l1Size = (o.size() + l2Coverage - 1) / l2Coverage;
         if (l1Size * 8 > 32L * 1024 * 1024) {
-            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Image size " + o.size()
-                    + " is too large for cluster size " + cs);
+            throw new BlockException(
+                    BlockErrorKind.INVALID_ARGUMENT, "Image size " + o.size() + " is too large for cluster size " + cs);
         }
         long l1Clusters = (l1Size * 8 + cs - 1) / cs;
         long perBlock = ((long) cs * 8) >>> order;
@@ -53,8 +51,8 @@ public final class Qcow2Creator {
         long l1Offset = firstBlock + blocks * cs;
         long total = 1 + tableClusters + blocks + l1Clusters;
 
-        Qcow2Header header = header(o, bits, order, (int) l1Size, l1Size == 0 ? 0 : l1Offset, tableOffset,
-                (int) tableClusters);
+        Qcow2Header header =
+                header(o, bits, order, (int) l1Size, l1Size == 0 ? 0 : l1Offset, tableOffset, (int) tableClusters);
         try {
             write(file, HeaderEncoder.encode(header), 0);
             ByteBuffer table = ByteBuffer.allocate((int) (tableClusters * cs));
@@ -82,20 +80,28 @@ public final class Qcow2Creator {
         file.write(buf, offset);
     }
 
-    private static Qcow2Header header(CreateOptions o, int bits, int order, int l1Size, long l1Offset,
-                                      long tableOffset, int tableClusters) {
+    private static Qcow2Header header(
+            CreateOptions o, int bits, int order, int l1Size, long l1Offset, long tableOffset, int tableClusters) {
         List<HeaderExtension> exts = new ArrayList<>();
         if (o.compatV3() && o.clusterSize() > 4096) {
             exts.add(new HeaderExtension(HeaderExtension.FEATURE_TABLE, FeatureBits.qemuFeatureTable()));
         }
         BackingReference b = o.backing();
         String backingFile = b == null ? null : b.fileName();
-        String backingFormat = b == null || b.format() == null ? null : b.format().id();
-        return new Qcow2Header.Builder().version(o.compatV3() ? 3 : 2).clusterBits(bits).size(o.size())
-                .l1(l1Size, l1Offset).refcountTable(tableOffset, tableClusters)
-                .compatibleFeatures(o.lazyRefcounts() ? FeatureBits.COMPAT_LAZY_REFCOUNTS : 0).refcountOrder(order)
+        String backingFormat =
+                b == null || b.format() == null ? null : b.format().id();
+        return new Qcow2Header.Builder()
+                .version(o.compatV3() ? 3 : 2)
+                .clusterBits(bits)
+                .size(o.size())
+                .l1(l1Size, l1Offset)
+                .refcountTable(tableOffset, tableClusters)
+                .compatibleFeatures(o.lazyRefcounts() ? FeatureBits.COMPAT_LAZY_REFCOUNTS : 0)
+                .refcountOrder(order)
                 .headerLength(o.compatV3() ? HeaderLayout.V3_HEADER_LENGTH : HeaderLayout.V2_HEADER_LENGTH)
-                .extensions(exts).backingFile(backingFile).backingFormat(backingFormat)
+                .extensions(exts)
+                .backingFile(backingFile)
+                .backingFormat(backingFormat)
                 .build();
     }
 

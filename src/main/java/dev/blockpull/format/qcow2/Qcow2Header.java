@@ -2,21 +2,35 @@ package dev.blockpull.format.qcow2;
 
 import dev.blockpull.format.BackingReference;
 import dev.blockpull.format.ImageFormat;
-import org.jspecify.annotations.Nullable;
-
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The qcow2 header of cluster 0 with its extensions and backing file name (qcow2-notes §2, §4), as
  * a value: {@link HeaderParser} reads and validates it, {@link HeaderEncoder} writes it back (unknown
  * header bytes and unknown extensions verbatim), {@link #toBuilder()} derives a changed copy.
  */
-record Qcow2Header(int version, int clusterBits, long size, int cryptMethod, int l1Size, long l1TableOffset,
-                   long refcountTableOffset, int refcountTableClusters, int nbSnapshots, long snapshotsOffset,
-                   long incompatibleFeatures, long compatibleFeatures, long autoclearFeatures, int refcountOrder,
-                   int headerLength, int compressionType, byte[] unknownHeaderBytes,
-                   List<HeaderExtension> extensions, @Nullable String backingFile,
-                   @Nullable String backingFormat) {
+record Qcow2Header(
+        int version,
+        int clusterBits,
+        long size,
+        int cryptMethod,
+        int l1Size,
+        long l1TableOffset,
+        long refcountTableOffset,
+        int refcountTableClusters,
+        int nbSnapshots,
+        long snapshotsOffset,
+        long incompatibleFeatures,
+        long compatibleFeatures,
+        long autoclearFeatures,
+        int refcountOrder,
+        int headerLength,
+        int compressionType,
+        byte[] unknownHeaderBytes,
+        List<HeaderExtension> extensions,
+        @Nullable String backingFile,
+        @Nullable String backingFormat) {
 
     int clusterSize() {
         return 1 << clusterBits;
@@ -42,7 +56,8 @@ record Qcow2Header(int version, int clusterBits, long size, int cryptMethod, int
         return extensions.stream().anyMatch(e -> e.type() == type);
     }
 
-    @Nullable BackingReference backingReference() {
+    @Nullable
+    BackingReference backingReference() {
         if (backingFile == null) {
             return null;
         }
@@ -62,7 +77,11 @@ record Qcow2Header(int version, int clusterBits, long size, int cryptMethod, int
         List<HeaderExtension> others = extensions.stream()
                 .filter(e -> e.type() != HeaderExtension.BACKING_FORMAT)
                 .toList();
-        return toBuilder().extensions(others).backingFile(file).backingFormat(file == null ? null : format).build();
+        return toBuilder()
+                .extensions(others)
+                .backingFile(file)
+                .backingFormat(file == null ? null : format)
+                .build();
     }
 
     /** A header under construction; starts from an existing one or from an empty version 3 header. */
@@ -88,8 +107,7 @@ record Qcow2Header(int version, int clusterBits, long size, int cryptMethod, int
         private @Nullable String backingFile;
         private @Nullable String backingFormat;
 
-        Builder() {
-        }
+        Builder() {}
 
         private Builder(Qcow2Header h) {
             version = h.version;
@@ -203,10 +221,27 @@ record Qcow2Header(int version, int clusterBits, long size, int cryptMethod, int
         }
 
         Qcow2Header build() {
-            return new Qcow2Header(version, clusterBits, size, cryptMethod, l1Size, l1TableOffset,
-                    refcountTableOffset, refcountTableClusters, nbSnapshots, snapshotsOffset, incompatibleFeatures,
-                    compatibleFeatures, autoclearFeatures, refcountOrder, headerLength, compressionType,
-                    unknownHeaderBytes, extensions, backingFile, backingFormat);
+            return new Qcow2Header(
+                    version,
+                    clusterBits,
+                    size,
+                    cryptMethod,
+                    l1Size,
+                    l1TableOffset,
+                    refcountTableOffset,
+                    refcountTableClusters,
+                    nbSnapshots,
+                    snapshotsOffset,
+                    incompatibleFeatures,
+                    compatibleFeatures,
+                    autoclearFeatures,
+                    refcountOrder,
+                    headerLength,
+                    compressionType,
+                    unknownHeaderBytes,
+                    extensions,
+                    backingFile,
+                    backingFormat);
         }
     }
 }

@@ -1,7 +1,6 @@
 package dev.blockpull.format.qcow2;
 
 import dev.blockpull.format.AllocationRun;
-import dev.blockpull.io.Zeros;
 import dev.blockpull.format.BackingReader;
 import dev.blockpull.format.BackingReference;
 import dev.blockpull.format.Extent;
@@ -14,8 +13,7 @@ import dev.blockpull.io.BlockFile;
 import dev.blockpull.io.BlockIoException;
 import dev.blockpull.io.InvalidImageException;
 import dev.blockpull.io.ReadHint;
-import org.jspecify.annotations.Nullable;
-
+import dev.blockpull.io.Zeros;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -23,11 +21,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A qcow2 image. Metadata lookups and changes run under one lock; guest data is read and
  * written outside it, in parallel. A cluster being allocated is marked in flight so that an
  * overlapping write waits for it instead of allocating it twice.
+ *
+ * <p>Some 400 lines on purpose: it is the {@link Image} facade of the qcow2 classes, and every
+ * operation's part under the metadata lock stays beside the others it orders against.
  */
 public final class Qcow2Image implements Image {
 
@@ -131,10 +133,15 @@ public final class Qcow2Image implements Image {
     public ImageDetails details() {
         Qcow2Header h = meta.header();
         long actual = io.length();
-        return new ImageDetails(h.isV3() ? "1.1" : "0.10", h.refcountBits(),
-                (h.compatibleFeatures() & FeatureBits.COMPAT_LAZY_REFCOUNTS) != 0, dirtyAtOpen,
-                h.hasIncompatible(FeatureBits.INCOMPAT_CORRUPT), h.compressionType() == 1 ? "zstd" : "zlib",
-                h.hasExtendedL2(), actual);
+        return new ImageDetails(
+                h.isV3() ? "1.1" : "0.10",
+                h.refcountBits(),
+                (h.compatibleFeatures() & FeatureBits.COMPAT_LAZY_REFCOUNTS) != 0,
+                dirtyAtOpen,
+                h.hasIncompatible(FeatureBits.INCOMPAT_CORRUPT),
+                h.compressionType() == 1 ? "zstd" : "zlib",
+                h.hasExtendedL2(),
+                actual);
     }
 
     // ---------------------------------------------------------------- reads
@@ -347,8 +354,12 @@ public final class Qcow2Image implements Image {
             checkOpen();
             meta.flush();
             meta.flush(); // the second pass makes the deferred refcount drops durable too
-            Qcow2Header next = meta.header().withBacking(ref == null ? null : ref.fileName(),
-                    ref == null || ref.format() == null ? null : ref.format().id());
+            Qcow2Header next = meta.header()
+                    .withBacking(
+                            ref == null ? null : ref.fileName(),
+                            ref == null || ref.format() == null
+                                    ? null
+                                    : ref.format().id());
             new HeaderWriter(io).rewrite(next);
             meta.replaceHeader(next);
         } finally {
@@ -383,8 +394,10 @@ public final class Qcow2Image implements Image {
             throw new BlockException(BlockErrorKind.READ_ONLY, "Block node is read-only");
         }
         if (offset < 0 || length < 0 || offset + length > virtualSize() || offset + length < 0) {
-            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Write of " + length + " bytes at " + offset
-                    + " lies outside the image (" + virtualSize() + " bytes)");
+            throw new BlockException(
+                    BlockErrorKind.INVALID_ARGUMENT,
+                    "Write of " + length + " bytes at " + offset + " lies outside the image (" + virtualSize()
+                            + " bytes)");
         }
     }
 

@@ -1,12 +1,11 @@
 package dev.blockpull.format.qcow2;
 
 import dev.blockpull.io.InvalidImageException;
-import org.jspecify.annotations.Nullable;
-
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.LongFunction;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Everything of a qcow2 image that describes where guest clusters live: header, L1 table, L2
@@ -49,8 +48,8 @@ final class Qcow2Metadata {
         this.l2Cache = new L2Cache(l2CacheTables, this::flush);
         this.compressed = new CompressedClusterReader(io, clusterBits, header.compressionType());
         guard.add(0, 1, "header");
-        guard.addExclusive(header.refcountTableOffset(), (long) header.refcountTableClusters() << clusterBits,
-                "refcount table");
+        guard.addExclusive(
+                header.refcountTableOffset(), (long) header.refcountTableClusters() << clusterBits, "refcount table");
         for (long b : refcounts.blockOffsets()) {
             guard.addExclusive(b, 1, "refcount block");
         }
@@ -120,8 +119,8 @@ final class Qcow2Metadata {
             throw new InvalidImageException("Cluster allocation offset 0x" + Long.toHexString(host) + " unaligned");
         }
         if (host >= io.length()) {
-            throw new InvalidImageException("Data cluster at 0x" + Long.toHexString(host)
-                    + " lies beyond the end of the file");
+            throw new InvalidImageException(
+                    "Data cluster at 0x" + Long.toHexString(host) + " lies beyond the end of the file");
         }
         return host;
     }
@@ -186,7 +185,8 @@ final class Qcow2Metadata {
             return l2Cache.get(old, l2Loader);
         }
         long offset = allocator.allocate(1);
-        L2Table table = old == 0 ? L2Table.empty(offset, clusterSize(), extended)
+        L2Table table = old == 0
+                ? L2Table.empty(offset, clusterSize(), extended)
                 : l2Cache.get(old, l2Loader).copyTo(offset);
         table.markDirty();
         guard.add(offset, 1, "L2 table");
@@ -254,8 +254,11 @@ final class Qcow2Metadata {
     }
 
     boolean hasUnwrittenChanges() {
-        return refcounts.hasDirtyBlocks() || refcounts.hasDirtyTableEntries() || l2Cache.hasDirty()
-                || l1.isDirty() || !pendingFrees.isEmpty();
+        return refcounts.hasDirtyBlocks()
+                || refcounts.hasDirtyTableEntries()
+                || l2Cache.hasDirty()
+                || l1.isDirty()
+                || !pendingFrees.isEmpty();
     }
 
     private void switchRefcountTable(long offset, int clusters) {

@@ -1,7 +1,6 @@
 package dev.blockpull.format.qcow2;
 
 import dev.blockpull.io.InvalidImageException;
-
 import java.util.HashMap;
 import java.util.Map;
 
@@ -79,7 +78,7 @@ final class RefcountRepair {
                             count(c, 1);
                         }
                     }
-                    default -> { }
+                    default -> {}
                 }
             }
         }
@@ -98,8 +97,8 @@ final class RefcountRepair {
     private void count(long cluster, long n) {
         references.merge(cluster, n, Long::sum);
         if (references.size() > MAX_TRACKED_CLUSTERS) {
-            throw new InvalidImageException("Image is too large to repair its refcounts here; run "
-                    + "'qemu-img check -r all' on it");
+            throw new InvalidImageException(
+                    "Image is too large to repair its refcounts here; run " + "'qemu-img check -r all' on it");
         }
     }
 

@@ -1,7 +1,6 @@
 package dev.blockpull.format.qcow2;
 
 import dev.blockpull.io.InvalidImageException;
-
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -136,8 +135,8 @@ final class RefcountStore {
             throw new InvalidImageException("Refcount of cluster " + cluster + " would drop below zero");
         }
         if (Long.compareUnsigned(next, refcountMax) > 0) {
-            throw new InvalidImageException("Refcount of cluster " + cluster + " would exceed its maximum "
-                    + refcountMax);
+            throw new InvalidImageException(
+                    "Refcount of cluster " + cluster + " would exceed its maximum " + refcountMax);
         }
         b.set(i, next);
     }
@@ -288,9 +287,11 @@ final class RefcountStore {
 
     private void checkNotBroken() {
         if (broken != null) {
-            throw new dev.blockpull.io.BlockException(dev.blockpull.io.BlockErrorKind.IO_ERROR,
+            throw new dev.blockpull.io.BlockException(
+                    dev.blockpull.io.BlockErrorKind.IO_ERROR,
                     "Growing the refcount table failed earlier (" + broken.getMessage() + "); the image "
-                    + "must be closed and reopened before it is written again", broken);
+                            + "must be closed and reopened before it is written again",
+                    broken);
         }
     }
 }

@@ -7,8 +7,7 @@ import dev.blockpull.io.UnsupportedFeatureException;
 /** What this engine cannot write safely: an image that has it opens read-only or not at all. */
 final class WritableFeatures {
 
-    private WritableFeatures() {
-    }
+    private WritableFeatures() {}
 
     /** Refuses a writable open of an image with a feature that writes here would damage. */
     static void require(Qcow2Header h) {
@@ -27,7 +26,7 @@ final class WritableFeatures {
     }
 
     private static UnsupportedFeatureException refused(String feature) {
-        return new UnsupportedFeatureException("Writing to qcow2 images with " + feature
-                + " is not supported; open the image read-only");
+        return new UnsupportedFeatureException(
+                "Writing to qcow2 images with " + feature + " is not supported; open the image read-only");
     }
 }

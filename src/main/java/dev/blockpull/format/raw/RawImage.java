@@ -1,6 +1,5 @@
 package dev.blockpull.format.raw;
 
-import dev.blockpull.io.Zeros;
 import dev.blockpull.format.BackingReader;
 import dev.blockpull.format.BackingReference;
 import dev.blockpull.format.Extent;
@@ -13,13 +12,13 @@ import dev.blockpull.io.BlockException;
 import dev.blockpull.io.BlockFile;
 import dev.blockpull.io.BlockIoException;
 import dev.blockpull.io.ReadHint;
-import org.jspecify.annotations.Nullable;
-
+import dev.blockpull.io.Zeros;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A raw image: the file is the guest disk. The virtual size is the file length; reads past the
@@ -147,7 +146,8 @@ public final class RawImage implements Image {
 
     @Override
     public void changeBackingFile(@Nullable BackingReference backing) {
-        throw new BlockException(BlockErrorKind.INVALID_ARGUMENT,
+        throw new BlockException(
+                BlockErrorKind.INVALID_ARGUMENT,
                 "raw images have no header; a backing file cannot be recorded in " + path().getFileName());
     }
 
@@ -165,8 +165,9 @@ public final class RawImage implements Image {
             throw new BlockException(BlockErrorKind.READ_ONLY, "Block node is read-only");
         }
         if (offset < 0 || length < 0 || offset + length > size) {
-            throw new BlockException(BlockErrorKind.INVALID_ARGUMENT, "Write of " + length + " bytes at " + offset
-                    + " lies outside the image (" + size + " bytes)");
+            throw new BlockException(
+                    BlockErrorKind.INVALID_ARGUMENT,
+                    "Write of " + length + " bytes at " + offset + " lies outside the image (" + size + " bytes)");
         }
     }
 }

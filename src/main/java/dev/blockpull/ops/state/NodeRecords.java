@@ -8,8 +8,7 @@ import org.jspecify.annotations.Nullable;
 /** {@link NodeDefinition} to and from its record in the state file. */
 final class NodeRecords {
 
-    private NodeRecords() {
-    }
+    private NodeRecords() {}
 
     /** The record, or null for a definition with a blkdebug filter (debug aids are not restored). */
     static @Nullable NodeRecord of(NodeDefinition d) {
@@ -32,8 +31,15 @@ final class NodeRecords {
         } else {
             return null;
         }
-        return new NodeRecord(d.nodeName(), d.driver().id(), d.file().filename(), d.file().readOnly(), backing,
-                backingNode, nested, d.readOnly());
+        return new NodeRecord(
+                d.nodeName(),
+                d.driver().id(),
+                d.file().filename(),
+                d.file().readOnly(),
+                backing,
+                backingNode,
+                nested,
+                d.readOnly());
     }
 
     static NodeDefinition definition(NodeRecord r) {
@@ -44,8 +50,12 @@ final class NodeRecords {
             case "nested" -> new NodeDefinition.Nested(definition(required(r.nested(), "nested")));
             default -> throw new IllegalArgumentException("Unknown backing kind '" + r.backing() + "'");
         };
-        return new NodeDefinition(r.nodeName(), Driver.parseFormat(r.driver()),
-                new NodeDefinition.FileDefinition(r.file(), r.fileReadOnly()), backing, r.readOnly());
+        return new NodeDefinition(
+                r.nodeName(),
+                Driver.parseFormat(r.driver()),
+                new NodeDefinition.FileDefinition(r.file(), r.fileReadOnly()),
+                backing,
+                r.readOnly());
     }
 
     private static <T> T required(@Nullable T value, String member) {

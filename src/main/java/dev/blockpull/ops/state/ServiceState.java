@@ -5,9 +5,8 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.blockpull.job.JobView;
 import dev.blockpull.stream.StreamOrigin;
 import dev.blockpull.stream.StreamRequest;
-import org.jspecify.annotations.Nullable;
-
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The state file's content, version {@value #VERSION}: what users asked for, in the order they
@@ -20,8 +19,8 @@ import java.util.List;
  * @param history dismissed jobs, oldest first (bounded like the in-memory history)
  * @param lastEventId the sequence number of the newest job event when saved (0: none)
  */
-public record ServiceState(int version, List<GraphStep> graph, List<JobRecord> jobs, List<JobView> history,
-                           long lastEventId) {
+public record ServiceState(
+        int version, List<GraphStep> graph, List<JobRecord> jobs, List<JobView> history, long lastEventId) {
 
     public static final int VERSION = 1;
 
@@ -38,19 +37,18 @@ public record ServiceState(int version, List<GraphStep> graph, List<JobRecord> j
 
     /** One change of the graph a user made. */
     @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "step")
-    @JsonSubTypes({@JsonSubTypes.Type(value = OpenStep.class, name = "open"),
-            @JsonSubTypes.Type(value = SnapshotStep.class, name = "snapshot"),
-            @JsonSubTypes.Type(value = ExportStep.class, name = "export")})
-    public sealed interface GraphStep permits OpenStep, SnapshotStep, ExportStep {
-    }
+    @JsonSubTypes({
+        @JsonSubTypes.Type(value = OpenStep.class, name = "open"),
+        @JsonSubTypes.Type(value = SnapshotStep.class, name = "snapshot"),
+        @JsonSubTypes.Type(value = ExportStep.class, name = "export")
+    })
+    public sealed interface GraphStep permits OpenStep, SnapshotStep, ExportStep {}
 
     /** {@code POST /nodes}. */
-    public record OpenStep(NodeRecord node) implements GraphStep {
-    }
+    public record OpenStep(NodeRecord node) implements GraphStep {}
 
     /** {@code POST /nodes/{node}/snapshot}: the overlay exists once recorded. */
-    public record SnapshotStep(NodeRef node, String file, NodeRef overlay) implements GraphStep {
-    }
+    public record SnapshotStep(NodeRef node, String file, NodeRef overlay) implements GraphStep {}
 
     /**
      * {@code POST /exports}.
@@ -73,8 +71,7 @@ public record ServiceState(int version, List<GraphStep> graph, List<JobRecord> j
      * @param file its image (relative to the data root) when the name was generated: generated
      *             names are accidents of the order things happened in, the file is what it is
      */
-    public record NodeRef(String name, @Nullable String file) {
-    }
+    public record NodeRef(String name, @Nullable String file) {}
 
     /**
      * A format node definition ({@code NodeDefinition}).
@@ -82,10 +79,15 @@ public record ServiceState(int version, List<GraphStep> graph, List<JobRecord> j
      * @param backing      {@code header}, {@code none}, {@code node} ({@link #backingNode}) or
      *                     {@code nested} ({@link #nested})
      */
-    public record NodeRecord(@Nullable String nodeName, String driver, String file, boolean fileReadOnly,
-                             String backing, @Nullable String backingNode, @Nullable NodeRecord nested,
-                             boolean readOnly) {
-    }
+    public record NodeRecord(
+            @Nullable String nodeName,
+            String driver,
+            String file,
+            boolean fileReadOnly,
+            String backing,
+            @Nullable String backingNode,
+            @Nullable NodeRecord nested,
+            boolean readOnly) {}
 
     /**
      * A stream job.
@@ -94,6 +96,5 @@ public record ServiceState(int version, List<GraphStep> graph, List<JobRecord> j
      * @param origin  its chain at the start, by file
      * @param view    the job as last recorded: status, speed, user pause, creation, restarts
      */
-    public record JobRecord(StreamRequest request, StreamOrigin origin, JobView view) {
-    }
+    public record JobRecord(StreamRequest request, StreamOrigin origin, JobView view) {}
 }

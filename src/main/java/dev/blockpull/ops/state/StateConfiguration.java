@@ -5,10 +5,9 @@ import dev.blockpull.job.JobScheduler;
 import dev.blockpull.nbd.ExportRegistry;
 import dev.blockpull.ops.BlockpullProperties;
 import dev.blockpull.stream.StreamLauncher;
+import java.time.Clock;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-
-import java.time.Clock;
 
 /** The state store in {@code blockpull.state-dir}, its recorder, and the restore at start-up. */
 @Configuration(proxyBeanMethods = false)
@@ -27,10 +26,22 @@ class StateConfiguration {
     }
 
     @Bean
-    StateLifecycle stateLifecycle(StateFile file, StateRecorder recorder, NodeGraph graph, ExportRegistry exports,
-                                  StreamLauncher launcher, JobScheduler scheduler, BlockpullProperties properties) {
-        StateRestorer restorer = new StateRestorer(graph, exports, launcher, scheduler,
-                properties.jobs().resumeOnStart(), properties.graph().maxDrainWait(), Clock.systemUTC());
+    StateLifecycle stateLifecycle(
+            StateFile file,
+            StateRecorder recorder,
+            NodeGraph graph,
+            ExportRegistry exports,
+            StreamLauncher launcher,
+            JobScheduler scheduler,
+            BlockpullProperties properties) {
+        StateRestorer restorer = new StateRestorer(
+                graph,
+                exports,
+                launcher,
+                scheduler,
+                properties.jobs().resumeOnStart(),
+                properties.graph().maxDrainWait(),
+                Clock.systemUTC());
         return new StateLifecycle(file, restorer, recorder);
     }
 }

@@ -2,14 +2,6 @@ package dev.blockpull.ops.state;
 
 import dev.blockpull.io.BlockFile;
 import dev.blockpull.io.FileChannelBlockFile;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.DeserializationFeature;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.SerializationFeature;
-import tools.jackson.databind.json.JsonMapper;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -21,6 +13,13 @@ import java.time.Clock;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The state store on disk: {@code state.json} in the state directory, replaced whole on every
@@ -35,8 +34,8 @@ public final class StateFile {
     static final String NAME = "state.json";
     static final String TEMP = NAME + ".tmp";
     private static final Logger log = LoggerFactory.getLogger(StateFile.class);
-    private static final DateTimeFormatter ASIDE = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
-            .withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter ASIDE =
+            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
     /** Opens the temporary file for writing; tests put the io fault wrapper around it. */
     @FunctionalInterface
@@ -45,8 +44,10 @@ public final class StateFile {
     }
 
     /** A member an older file lacks reads as its type's default (0, false, null): see {@link ServiceState}. */
-    private static final JsonMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT)
-            .disable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES).build();
+    private static final JsonMapper JSON = JsonMapper.builder()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .build();
 
     private final Path dir;
     private final Clock clock;
@@ -95,10 +96,13 @@ public final class StateFile {
             } catch (IOException m) {
                 moved = "moving it aside failed too (" + m.getMessage() + "); ";
             }
-            throw new UnreadableStateException("The state file " + file + " cannot be read: " + e.getMessage()
-                    + "; " + moved + "Blockpull did not start, so that nothing it recorded is forgotten. Put back a "
-                    + "good copy, or start again to begin with an empty state (nodes, exports and jobs are not "
-                    + "restored)", e);
+            throw new UnreadableStateException(
+                    "The state file " + file + " cannot be read: " + e.getMessage()
+                            + "; " + moved
+                            + "Blockpull did not start, so that nothing it recorded is forgotten. Put back a "
+                            + "good copy, or start again to begin with an empty state (nodes, exports and jobs are not "
+                            + "restored)",
+                    e);
         }
     }
 

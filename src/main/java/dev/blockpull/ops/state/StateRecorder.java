@@ -21,10 +21,6 @@ import dev.blockpull.ops.state.ServiceState.SnapshotStep;
 import dev.blockpull.stream.StreamOrigin;
 import dev.blockpull.stream.StreamRequest;
 import dev.blockpull.stream.StreamStartListener;
-import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -33,6 +29,9 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the state file up to date with what users asked for. The API tells it of every graph
@@ -73,8 +72,7 @@ public final class StateRecorder implements StreamStartListener, AutoCloseable {
     public void nodeOpened(NodeDefinition definition) {
         NodeRecord node = NodeRecords.of(definition);
         if (node == null) {
-            log.info("Node {} is not recorded for restarts: blkdebug filters are debug aids",
-                    definition.nodeName());
+            log.info("Node {} is not recorded for restarts: blkdebug filters are debug aids", definition.nodeName());
             return;
         }
         change(() -> steps.add(new OpenStep(node)));
@@ -86,8 +84,10 @@ public final class StateRecorder implements StreamStartListener, AutoCloseable {
      * restart).
      */
     public void nodeClosed(String name, @Nullable String file) {
-        change(() -> steps.removeIf(s -> (s instanceof OpenStep o && name.equals(o.node().nodeName()))
-                || (s instanceof SnapshotStep sn && (name.equals(sn.overlay().name()) || sn.file().equals(file)))));
+        change(() -> steps.removeIf(s -> (s instanceof OpenStep o
+                        && name.equals(o.node().nodeName()))
+                || (s instanceof SnapshotStep sn
+                        && (name.equals(sn.overlay().name()) || sn.file().equals(file)))));
     }
 
     /** {@code POST /nodes/{node}/snapshot} succeeded. */
@@ -105,7 +105,7 @@ public final class StateRecorder implements StreamStartListener, AutoCloseable {
 
     /** A job changed in a way no event tells (its speed). */
     public void jobChanged() {
-        change(() -> { });
+        change(() -> {});
     }
 
     @Override
@@ -117,7 +117,9 @@ public final class StateRecorder implements StreamStartListener, AutoCloseable {
     private NodeRef ref(String name) {
         String f = null;
         if (NodeName.isGenerated(name)) {
-            f = graph.find(name).map(n -> graph.filename(BackingChain.skipFilters(n))).orElse(null);
+            f = graph.find(name)
+                    .map(n -> graph.filename(BackingChain.skipFilters(n)))
+                    .orElse(null);
         }
         return new NodeRef(name, f);
     }
@@ -182,7 +184,11 @@ public final class StateRecorder implements StreamStartListener, AutoCloseable {
             live.add(new JobRecord(r.request(), r.origin(), now));
         }
         live.forEach(r -> jobs.put(r.view().id(), r));
-        return new ServiceState(ServiceState.VERSION, steps, live, scheduler.history().list(),
+        return new ServiceState(
+                ServiceState.VERSION,
+                steps,
+                live,
+                scheduler.history().list(),
                 scheduler.events().lastSequence());
     }
 

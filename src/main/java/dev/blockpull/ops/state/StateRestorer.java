@@ -22,10 +22,6 @@ import dev.blockpull.ops.state.ServiceState.SnapshotStep;
 import dev.blockpull.stream.StreamLauncher;
 import dev.blockpull.stream.StreamOrigin;
 import dev.blockpull.stream.StreamRequest;
-import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,6 +29,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Brings back at start-up what the state file recorded: the graph steps in their order (a step
@@ -61,8 +60,14 @@ final class StateRestorer {
     /** Why a step failed, by the file of the node it would have opened. */
     private final Map<String, String> lost = new LinkedHashMap<>();
 
-    StateRestorer(NodeGraph graph, ExportRegistry exports, StreamLauncher launcher, JobScheduler scheduler,
-                  boolean resumeJobs, Duration maxDrainWait, Clock clock) {
+    StateRestorer(
+            NodeGraph graph,
+            ExportRegistry exports,
+            StreamLauncher launcher,
+            JobScheduler scheduler,
+            boolean resumeJobs,
+            Duration maxDrainWait,
+            Clock clock) {
         this.graph = graph;
         this.exports = exports;
         this.launcher = launcher;
@@ -95,8 +100,12 @@ final class StateRestorer {
         for (JobRecord job : state.jobs()) {
             restore(job);
         }
-        log.info("Restored {} of {} graph step(s), {} job(s) and {} finished job(s) from the state file",
-                restored.size(), state.graph().size(), state.jobs().size(), state.history().size());
+        log.info(
+                "Restored {} of {} graph step(s), {} job(s) and {} finished job(s) from the state file",
+                restored.size(),
+                state.graph().size(),
+                state.jobs().size(),
+                state.history().size());
         return restored;
     }
 
@@ -104,8 +113,13 @@ final class StateRestorer {
         if (step instanceof OpenStep o) {
             graph.open(NodeRecords.definition(o.node()));
         } else if (step instanceof SnapshotStep s) {
-            graph.reattachSnapshot(node(s.node()).name(), s.file(),
-                    NodeName.isGenerated(s.overlay().name()) ? null : s.overlay().name(), maxDrainWait);
+            graph.reattachSnapshot(
+                    node(s.node()).name(),
+                    s.file(),
+                    NodeName.isGenerated(s.overlay().name())
+                            ? null
+                            : s.overlay().name(),
+                    maxDrainWait);
         } else if (step instanceof ExportStep e) {
             exports.add(e.id(), node(e.node()).name(), e.writable(), e.allowedClientSubjects());
         }
@@ -145,13 +159,19 @@ final class StateRestorer {
     private void restore(JobRecord job) {
         JobView view = job.view();
         if (view.status() == JobStatus.CONCLUDED || view.status() == JobStatus.NULL) {
-            scheduler.history().add(view.dismissedAs(Objects.requireNonNullElse(view.result(), JobResult.COMPLETED),
-                    view.error(), Objects.requireNonNullElse(view.finishedAt(), clock.instant())));
+            scheduler
+                    .history()
+                    .add(view.dismissedAs(
+                            Objects.requireNonNullElse(view.result(), JobResult.COMPLETED),
+                            view.error(),
+                            Objects.requireNonNullElse(view.finishedAt(), clock.instant())));
             return;
         }
         if (!resumeJobs) {
-            finish(view, JobResult.CANCELLED, "Operation canceled: the service restarted and "
-                    + "blockpull.jobs.resume-on-start is false");
+            finish(
+                    view,
+                    JobResult.CANCELLED,
+                    "Operation canceled: the service restarted and " + "blockpull.jobs.resume-on-start is false");
             return;
         }
         try {
@@ -170,7 +190,10 @@ final class StateRestorer {
         BlockNode below = BackingChain.chainNext(top);
         String backing = below == null ? null : graph.filename(below);
         if (origin.completedWith(backing)) {
-            log.info("Job {} had completed before the restart: {} names {} already", view.id(), origin.topFile(),
+            log.info(
+                    "Job {} had completed before the restart: {} names {} already",
+                    view.id(),
+                    origin.topFile(),
                     backing == null ? "no backing file" : backing);
             finish(view, JobResult.COMPLETED, null);
             return;
@@ -181,14 +204,25 @@ final class StateRestorer {
                     + " when the job started");
         }
         StreamRequest r = job.request();
-        StreamRequest again = new StreamRequest(r.jobId(), current(r.device(), origin.topFile()), r.base(),
+        StreamRequest again = new StreamRequest(
+                r.jobId(),
+                current(r.device(), origin.topFile()),
+                r.base(),
                 r.baseNode() == null ? null : current(r.baseNode(), origin.baseFile()),
-                r.bottom() == null ? null : current(r.bottom(), origin.bottomFile()), r.backingFile(), view.speed(),
-                r.onError(), r.filterNodeName(), r.autoFinalize(), r.autoDismiss());
-        JobView resumed = launcher.resume(again, new JobResumption(view.createdAt(), view.restarts() + 1,
-                clock.instant(), view.userPaused()));
-        log.info("Job {} resumed after the restart ({}, restart {})", resumed.id(),
-                view.userPaused() ? "paused, as the user left it" : "running", resumed.restarts());
+                r.bottom() == null ? null : current(r.bottom(), origin.bottomFile()),
+                r.backingFile(),
+                view.speed(),
+                r.onError(),
+                r.filterNodeName(),
+                r.autoFinalize(),
+                r.autoDismiss());
+        JobView resumed = launcher.resume(
+                again, new JobResumption(view.createdAt(), view.restarts() + 1, clock.instant(), view.userPaused()));
+        log.info(
+                "Job {} resumed after the restart ({}, restart {})",
+                resumed.id(),
+                view.userPaused() ? "paused, as the user left it" : "running",
+                resumed.restarts());
     }
 
     /** The node's name after the restart: generated names are looked up by the file they stood for. */
@@ -204,11 +238,11 @@ final class StateRestorer {
         JobView done = view.dismissedAs(result, error, clock.instant());
         JobEventBus events = scheduler.events();
         if (result == JobResult.CANCELLED) {
-            events.publish(new JobEvent.BlockJobCancelled(done.type(), done.id(), done.totalProgress(),
-                    done.currentProgress(), done.speed()));
+            events.publish(new JobEvent.BlockJobCancelled(
+                    done.type(), done.id(), done.totalProgress(), done.currentProgress(), done.speed()));
         } else {
-            events.publish(new JobEvent.BlockJobCompleted(done.type(), done.id(), done.totalProgress(),
-                    done.currentProgress(), done.speed(), error));
+            events.publish(new JobEvent.BlockJobCompleted(
+                    done.type(), done.id(), done.totalProgress(), done.currentProgress(), done.speed(), error));
         }
         events.publish(new JobEvent.JobStatusChange(done.id(), JobStatus.CONCLUDED));
         events.publish(new JobEvent.JobStatusChange(done.id(), JobStatus.NULL));

@@ -1,16 +1,15 @@
 package dev.blockpull.api.export;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.api.Reply;
 import dev.blockpull.testsupport.ProcessResult;
 import dev.blockpull.testsupport.QemuTools;
-import org.springframework.http.MediaType;
-import org.springframework.test.web.servlet.client.RestTestClient;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.servlet.client.RestTestClient;
 
 /** HTTP and NBD helpers of the export API tests. */
 final class ExportApi {
@@ -41,11 +40,19 @@ final class ExportApi {
     }
 
     Reply post(String uri, Object body) {
-        return Reply.of(client.post().uri(uri).contentType(MediaType.APPLICATION_JSON).body(body).exchange());
+        return Reply.of(client.post()
+                .uri(uri)
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(body)
+                .exchange());
     }
 
     Reply patch(String uri, String json) {
-        return Reply.of(client.patch().uri(uri).contentType(MediaType.APPLICATION_JSON).body(json).exchange());
+        return Reply.of(client.patch()
+                .uri(uri)
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(json)
+                .exchange());
     }
 
     Reply delete(String uri) {
@@ -64,6 +71,9 @@ final class ExportApi {
         args[args.length - 1] = uri;
         ProcessResult r = qemu.qemuIo(args);
         assertThat(r.exitCode()).as(r.describe()).isZero();
-        assertThat(r.output().toLowerCase()).as(r.describe()).doesNotContain("fail").doesNotContain("error");
+        assertThat(r.output().toLowerCase())
+                .as(r.describe())
+                .doesNotContain("fail")
+                .doesNotContain("error");
     }
 }

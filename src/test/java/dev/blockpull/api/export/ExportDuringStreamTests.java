@@ -1,17 +1,12 @@
 package dev.blockpull.api.export;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import dev.blockpull.api.Reply;
 import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.QemuTools;
 import dev.blockpull.testsupport.ServiceDataRoot;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
-import org.springframework.test.web.servlet.client.RestTestClient;
-import tools.jackson.databind.JsonNode;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,9 +14,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.servlet.client.RestTestClient;
+import tools.jackson.databind.JsonNode;
 
 /**
  * The point of it all: a VM-like client writes through the export while a stream job pulls the
@@ -81,27 +80,30 @@ class ExportDuringStreamTests {
         Path top = chain("ds");
         Path model = dataRoot.resolve("ds-model.raw");
         qemu.convertToRaw(top, model);
-        assertThat(api.post("/nodes", Map.of("nodeName", "ds", "driver", "qcow2", "file", "ds/top.qcow2")).status())
+        assertThat(api.post("/nodes", Map.of("nodeName", "ds", "driver", "qcow2", "file", "ds/top.qcow2"))
+                        .status())
                 .isEqualTo(201);
-        assertThat(api.post("/exports", Map.of("id", "dsx", "nodeName", "ds", "writable", true)).status())
+        assertThat(api.post("/exports", Map.of("id", "dsx", "nodeName", "ds", "writable", true))
+                        .status())
                 .isEqualTo(201);
         String uri = api.uri("dsx");
 
         Reply started = api.post("/jobs/stream", Map.of("jobId", "ds-job", "device", "ds", "speed", CRAWL));
         assertThat(started.status()).as("%s", started).isEqualTo(201);
-        await().atMost(Duration.ofSeconds(30)).until(() -> job("ds-job").get("currentProgress").asLong() > 0);
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> job("ds-job").get("currentProgress").asLong() > 0);
 
         long at = job("ds-job").get("currentProgress").asLong();
         List<String> writes = List.of(
-                "write -P 0x81 3200k 64k",          // in the top already
-                "write -P 0x82 6148k 4k",           // only in an intermediate, a partial cluster
-                "write -z 6400k 64k",               // zeroes over intermediate data
-                "write -P 0x83 4194404 1000",       // only in the base, unaligned
-                "write -z 7232k 128k",              // zeroes over base data
-                "discard 4608k 64k",                // trim over base data
-                "write -P 0x84 2M 64k",             // unallocated in every layer
-                "write -P 0x86 128k 8k",            // a chunk the job copied already
-                "write -P 0x85 " + at + " 64k",     // the chunk the job copies next
+                "write -P 0x81 3200k 64k", // in the top already
+                "write -P 0x82 6148k 4k", // only in an intermediate, a partial cluster
+                "write -z 6400k 64k", // zeroes over intermediate data
+                "write -P 0x83 4194404 1000", // only in the base, unaligned
+                "write -z 7232k 128k", // zeroes over base data
+                "discard 4608k 64k", // trim over base data
+                "write -P 0x84 2M 64k", // unallocated in every layer
+                "write -P 0x86 128k 8k", // a chunk the job copied already
+                "write -P 0x85 " + at + " 64k", // the chunk the job copies next
                 "write -z -u " + (at + 64 * K) + " 64k",
                 "flush");
         for (String w : writes) {
@@ -109,8 +111,10 @@ class ExportDuringStreamTests {
             qemu.io(model, "raw", w);
         }
         assertThat(api.get("/nodes/ds").body().get("usedBy").toString()).contains("dsx");
-        assertThat(qemu.qemuImg("compare", "-f", "raw", "-F", "raw", uri, model.toString()).exitCode())
-                .as("reads during the stream equal the model").isZero();
+        assertThat(qemu.qemuImg("compare", "-f", "raw", "-F", "raw", uri, model.toString())
+                        .exitCode())
+                .as("reads during the stream equal the model")
+                .isZero();
 
         // at full speed, writes race the copy loop over every chunk
         List<String> racing = new ArrayList<>();
@@ -118,8 +122,8 @@ class ExportDuringStreamTests {
             racing.add("aio_write -P 0x" + Integer.toHexString(0x90 + i) + " " + (i * 512 * K + i * 4 * K) + " 12k");
         }
         racing.add("aio_flush");
-        CompletableFuture<Void> race = CompletableFuture.runAsync(
-                () -> ExportApi.io(qemu, uri, racing.toArray(String[]::new)));
+        CompletableFuture<Void> race =
+                CompletableFuture.runAsync(() -> ExportApi.io(qemu, uri, racing.toArray(String[]::new)));
         assertThat(api.patch("/jobs/stream/ds-job", "{\"speed\": 0}").status()).isEqualTo(200);
         race.join();
         for (String w : racing) {
@@ -131,13 +135,19 @@ class ExportDuringStreamTests {
             return s.equals("concluded") || s.equals("null");
         });
         assertThat(job("ds-job").get("result").asString()).isEqualTo("completed");
-        assertThat(qemu.qemuImg("compare", "-f", "raw", "-F", "raw", uri, model.toString()).exitCode())
-                .as("reads after the stream equal the model").isZero();
+        assertThat(qemu.qemuImg("compare", "-f", "raw", "-F", "raw", uri, model.toString())
+                        .exitCode())
+                .as("reads after the stream equal the model")
+                .isZero();
 
         assertThat(api.delete("/exports/dsx").status()).isEqualTo(204);
         assertThat(api.delete("/nodes/ds").status()).isEqualTo(204);
-        assertThat(qemu.info(top).has("backing-filename")).as("the chain is gone").isFalse();
-        assertThat(qemu.compare(top, model).exitCode()).as("the image equals the model").isZero();
+        assertThat(qemu.info(top).has("backing-filename"))
+                .as("the chain is gone")
+                .isFalse();
+        assertThat(qemu.compare(top, model).exitCode())
+                .as("the image equals the model")
+                .isZero();
         assertThat(qemu.check(top).isClean()).isTrue();
     }
 

@@ -1,5 +1,8 @@
 package dev.blockpull.api.export;
 
+import static dev.blockpull.api.ProblemAssert.assertProblem;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.api.Reply;
 import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.Chains;
@@ -7,6 +10,12 @@ import dev.blockpull.testsupport.ProcessResult;
 import dev.blockpull.testsupport.QemuTools;
 import dev.blockpull.testsupport.ServiceDataRoot;
 import dev.blockpull.testsupport.TestPki;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -14,16 +23,6 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
-
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
-import java.util.Map;
-
-import static dev.blockpull.api.ProblemAssert.assertProblem;
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The service with NBD over TLS from {@code blockpull.nbd.tls.*} on every interface: exports
@@ -36,8 +35,10 @@ class SecureExportApiTests {
 
     @ServiceDataRoot
     static Path dataRoot;
+
     @TempDir
     static Path pkiDir;
+
     static Path clientA;
     static Path clientB;
 
@@ -70,15 +71,23 @@ class SecureExportApiTests {
     private void node(String name) throws IOException {
         Chains.baseMidTop(qemu, Files.createDirectories(dataRoot.resolve(name)));
         assertThat(api.post("/nodes", Map.of("nodeName", name, "driver", "qcow2", "file", name + "/top.qcow2"))
-                .status()).isEqualTo(201);
+                        .status())
+                .isEqualTo(201);
     }
 
     @Test
     void anExportForOneClientSubjectIsOpenedByItAndRefusedToOthers() throws IOException {
         node("s1");
 
-        Reply created = api.post("/exports", Map.of("id", "s1x", "nodeName", "s1",
-                "allowedClientSubjects", List.of("O=Blockpull tests, cn=client-a")));
+        Reply created = api.post(
+                "/exports",
+                Map.of(
+                        "id",
+                        "s1x",
+                        "nodeName",
+                        "s1",
+                        "allowedClientSubjects",
+                        List.of("O=Blockpull tests, cn=client-a")));
 
         assertThat(created.status()).as("%s", created).isEqualTo(201);
         assertThat(created.body().get("allowedClientSubjects").get(0).asString())
@@ -93,15 +102,16 @@ class SecureExportApiTests {
     void aSubjectThatIsNotADistinguishedNameIsABadRequest() throws IOException {
         node("s2");
 
-        Reply refused = api.post("/exports", Map.of("id", "s2x", "nodeName", "s2",
-                "allowedClientSubjects", List.of("client-a")));
+        Reply refused = api.post(
+                "/exports", Map.of("id", "s2x", "nodeName", "s2", "allowedClientSubjects", List.of("client-a")));
 
         assertProblem(refused, 400);
         assertThat(refused.body().get("detail").asString()).contains("'client-a' is not a distinguished name");
     }
 
     private ProcessResult nbdinfo(String export, Path certificates) {
-        return QemuTools.run(List.of("nbdinfo", "nbds://127.0.0.1:" + NBD_PORT + "/" + export + "?tls-certificates="
-                + certificates), Duration.ofSeconds(60));
+        return QemuTools.run(
+                List.of("nbdinfo", "nbds://127.0.0.1:" + NBD_PORT + "/" + export + "?tls-certificates=" + certificates),
+                Duration.ofSeconds(60));
     }
 }

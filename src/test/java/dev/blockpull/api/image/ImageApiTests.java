@@ -1,18 +1,13 @@
 package dev.blockpull.api.image;
 
+import static dev.blockpull.api.ProblemAssert.assertProblem;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.api.Reply;
 import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.CheckResult;
 import dev.blockpull.testsupport.QemuTools;
 import dev.blockpull.testsupport.ServiceDataRoot;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.http.HttpHeaders;
-import org.springframework.http.MediaType;
-import org.springframework.test.web.servlet.client.RestTestClient;
-import tools.jackson.databind.JsonNode;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,9 +16,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static dev.blockpull.api.ProblemAssert.assertProblem;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.servlet.client.RestTestClient;
+import tools.jackson.databind.JsonNode;
 
 /**
  * {@code /images} over a real port, with qemu-img and qemu-io as the judges of what was written.
@@ -48,7 +47,11 @@ class ImageApiTests {
     }
 
     Reply post(Map<String, ?> body) {
-        return Reply.of(client.post().uri("/images").contentType(MediaType.APPLICATION_JSON).body(body).exchange());
+        return Reply.of(client.post()
+                .uri("/images")
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(body)
+                .exchange());
     }
 
     /** A setup step: the image must be created, or the test stops here with the reason. */
@@ -94,7 +97,8 @@ class ImageApiTests {
         assertThat(info.get("format").asString()).isEqualTo("qcow2");
         assertThat(info.get("virtual-size").asLong()).isEqualTo(64 * MiB);
         assertThat(info.get("cluster-size").asLong()).isEqualTo(65536);
-        assertThat(info.get("format-specific").get("data").get("compat").asString()).isEqualTo("1.1");
+        assertThat(info.get("format-specific").get("data").get("compat").asString())
+                .isEqualTo("1.1");
     }
 
     @Test
@@ -111,18 +115,29 @@ class ImageApiTests {
         Reply r = post(Map.of("filename", "round/odd.qcow2", "format", "qcow2", "size", 1000));
 
         assertThat(r.status()).as("%s", r).isEqualTo(201);
-        assertThat(qemu.info(file("round/odd.qcow2")).get("virtual-size").asLong()).isEqualTo(1024);
+        assertThat(qemu.info(file("round/odd.qcow2")).get("virtual-size").asLong())
+                .isEqualTo(1024);
     }
 
     @Test
     void qcow2OptionsAreWrittenAsQemuImgWouldWriteThem() {
-        Reply r = post(Map.of("filename", "opts/small.qcow2", "format", "qcow2", "size", 4 * MiB,
-                "clusterSize", 4096, "compat", "0.10"));
+        Reply r = post(Map.of(
+                "filename",
+                "opts/small.qcow2",
+                "format",
+                "qcow2",
+                "size",
+                4 * MiB,
+                "clusterSize",
+                4096,
+                "compat",
+                "0.10"));
 
         assertThat(r.status()).as("%s", r).isEqualTo(201);
         JsonNode info = qemu.info(file("opts/small.qcow2"));
         assertThat(info.get("cluster-size").asLong()).isEqualTo(4096);
-        assertThat(info.get("format-specific").get("data").get("compat").asString()).isEqualTo("0.10");
+        assertThat(info.get("format-specific").get("data").get("compat").asString())
+                .isEqualTo("0.10");
         assertThat(qemu.check(file("opts/small.qcow2")).isClean()).isTrue();
     }
 
@@ -130,8 +145,15 @@ class ImageApiTests {
     void overlayWithoutSizeTakesTheBackingSizeAndRecordsTheBackingVerbatim() {
         created(Map.of("filename", "overlay/base.qcow2", "format", "qcow2", "size", 64 * MiB));
 
-        Reply r = post(Map.of("filename", "overlay/top.qcow2", "format", "qcow2", "backingFile", "base.qcow2",
-                "backingFormat", "qcow2"));
+        Reply r = post(Map.of(
+                "filename",
+                "overlay/top.qcow2",
+                "format",
+                "qcow2",
+                "backingFile",
+                "base.qcow2",
+                "backingFormat",
+                "qcow2"));
 
         assertThat(r.status()).as("%s", r).isEqualTo(201);
         JsonNode info = qemu.info(file("overlay/top.qcow2"));
@@ -143,8 +165,15 @@ class ImageApiTests {
     @Test
     void qemuIoCanWriteIntoACreatedOverlay() {
         created(Map.of("filename", "write/base.qcow2", "format", "qcow2", "size", 16 * MiB));
-        created(Map.of("filename", "write/top.qcow2", "format", "qcow2", "backingFile", "base.qcow2",
-                "backingFormat", "qcow2"));
+        created(Map.of(
+                "filename",
+                "write/top.qcow2",
+                "format",
+                "qcow2",
+                "backingFile",
+                "base.qcow2",
+                "backingFormat",
+                "qcow2"));
 
         qemu.io(file("write/top.qcow2"), "qcow2", "write -P 0xab 1M 64k");
 
@@ -168,13 +197,21 @@ class ImageApiTests {
     void backingFileInAnotherDirectoryIsRelativeToTheNewImage() {
         created(Map.of("filename", "rel/bases/base.qcow2", "format", "qcow2", "size", 4 * MiB));
 
-        Reply r = post(Map.of("filename", "rel/vms/top.qcow2", "format", "qcow2", "backingFile", "../bases/base.qcow2",
-                "backingFormat", "qcow2"));
+        Reply r = post(Map.of(
+                "filename",
+                "rel/vms/top.qcow2",
+                "format",
+                "qcow2",
+                "backingFile",
+                "../bases/base.qcow2",
+                "backingFormat",
+                "qcow2"));
 
         assertThat(r.status()).as("%s", r).isEqualTo(201);
         assertThat(qemu.info(file("rel/vms/top.qcow2")).get("backing-filename").asString())
                 .isEqualTo("../bases/base.qcow2");
-        assertThat(r.body().get("backingChain").get(1).get("filename").asString()).isEqualTo("rel/bases/base.qcow2");
+        assertThat(r.body().get("backingChain").get(1).get("filename").asString())
+                .isEqualTo("rel/bases/base.qcow2");
     }
 
     @Test
@@ -187,7 +224,8 @@ class ImageApiTests {
         assertProblem(r, 409, "conflict");
         assertThat(r.text("detail")).contains("exists/base.qcow2");
         assertThat(Files.readAllBytes(file("exists/base.qcow2"))).isEqualTo(before);
-        assertThat(qemu.info(file("exists/base.qcow2")).get("virtual-size").asLong()).isEqualTo(64 * MiB);
+        assertThat(qemu.info(file("exists/base.qcow2")).get("virtual-size").asLong())
+                .isEqualTo(64 * MiB);
     }
 
     @Test
@@ -202,7 +240,10 @@ class ImageApiTests {
         assertThat(r.status()).as("%s", r).isEqualTo(200);
         assertThat(r.body().get("chainLength").asInt()).isEqualTo(3);
         List<String> names = new ArrayList<>();
-        r.body().get("backingChain").values().forEach(l -> names.add(l.get("filename").asString()));
+        r.body()
+                .get("backingChain")
+                .values()
+                .forEach(l -> names.add(l.get("filename").asString()));
         assertThat(names).containsExactly("chain/top.qcow2", "chain/mid.qcow2", "chain/base.qcow2");
         JsonNode top = r.body().get("backingChain").get(0);
         assertThat(top.get("backingFile").asString()).isEqualTo("mid.qcow2");
@@ -213,7 +254,8 @@ class ImageApiTests {
         assertThat(top.get("refcountBits").asInt()).isEqualTo(16);
         assertThat(top.get("dirty").asBoolean()).isFalse();
         assertThat(top.get("corrupt").asBoolean()).isFalse();
-        assertThat(r.body().get("backingChain").get(2).get("backingFile").isNull()).isTrue();
+        assertThat(r.body().get("backingChain").get(2).get("backingFile").isNull())
+                .isTrue();
     }
 
     @Test
@@ -233,7 +275,15 @@ class ImageApiTests {
     void infoRefusesABackingFileThatPointsOutsideTheRoot() throws IOException {
         Path outsideFile = Files.createTempFile("bp-outside", ".raw");
         try {
-            qemu.create(dir("hostile").resolve("top.qcow2"), "qcow2", "1M", "-u", "-b", outsideFile.toString(), "-F", "raw");
+            qemu.create(
+                    dir("hostile").resolve("top.qcow2"),
+                    "qcow2",
+                    "1M",
+                    "-u",
+                    "-b",
+                    outsideFile.toString(),
+                    "-F",
+                    "raw");
 
             Reply r = get("/images/info?filename=hostile/top.qcow2");
 
@@ -246,8 +296,15 @@ class ImageApiTests {
     @Test
     void listShowsEveryImageWithRelativeNamesSizesAndBacking() {
         created(Map.of("filename", "list/base.qcow2", "format", "qcow2", "size", 4 * MiB));
-        created(Map.of("filename", "list/top.qcow2", "format", "qcow2", "backingFile", "base.qcow2",
-                "backingFormat", "qcow2"));
+        created(Map.of(
+                "filename",
+                "list/top.qcow2",
+                "format",
+                "qcow2",
+                "backingFile",
+                "base.qcow2",
+                "backingFormat",
+                "qcow2"));
 
         Reply r = get("/images?pageSize=1000");
 
@@ -290,7 +347,9 @@ class ImageApiTests {
             next = nextLink(r);
         }
 
-        assertThat(seen).contains("paged/p0.raw", "paged/p1.raw", "paged/p2.raw").doesNotHaveDuplicates();
+        assertThat(seen)
+                .contains("paged/p0.raw", "paged/p1.raw", "paged/p2.raw")
+                .doesNotHaveDuplicates();
         assertThat(seen).isSorted();
     }
 

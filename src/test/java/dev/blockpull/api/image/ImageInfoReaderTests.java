@@ -1,5 +1,8 @@
 package dev.blockpull.api.image;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+
 import dev.blockpull.format.BackingReference;
 import dev.blockpull.format.CreateOptions;
 import dev.blockpull.format.ImageCreator;
@@ -9,19 +12,15 @@ import dev.blockpull.graph.GraphSettings;
 import dev.blockpull.graph.NodeDefinition;
 import dev.blockpull.graph.NodeGraph;
 import dev.blockpull.io.DataRoot;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.tuple;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code /images/info} asks the graph first: an image a node has open is read from that node,
@@ -45,11 +44,12 @@ class ImageInfoReaderTests {
     @BeforeEach
     void setUp() {
         root = new DataRoot(dir);
-        graph = new NodeGraph(root, (image, ref) -> root.resolveBacking(image, ref.fileName()),
-                new GraphSettings(16, false));
+        graph = new NodeGraph(
+                root, (image, ref) -> root.resolveBacking(image, ref.fileName()), new GraphSettings(16, false));
         reader = new ImageInfoReader(root, graph);
         ImageCreator.create(dir.resolve("base.qcow2"), CreateOptions.qcow2(MiB, null));
-        ImageCreator.create(dir.resolve("top.qcow2"),
+        ImageCreator.create(
+                dir.resolve("top.qcow2"),
                 CreateOptions.qcow2(MiB, new BackingReference("base.qcow2", ImageFormat.QCOW2)));
     }
 
@@ -59,8 +59,8 @@ class ImageInfoReaderTests {
     }
 
     void open(String name, Driver driver, String file) {
-        graph.open(new NodeDefinition(name, driver, new NodeDefinition.FileDefinition(file, false),
-                new NodeDefinition.FromHeader(), false));
+        graph.open(new NodeDefinition(
+                name, driver, new NodeDefinition.FileDefinition(file, false), new NodeDefinition.FromHeader(), false));
     }
 
     void writeSizeOnDisk(String file, long size) throws IOException {
@@ -75,8 +75,7 @@ class ImageInfoReaderTests {
 
         assertThat(reader.chain(dir.resolve("top.qcow2"), ImageFormat.QCOW2, 1))
                 .extracting(ImageLayerView::filename, ImageLayerView::virtualSize)
-                .containsExactly(tuple("top.qcow2", 2 * MiB),
-                        tuple("base.qcow2", MiB));
+                .containsExactly(tuple("top.qcow2", 2 * MiB), tuple("base.qcow2", MiB));
     }
 
     @Test
@@ -86,7 +85,8 @@ class ImageInfoReaderTests {
         writeSizeOnDisk("base.qcow2", 2 * MiB);
 
         assertThat(reader.chain(dir.resolve("top.qcow2"), ImageFormat.QCOW2, 1))
-                .extracting(ImageLayerView::virtualSize).containsExactly(MiB, MiB);
+                .extracting(ImageLayerView::virtualSize)
+                .containsExactly(MiB, MiB);
     }
 
     @Test
@@ -105,6 +105,7 @@ class ImageInfoReaderTests {
         graph.close("top", null);
         writeSizeOnDisk("top.qcow2", 2 * MiB);
 
-        assertThat(reader.layerView(dir.resolve("top.qcow2"), ImageFormat.QCOW2).virtualSize()).isEqualTo(2 * MiB);
+        assertThat(reader.layerView(dir.resolve("top.qcow2"), ImageFormat.QCOW2).virtualSize())
+                .isEqualTo(2 * MiB);
     }
 }

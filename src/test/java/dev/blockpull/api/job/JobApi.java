@@ -1,22 +1,21 @@
 package dev.blockpull.api.job;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import dev.blockpull.api.Reply;
 import dev.blockpull.testsupport.Chain;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.QemuTools;
-import org.jspecify.annotations.Nullable;
-import org.springframework.http.MediaType;
-import org.springframework.test.web.servlet.client.RestTestClient;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import org.jspecify.annotations.Nullable;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.servlet.client.RestTestClient;
 
 /** Talks to /nodes and /jobs over a real port for the job API tests. */
 final class JobApi {
@@ -46,12 +45,20 @@ final class JobApi {
     }
 
     Reply post(String uri, Object body) {
-        return Reply.of(client.post().uri(uri).contentType(MediaType.APPLICATION_JSON).body(body).exchange());
+        return Reply.of(client.post()
+                .uri(uri)
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(body)
+                .exchange());
     }
 
     Reply post(String uri, Object body, Consumer<org.springframework.http.HttpHeaders> headers) {
-        return Reply.of(client.post().uri(uri).contentType(MediaType.APPLICATION_JSON).headers(headers)
-                .body(body).exchange());
+        return Reply.of(client.post()
+                .uri(uri)
+                .contentType(MediaType.APPLICATION_JSON)
+                .headers(headers)
+                .body(body)
+                .exchange());
     }
 
     Reply post(String uri) {

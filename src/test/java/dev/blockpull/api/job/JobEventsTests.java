@@ -1,8 +1,15 @@
 package dev.blockpull.api.job;
 
+import static dev.blockpull.api.ProblemAssert.assertProblem;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import dev.blockpull.api.Reply;
 import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.ServiceDataRoot;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -10,14 +17,6 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.web.servlet.client.RestTestClient;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
-
-import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
-
-import static dev.blockpull.api.ProblemAssert.assertProblem;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /** {@code /jobs/events}: QMP events as SSE, in QEMU's order, with Last-Event-ID replay. */
 @BlockpullHttpTest(properties = {"blockpull.jobs.events-heartbeat=200ms", "blockpull.jobs.progress-interval=100ms"})
@@ -43,7 +42,9 @@ class JobEventsTests {
     void theStreamIsServedAsTextEventStream() throws Exception {
         try (SseClient sse = SseClient.open(port, null)) {
             assertThat(sse.response.statusCode()).isEqualTo(200);
-            assertThat(sse.response.headers().firstValue("Content-Type")).get().asString()
+            assertThat(sse.response.headers().firstValue("Content-Type"))
+                    .get()
+                    .asString()
                     .startsWith("text/event-stream");
         }
     }
@@ -54,17 +55,25 @@ class JobEventsTests {
         try (SseClient sse = SseClient.open(port, null)) {
             api.start(Map.of("jobId", "s1", "device", "e1"));
 
-            await().atMost(JobApi.WAIT).untilAsserted(() -> assertThat(sse.statusesOf("s1")).containsExactly(
-                    "created", "running", "waiting", "pending", "concluded", "null"));
+            await().atMost(JobApi.WAIT)
+                    .untilAsserted(() -> assertThat(sse.statusesOf("s1"))
+                            .containsExactly("created", "running", "waiting", "pending", "concluded", "null"));
             SseClient.Event completed = sse.eventsOf("s1").stream()
-                    .filter(e -> e.name().equals("BLOCK_JOB_COMPLETED")).findFirst().orElseThrow();
-            assertThat(completed.data()).isEqualTo("{\"type\":\"stream\",\"device\":\"s1\",\"len\":4194304,"
-                    + "\"offset\":4194304,\"speed\":0}");
+                    .filter(e -> e.name().equals("BLOCK_JOB_COMPLETED"))
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(completed.data())
+                    .isEqualTo("{\"type\":\"stream\",\"device\":\"s1\",\"len\":4194304,"
+                            + "\"offset\":4194304,\"speed\":0}");
             List<String> order = sse.eventsOf("s1").stream()
-                    .map(e -> e.name().equals("JOB_STATUS_CHANGE") ? e.data().replaceAll(".*\"status\":\"([a-z]+)\".*", "$1")
-                            : e.name()).toList();
-            assertThat(order.indexOf("BLOCK_JOB_COMPLETED")).as("completed just before concluded: %s", order)
-                    .isLessThan(order.indexOf("concluded")).isGreaterThan(order.indexOf("pending"));
+                    .map(e -> e.name().equals("JOB_STATUS_CHANGE")
+                            ? e.data().replaceAll(".*\"status\":\"([a-z]+)\".*", "$1")
+                            : e.name())
+                    .toList();
+            assertThat(order.indexOf("BLOCK_JOB_COMPLETED"))
+                    .as("completed just before concluded: %s", order)
+                    .isLessThan(order.indexOf("concluded"))
+                    .isGreaterThan(order.indexOf("pending"));
         }
     }
 
@@ -96,8 +105,9 @@ class JobEventsTests {
         }
 
         try (SseClient replay = SseClient.open(port, firstId)) {
-            await().atMost(JobApi.WAIT).untilAsserted(() -> assertThat(replay.eventsOf("s3"))
-                    .containsExactlyElementsOf(seen.subList(1, seen.size())));
+            await().atMost(JobApi.WAIT)
+                    .untilAsserted(() ->
+                            assertThat(replay.eventsOf("s3")).containsExactlyElementsOf(seen.subList(1, seen.size())));
         }
     }
 
@@ -111,8 +121,10 @@ class JobEventsTests {
             api.post("/jobs/stream/s4/resume");
             api.post("/jobs/stream/s4/cancel");
 
-            await().atMost(JobApi.WAIT).untilAsserted(() -> assertThat(sse.statusesOf("s4")).containsExactly(
-                    "created", "running", "paused", "running", "aborting", "concluded", "null"));
+            await().atMost(JobApi.WAIT)
+                    .untilAsserted(() -> assertThat(sse.statusesOf("s4"))
+                            .containsExactly(
+                                    "created", "running", "paused", "running", "aborting", "concluded", "null"));
             assertThat(sse.eventsOf("s4")).extracting(SseClient.Event::name).contains("BLOCK_JOB_CANCELLED");
         }
     }
@@ -126,13 +138,15 @@ class JobEventsTests {
 
     @Test
     void aLastEventIdThatIsNoNumberIs400() {
-        Reply r = Reply.of(client.get().uri("/jobs/events").header("Last-Event-ID", "abc").exchange());
+        Reply r = Reply.of(
+                client.get().uri("/jobs/events").header("Last-Event-ID", "abc").exchange());
 
         assertProblem(r, 400);
     }
 
     /** 4 MiB at this speed: about two seconds, so a 100 ms progress interval shows several events. */
     static final long THROTTLED = 2 * 1024 * 1024;
+
     static final JsonMapper JSON = JsonMapper.builder().build();
 
     @Test
@@ -142,7 +156,9 @@ class JobEventsTests {
             api.start(Map.of("jobId", "p1", "device", "p1", "speed", THROTTLED));
             await().atMost(JobApi.WAIT).until(() -> sse.statusesOf("p1").contains("null"));
 
-            List<JsonNode> progress = sse.progressOf("p1").stream().map(e -> JSON.readTree(e.data())).toList();
+            List<JsonNode> progress = sse.progressOf("p1").stream()
+                    .map(e -> JSON.readTree(e.data()))
+                    .toList();
             assertThat(progress).hasSizeGreaterThanOrEqualTo(2);
             assertThat(progress).allSatisfy(p -> {
                 assertThat(p.get("len").asLong()).isEqualTo(4194304);
@@ -161,13 +177,14 @@ class JobEventsTests {
             api.start(Map.of("jobId", "p2", "device", "p2", "speed", THROTTLED));
             await().atMost(JobApi.WAIT).until(() -> sse.statusesOf("p2").contains("null"));
 
-            List<String> names = sse.events.stream().filter(e -> e.data().contains("\"p2\""))
-                    .map(e -> e.name().equals("JOB_STATUS_CHANGE") ? e.data().replaceAll(".*\"status\":\"([a-z]+)\".*", "$1")
-                            : e.name()).toList();
-            assertThat(names.indexOf("JOB_PROGRESS")).as("%s", names)
-                    .isGreaterThan(names.indexOf("running"));
-            assertThat(names.lastIndexOf("JOB_PROGRESS")).as("%s", names)
-                    .isLessThan(names.indexOf("waiting"));
+            List<String> names = sse.events.stream()
+                    .filter(e -> e.data().contains("\"p2\""))
+                    .map(e -> e.name().equals("JOB_STATUS_CHANGE")
+                            ? e.data().replaceAll(".*\"status\":\"([a-z]+)\".*", "$1")
+                            : e.name())
+                    .toList();
+            assertThat(names.indexOf("JOB_PROGRESS")).as("%s", names).isGreaterThan(names.indexOf("running"));
+            assertThat(names.lastIndexOf("JOB_PROGRESS")).as("%s", names).isLessThan(names.indexOf("waiting"));
         }
     }
 
@@ -181,7 +198,9 @@ class JobEventsTests {
             await().atMost(JobApi.WAIT).until(() -> sse.statusesOf("f1").contains("null"));
             api.awaitStatus("f2", "null");
 
-            assertThat(sse.events).isNotEmpty().allSatisfy(e -> assertThat(e.data()).contains("\"f1\""));
+            assertThat(sse.events)
+                    .isNotEmpty()
+                    .allSatisfy(e -> assertThat(e.data()).contains("\"f1\""));
         }
     }
 
@@ -190,10 +209,12 @@ class JobEventsTests {
         api.openChain("f3");
         try (SseClient sse = SseClient.open(port, null, "?type=BLOCK_JOB_COMPLETED,JOB_PROGRESS&jobId=f3")) {
             api.start(Map.of("jobId", "f3", "device", "f3", "speed", THROTTLED));
-            await().atMost(JobApi.WAIT).until(() -> sse.events.stream()
-                    .anyMatch(e -> e.name().equals("BLOCK_JOB_COMPLETED")));
+            await().atMost(JobApi.WAIT)
+                    .until(() -> sse.events.stream().anyMatch(e -> e.name().equals("BLOCK_JOB_COMPLETED")));
 
-            assertThat(sse.events).extracting(SseClient.Event::name).contains("JOB_PROGRESS")
+            assertThat(sse.events)
+                    .extracting(SseClient.Event::name)
+                    .contains("JOB_PROGRESS")
                     .containsOnly("JOB_PROGRESS", "BLOCK_JOB_COMPLETED");
         }
     }
@@ -215,14 +236,17 @@ class JobEventsTests {
             await().atMost(JobApi.WAIT).until(() -> sse.statusesOf("r1").contains("null"));
             live = List.copyOf(sse.events);
         }
-        List<SseClient.Event> liveProgress = live.stream().filter(e -> e.name().equals("JOB_PROGRESS")).toList();
+        List<SseClient.Event> liveProgress =
+                live.stream().filter(e -> e.name().equals("JOB_PROGRESS")).toList();
         assertThat(liveProgress).hasSizeGreaterThanOrEqualTo(2);
 
         try (SseClient replay = SseClient.open(port, 0L, "?jobId=r1")) {
             await().atMost(JobApi.WAIT).until(() -> replay.statusesOf("r1").contains("null"));
 
-            assertThat(replay.eventsOf("r1")).containsExactlyElementsOf(
-                    live.stream().filter(e -> !e.name().equals("JOB_PROGRESS")).toList());
+            assertThat(replay.eventsOf("r1"))
+                    .containsExactlyElementsOf(live.stream()
+                            .filter(e -> !e.name().equals("JOB_PROGRESS"))
+                            .toList());
             assertThat(replay.progressOf("r1")).containsExactly(liveProgress.get(liveProgress.size() - 1));
         }
     }
@@ -234,8 +258,9 @@ class JobEventsTests {
         api.awaitStatus("r2", "null");
 
         try (SseClient replay = SseClient.open(port, 0L, "?jobId=r2&type=JOB_STATUS_CHANGE")) {
-            await().atMost(JobApi.WAIT).untilAsserted(() -> assertThat(replay.statusesOf("r2")).containsExactly(
-                    "created", "running", "waiting", "pending", "concluded", "null"));
+            await().atMost(JobApi.WAIT)
+                    .untilAsserted(() -> assertThat(replay.statusesOf("r2"))
+                            .containsExactly("created", "running", "waiting", "pending", "concluded", "null"));
             assertThat(replay.events).extracting(SseClient.Event::name).containsOnly("JOB_STATUS_CHANGE");
         }
     }

@@ -1,7 +1,5 @@
 package dev.blockpull.api.job;
 
-import org.jspecify.annotations.Nullable;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -11,12 +9,12 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /** Reads {@code /jobs/stream}'s SSE with java.net.http on a background thread: events and comments. */
 final class SseClient implements AutoCloseable {
 
-    record Event(long id, String name, String data) {
-    }
+    record Event(long id, String name, String data) {}
 
     final List<Event> events = new CopyOnWriteArrayList<>();
     final List<String> comments = new CopyOnWriteArrayList<>();
@@ -34,14 +32,15 @@ final class SseClient implements AutoCloseable {
 
     /** With a query such as {@code "?jobId=s1"}. */
     static SseClient open(int port, @Nullable Long lastEventId, String query) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/jobs/events"
-                        + query))
-                .header("Accept", "text/event-stream").timeout(Duration.ofSeconds(30));
+        HttpRequest.Builder request = HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/jobs/events" + query))
+                .header("Accept", "text/event-stream")
+                .timeout(Duration.ofSeconds(30));
         if (lastEventId != null) {
             request.header("Last-Event-ID", Long.toString(lastEventId));
         }
-        HttpResponse<Stream<String>> response = HttpClient.newHttpClient()
-                .send(request.build(), HttpResponse.BodyHandlers.ofLines());
+        HttpResponse<Stream<String>> response =
+                HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofLines());
         return new SseClient(response);
     }
 
@@ -75,7 +74,8 @@ final class SseClient implements AutoCloseable {
 
     /** Status changes of one job, in the order received. */
     List<String> statusesOf(String jobId) {
-        return events.stream().filter(e -> e.name().equals("JOB_STATUS_CHANGE"))
+        return events.stream()
+                .filter(e -> e.name().equals("JOB_STATUS_CHANGE"))
                 .filter(e -> e.data().contains("\"id\":\"" + jobId + "\""))
                 .map(e -> e.data().replaceAll(".*\"status\":\"([a-z]+)\".*", "$1"))
                 .toList();
@@ -83,14 +83,18 @@ final class SseClient implements AutoCloseable {
 
     /** Events of one job but JOB_PROGRESS, whose number depends on timing. */
     List<Event> eventsOf(String jobId) {
-        return events.stream().filter(e -> e.data().contains("\"" + jobId + "\""))
-                .filter(e -> !e.name().equals("JOB_PROGRESS")).toList();
+        return events.stream()
+                .filter(e -> e.data().contains("\"" + jobId + "\""))
+                .filter(e -> !e.name().equals("JOB_PROGRESS"))
+                .toList();
     }
 
     /** JOB_PROGRESS events of one job. */
     List<Event> progressOf(String jobId) {
-        return events.stream().filter(e -> e.name().equals("JOB_PROGRESS"))
-                .filter(e -> e.data().contains("\"id\":\"" + jobId + "\"")).toList();
+        return events.stream()
+                .filter(e -> e.name().equals("JOB_PROGRESS"))
+                .filter(e -> e.data().contains("\"id\":\"" + jobId + "\""))
+                .toList();
     }
 
     @Override

@@ -1,11 +1,23 @@
 package dev.blockpull.api.job;
 
+import static dev.blockpull.testsupport.AssertImages.assertBacking;
+import static dev.blockpull.testsupport.AssertImages.assertCheckClean;
+import static dev.blockpull.testsupport.AssertImages.assertSameContent;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import dev.blockpull.api.Reply;
 import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.Chain;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.QemuTools;
 import dev.blockpull.testsupport.ServiceDataRoot;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -15,19 +27,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.web.servlet.client.RestTestClient;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
-
-import static dev.blockpull.testsupport.AssertImages.assertBacking;
-import static dev.blockpull.testsupport.AssertImages.assertCheckClean;
-import static dev.blockpull.testsupport.AssertImages.assertSameContent;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * The on-error policies driven from outside, as QEMU's iotests 030 ({@code TestEIO},
@@ -50,7 +49,9 @@ class StreamFaultPolicyTests {
      * 1 MiB; in the base, the read of the base's data at 2 MiB.
      */
     enum Layer {
-        TOP("write", 2 * MIB), MID("read", MIB), BASE("read", 2 * MIB);
+        TOP("write", 2 * MIB),
+        MID("read", MIB),
+        BASE("read", 2 * MIB);
 
         final String event;
         final long offset;
@@ -81,9 +82,12 @@ class StreamFaultPolicyTests {
         sse = SseClient.open(port, null);
         run = "r" + RUNS.incrementAndGet();
         chain = Chains.in(QemuTools.require(), Files.createDirectories(dataRoot.resolve(run)))
-                .base("base.qcow2", "qcow2", 4 * MIB).write(0, 4 * MIB, 0x11)
-                .overlay("mid.qcow2").write(MIB, MIB, 0x22)
-                .overlay("top.qcow2").write(3 * MIB, 64 * 1024, 0x33)
+                .base("base.qcow2", "qcow2", 4 * MIB)
+                .write(0, 4 * MIB, 0x11)
+                .overlay("mid.qcow2")
+                .write(MIB, MIB, 0x22)
+                .overlay("top.qcow2")
+                .write(3 * MIB, 64 * 1024, 0x33)
                 .build();
         before = dataRoot.resolve(run + "-before.raw");
         QemuTools.require().convertToRaw(chain.top(), before);
@@ -142,7 +146,9 @@ class StreamFaultPolicyTests {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Layer.class, names = {"MID", "BASE"})
+    @EnumSource(
+            value = Layer.class,
+            names = {"MID", "BASE"})
     void enospcStopsOnNoSpaceAndResumesToCompletion(Layer layer) {
         String device = openChainFailingAt(layer, "ENOSPC");
         api.start(Map.of("jobId", run, "device", device, "onError", "enospc"));
@@ -158,7 +164,9 @@ class StreamFaultPolicyTests {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Layer.class, names = {"TOP", "MID"})
+    @EnumSource(
+            value = Layer.class,
+            names = {"TOP", "MID"})
     void enospcReportsAnyOtherError(Layer layer) {
         String device = openChainFailingAt(layer, "EIO");
 
@@ -197,16 +205,19 @@ class StreamFaultPolicyTests {
      * when it wraps the top (QEMU streams into the node under a filter device).
      */
     private String openChainFailingAt(Layer layer, String errno) {
-        Map<String, Object> rule = Map.of("event", layer.event, "errno", errno, "offset", layer.offset,
-                "length", 64 * 1024);
+        Map<String, Object> rule =
+                Map.of("event", layer.event, "errno", errno, "offset", layer.offset, "length", 64 * 1024);
         Map<String, Object> base = format(null, "base.qcow2", null);
         Map<String, Object> mid = format(null, "mid.qcow2", layer == Layer.BASE ? blkdebug(base, rule) : base);
         Map<String, Object> top = format(run, "top.qcow2", layer == Layer.MID ? blkdebug(mid, rule) : mid);
         Map<String, Object> root = layer == Layer.TOP ? blkdebug(top, rule) : top;
         Reply opened = api.post("/nodes", root);
         assertThat(opened.status()).as("%s", opened).isEqualTo(201);
-        List<String> chainDrivers = api.get("/nodes/" + opened.text("nodeName") + "/chain").body().valueStream()
-                .map(n -> n.get("driver").asString()).toList();
+        List<String> chainDrivers = api.get("/nodes/" + opened.text("nodeName") + "/chain")
+                .body()
+                .valueStream()
+                .map(n -> n.get("driver").asString())
+                .toList();
         assertThat(chainDrivers).as("the filter shows up in the chain").contains("blkdebug");
         return opened.text("nodeName");
     }
@@ -244,15 +255,18 @@ class StreamFaultPolicyTests {
         Reply rules = api.get("/nodes/" + filter() + "/inject-errors");
         assertThat(rules.body().size()).as("%s", rules).isEqualTo(1);
         assertThat(rules.body().get(0).get("hits").asLong()).isPositive();
-        String uri = "/nodes/" + filter() + "/inject-errors/" + rules.body().get(0).get("id").asLong();
+        String uri = "/nodes/" + filter() + "/inject-errors/"
+                + rules.body().get(0).get("id").asLong();
         assertThat(Reply.of(client.delete().uri(uri).exchange()).status()).isEqualTo(204);
     }
 
     /** BLOCK_JOB_ERROR events of this run over SSE, as "operation/action". */
     private List<String> errorActions() {
-        await().atMost(JobApi.WAIT).until(() -> sse.statusesOf(run).contains("null")
-                || sse.statusesOf(run).contains("paused"));
-        return sse.eventsOf(run).stream().filter(e -> e.name().equals("BLOCK_JOB_ERROR"))
+        await().atMost(JobApi.WAIT)
+                .until(() -> sse.statusesOf(run).contains("null")
+                        || sse.statusesOf(run).contains("paused"));
+        return sse.eventsOf(run).stream()
+                .filter(e -> e.name().equals("BLOCK_JOB_ERROR"))
                 .map(e -> e.data().replaceAll(".*\"operation\":\"(\\w+)\".*\"action\":\"(\\w+)\".*", "$1/$2"))
                 .toList();
     }

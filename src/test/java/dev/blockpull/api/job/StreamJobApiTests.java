@@ -1,24 +1,23 @@
 package dev.blockpull.api.job;
 
+import static dev.blockpull.api.ProblemAssert.assertProblem;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.api.Reply;
 import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.Chain;
 import dev.blockpull.testsupport.QemuTools;
 import dev.blockpull.testsupport.ServiceDataRoot;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.http.MediaType;
 import org.springframework.test.web.servlet.client.RestTestClient;
 import tools.jackson.databind.JsonNode;
-
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-
-import static dev.blockpull.api.ProblemAssert.assertProblem;
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@code /jobs/stream} and {@code /jobs} over a real port, with real images and the real stream
@@ -64,12 +63,36 @@ class StreamJobApiTests {
 
         JsonNode job = api.get("/jobs/stream/j2").body();
 
-        assertThat(fieldNames(job)).contains("id", "type", "status", "device", "currentProgress", "totalProgress",
-                "offset", "len", "speed", "busy", "paused", "ioStatus", "ready", "result", "bytesPerSecond",
-                "etaSeconds", "createdAt", "finishedAt", "autoFinalize", "autoDismiss", "restarts", "resumedAt");
-        assertThat(job.get("restarts").asInt()).as("a job that never saw a restart").isZero();
+        assertThat(fieldNames(job))
+                .contains(
+                        "id",
+                        "type",
+                        "status",
+                        "device",
+                        "currentProgress",
+                        "totalProgress",
+                        "offset",
+                        "len",
+                        "speed",
+                        "busy",
+                        "paused",
+                        "ioStatus",
+                        "ready",
+                        "result",
+                        "bytesPerSecond",
+                        "etaSeconds",
+                        "createdAt",
+                        "finishedAt",
+                        "autoFinalize",
+                        "autoDismiss",
+                        "restarts",
+                        "resumedAt");
+        assertThat(job.get("restarts").asInt())
+                .as("a job that never saw a restart")
+                .isZero();
         assertThat(job.get("resumedAt").isNull()).isTrue();
-        assertThat(job.get("offset").asLong()).isEqualTo(job.get("currentProgress").asLong());
+        assertThat(job.get("offset").asLong())
+                .isEqualTo(job.get("currentProgress").asLong());
         assertThat(job.get("len").asLong()).isEqualTo(job.get("totalProgress").asLong());
         assertThat(job.get("ioStatus").asString()).isEqualTo("ok");
         api.post("/jobs/stream/j2/cancel");
@@ -97,7 +120,8 @@ class StreamJobApiTests {
 
         assertThat(r.text("result")).isEqualTo("completed");
         assertThat(r.body().has("error")).isFalse();
-        assertThat(r.body().get("currentProgress").asLong()).isEqualTo(chain.layer("top.qcow2").size());
+        assertThat(r.body().get("currentProgress").asLong())
+                .isEqualTo(chain.layer("top.qcow2").size());
         assertThat(r.text("finishedAt")).isNotBlank();
         assertThat(r.headers().getFirst("Retry-After")).isNull();
     }
@@ -249,7 +273,8 @@ class StreamJobApiTests {
         assertThat(r.status()).as("%s", r).isEqualTo(202);
         Reply done = api.awaitStatus("j12", "null");
         assertThat(done.text("result")).isEqualTo("cancelled");
-        assertThat(QemuTools.require().info(chain.top()).get("backing-filename").asString()).isEqualTo("mid.qcow2");
+        assertThat(QemuTools.require().info(chain.top()).get("backing-filename").asString())
+                .isEqualTo("mid.qcow2");
     }
 
     @Test
@@ -272,8 +297,11 @@ class StreamJobApiTests {
         api.openChain("c14");
         api.startCrawling("j14", "c14");
 
-        Reply r = api.patch("/jobs/stream/j14", MediaType.parseMediaType("application/merge-patch+json"),
-                "{\"speed\": 2048}", null);
+        Reply r = api.patch(
+                "/jobs/stream/j14",
+                MediaType.parseMediaType("application/merge-patch+json"),
+                "{\"speed\": 2048}",
+                null);
 
         assertThat(r.status()).as("%s", r).isEqualTo(200);
         assertThat(r.body().get("speed").asLong()).isEqualTo(2048);
@@ -357,7 +385,9 @@ class StreamJobApiTests {
         Reply r = api.postWith("/jobs/stream/j19/pause", "If-Match", "\"0-0\"");
 
         assertProblem(r, 412);
-        assertThat(api.get("/jobs/stream/j19").body().get("paused").asBoolean()).as("not applied").isFalse();
+        assertThat(api.get("/jobs/stream/j19").body().get("paused").asBoolean())
+                .as("not applied")
+                .isFalse();
         api.post("/jobs/stream/j19/cancel");
     }
 
@@ -479,10 +509,14 @@ class StreamJobApiTests {
     @Test
     void anIdempotencyKeyReusedWithAnotherBodyIs422() throws Exception {
         api.openChain("c26");
-        api.post("/jobs/stream", Map.of("jobId", "j26", "device", "c26", "speed", JobApi.CRAWL),
+        api.post(
+                "/jobs/stream",
+                Map.of("jobId", "j26", "device", "c26", "speed", JobApi.CRAWL),
                 h -> h.set("Idempotency-Key", "k26"));
 
-        Reply r = api.post("/jobs/stream", Map.of("jobId", "j26", "device", "c26", "speed", 1),
+        Reply r = api.post(
+                "/jobs/stream",
+                Map.of("jobId", "j26", "device", "c26", "speed", 1),
                 h -> h.set("Idempotency-Key", "k26"));
 
         assertProblem(r, 422);

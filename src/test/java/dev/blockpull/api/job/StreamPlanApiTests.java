@@ -1,18 +1,12 @@
 package dev.blockpull.api.job;
 
+import static dev.blockpull.api.ProblemAssert.assertProblem;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.api.Reply;
 import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.Chain;
 import dev.blockpull.testsupport.ServiceDataRoot;
-import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.test.web.servlet.client.RestTestClient;
-import tools.jackson.databind.JsonNode;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -27,9 +21,14 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-
-import static dev.blockpull.api.ProblemAssert.assertProblem;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.test.web.servlet.client.RestTestClient;
+import tools.jackson.databind.JsonNode;
 
 /**
  * {@code POST /jobs/stream/plan} over a real port on real qemu-img chains: the plan's figures
@@ -66,7 +65,7 @@ class StreamPlanApiTests {
         switch (bound) {
             case "base" -> body.put("base", device + "/base.qcow2");
             case "bottom" -> body.put("bottom", below.get(0));
-            default -> { }
+            default -> {}
         }
 
         Reply plan = api.post("/jobs/stream/plan", body);
@@ -94,8 +93,11 @@ class StreamPlanApiTests {
         Reply done = api.awaitStatus(device, "concluded");
 
         assertThat(done.text("result")).as("%s", done).isEqualTo("completed");
-        assertThat(copiedByJob(device)).as("blockpull_stream_job_copied_bytes of the job").isEqualTo(bytesToCopy);
-        assertThat(done.body().get("totalProgress").asLong()).isEqualTo(p.get("length").asLong());
+        assertThat(copiedByJob(device))
+                .as("blockpull_stream_job_copied_bytes of the job")
+                .isEqualTo(bytesToCopy);
+        assertThat(done.body().get("totalProgress").asLong())
+                .isEqualTo(p.get("length").asLong());
         api.post("/jobs/stream/" + device + "/dismiss");
     }
 
@@ -106,15 +108,17 @@ class StreamPlanApiTests {
         String nodesBefore = api.get("/nodes").raw();
         String chainBefore = api.get("/nodes/c2/chain").raw();
 
-        Reply plan = api.post("/jobs/stream/plan", Map.of("device", "c2", "speed", JobApi.CRAWL,
-                "filterNodeName", "cor2"));
+        Reply plan =
+                api.post("/jobs/stream/plan", Map.of("device", "c2", "speed", JobApi.CRAWL, "filterNodeName", "cor2"));
 
         assertThat(plan.status()).as("%s", plan).isEqualTo(200);
         assertThat(sha256(chain.paths())).isEqualTo(filesBefore);
         assertThat(api.get("/nodes").raw()).isEqualTo(nodesBefore);
         assertThat(api.get("/nodes/c2/chain").raw()).isEqualTo(chainBefore).doesNotContain("copy-on-read");
         assertThat(api.get("/jobs/stream/c2").status()).as("no job").isEqualTo(404);
-        assertThat(api.startCrawling("c2", "c2").status()).as("nothing frozen or held").isEqualTo(201);
+        assertThat(api.startCrawling("c2", "c2").status())
+                .as("nothing frozen or held")
+                .isEqualTo(201);
         api.post("/jobs/stream/c2/cancel");
     }
 
@@ -171,7 +175,8 @@ class StreamPlanApiTests {
     void withASpeedLimitTheEstimateIsTheBytesOverTheSpeed() throws Exception {
         api.openChain("c5");
 
-        JsonNode p = api.post("/jobs/stream/plan", Map.of("device", "c5", "speed", 65536)).body();
+        JsonNode p = api.post("/jobs/stream/plan", Map.of("device", "c5", "speed", 65536))
+                .body();
 
         long bytes = p.get("bytesToCopy").asLong();
         assertThat(p.get("estimateBasis").asString()).isEqualTo("speed");
@@ -199,15 +204,18 @@ class StreamPlanApiTests {
 
     private long copiedByJob(String jobId) {
         String prom = api.get("/actuator/prometheus").raw();
-        Matcher m = Pattern.compile("(?m)^blockpull_stream_job_copied_bytes\\{[^}]*job_id=\"" + jobId
-                + "\"[^}]*} ([0-9.E+]+)$").matcher(prom);
+        Matcher m = Pattern.compile(
+                        "(?m)^blockpull_stream_job_copied_bytes\\{[^}]*job_id=\"" + jobId + "\"[^}]*} ([0-9.E+]+)$")
+                .matcher(prom);
         assertThat(m.find()).as("series of %s in %s", jobId, prom).isTrue();
         return (long) Double.parseDouble(m.group(1));
     }
 
     /** The items of a JSON array as text, or their {@code member} when one is named. */
     private static List<String> texts(JsonNode array, @Nullable String member) {
-        return array.valueStream().map(n -> member == null ? n.asString() : n.get(member).asString()).toList();
+        return array.valueStream()
+                .map(n -> member == null ? n.asString() : n.get(member).asString())
+                .toList();
     }
 
     private static Map<Path, String> sha256(List<Path> files) throws IOException, NoSuchAlgorithmException {

@@ -1,5 +1,8 @@
 package dev.blockpull.api.node;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import dev.blockpull.api.Reply;
 import dev.blockpull.graph.Attachment;
 import dev.blockpull.graph.BlockNode;
@@ -13,15 +16,6 @@ import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.QemuTools;
 import dev.blockpull.testsupport.ServiceDataRoot;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.TestConfiguration;
-import org.springframework.context.annotation.Bean;
-import org.springframework.http.MediaType;
-import org.springframework.test.web.servlet.client.RestTestClient;
-import tools.jackson.databind.JsonNode;
-
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,9 +25,14 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.servlet.client.RestTestClient;
+import tools.jackson.databind.JsonNode;
 
 /**
  * The {@code drain} health component with I/O held at the io gate: in-flight requests and drains
@@ -86,15 +85,19 @@ class DrainHealthTests {
     @Test
     void aHeldRequestShowsADrainPastItsTimeoutTurnsReadinessDownAndBackUp() throws Exception {
         Chains.baseMidTop(QemuTools.require(), Files.createDirectories(dataRoot.resolve("vm")));
-        Reply opened = Reply.of(client.post().uri("/nodes").contentType(MediaType.APPLICATION_JSON)
-                .body(Map.of("nodeName", "top", "driver", "qcow2", "file", "vm/top.qcow2")).exchange());
+        Reply opened = Reply.of(client.post()
+                .uri("/nodes")
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(Map.of("nodeName", "top", "driver", "qcow2", "file", "vm/top.qcow2"))
+                .exchange());
         assertThat(opened.status()).as("%s", opened).isEqualTo(201);
         BlockNode top = graph.get("top");
         Attachment guest = graph.attach(Holder.export("vm1"), top, true, Set.of(), EnumSet.allOf(Permission.class));
         gate = images.gate(dataRoot.resolve("vm/top.qcow2"));
         gate.close();
 
-        CompletableFuture<Void> read = CompletableFuture.runAsync(() -> guest.read(768 * 1024, ByteBuffer.allocate(4096)));
+        CompletableFuture<Void> read =
+                CompletableFuture.runAsync(() -> guest.read(768 * 1024, ByteBuffer.allocate(4096)));
         assertThat(gate.awaitWaiting(1, WAIT)).isTrue();
 
         assertThat(drainDetails().get("inFlightRequests").asInt()).isPositive();
@@ -102,18 +105,32 @@ class DrainHealthTests {
         assertThat(get("/nodes/top").body().get("inFlightRequests").asInt()).isEqualTo(1);
 
         CompletableFuture<DrainedSection> drain = CompletableFuture.supplyAsync(() -> graph.drain(top));
-        await().atMost(WAIT).untilAsserted(() -> assertThat(drainDetails().get("drainsInProgress").asInt()).isEqualTo(1));
-        await().atMost(WAIT).untilAsserted(() -> assertThat(get("/actuator/health/readiness").status()).isEqualTo(503));
-        assertThat(get("/actuator/health/readiness").body().get("components").get("drain").get("status").asString())
+        await().atMost(WAIT)
+                .untilAsserted(
+                        () -> assertThat(drainDetails().get("drainsInProgress").asInt())
+                                .isEqualTo(1));
+        await().atMost(WAIT)
+                .untilAsserted(() ->
+                        assertThat(get("/actuator/health/readiness").status()).isEqualTo(503));
+        assertThat(get("/actuator/health/readiness")
+                        .body()
+                        .get("components")
+                        .get("drain")
+                        .get("status")
+                        .asString())
                 .isEqualTo("DOWN");
         assertThat(drainDetails().get("oldestInFlightMillis").asLong()).isGreaterThanOrEqualTo(300);
-        assertThat(get("/actuator/health/liveness").status()).as("busy is no reason to restart").isEqualTo(200);
+        assertThat(get("/actuator/health/liveness").status())
+                .as("busy is no reason to restart")
+                .isEqualTo(200);
 
         gate.open();
         drain.get(10, TimeUnit.SECONDS).close();
         read.get(10, TimeUnit.SECONDS);
 
-        await().atMost(WAIT).untilAsserted(() -> assertThat(get("/actuator/health/readiness").status()).isEqualTo(200));
+        await().atMost(WAIT)
+                .untilAsserted(() ->
+                        assertThat(get("/actuator/health/readiness").status()).isEqualTo(200));
         assertThat(drainDetails().get("drainsInProgress").asInt()).isZero();
         assertThat(drainDetails().get("inFlightRequests").asInt()).isZero();
         guest.close();

@@ -1,23 +1,22 @@
 package dev.blockpull.api.node;
 
+import static dev.blockpull.api.ProblemAssert.assertProblem;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.api.Reply;
 import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.QemuTools;
 import dev.blockpull.testsupport.ServiceDataRoot;
-import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.http.MediaType;
-import org.springframework.test.web.servlet.client.RestTestClient;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-
-import static dev.blockpull.api.ProblemAssert.assertProblem;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.servlet.client.RestTestClient;
 
 /**
  * The blkdebug driver of {@code /nodes} and its {@code inject-errors} sub-resource over a real
@@ -36,7 +35,11 @@ class InjectedErrorApiTests {
     RestTestClient client;
 
     Reply post(String uri, Object body) {
-        return Reply.of(client.post().uri(uri).contentType(MediaType.APPLICATION_JSON).body(body).exchange());
+        return Reply.of(client.post()
+                .uri(uri)
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(body)
+                .exchange());
     }
 
     Reply get(String uri) {
@@ -50,11 +53,17 @@ class InjectedErrorApiTests {
     /** A chain in {@code sub}, its base under a blkdebug filter {@code sub-dbg} with {@code rules}. */
     Reply openWithFaultyBase(String sub, List<Map<String, Object>> rules) throws IOException {
         Chains.baseMidTop(QemuTools.require(), Files.createDirectories(dataRoot.resolve(sub)));
-        Map<String, Object> base = Map.of("driver", "blkdebug", "nodeName", sub + "-dbg", "injectErrors", rules,
-                "image", Map.of("driver", "qcow2", "file", sub + "/base.qcow2"));
+        Map<String, Object> base = Map.of(
+                "driver",
+                "blkdebug",
+                "nodeName",
+                sub + "-dbg",
+                "injectErrors",
+                rules,
+                "image",
+                Map.of("driver", "qcow2", "file", sub + "/base.qcow2"));
         Map<String, Object> mid = Map.of("driver", "qcow2", "file", sub + "/mid.qcow2", "backing", base);
-        return post("/nodes", Map.of("nodeName", sub, "driver", "qcow2", "file", sub + "/top.qcow2",
-                "backing", mid));
+        return post("/nodes", Map.of("nodeName", sub, "driver", "qcow2", "file", sub + "/top.qcow2", "backing", mid));
     }
 
     @Test
@@ -63,7 +72,10 @@ class InjectedErrorApiTests {
 
         Reply chain = get("/nodes/chain/chain");
 
-        assertThat(chain.body().valueStream().map(n -> n.get("driver").asString()).toList())
+        assertThat(chain.body()
+                        .valueStream()
+                        .map(n -> n.get("driver").asString())
+                        .toList())
                 .containsExactly("qcow2", "qcow2", "blkdebug", "qcow2");
         Reply filter = get("/nodes/chain-dbg");
         assertThat(filter.text("driver")).isEqualTo("blkdebug");
@@ -134,10 +146,19 @@ class InjectedErrorApiTests {
         Chains.baseMidTop(QemuTools.require(), Files.createDirectories(dataRoot.resolve("shape")));
 
         Reply noImage = post("/nodes", Map.of("nodeName", "noImage", "driver", "blkdebug"));
-        Reply withFile = post("/nodes", Map.of("nodeName", "withFile", "driver", "blkdebug",
-                "file", "shape/top.qcow2", "image", Map.of("driver", "qcow2", "file", "shape/top.qcow2")));
-        Reply qcow2WithImage = post("/nodes", Map.of("nodeName", "q", "driver", "qcow2", "file", "shape/top.qcow2",
-                "image", "x"));
+        Reply withFile = post(
+                "/nodes",
+                Map.of(
+                        "nodeName",
+                        "withFile",
+                        "driver",
+                        "blkdebug",
+                        "file",
+                        "shape/top.qcow2",
+                        "image",
+                        Map.of("driver", "qcow2", "file", "shape/top.qcow2")));
+        Reply qcow2WithImage =
+                post("/nodes", Map.of("nodeName", "q", "driver", "qcow2", "file", "shape/top.qcow2", "image", "x"));
 
         assertProblem(noImage, 400, "invalid-argument");
         assertThat(noImage.text("detail")).contains("'image'");
@@ -149,13 +170,14 @@ class InjectedErrorApiTests {
     void aFilterOverAnOpenedNodeWrapsIt() throws IOException {
         Chains.baseMidTop(QemuTools.require(), Files.createDirectories(dataRoot.resolve("wrap")));
         assertThat(post("/nodes", Map.of("nodeName", "wrapTop", "driver", "qcow2", "file", "wrap/top.qcow2"))
-                .status()).isEqualTo(201);
+                        .status())
+                .isEqualTo(201);
 
         Reply r = post("/nodes", Map.of("nodeName", "wrapDbg", "driver", "blkdebug", "image", "wrapTop"));
 
         assertThat(r.status()).as("%s", r).isEqualTo(201);
         assertThat(r.text("file")).isEqualTo("wrapTop");
-        assertThat(r.body().get("virtualSize").asLong()).isEqualTo(get("/nodes/wrapTop").body().get("virtualSize")
-                .asLong());
+        assertThat(r.body().get("virtualSize").asLong())
+                .isEqualTo(get("/nodes/wrapTop").body().get("virtualSize").asLong());
     }
 }

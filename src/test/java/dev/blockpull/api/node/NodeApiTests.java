@@ -1,5 +1,8 @@
 package dev.blockpull.api.node;
 
+import static dev.blockpull.api.ProblemAssert.assertProblem;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.api.Reply;
 import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.Chain;
@@ -8,14 +11,6 @@ import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.MapEntry;
 import dev.blockpull.testsupport.QemuTools;
 import dev.blockpull.testsupport.ServiceDataRoot;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.http.HttpHeaders;
-import org.springframework.http.MediaType;
-import org.springframework.test.web.servlet.client.RestTestClient;
-import tools.jackson.databind.JsonNode;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,9 +19,13 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static dev.blockpull.api.ProblemAssert.assertProblem;
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.servlet.client.RestTestClient;
+import tools.jackson.databind.JsonNode;
 
 /**
  * {@code /nodes} over a real port, with chains made by qemu-img/qemu-io and qemu-img map as the
@@ -49,7 +48,11 @@ class NodeApiTests {
     }
 
     Reply post(String uri, Object body) {
-        return Reply.of(client.post().uri(uri).contentType(MediaType.APPLICATION_JSON).body(body).exchange());
+        return Reply.of(client.post()
+                .uri(uri)
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(body)
+                .exchange());
     }
 
     Reply get(String uri) {
@@ -79,8 +82,15 @@ class NodeApiTests {
     void blkdebugIsRefusedWithHowToTurnItOnWhileFaultInjectionIsOff() throws IOException {
         chain("nodebug");
 
-        Reply r = post("/nodes", Map.of("nodeName", "dbgOff", "driver", "blkdebug", "image", Map.of(
-                "driver", "qcow2", "file", "nodebug/top.qcow2")));
+        Reply r = post(
+                "/nodes",
+                Map.of(
+                        "nodeName",
+                        "dbgOff",
+                        "driver",
+                        "blkdebug",
+                        "image",
+                        Map.of("driver", "qcow2", "file", "nodebug/top.qcow2")));
 
         assertProblem(r, 400, "invalid-argument");
         assertThat(r.text("detail")).contains("blockpull.debug.fault-injection=true");
@@ -112,7 +122,9 @@ class NodeApiTests {
 
     @Test
     void theMapEqualsQemuImgMapIncludingAShortMiddleLayer() throws IOException {
-        Chain chain = Chains.baseMidTop(qemu, Files.createDirectories(dataRoot.resolve("map")),
+        Chain chain = Chains.baseMidTop(
+                qemu,
+                Files.createDirectories(dataRoot.resolve("map")),
                 ChainShape.standard().withShortMid(Chains.MIB));
         post("/nodes", Map.of("nodeName", "mapTop", "driver", "qcow2", "file", "map/top.qcow2"));
 
@@ -121,8 +133,13 @@ class NodeApiTests {
         assertThat(r.status()).isEqualTo(200);
         List<MapEntry> got = new ArrayList<>();
         for (JsonNode e : r.body().values()) {
-            got.add(new MapEntry(e.get("start").asLong(), e.get("length").asLong(), e.get("depth").asInt(),
-                    e.get("present").asBoolean(), e.get("zero").asBoolean(), e.get("data").asBoolean(),
+            got.add(new MapEntry(
+                    e.get("start").asLong(),
+                    e.get("length").asLong(),
+                    e.get("depth").asInt(),
+                    e.get("present").asBoolean(),
+                    e.get("zero").asBoolean(),
+                    e.get("data").asBoolean(),
                     e.has("offset") ? e.get("offset").asLong() : null));
         }
         assertThat(rows(got)).isEqualTo(rows(qemu.map(chain.top())));
@@ -156,12 +173,22 @@ class NodeApiTests {
         baseDef.put("driver", "qcow2");
         baseDef.put("file", Map.of("driver", "file", "filename", "forms/base.qcow2", "readOnly", true));
         baseDef.put("backing", null);
-        Map<String, Object> mid = new LinkedHashMap<>(Map.of("nodeName", "formsMid", "driver", "qcow2",
-                "file", "forms/mid.qcow2", "backing", baseDef, "readOnly", true));
+        Map<String, Object> mid = new LinkedHashMap<>(Map.of(
+                "nodeName",
+                "formsMid",
+                "driver",
+                "qcow2",
+                "file",
+                "forms/mid.qcow2",
+                "backing",
+                baseDef,
+                "readOnly",
+                true));
 
         Reply opened = post("/nodes", mid);
-        Reply top = post("/nodes", Map.of("nodeName", "formsTop", "driver", "qcow2", "file", "forms/top.qcow2",
-                "backing", "formsMid"));
+        Reply top = post(
+                "/nodes",
+                Map.of("nodeName", "formsTop", "driver", "qcow2", "file", "forms/top.qcow2", "backing", "formsMid"));
 
         assertThat(opened.status()).as("%s", opened).isEqualTo(201);
         assertThat(opened.text("backing")).isEqualTo("formsBase");
@@ -177,13 +204,28 @@ class NodeApiTests {
         Files.createSymbolicLink(dir.resolve("etc-link"), Path.of("/etc"));
         qemu.create(dir.resolve("trap.qcow2"), "qcow2", "1M", "-u", "-b", "/etc/passwd", "-F", "raw");
         qemu.create(dir.resolve("dotdot.qcow2"), "qcow2", "1M", "-u", "-b", "../../../../etc/passwd", "-F", "raw");
-        qemu.create(dir.resolve("json.qcow2"), "qcow2", "1M", "-u", "-b", "json:{\"file.filename\":\"/etc/passwd\"}",
-                "-F", "raw");
+        qemu.create(
+                dir.resolve("json.qcow2"),
+                "qcow2",
+                "1M",
+                "-u",
+                "-b",
+                "json:{\"file.filename\":\"/etc/passwd\"}",
+                "-F",
+                "raw");
         qemu.create(dir.resolve("nbd.qcow2"), "qcow2", "1M", "-u", "-b", "nbd://127.0.0.1:10809/x", "-F", "raw");
         int before = get("/nodes?pageSize=1000").body().size();
-        List<Object> files = List.of("/etc/passwd", "../../../etc/passwd", "attack/etc-link/hostname",
-                "nbd:127.0.0.1:10809", "json:{\"file\":\"/etc/passwd\"}", "attack/trap.qcow2", "attack/dotdot.qcow2",
-                "attack/json.qcow2", "attack/nbd.qcow2", Map.of("driver", "file", "filename", "/etc/passwd"));
+        List<Object> files = List.of(
+                "/etc/passwd",
+                "../../../etc/passwd",
+                "attack/etc-link/hostname",
+                "nbd:127.0.0.1:10809",
+                "json:{\"file\":\"/etc/passwd\"}",
+                "attack/trap.qcow2",
+                "attack/dotdot.qcow2",
+                "attack/json.qcow2",
+                "attack/nbd.qcow2",
+                Map.of("driver", "file", "filename", "/etc/passwd"));
 
         for (Object file : files) {
             String driver = file.toString().endsWith(".qcow2") ? "qcow2" : "raw";
@@ -201,8 +243,17 @@ class NodeApiTests {
 
         Reply duplicate = post("/nodes", Map.of("nodeName", "namesTop", "driver", "qcow2", "file", "names/top.qcow2"));
         Reply invalid = post("/nodes", Map.of("nodeName", "1bad", "driver", "qcow2", "file", "names/mid.qcow2"));
-        Reply unknownNested = post("/nodes", Map.of("nodeName", "x1", "driver", "qcow2", "file", "names/mid.qcow2",
-                "backing", Map.of("nodeNme", "x2", "driver", "qcow2", "file", "names/base.qcow2")));
+        Reply unknownNested = post(
+                "/nodes",
+                Map.of(
+                        "nodeName",
+                        "x1",
+                        "driver",
+                        "qcow2",
+                        "file",
+                        "names/mid.qcow2",
+                        "backing",
+                        Map.of("nodeNme", "x2", "driver", "qcow2", "file", "names/base.qcow2")));
         Reply badDriver = post("/nodes", Map.of("nodeName", "x3", "driver", "vmdk", "file", "names/mid.qcow2"));
 
         assertProblem(duplicate, 409);
@@ -227,7 +278,8 @@ class NodeApiTests {
         assertProblem(get("/nodes/delTop"), 404);
         assertProblem(node(mid), 404);
         // the files are free again: they can be opened read-write
-        assertThat(post("/nodes", Map.of("nodeName", "delMid", "driver", "qcow2", "file", "del/mid.qcow2")).status())
+        assertThat(post("/nodes", Map.of("nodeName", "delMid", "driver", "qcow2", "file", "del/mid.qcow2"))
+                        .status())
                 .isEqualTo(201);
     }
 
@@ -245,7 +297,8 @@ class NodeApiTests {
         JsonNode info = qemu.withForceShare().info(dataRoot.resolve("snap/s1.qcow2"));
         assertThat(info.get("backing-filename").asString()).isEqualTo("top.qcow2");
         assertThat(info.get("backing-filename-format").asString()).isEqualTo("qcow2");
-        assertThat(info.get("virtual-size").asLong()).isEqualTo(chain.layer("top.qcow2").size());
+        assertThat(info.get("virtual-size").asLong())
+                .isEqualTo(chain.layer("top.qcow2").size());
         assertProblem(post("/nodes/snapTop/snapshot", Map.of("snapshotFile", "snap/s1.qcow2")), 409);
         assertProblem(post("/nodes/snapTop/snapshot", Map.of("snapshotFile", "../s2.qcow2")), 400);
         assertProblem(post("/nodes/nope/snapshot", Map.of("snapshotFile", "snap/s3.qcow2")), 404);

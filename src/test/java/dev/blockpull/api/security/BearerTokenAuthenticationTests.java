@@ -1,22 +1,21 @@
 package dev.blockpull.api.security;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.api.Reply;
 import dev.blockpull.testsupport.BlockpullHttpTest;
-import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.http.HttpHeaders;
-import org.springframework.http.MediaType;
-import org.springframework.test.web.servlet.client.RestTestClient;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.servlet.client.RestTestClient;
 
 /** With {@code blockpull.security.token} set, over a real port: who gets in, and what the refusal looks like. */
 @BlockpullHttpTest(properties = "blockpull.security.token=" + BearerTokenAuthenticationTests.TOKEN)
@@ -31,11 +30,14 @@ class BearerTokenAuthenticationTests {
     int port;
 
     Reply get(String path, String... authorization) {
-        return Reply.of(client.get().uri(path).headers(h -> {
-            for (String a : authorization) {
-                h.add(HttpHeaders.AUTHORIZATION, a);
-            }
-        }).exchange());
+        return Reply.of(client.get()
+                .uri(path)
+                .headers(h -> {
+                    for (String a : authorization) {
+                        h.add(HttpHeaders.AUTHORIZATION, a);
+                    }
+                })
+                .exchange());
     }
 
     @Test
@@ -67,7 +69,9 @@ class BearerTokenAuthenticationTests {
 
     @Test
     void tokenThatIsAPrefixOrExtensionOfTheRightOneIs401() {
-        assertThat(get("/images", "Bearer " + TOKEN.substring(0, TOKEN.length() - 1)).status()).isEqualTo(401);
+        assertThat(get("/images", "Bearer " + TOKEN.substring(0, TOKEN.length() - 1))
+                        .status())
+                .isEqualTo(401);
         assertThat(get("/images", "Bearer " + TOKEN + "0").status()).isEqualTo(401);
     }
 
@@ -99,16 +103,25 @@ class BearerTokenAuthenticationTests {
 
     @Test
     void postWithoutTokenIs401BeforeTheBodyIsLookedAt() {
-        Reply r = Reply.of(client.post().uri("/nodes").contentType(MediaType.APPLICATION_JSON)
-                .body("x".repeat(2 * 1024 * 1024)).exchange());
+        Reply r = Reply.of(client.post()
+                .uri("/nodes")
+                .contentType(MediaType.APPLICATION_JSON)
+                .body("x".repeat(2 * 1024 * 1024))
+                .exchange());
 
-        assertThat(r.status()).as("401, not the 413 of the size limit behind it").isEqualTo(401);
+        assertThat(r.status())
+                .as("401, not the 413 of the size limit behind it")
+                .isEqualTo(401);
     }
 
     @Test
     void postWithTheTokenReachesTheController() {
-        Reply r = Reply.of(client.post().uri("/nodes").contentType(MediaType.APPLICATION_JSON)
-                .header(HttpHeaders.AUTHORIZATION, "Bearer " + TOKEN).body("{\"nodeName\":\"1bad\"}").exchange());
+        Reply r = Reply.of(client.post()
+                .uri("/nodes")
+                .contentType(MediaType.APPLICATION_JSON)
+                .header(HttpHeaders.AUTHORIZATION, "Bearer " + TOKEN)
+                .body("{\"nodeName\":\"1bad\"}")
+                .exchange());
 
         assertThat(r.status()).isEqualTo(400);
         assertThat(r.text("errorClass")).isEqualTo("GenericError");
@@ -154,18 +167,26 @@ class BearerTokenAuthenticationTests {
     void openApiDocumentAdvertisesTheBearerScheme() {
         Reply r = get("/v3/api-docs");
 
-        assertThat(r.body().at("/components/securitySchemes/bearerAuth/type").asString()).isEqualTo("http");
-        assertThat(r.body().at("/components/securitySchemes/bearerAuth/scheme").asString()).isEqualTo("bearer");
+        assertThat(r.body().at("/components/securitySchemes/bearerAuth/type").asString())
+                .isEqualTo("http");
+        assertThat(r.body().at("/components/securitySchemes/bearerAuth/scheme").asString())
+                .isEqualTo("bearer");
         assertThat(r.body().at("/security/0/bearerAuth").isArray()).isTrue();
     }
 
     /** Raw requests, so that no client normalises the path before the server sees it. */
     @Test
     void pathTricksThroughOpenPathsDoNotReachTheApi() throws IOException {
-        for (String path : List.of("/actuator/health/../../images", "/actuator/health/%2e%2e/%2e%2e/images",
-                "/actuator/health;x=1/../../images", "/swagger-ui/../images", "/ui/../jobs", "/ui/%2e%2e/jobs",
+        for (String path : List.of(
+                "/actuator/health/../../images",
+                "/actuator/health/%2e%2e/%2e%2e/images",
+                "/actuator/health;x=1/../../images",
+                "/swagger-ui/../images",
+                "/ui/../jobs",
+                "/ui/%2e%2e/jobs",
                 "/v3/api-docs/..;/..;/images",
-                "//actuator/health/../../images", "/actuator/prometheus/../../images")) {
+                "//actuator/health/../../images",
+                "/actuator/prometheus/../../images")) {
             int status = rawGetStatus(path);
             assertThat(status).as(path).isNotEqualTo(200).isBetween(400, 499);
         }

@@ -1,6 +1,6 @@
 package dev.blockpull.api.ui;
 
-import org.junit.jupiter.api.Assumptions;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.File;
 import java.nio.charset.StandardCharsets;
@@ -9,8 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * The node scripts of src/test/ui (playwright-core driving Debian's chromium): the tools they
@@ -25,8 +24,7 @@ final class BrowserScripts {
     static final Path PLAYWRIGHT = Path.of("src/test/ui/node_modules/playwright-core");
     static final Path CHROMIUM = Path.of(System.getenv().getOrDefault("CHROMIUM", "/usr/bin/chromium"));
 
-    private BrowserScripts() {
-    }
+    private BrowserScripts() {}
 
     /** Runs {@code node script args...}; returns what it printed once it has exited 0. */
     static String run(Path script, String... args) throws Exception {

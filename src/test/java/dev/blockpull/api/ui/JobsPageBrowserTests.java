@@ -1,19 +1,18 @@
 package dev.blockpull.api.ui;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.testsupport.BlockpullHttpTest;
 import dev.blockpull.testsupport.QemuTools;
 import dev.blockpull.testsupport.ServiceDataRoot;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.MediaType;
 import org.springframework.test.web.servlet.client.RestTestClient;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The jobs page (/ui/) in a real browser, on a service that wants a bearer token: headless Debian
@@ -23,8 +22,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  *
  * <p>The tools it needs: {@link BrowserScripts}.
  */
-@BlockpullHttpTest(properties = {"blockpull.security.token=" + JobsPageBrowserTests.TOKEN,
-        "blockpull.jobs.progress-interval=200ms"})
+@BlockpullHttpTest(
+        properties = {"blockpull.security.token=" + JobsPageBrowserTests.TOKEN, "blockpull.jobs.progress-interval=200ms"
+        })
 class JobsPageBrowserTests {
 
     static final Path SCRIPT = Path.of("src/test/ui/jobs-page.mjs");
@@ -63,7 +63,13 @@ class JobsPageBrowserTests {
     }
 
     private void post(String uri, Object body) {
-        client.post().uri(uri).header("Authorization", "Bearer " + TOKEN).contentType(MediaType.APPLICATION_JSON)
-                .body(body).exchange().expectStatus().isCreated();
+        client.post()
+                .uri(uri)
+                .header("Authorization", "Bearer " + TOKEN)
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(body)
+                .exchange()
+                .expectStatus()
+                .isCreated();
     }
 }

@@ -1,13 +1,12 @@
 package dev.blockpull.api.ui;
 
-import dev.blockpull.testsupport.BlockpullHttpTest;
-import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.web.server.LocalServerPort;
+import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.blockpull.testsupport.BlockpullHttpTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.web.server.LocalServerPort;
 
 /**
  * Swagger UI works in a real browser: headless Debian chromium, driven by playwright-core from

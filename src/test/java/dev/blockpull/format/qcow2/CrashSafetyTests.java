@@ -1,5 +1,8 @@
 package dev.blockpull.format.qcow2;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
 import dev.blockpull.format.Image;
 import dev.blockpull.format.ImageChain;
 import dev.blockpull.format.ImageFormat;
@@ -18,14 +21,6 @@ import dev.blockpull.io.WriteJournal;
 import dev.blockpull.testsupport.CheckResult;
 import dev.blockpull.testsupport.Qcow2Surgery;
 import dev.blockpull.testsupport.QemuTools;
-import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -42,9 +37,13 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Crash safety of the qcow2 writer (qcow2-notes §8, §10.3 item 5). A workload that allocates
@@ -85,27 +84,50 @@ class CrashSafetyTests {
          * zero writes that free a data cluster and a compressed cluster, zero writes that keep the
          * cluster (ZERO_ALLOC) and a later write into it, in-place overwrites, unaligned writes.
          */
-        COW_OVER_BACKING_64K("cluster_size=65536,compat=1.1", 1536 * MIB, true,
+        COW_OVER_BACKING_64K(
+                "cluster_size=65536,compat=1.1",
+                1536 * MIB,
+                true,
                 List.of("write -P 0x21 2M 128k", "write -c -P 0x2c 1M 192k", "write -P 0x22 3M 64k"),
-                List.of(Op.write(8 * KIB, 4 * KIB, 0xA1), Op.write(600 * MIB + 60 * KIB, 72 * KIB, 0xA2), Op.flush(),
-                        Op.write(MIB + 4 * KIB, 4 * KIB, 0xA3), Op.zero(2 * MIB, 64 * KIB, true),
-                        Op.write(1100 * MIB, 64 * KIB, 0xA4), Op.flush(),
-                        Op.write(MIB + 64 * KIB, 64 * KIB, 0xA5), Op.zero(3 * MIB, 64 * KIB, false),
-                        Op.write(12 * KIB, 4 * KIB, 0xA6), Op.flush(),
-                        Op.write(3 * MIB + 4 * KIB, 4 * KIB, 0xA7), Op.zero(MIB + 128 * KIB, 64 * KIB, true),
-                        Op.write(5 * MIB + 100, 1000, 0xA8), Op.zero(2 * MIB + 64 * KIB, 64 * KIB, false), Op.flush(),
-                        Op.write(600 * MIB + 200 * KIB, 16 * KIB, 0xA9), Op.write(0, 4 * KIB, 0xAA)),
+                List.of(
+                        Op.write(8 * KIB, 4 * KIB, 0xA1),
+                        Op.write(600 * MIB + 60 * KIB, 72 * KIB, 0xA2),
+                        Op.flush(),
+                        Op.write(MIB + 4 * KIB, 4 * KIB, 0xA3),
+                        Op.zero(2 * MIB, 64 * KIB, true),
+                        Op.write(1100 * MIB, 64 * KIB, 0xA4),
+                        Op.flush(),
+                        Op.write(MIB + 64 * KIB, 64 * KIB, 0xA5),
+                        Op.zero(3 * MIB, 64 * KIB, false),
+                        Op.write(12 * KIB, 4 * KIB, 0xA6),
+                        Op.flush(),
+                        Op.write(3 * MIB + 4 * KIB, 4 * KIB, 0xA7),
+                        Op.zero(MIB + 128 * KIB, 64 * KIB, true),
+                        Op.write(5 * MIB + 100, 1000, 0xA8),
+                        Op.zero(2 * MIB + 64 * KIB, 64 * KIB, false),
+                        Op.flush(),
+                        Op.write(600 * MIB + 200 * KIB, 16 * KIB, 0xA9),
+                        Op.write(0, 4 * KIB, 0xAA)),
                 List.of(64 * KIB, 4 * MIB - 64 * KIB, 7 * MIB)),
         /**
          * qcow2 v2, 512-byte clusters, 16-bit refcounts: many new L2 tables and several new
          * refcount blocks (one per 128 KiB of file), unaligned partial clusters, a v2 zero write
          * (written as data, in place).
          */
-        V2_SMALL_CLUSTERS("cluster_size=512,compat=0.10", 2 * MIB, false,
+        V2_SMALL_CLUSTERS(
+                "cluster_size=512,compat=0.10",
+                2 * MIB,
+                false,
                 List.of("write -P 0x31 0 8k", "write -P 0x32 1536k 4k"),
-                List.of(Op.write(64 * KIB, 64 * KIB, 0xB1), Op.write(256 * KIB + 300, 10000, 0xB2), Op.flush(),
-                        Op.write(512 * KIB, 128 * KIB, 0xB3), Op.zero(0, 4 * KIB, true), Op.flush(),
-                        Op.write(MIB, 192 * KIB, 0xB4), Op.flush(),
+                List.of(
+                        Op.write(64 * KIB, 64 * KIB, 0xB1),
+                        Op.write(256 * KIB + 300, 10000, 0xB2),
+                        Op.flush(),
+                        Op.write(512 * KIB, 128 * KIB, 0xB3),
+                        Op.zero(0, 4 * KIB, true),
+                        Op.flush(),
+                        Op.write(MIB, 192 * KIB, 0xB4),
+                        Op.flush(),
                         Op.write(1792 * KIB, 32 * KIB, 0xB5)),
                 List.of(1536 * KIB)),
         /**
@@ -113,11 +135,23 @@ class CrashSafetyTests {
          * the one-cluster refcount table 2 MiB, so writing 2.3 MiB creates dozens of refcount
          * blocks and grows (relocates) the refcount table; then a zero write frees clusters.
          */
-        REFCOUNT_TABLE_GROWTH_512("cluster_size=512,compat=1.1,refcount_bits=64", 4 * MIB, false,
+        REFCOUNT_TABLE_GROWTH_512(
+                "cluster_size=512,compat=1.1,refcount_bits=64",
+                4 * MIB,
+                false,
                 List.of("write -P 0x41 0 4k"),
-                List.of(Op.write(64 * KIB, 576 * KIB, 0xC1), Op.flush(), Op.write(640 * KIB, 576 * KIB, 0xC2), Op.flush(),
-                        Op.write(1216 * KIB, 576 * KIB, 0xC3), Op.flush(), Op.write(1792 * KIB, 576 * KIB, 0xC4),
-                        Op.flush(), Op.zero(64 * KIB, 32 * KIB, true), Op.write(2560 * KIB, 8 * KIB, 0xC5), Op.flush(),
+                List.of(
+                        Op.write(64 * KIB, 576 * KIB, 0xC1),
+                        Op.flush(),
+                        Op.write(640 * KIB, 576 * KIB, 0xC2),
+                        Op.flush(),
+                        Op.write(1216 * KIB, 576 * KIB, 0xC3),
+                        Op.flush(),
+                        Op.write(1792 * KIB, 576 * KIB, 0xC4),
+                        Op.flush(),
+                        Op.zero(64 * KIB, 32 * KIB, true),
+                        Op.write(2560 * KIB, 8 * KIB, 0xC5),
+                        Op.flush(),
                         Op.write(3 * MIB, 16 * KIB, 0xC6)),
                 List.of(0L));
 
@@ -153,9 +187,12 @@ class CrashSafetyTests {
         runToEnd(p, finished);
 
         CheckResult check = qemu.check(finished);
-        assertThat(check.isClean()).as("qemu-img check after a clean run:\n%s", check.describe()).isTrue();
+        assertThat(check.isClean())
+                .as("qemu-img check after a clean run:\n%s", check.describe())
+                .isTrue();
         assertThat(p.model().problems(readWithQemu(p, finished), p.model().flushes() + 1))
-                .as("guest content after a clean run").isEmpty();
+                .as("guest content after a clean run")
+                .isEmpty();
         assertThat(r.writes()).as("writes in the journal").isBetween(20, 400);
         assertThat(r.flushEnds()).hasSize(p.model().flushes());
 
@@ -163,20 +200,30 @@ class CrashSafetyTests {
         Qcow2Surgery.Header after = Qcow2Surgery.header(finished);
         ImageMutations.Layout layoutBefore = ImageMutations.layout(p.original());
         ImageMutations.Layout layoutAfter = ImageMutations.layout(finished);
-        assertThat(layoutAfter.of(RegionKind.L2_TABLE).size()).as("L2 tables")
+        assertThat(layoutAfter.of(RegionKind.L2_TABLE).size())
+                .as("L2 tables")
                 .isGreaterThan(layoutBefore.of(RegionKind.L2_TABLE).size());
         switch (s) {
             case COW_OVER_BACKING_64K -> {
                 assertThat(layoutBefore.of(RegionKind.COMPRESSED)).hasSize(3);
-                assertThat(layoutAfter.of(RegionKind.COMPRESSED)).as("compressed clusters left").isEmpty();
-                assertThat(layoutAfter.of(RegionKind.ZERO_ALLOC)).as("zero-allocated clusters").hasSize(1);
+                assertThat(layoutAfter.of(RegionKind.COMPRESSED))
+                        .as("compressed clusters left")
+                        .isEmpty();
+                assertThat(layoutAfter.of(RegionKind.ZERO_ALLOC))
+                        .as("zero-allocated clusters")
+                        .hasSize(1);
             }
-            case V2_SMALL_CLUSTERS -> assertThat(layoutAfter.of(RegionKind.REFCOUNT_BLOCK).size())
-                    .as("refcount blocks").isGreaterThan(layoutBefore.of(RegionKind.REFCOUNT_BLOCK).size() + 2);
+            case V2_SMALL_CLUSTERS ->
+                assertThat(layoutAfter.of(RegionKind.REFCOUNT_BLOCK).size())
+                        .as("refcount blocks")
+                        .isGreaterThan(
+                                layoutBefore.of(RegionKind.REFCOUNT_BLOCK).size() + 2);
             case REFCOUNT_TABLE_GROWTH_512 -> {
-                assertThat(after.refcountTableOffset()).as("refcount table moved").isNotEqualTo(
-                        before.refcountTableOffset());
-                assertThat(after.refcountTableClusters()).as("refcount table clusters")
+                assertThat(after.refcountTableOffset())
+                        .as("refcount table moved")
+                        .isNotEqualTo(before.refcountTableOffset());
+                assertThat(after.refcountTableClusters())
+                        .as("refcount table clusters")
                         .isGreaterThan(before.refcountTableClusters());
             }
         }
@@ -206,11 +253,16 @@ class CrashSafetyTests {
                 if (last == null) {
                     last = inspect(p, state, true);
                 }
-                problems.addAll(last.problems(p.model(), r.completedFlushes(n), "crash with journal[0, " + n + ") of "
-                        + r.entries().size() + " on disk (last: " + entry + ")"));
+                problems.addAll(last.problems(
+                        p.model(),
+                        r.completedFlushes(n),
+                        "crash with journal[0, " + n + ") of " + r.entries().size() + " on disk (last: " + entry
+                                + ")"));
             }
         }
-        assertThat(problems).as("crash points that lost acknowledged data or corrupted the image").isEmpty();
+        assertThat(problems)
+                .as("crash points that lost acknowledged data or corrupted the image")
+                .isEmpty();
     }
 
     /**
@@ -219,7 +271,9 @@ class CrashSafetyTests {
      * longer runs each write alone, each write left out, and seeded random subsets).
      */
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = Scenario.class, names = {"COW_OVER_BACKING_64K", "V2_SMALL_CLUSTERS"})
+    @EnumSource(
+            value = Scenario.class,
+            names = {"COW_OVER_BACKING_64K", "V2_SMALL_CLUSTERS"})
     void crashWithAnySubsetOfTheWritesBetweenTwoBarriersIsSurvivable(Scenario s) throws IOException {
         checkEpochSubsets(s);
     }
@@ -230,8 +284,7 @@ class CrashSafetyTests {
      * referenced cluster with refcount 0 (qcow2-notes §8.1 rule R1).
      */
     @Test
-    void crashWithAnySubsetOfTheWritesBetweenTwoBarriersIsSurvivableWhileRefcountBlocksAreCreated()
-            throws IOException {
+    void crashWithAnySubsetOfTheWritesBetweenTwoBarriersIsSurvivableWhileRefcountBlocksAreCreated() throws IOException {
         checkEpochSubsets(Scenario.REFCOUNT_TABLE_GROWTH_512);
     }
 
@@ -260,9 +313,12 @@ class CrashSafetyTests {
                         }
                     }
                     List<Integer> indices = subset.stream().map(writes::get).toList();
-                    problems.addAll(inspect(p, state, false).problems(p.model(), r.completedFlushes(start),
-                            "crash with journal[0, " + start + ") plus entries " + indices + " of the epoch up to "
-                                    + (n - 1) + " on disk"));
+                    problems.addAll(inspect(p, state, false)
+                            .problems(
+                                    p.model(),
+                                    r.completedFlushes(start),
+                                    "crash with journal[0, " + start + ") plus entries " + indices
+                                            + " of the epoch up to " + (n - 1) + " on disk"));
                     subsetsChecked++;
                 }
                 for (int i = start; i < n; i++) {
@@ -271,7 +327,9 @@ class CrashSafetyTests {
                 n++; // the barrier
             }
         }
-        assertThat(problems).as("crash states that lost acknowledged data or corrupted the image").isEmpty();
+        assertThat(problems)
+                .as("crash states that lost acknowledged data or corrupted the image")
+                .isEmpty();
         assertThat(subsetsChecked).as("subsets replayed").isPositive();
     }
 
@@ -387,7 +445,9 @@ class CrashSafetyTests {
                 problems.addAll(writeAgainAfterTheCrash(p, state, label));
             }
         }
-        assertThat(problems).as("crash points that lost acknowledged data or corrupted the image").isEmpty();
+        assertThat(problems)
+                .as("crash points that lost acknowledged data or corrupted the image")
+                .isEmpty();
     }
 
     /**
@@ -398,7 +458,9 @@ class CrashSafetyTests {
      * consistent and hold every write that succeeded.
      */
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = Scenario.class, names = {"COW_OVER_BACKING_64K", "V2_SMALL_CLUSTERS"})
+    @EnumSource(
+            value = Scenario.class,
+            names = {"COW_OVER_BACKING_64K", "V2_SMALL_CLUSTERS"})
     void transientEioOnAnySingleWriteIsRetriedWithoutLossOrCorruption(Scenario s) throws IOException {
         checkTransientFailures(s);
     }
@@ -460,10 +522,15 @@ class CrashSafetyTests {
                 file.close();
             }
             int acknowledged = stopped ? completed : p.model().flushes() + 1;
-            problems.addAll(inspect(p, state, sampleQemuContent(n, r.writes())).problems(p.model(), acknowledged,
-                    label + (stopped ? " then fail-stop" : " then retried and closed")));
+            problems.addAll(inspect(p, state, sampleQemuContent(n, r.writes()))
+                    .problems(
+                            p.model(),
+                            acknowledged,
+                            label + (stopped ? " then fail-stop" : " then retried and closed")));
         }
-        assertThat(problems).as("transient failures that lost data or corrupted the image").isEmpty();
+        assertThat(problems)
+                .as("transient failures that lost data or corrupted the image")
+                .isEmpty();
     }
 
     /**
@@ -475,7 +542,8 @@ class CrashSafetyTests {
         long offset = p.scenario().size - 64 * KIB;
         byte[] data = new byte[4096];
         Arrays.fill(data, (byte) 0x99);
-        try (Image base = openBase(p); Image image = ImageOpener.open(state, ImageFormat.QCOW2, false)) {
+        try (Image base = openBase(p);
+                Image image = ImageOpener.open(state, ImageFormat.QCOW2, false)) {
             if (base != null) {
                 image.attachBacking(base::read);
             }
@@ -513,8 +581,8 @@ class CrashSafetyTests {
             h.image().write(0, ByteBuffer.allocate(4096));
             h.image().flush();
             h.file().failWrite(1);
-            assertIoError(catchThrowable(() -> h.image().write(512, ByteBuffer.allocate(512))),
-                    BlockErrorKind.IO_ERROR);
+            assertIoError(
+                    catchThrowable(() -> h.image().write(512, ByteBuffer.allocate(512))), BlockErrorKind.IO_ERROR);
         }
     }
 
@@ -670,9 +738,13 @@ class CrashSafetyTests {
     // ================================================================ preparation and recording
 
     /** The original files (made by QEMU, never modified) and the model of the workload. */
-    record Prepared(Scenario scenario, Path original, @Nullable Path base, int clusterSize, TreeSet<Long> granules,
-                    CrashWorkload model) {
-    }
+    record Prepared(
+            Scenario scenario,
+            Path original,
+            @Nullable Path base,
+            int clusterSize,
+            TreeSet<Long> granules,
+            CrashWorkload model) {}
 
     /** The journal of one clean run and where each flush ended in it. */
     record Recording(List<JournalEntry> entries, List<Integer> flushEnds, int writes) {
@@ -713,7 +785,8 @@ class CrashSafetyTests {
         FaultInjectingBlockFile file = new FaultInjectingBlockFile(FileChannelBlockFile.open(work, false, false));
         WriteJournal journal = file.startJournal();
         List<Integer> flushEnds = new ArrayList<>();
-        try (Image base = openBase(p); Image image = ImageOpener.open(file, ImageFormat.QCOW2)) {
+        try (Image base = openBase(p);
+                Image image = ImageOpener.open(file, ImageFormat.QCOW2)) {
             if (base != null) {
                 image.attachBacking(base::read);
             }
@@ -727,14 +800,16 @@ class CrashSafetyTests {
         }
         List<JournalEntry> entries = journal.entries();
         assertThat(entries).as("journal").noneMatch(e -> e instanceof JournalEntry.Truncate);
-        int writes = (int) entries.stream().filter(e -> e instanceof JournalEntry.Write).count();
+        int writes = (int)
+                entries.stream().filter(e -> e instanceof JournalEntry.Write).count();
         return new Recording(entries, List.copyOf(flushEnds), writes);
     }
 
     /** The whole workload and a clean close, on a copy of the original. */
     private void runToEnd(Prepared p, Path target) {
         ImageMutations.copy(p.original(), target);
-        try (Image base = openBase(p); Image image = ImageOpener.open(target, ImageFormat.QCOW2, false)) {
+        try (Image base = openBase(p);
+                Image image = ImageOpener.open(target, ImageFormat.QCOW2, false)) {
             if (base != null) {
                 image.attachBacking(base::read);
             }
@@ -765,8 +840,11 @@ class CrashSafetyTests {
     }
 
     /** What qemu-img check and the two readers make of one crash state. */
-    record Inspection(CheckResult check, @Nullable Map<Long, byte[]> engine, @Nullable String engineError,
-                      @Nullable Map<Long, byte[]> qemu) {
+    record Inspection(
+            CheckResult check,
+            @Nullable Map<Long, byte[]> engine,
+            @Nullable String engineError,
+            @Nullable Map<Long, byte[]> qemu) {
 
         List<String> problems(CrashWorkload model, int completedFlushes, String label) {
             List<String> out = new ArrayList<>();
@@ -800,8 +878,8 @@ class CrashSafetyTests {
 
     private static Map<Long, byte[]> readWithEngine(Path image, Set<Long> granules) {
         Map<Long, byte[]> out = new HashMap<>();
-        try (ImageChain chain = ImageChain.open(image, ImageFormat.QCOW2,
-                (img, ref) -> img.resolveSibling(ref.fileName()), 4, true)) {
+        try (ImageChain chain =
+                ImageChain.open(image, ImageFormat.QCOW2, (img, ref) -> img.resolveSibling(ref.fileName()), 4, true)) {
             for (long g : granules) {
                 byte[] b = new byte[CrashWorkload.GRANULE];
                 chain.read(g, ByteBuffer.wrap(b));

@@ -1,7 +1,6 @@
 package dev.blockpull.format.qcow2;
 
 import dev.blockpull.format.Image;
-
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,7 +21,11 @@ final class CrashWorkload {
 
     static final int GRANULE = 64 * 1024;
 
-    enum OpKind { WRITE, ZERO, FLUSH }
+    enum OpKind {
+        WRITE,
+        ZERO,
+        FLUSH
+    }
 
     /** One guest operation; a write's bytes depend on the pattern and the guest position. */
     record Op(OpKind kind, long offset, long length, int pattern, boolean mayUnmap) {
@@ -161,8 +164,9 @@ final class CrashWorkload {
             }
             for (int i = 0; i < GRANULE; i++) {
                 if (!covered[i] && got[i] != expected[i]) {
-                    out.add(String.format("guest 0x%x reads 0x%02x, acknowledged content is 0x%02x (%d flushes "
-                            + "completed)", start + i, got[i], expected[i], completedFlushes));
+                    out.add(String.format(
+                            "guest 0x%x reads 0x%02x, acknowledged content is 0x%02x (%d flushes " + "completed)",
+                            start + i, got[i], expected[i], completedFlushes));
                     break;
                 }
             }
@@ -182,8 +186,9 @@ final class CrashWorkload {
                     isNew &= b == op.byteAt(p);
                 }
                 if (!isOld && !isNew) {
-                    out.add(String.format("guest [0x%x, 0x%x) of unflushed %s reads neither the old nor the new "
-                            + "content", pos, segEnd, op));
+                    out.add(String.format(
+                            "guest [0x%x, 0x%x) of unflushed %s reads neither the old nor the new " + "content",
+                            pos, segEnd, op));
                 }
                 pos = segEnd;
             }

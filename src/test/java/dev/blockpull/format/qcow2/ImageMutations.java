@@ -1,8 +1,6 @@
 package dev.blockpull.format.qcow2;
 
 import dev.blockpull.testsupport.Qcow2Surgery;
-import org.jspecify.annotations.Nullable;
-
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
@@ -15,6 +13,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Byte-level damage for the malformed-image and crash tests, and an independent reading of a
@@ -29,8 +28,7 @@ final class ImageMutations {
     static final int EXT_BITMAPS = 0x23852875;
     static final int EXT_DATA_FILE = 0x44415441;
 
-    private ImageMutations() {
-    }
+    private ImageMutations() {}
 
     // ---------------------------------------------------------------- raw bytes
 
@@ -177,7 +175,15 @@ final class ImageMutations {
 
     // ---------------------------------------------------------------- layout
 
-    enum RegionKind { HEADER, REFCOUNT_TABLE, REFCOUNT_BLOCK, L1_TABLE, L2_TABLE, DATA, ZERO_ALLOC, COMPRESSED;
+    enum RegionKind {
+        HEADER,
+        REFCOUNT_TABLE,
+        REFCOUNT_BLOCK,
+        L1_TABLE,
+        L2_TABLE,
+        DATA,
+        ZERO_ALLOC,
+        COMPRESSED;
 
         boolean isMetadata() {
             return this != DATA && this != ZERO_ALLOC && this != COMPRESSED;
@@ -209,13 +215,18 @@ final class ImageMutations {
         }
 
         Region first(RegionKind kind) {
-            return of(kind).stream().findFirst()
+            return of(kind).stream()
+                    .findFirst()
                     .orElseThrow(() -> new IllegalStateException("no " + kind + " in " + regions));
         }
 
         /** Guest offsets of the clusters that have a host cluster (data, compressed, zero-allocated), in order. */
         List<Long> dataGuestOffsets() {
-            return regions.stream().filter(r -> !r.kind().isMetadata()).map(Region::guest).sorted().toList();
+            return regions.stream()
+                    .filter(r -> !r.kind().isMetadata())
+                    .map(Region::guest)
+                    .sorted()
+                    .toList();
         }
 
         /** The region a file offset falls in, for readable test names. */
@@ -235,8 +246,11 @@ final class ImageMutations {
         long fileSize = size(image);
         List<Region> regions = new ArrayList<>();
         regions.add(new Region(RegionKind.HEADER, 0, headerEnd(image), -1));
-        regions.add(new Region(RegionKind.REFCOUNT_TABLE, h.refcountTableOffset(),
-                h.refcountTableOffset() + (long) h.refcountTableClusters() * cs, -1));
+        regions.add(new Region(
+                RegionKind.REFCOUNT_TABLE,
+                h.refcountTableOffset(),
+                h.refcountTableOffset() + (long) h.refcountTableClusters() * cs,
+                -1));
         ByteBuffer reftable = ByteBuffer.wrap(read(image, h.refcountTableOffset(), h.refcountTableClusters() * cs));
         for (int i = 0; i < reftable.capacity() / 8; i++) {
             long block = reftable.getLong(i * 8) & Qcow2Surgery.REFT_OFFSET_MASK;
@@ -259,8 +273,8 @@ final class ImageMutations {
                 long guest = ((long) i * l2Entries + j) * cs;
                 if ((entry & Qcow2Surgery.OFLAG_COMPRESSED) != 0) {
                     long host = compressedHost(entry, h.clusterBits());
-                    regions.add(new Region(RegionKind.COMPRESSED, host, host + compressedLimit(entry, h.clusterBits()),
-                            guest));
+                    regions.add(new Region(
+                            RegionKind.COMPRESSED, host, host + compressedLimit(entry, h.clusterBits()), guest));
                     continue;
                 }
                 long host = entry & Qcow2Surgery.L2E_OFFSET_MASK;

@@ -1,19 +1,18 @@
 package dev.blockpull.format.qcow2;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.blockpull.format.Image;
 import dev.blockpull.format.ImageFormat;
 import dev.blockpull.format.ImageOpener;
 import dev.blockpull.testsupport.CheckResult;
 import dev.blockpull.testsupport.QemuTools;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * An image left dirty by a writer with lazy refcounts (QEMU killed mid-work) has refcounts lower
@@ -33,8 +32,19 @@ class LazyRefcountRepairTests {
         image = dir.resolve("lazy.qcow2");
         qemu.create(image, "qcow2", "64M", "-o", "lazy_refcounts=on");
         // qemu-io raises SIGKILL on itself after the writes: the image stays dirty.
-        QemuTools.run(List.of(qemu.qemuIoPath().toString(), "-f", "qcow2", "-c", "write -P 0x11 0 1M",
-                "-c", "write -P 0x22 8M 2M", "-c", "sigraise 9", image.toString()), QemuTools.DEFAULT_TIMEOUT);
+        QemuTools.run(
+                List.of(
+                        qemu.qemuIoPath().toString(),
+                        "-f",
+                        "qcow2",
+                        "-c",
+                        "write -P 0x11 0 1M",
+                        "-c",
+                        "write -P 0x22 8M 2M",
+                        "-c",
+                        "sigraise 9",
+                        image.toString()),
+                QemuTools.DEFAULT_TIMEOUT);
     }
 
     @Test

@@ -1,5 +1,8 @@
 package dev.blockpull.format.qcow2;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
 import dev.blockpull.format.Image;
 import dev.blockpull.format.ImageChain;
 import dev.blockpull.format.ImageFormat;
@@ -13,15 +16,6 @@ import dev.blockpull.io.BlockException;
 import dev.blockpull.testsupport.AssertImages;
 import dev.blockpull.testsupport.Qcow2Surgery;
 import dev.blockpull.testsupport.QemuTools;
-import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.params.provider.MethodSource;
-
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -36,9 +30,14 @@ import java.util.Random;
 import java.util.TreeSet;
 import java.util.function.LongUnaryOperator;
 import java.util.stream.Stream;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Hostile and damaged qcow2 files (qcow2-notes §2.2, §5, §6, §11). A corpus of real images is
@@ -76,7 +75,12 @@ class MalformedImageTests {
     }
 
     /** How far a probe got before the engine refused; the order is the order of a probe. */
-    enum Stage { OPEN_READ_ONLY, READ, OPEN_WRITABLE, WRITE }
+    enum Stage {
+        OPEN_READ_ONLY,
+        READ,
+        OPEN_WRITABLE,
+        WRITE
+    }
 
     @TempDir
     static Path corpus;
@@ -94,14 +98,26 @@ class MalformedImageTests {
         qemu = QemuTools.require();
         Path v3 = corpus.resolve(Kind.V3_64K.file);
         qemu.create(v3, "qcow2", "4M", "-o", "cluster_size=65536,compat=1.1");
-        qemu.io(v3, "qcow2", "write -P 0x11 0 64k", "write -P 0x12 1052672 4k", "write -z 2M 64k",
-                "write -P 0x14 3M 64k", "write -z 3M 64k", "write -P 0x13 4128768 64k");
+        qemu.io(
+                v3,
+                "qcow2",
+                "write -P 0x11 0 64k",
+                "write -P 0x12 1052672 4k",
+                "write -z 2M 64k",
+                "write -P 0x14 3M 64k",
+                "write -z 3M 64k",
+                "write -P 0x13 4128768 64k");
         Path v2 = corpus.resolve(Kind.V2_64K.file);
         qemu.create(v2, "qcow2", "4M", "-o", "cluster_size=65536,compat=0.10");
         qemu.io(v2, "qcow2", "write -P 0x11 0 64k", "write -P 0x12 1052672 4k", "write -P 0x13 4128768 64k");
         Path v3small = corpus.resolve(Kind.V3_512.file);
         qemu.create(v3small, "qcow2", "1M", "-o", "cluster_size=512,compat=1.1");
-        qemu.io(v3small, "qcow2", "write -P 0x21 0 4k", "write -P 0x22 102500 1000", "write -P 0x23 700k 8k",
+        qemu.io(
+                v3small,
+                "qcow2",
+                "write -P 0x21 0 4k",
+                "write -P 0x22 102500 1000",
+                "write -P 0x23 700k 8k",
                 "write -z 300k 2k");
         Path v2small = corpus.resolve(Kind.V2_512.file);
         qemu.create(v2small, "qcow2", "1M", "-o", "cluster_size=512,compat=0.10");
@@ -115,16 +131,26 @@ class MalformedImageTests {
         Path source = corpus.resolve("compressed-source.qcow2");
         qemu.create(source, "qcow2", "4M", "-o", "cluster_size=65536,compat=1.1");
         qemu.io(source, "qcow2", "write -P 0x51 0 64k", "write -P 0x52 64k 64k", "write -P 0x53 1M 128k");
-        qemu.convert("-c", "-f", "qcow2", "-O", "qcow2", source.toString(), corpus.resolve(Kind.COMPRESSED.file)
-                .toString());
+        qemu.convert(
+                "-c",
+                "-f",
+                "qcow2",
+                "-O",
+                "qcow2",
+                source.toString(),
+                corpus.resolve(Kind.COMPRESSED.file).toString());
         for (Kind k : Kind.values()) {
             Path p = corpus.resolve(k.file);
             AssertImages.assertCheckClean(p);
             LAYOUTS.put(k, ImageMutations.layout(p));
             CONTENT.put(k, readOwnLayer(p));
         }
-        assertThat(LAYOUTS.get(Kind.COMPRESSED).of(RegionKind.COMPRESSED)).as("compressed clusters").hasSize(4);
-        assertThat(LAYOUTS.get(Kind.V3_64K).of(RegionKind.ZERO_ALLOC)).as("zero-allocated clusters").hasSize(1);
+        assertThat(LAYOUTS.get(Kind.COMPRESSED).of(RegionKind.COMPRESSED))
+                .as("compressed clusters")
+                .hasSize(4);
+        assertThat(LAYOUTS.get(Kind.V3_64K).of(RegionKind.ZERO_ALLOC))
+                .as("zero-allocated clusters")
+                .hasSize(1);
     }
 
     // ================================================================ the corpus itself
@@ -133,11 +159,13 @@ class MalformedImageTests {
     @EnumSource(Kind.class)
     void undamagedCorpusImageReadsAsQemuReadsItAndSurvivesAProbe(Kind kind) {
         Path image = copyOf(kind);
-        try (ImageChain chain = ImageChain.open(image, ImageFormat.QCOW2,
-                (img, ref) -> img.resolveSibling(ref.fileName()), 4, true)) {
+        try (ImageChain chain =
+                ImageChain.open(image, ImageFormat.QCOW2, (img, ref) -> img.resolveSibling(ref.fileName()), 4, true)) {
             byte[] engine = new byte[(int) chain.top().virtualSize()];
             chain.read(0, ByteBuffer.wrap(engine));
-            assertThat(Arrays.mismatch(engine, AssertImages.guestContent(image))).as("first difference").isEqualTo(-1);
+            assertThat(Arrays.mismatch(engine, AssertImages.guestContent(image)))
+                    .as("first difference")
+                    .isEqualTo(-1);
         }
         Outcome outcome = probe(image, kind);
         assertThat(outcome.failure()).as("probe of the undamaged %s", kind).isNull();
@@ -175,8 +203,11 @@ class MalformedImageTests {
                 open(Kind.V2_64K, "size Long.MIN_VALUE", putLong(24, Long.MIN_VALUE), "size"),
                 open(Kind.V3_64K, "size 2^62 + 512", putLong(24, (1L << 62) + 512), "size"),
                 open(Kind.V3_64K, "size 1 PiB with the 4 MiB L1", putLong(24, PIB), "L1 table is too small"),
-                open(Kind.V3_64K, "size 1 PiB with a 16 MiB L1 in a tiny file",
-                        all(putLong(24, PIB), putInt(36, 1 << 21)), "beyond the end of the file"),
+                open(
+                        Kind.V3_64K,
+                        "size 1 PiB with a 16 MiB L1 in a tiny file",
+                        all(putLong(24, PIB), putInt(36, 1 << 21)),
+                        "beyond the end of the file"),
                 open(Kind.V3_512, "size 1 PiB (needs more L1 than QEMU allows)", putLong(24, PIB), "too big"),
                 open(Kind.V3_64K, "size 4 PiB (needs more L1 than QEMU allows)", putLong(24, 4 * PIB), "too big"),
                 open(Kind.V3_64K, "crypt_method 1 (AES)", putInt(32, 1), "encrypted"),
@@ -185,62 +216,122 @@ class MalformedImageTests {
                 open(Kind.V3_64K, "l1_size 0x7fffffff", putInt(36, Integer.MAX_VALUE), "L1 table too large"),
                 open(Kind.V3_64K, "l1_size -1", putInt(36, -1), "L1 table too large"),
                 open(Kind.V3_64K, "l1_size 4Mi + 1 entries", putInt(36, (4 << 20) + 1), "L1 table too large"),
-                open(Kind.V3_64K, "l1_size 4Mi entries (32 MiB) in a tiny file", putInt(36, 4 << 20),
+                open(
+                        Kind.V3_64K,
+                        "l1_size 4Mi entries (32 MiB) in a tiny file",
+                        putInt(36, 4 << 20),
                         "beyond the end of the file"),
                 open(Kind.V3_64K, "l1_size 0", putInt(36, 0), "L1 table is too small"),
                 open(Kind.V3_512, "l1_size one entry too small", putInt(36, 31), "L1 table is too small"),
-                open(Kind.V3_64K, "l1_table_offset unaligned", (p, l) -> putLong(p, 40, l.header().l1TableOffset() + 8),
+                open(
+                        Kind.V3_64K,
+                        "l1_table_offset unaligned",
+                        (p, l) -> putLong(p, 40, l.header().l1TableOffset() + 8),
                         "L1 table offset invalid"),
-                open(Kind.V3_512, "l1_table_offset unaligned", (p, l) -> putLong(p, 40, l.header().l1TableOffset() + 8),
+                open(
+                        Kind.V3_512,
+                        "l1_table_offset unaligned",
+                        (p, l) -> putLong(p, 40, l.header().l1TableOffset() + 8),
                         "L1 table offset invalid"),
                 open(Kind.V3_64K, "l1_table_offset past EOF", putLong(40, 1L << 40), "beyond the end of the file"),
-                open(Kind.V3_64K, "l1_table_offset at 2^63 - 64 KiB", putLong(40, Long.MAX_VALUE & ~0xFFFFL),
+                open(
+                        Kind.V3_64K,
+                        "l1_table_offset at 2^63 - 64 KiB",
+                        putLong(40, Long.MAX_VALUE & ~0xFFFFL),
                         "beyond the end of the file"),
                 open(Kind.V3_64K, "l1_table_offset 0", putLong(40, 0), "L1 table offset invalid"),
                 open(Kind.V2_64K, "l1_table_offset negative", putLong(40, -65536), "L1 table offset invalid"),
-                open(Kind.V3_64K, "refcount_table_offset unaligned", (p, l) ->
-                        putLong(p, 48, l.header().refcountTableOffset() + 512), "Reference count table offset invalid"),
-                open(Kind.V3_64K, "refcount_table_offset past EOF", putLong(48, 1L << 40),
+                open(
+                        Kind.V3_64K,
+                        "refcount_table_offset unaligned",
+                        (p, l) -> putLong(p, 48, l.header().refcountTableOffset() + 512),
+                        "Reference count table offset invalid"),
+                open(
+                        Kind.V3_64K,
+                        "refcount_table_offset past EOF",
+                        putLong(48, 1L << 40),
                         "Reference count table lies beyond the end of the file"),
-                open(Kind.V2_512, "refcount_table_offset past EOF", putLong(48, 1L << 30),
+                open(
+                        Kind.V2_512,
+                        "refcount_table_offset past EOF",
+                        putLong(48, 1L << 30),
                         "Reference count table lies beyond the end of the file"),
                 open(Kind.V3_64K, "refcount_table_offset 0", putLong(48, 0), "Reference count table offset invalid"),
                 open(Kind.V3_64K, "refcount_table_clusters 0", putInt(56, 0), "reference count table"),
-                open(Kind.V3_64K, "refcount_table_clusters 0x7fffffff", putInt(56, Integer.MAX_VALUE),
+                open(
+                        Kind.V3_64K,
+                        "refcount_table_clusters 0x7fffffff",
+                        putInt(56, Integer.MAX_VALUE),
                         "Reference count table too large"),
-                open(Kind.V3_64K, "refcount_table_clusters 129 (8 MiB + 64 KiB)", putInt(56, 129),
+                open(
+                        Kind.V3_64K,
+                        "refcount_table_clusters 129 (8 MiB + 64 KiB)",
+                        putInt(56, 129),
                         "Reference count table too large"),
                 open(Kind.V3_64K, "refcount_table_clusters -1", putInt(56, -1), "reference count table"),
-                open(Kind.V3_512, "refcount_table_clusters past EOF", putInt(56, 4096),
+                open(
+                        Kind.V3_512,
+                        "refcount_table_clusters past EOF",
+                        putInt(56, 4096),
                         "Reference count table lies beyond the end of the file"),
                 open(Kind.V3_64K, "nb_snapshots 0x7fffffff", putInt(60, Integer.MAX_VALUE), "Too many snapshots"),
-                open(Kind.V3_64K, "nb_snapshots 65537", all(putInt(60, 65537), putLong(64, 0x10000)),
+                open(
+                        Kind.V3_64K,
+                        "nb_snapshots 65537",
+                        all(putInt(60, 65537), putLong(64, 0x10000)),
                         "Too many snapshots"),
                 open(Kind.V3_64K, "nb_snapshots -1", putInt(60, -1), "Too many snapshots"),
                 open(Kind.V3_64K, "one snapshot at offset 0", putInt(60, 1), "snapshot table offset"),
-                open(Kind.V3_64K, "one snapshot past EOF", all(putInt(60, 1), putLong(64, 1L << 40)),
+                open(
+                        Kind.V3_64K,
+                        "one snapshot past EOF",
+                        all(putInt(60, 1), putLong(64, 1L << 40)),
                         "snapshot table offset"),
-                open(Kind.V3_64K, "one snapshot at an unaligned offset", all(putInt(60, 1), putLong(64, 0x10008)),
+                open(
+                        Kind.V3_64K,
+                        "one snapshot at an unaligned offset",
+                        all(putInt(60, 1), putLong(64, 0x10008)),
                         "snapshot table offset"),
-                readOnly(Kind.V3_64K, "one snapshot (read-only only)", all(putInt(60, 1), putLong(64, 0x10000)),
+                readOnly(
+                        Kind.V3_64K,
+                        "one snapshot (read-only only)",
+                        all(putInt(60, 1), putLong(64, 0x10000)),
                         "internal snapshots"),
-                open(Kind.V3_64K, "incompatible bit 5 (unknown)", putLong(72, 1L << 5),
+                open(
+                        Kind.V3_64K,
+                        "incompatible bit 5 (unknown)",
+                        putLong(72, 1L << 5),
                         "Unsupported qcow2 feature(s): Unknown incompatible feature: 20"),
-                open(Kind.V3_64K, "incompatible bit 63 (unknown)", putLong(72, 1L << 63),
+                open(
+                        Kind.V3_64K,
+                        "incompatible bit 63 (unknown)",
+                        putLong(72, 1L << 63),
                         "Unknown incompatible feature"),
-                readOnly(Kind.V3_64K, "corrupt bit", putLong(72, 1L << 1),
+                readOnly(
+                        Kind.V3_64K,
+                        "corrupt bit",
+                        putLong(72, 1L << 1),
                         "Image is corrupt; cannot be opened read/write"),
-                readOnly(Kind.V3_512, "corrupt bit", putLong(72, 1L << 1),
+                readOnly(
+                        Kind.V3_512,
+                        "corrupt bit",
+                        putLong(72, 1L << 1),
                         "Image is corrupt; cannot be opened read/write"),
                 open(Kind.V3_64K, "external data file bit", putLong(72, 1L << 2), "external data file"),
                 open(Kind.V3_64K, "compression type bit with type zlib", putLong(72, 1L << 3), "compression type"),
                 open(Kind.V3_64K, "compression type zstd without the bit", putByte(104, 1), "compression type"),
-                open(Kind.V3_64K, "compression type 2", all(putLong(72, 1L << 3), putByte(104, 2)),
+                open(Kind.V3_64K, "compression type 2", all(putLong(72, 1L << 3), putByte(104, 2)), "compression type"),
+                open(
+                        Kind.V3_64K,
+                        "compression type bit with a 104-byte header",
+                        all(putLong(72, 1L << 3), putInt(100, 104)),
                         "compression type"),
-                open(Kind.V3_64K, "compression type bit with a 104-byte header",
-                        all(putLong(72, 1L << 3), putInt(100, 104)), "compression type"),
                 open(Kind.V3_512, "extended L2 with 512-byte clusters", putLong(72, 1L << 4), "Extended L2"),
-                atMost(Kind.V3_64K, "extended L2 bit on a standard image", putLong(72, 1L << 4), Stage.OPEN_WRITABLE,
+                atMost(
+                        Kind.V3_64K,
+                        "extended L2 bit on a standard image",
+                        putLong(72, 1L << 4),
+                        Stage.OPEN_WRITABLE,
                         "extended L2"),
                 open(Kind.V3_64K, "refcount_order 7", putInt(96, 7), "width too large"),
                 open(Kind.V3_64K, "header_length 100 (too small)", putInt(100, 100), "too small"),
@@ -256,104 +347,240 @@ class MalformedImageTests {
                 open(Kind.OVERLAY, "backing_file_offset past the cluster", putLong(8, 0x10008), "backing file offset"),
                 open(Kind.OVERLAY, "backing_file_offset negative", putLong(8, -1), "backing file offset"),
                 open(Kind.OVERLAY, "backing name of 1024 bytes", putInt(16, 1024), "Backing file name too long"),
-                open(Kind.OVERLAY, "backing name of 0x7fffffff bytes", putInt(16, Integer.MAX_VALUE),
+                open(
+                        Kind.OVERLAY,
+                        "backing name of 0x7fffffff bytes",
+                        putInt(16, Integer.MAX_VALUE),
                         "Backing file name too long"),
                 open(Kind.OVERLAY, "backing name of -1 bytes", putInt(16, -1), "Backing file name too long"),
-                open(Kind.OVERLAY, "backing name running past the cluster", all(putLong(8, 0xFFF8), putInt(16, 10)),
+                open(
+                        Kind.OVERLAY,
+                        "backing name running past the cluster",
+                        all(putLong(8, 0xFFF8), putInt(16, 10)),
                         "Backing file name too long"),
-                open(Kind.OVERLAY, "backing name with a NUL", (p, l) -> putByte(p, ImageMutations.getLong(p, 8) + 3, 0),
+                open(
+                        Kind.OVERLAY,
+                        "backing name with a NUL",
+                        (p, l) -> putByte(p, ImageMutations.getLong(p, 8) + 3, 0),
                         "NUL"),
-                open(Kind.OVERLAY, "backing name with a newline",
-                        (p, l) -> putByte(p, ImageMutations.getLong(p, 8) + 3, '\n'), "control characters"),
-                open(Kind.OVERLAY, "extension length running past the area", (p, l) ->
-                        putInt(p, ImageMutations.extensionStart(p) + 4, 0xFFFF), "Header extension too large"),
-                open(Kind.OVERLAY, "extension length 0xfffffff0", (p, l) ->
-                        putInt(p, ImageMutations.extensionStart(p) + 4, 0xFFFFFFF0), "Header extension too large"),
-                open(Kind.V3_64K, "feature table longer than cluster 0", (p, l) ->
-                        putInt(p, ImageMutations.extensionStart(p) + 4, 0x10000), "Header extension too large"),
-                open(Kind.V2_64K, "unknown extension running past cluster 0",
-                        all(putInt(72, 0x12345678), putInt(76, 0x20000)), "Header extension too large"),
-                open(Kind.OVERLAY, "duplicate backing format extensions", withExtensions(exts -> {
-                    exts.add(0, Extension.backingFormat("qcow2"));
-                    return exts;
-                }), "Duplicate header extension"),
-                open(Kind.V3_64K, "duplicate feature tables", withExtensions(exts -> {
-                    exts.add(exts.get(0));
-                    return exts;
-                }), "Duplicate header extension"),
-                open(Kind.OVERLAY, "backing format extension of 16 bytes", withExtensions(exts -> {
-                    exts.set(0, Extension.backingFormat("qcow2qcow2qcow2q"));
-                    return exts;
-                }), "len=16 too large"),
-                open(Kind.OVERLAY, "backing format vmdk", withExtensions(exts -> {
-                    exts.set(0, Extension.backingFormat("vmdk"));
-                    return exts;
-                }), "vmdk"),
-                open(Kind.V3_64K, "external data file extension", withExtensions(exts -> {
-                    exts.add(new Extension(ImageMutations.EXT_DATA_FILE, "/etc/passwd".getBytes(StandardCharsets.UTF_8)));
-                    return exts;
-                }), "external data file"),
-                readOnly(Kind.V3_64K, "bitmaps extension (read-only only)", withExtensions(exts -> {
-                    exts.add(new Extension(ImageMutations.EXT_BITMAPS, new byte[24]));
-                    return exts;
-                }), "bitmaps"));
+                open(
+                        Kind.OVERLAY,
+                        "backing name with a newline",
+                        (p, l) -> putByte(p, ImageMutations.getLong(p, 8) + 3, '\n'),
+                        "control characters"),
+                open(
+                        Kind.OVERLAY,
+                        "extension length running past the area",
+                        (p, l) -> putInt(p, ImageMutations.extensionStart(p) + 4, 0xFFFF),
+                        "Header extension too large"),
+                open(
+                        Kind.OVERLAY,
+                        "extension length 0xfffffff0",
+                        (p, l) -> putInt(p, ImageMutations.extensionStart(p) + 4, 0xFFFFFFF0),
+                        "Header extension too large"),
+                open(
+                        Kind.V3_64K,
+                        "feature table longer than cluster 0",
+                        (p, l) -> putInt(p, ImageMutations.extensionStart(p) + 4, 0x10000),
+                        "Header extension too large"),
+                open(
+                        Kind.V2_64K,
+                        "unknown extension running past cluster 0",
+                        all(putInt(72, 0x12345678), putInt(76, 0x20000)),
+                        "Header extension too large"),
+                open(
+                        Kind.OVERLAY,
+                        "duplicate backing format extensions",
+                        withExtensions(exts -> {
+                            exts.add(0, Extension.backingFormat("qcow2"));
+                            return exts;
+                        }),
+                        "Duplicate header extension"),
+                open(
+                        Kind.V3_64K,
+                        "duplicate feature tables",
+                        withExtensions(exts -> {
+                            exts.add(exts.get(0));
+                            return exts;
+                        }),
+                        "Duplicate header extension"),
+                open(
+                        Kind.OVERLAY,
+                        "backing format extension of 16 bytes",
+                        withExtensions(exts -> {
+                            exts.set(0, Extension.backingFormat("qcow2qcow2qcow2q"));
+                            return exts;
+                        }),
+                        "len=16 too large"),
+                open(
+                        Kind.OVERLAY,
+                        "backing format vmdk",
+                        withExtensions(exts -> {
+                            exts.set(0, Extension.backingFormat("vmdk"));
+                            return exts;
+                        }),
+                        "vmdk"),
+                open(
+                        Kind.V3_64K,
+                        "external data file extension",
+                        withExtensions(exts -> {
+                            exts.add(new Extension(
+                                    ImageMutations.EXT_DATA_FILE, "/etc/passwd".getBytes(StandardCharsets.UTF_8)));
+                            return exts;
+                        }),
+                        "external data file"),
+                readOnly(
+                        Kind.V3_64K,
+                        "bitmaps extension (read-only only)",
+                        withExtensions(exts -> {
+                            exts.add(new Extension(ImageMutations.EXT_BITMAPS, new byte[24]));
+                            return exts;
+                        }),
+                        "bitmaps"));
     }
 
     static Stream<Case> tableCases() {
         return Stream.of(
-                open(Kind.V3_64K, "L1 entry past EOF", l1Entry(0, e -> COPIED | (1L << 40)), "beyond the end of the file"),
-                open(Kind.V3_512, "L1 entry past EOF", l1Entry(0, e -> COPIED | (1L << 30)), "beyond the end of the file"),
+                open(
+                        Kind.V3_64K,
+                        "L1 entry past EOF",
+                        l1Entry(0, e -> COPIED | (1L << 40)),
+                        "beyond the end of the file"),
+                open(
+                        Kind.V3_512,
+                        "L1 entry past EOF",
+                        l1Entry(0, e -> COPIED | (1L << 30)),
+                        "beyond the end of the file"),
                 open(Kind.V3_64K, "L1 entry unaligned", l1Entry(0, e -> e + 0x200), "not cluster aligned"),
                 open(Kind.V3_64K, "L1 entry with reserved bit 0", l1Entry(0, e -> e | 1), "reserved bits"),
                 open(Kind.V2_512, "L1 entry with reserved bit 56", l1Entry(0, e -> e | (1L << 56)), "reserved bits"),
-                open(Kind.V3_64K, "L1 entry pointing at the refcount table",
-                        l1EntryAt(0, RegionKind.REFCOUNT_TABLE), "overlaps the refcount table"),
-                open(Kind.V3_64K, "L1 entry pointing at the refcount block",
-                        l1EntryAt(0, RegionKind.REFCOUNT_BLOCK), "overlaps the refcount block"),
-                open(Kind.V3_64K, "L1 entry pointing at the L1 table", l1EntryAt(0, RegionKind.L1_TABLE),
+                open(
+                        Kind.V3_64K,
+                        "L1 entry pointing at the refcount table",
+                        l1EntryAt(0, RegionKind.REFCOUNT_TABLE),
+                        "overlaps the refcount table"),
+                open(
+                        Kind.V3_64K,
+                        "L1 entry pointing at the refcount block",
+                        l1EntryAt(0, RegionKind.REFCOUNT_BLOCK),
+                        "overlaps the refcount block"),
+                open(
+                        Kind.V3_64K,
+                        "L1 entry pointing at the L1 table",
+                        l1EntryAt(0, RegionKind.L1_TABLE),
                         "overlaps the L1 table"),
-                open(Kind.V3_512, "L1 entry pointing at the refcount table",
-                        l1EntryAt(0, RegionKind.REFCOUNT_TABLE), "overlaps the refcount table"),
-                open(Kind.V2_512, "L1 entry pointing at the L1 table", l1EntryAt(0, RegionKind.L1_TABLE),
+                open(
+                        Kind.V3_512,
+                        "L1 entry pointing at the refcount table",
+                        l1EntryAt(0, RegionKind.REFCOUNT_TABLE),
+                        "overlaps the refcount table"),
+                open(
+                        Kind.V2_512,
+                        "L1 entry pointing at the L1 table",
+                        l1EntryAt(0, RegionKind.L1_TABLE),
                         "overlaps the L1 table"),
-                open(Kind.V3_64K, "L1 table placed on the refcount table",
-                        (p, l) -> putLong(p, 40, l.header().refcountTableOffset()), "overlaps"),
-                atMost(Kind.V3_64K, "L2 entry past EOF", l2Entry(0, e -> COPIED | (1L << 40)), Stage.READ,
+                open(
+                        Kind.V3_64K,
+                        "L1 table placed on the refcount table",
+                        (p, l) -> putLong(p, 40, l.header().refcountTableOffset()),
+                        "overlaps"),
+                atMost(
+                        Kind.V3_64K,
+                        "L2 entry past EOF",
+                        l2Entry(0, e -> COPIED | (1L << 40)),
+                        Stage.READ,
                         "beyond the end of the file"),
-                atMost(Kind.V3_512, "L2 entry past EOF", l2Entry(0, e -> COPIED | (1L << 30)), Stage.READ,
+                atMost(
+                        Kind.V3_512,
+                        "L2 entry past EOF",
+                        l2Entry(0, e -> COPIED | (1L << 30)),
+                        Stage.READ,
                         "beyond the end of the file"),
-                atMost(Kind.OVERLAY, "L2 entry past EOF without COPIED", l2Entry(2 * MIB, e -> 1L << 40), Stage.READ,
+                atMost(
+                        Kind.OVERLAY,
+                        "L2 entry past EOF without COPIED",
+                        l2Entry(2 * MIB, e -> 1L << 40),
+                        Stage.READ,
                         "beyond the end of the file"),
                 atMost(Kind.V3_64K, "L2 entry unaligned", l2Entry(0, e -> e + 0x200), Stage.READ, "unaligned"),
-                atMost(Kind.V3_64K, "zero-allocated L2 entry past EOF", l2Entry(3 * MIB, e -> COPIED | (1L << 40) | 1),
-                        Stage.WRITE, "beyond the end of the file"),
-                atMost(Kind.V3_64K, "zero-allocated L2 entry unaligned", l2Entry(3 * MIB, e -> e + 0x200),
-                        Stage.WRITE, "unaligned"),
-                atMost(Kind.V3_64K, "L2 entry with reserved bit 1", l2Entry(0, e -> e | 2), Stage.READ,
+                atMost(
+                        Kind.V3_64K,
+                        "zero-allocated L2 entry past EOF",
+                        l2Entry(3 * MIB, e -> COPIED | (1L << 40) | 1),
+                        Stage.WRITE,
+                        "beyond the end of the file"),
+                atMost(
+                        Kind.V3_64K,
+                        "zero-allocated L2 entry unaligned",
+                        l2Entry(3 * MIB, e -> e + 0x200),
+                        Stage.WRITE,
+                        "unaligned"),
+                atMost(
+                        Kind.V3_64K,
+                        "L2 entry with reserved bit 1",
+                        l2Entry(0, e -> e | 2),
+                        Stage.READ,
                         "reserved bits"),
-                atMost(Kind.V2_64K, "L2 entry with reserved bit 56", l2Entry(0, e -> e | (1L << 56)), Stage.READ,
+                atMost(
+                        Kind.V2_64K,
+                        "L2 entry with reserved bit 56",
+                        l2Entry(0, e -> e | (1L << 56)),
+                        Stage.READ,
                         "reserved bits"),
                 atMost(Kind.V2_64K, "L2 zero flag in a v2 image", l2Entry(0, e -> e | 1), Stage.READ, "pre-v3"),
                 atMost(Kind.V2_512, "L2 zero flag in a v2 image", l2Entry(0, e -> e | 1), Stage.READ, "pre-v3"),
-                open(Kind.V3_64K, "refcount table entry past EOF", reftableEntry(0, e -> 1L << 40),
+                open(
+                        Kind.V3_64K,
+                        "refcount table entry past EOF",
+                        reftableEntry(0, e -> 1L << 40),
                         "beyond the end of the file"),
-                open(Kind.V3_512, "refcount table entry past EOF", reftableEntry(0, e -> 1L << 30),
+                open(
+                        Kind.V3_512,
+                        "refcount table entry past EOF",
+                        reftableEntry(0, e -> 1L << 30),
                         "beyond the end of the file"),
                 open(Kind.V3_64K, "refcount table entry unaligned", reftableEntry(0, e -> e + 0x200), "unaligned"),
-                open(Kind.V3_64K, "refcount table entry with reserved bits", reftableEntry(0, e -> e | 1),
+                open(
+                        Kind.V3_64K,
+                        "refcount table entry with reserved bits",
+                        reftableEntry(0, e -> e | 1),
                         "reserved bits"),
-                atMost(Kind.V3_64K, "refcount table entry with bit 63 set", reftableEntry(0, e -> e | (1L << 63)),
-                        Stage.WRITE, "refcount block"),
-                atMost(Kind.V3_64K, "refcount table placed on the L1 table",
-                        (p, l) -> putLong(p, 48, l.header().l1TableOffset()), Stage.WRITE, "refcount block|overlaps"),
-                atMost(Kind.COMPRESSED, "compressed descriptor past EOF", l2Entry(0, e -> (e & ~((1L << 54) - 1))
-                        | (1L << 40)), Stage.READ, "beyond the end of the file"),
-                atMost(Kind.COMPRESSED, "compressed data replaced by garbage", compressedData(0, (byte) 0xFF),
-                        Stage.READ, "compressed cluster"),
-                atMost(Kind.COMPRESSED, "compressed data replaced by zeros", compressedData(0, (byte) 0),
-                        Stage.READ, "compressed cluster"),
-                atMost(Kind.COMPRESSED, "compressed descriptor shifted into the middle of the stream",
-                        l2Entry(0, e -> e + 100), Stage.READ, "compressed cluster"));
+                atMost(
+                        Kind.V3_64K,
+                        "refcount table entry with bit 63 set",
+                        reftableEntry(0, e -> e | (1L << 63)),
+                        Stage.WRITE,
+                        "refcount block"),
+                atMost(
+                        Kind.V3_64K,
+                        "refcount table placed on the L1 table",
+                        (p, l) -> putLong(p, 48, l.header().l1TableOffset()),
+                        Stage.WRITE,
+                        "refcount block|overlaps"),
+                atMost(
+                        Kind.COMPRESSED,
+                        "compressed descriptor past EOF",
+                        l2Entry(0, e -> (e & ~((1L << 54) - 1)) | (1L << 40)),
+                        Stage.READ,
+                        "beyond the end of the file"),
+                atMost(
+                        Kind.COMPRESSED,
+                        "compressed data replaced by garbage",
+                        compressedData(0, (byte) 0xFF),
+                        Stage.READ,
+                        "compressed cluster"),
+                atMost(
+                        Kind.COMPRESSED,
+                        "compressed data replaced by zeros",
+                        compressedData(0, (byte) 0),
+                        Stage.READ,
+                        "compressed cluster"),
+                atMost(
+                        Kind.COMPRESSED,
+                        "compressed descriptor shifted into the middle of the stream",
+                        l2Entry(0, e -> e + 100),
+                        Stage.READ,
+                        "compressed cluster"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -379,17 +606,30 @@ class MalformedImageTests {
         c.mutation().apply(image, LAYOUTS.get(c.kind()));
         Outcome outcome = probe(image, c.kind());
         BlockException failure = outcome.failure();
-        assertThat(failure).as("%s: the engine accepted the damaged image through every stage", c).isNotNull();
-        assertThat(outcome.stage()).as("%s: stage of the refusal (%s)", c, failure).isLessThanOrEqualTo(c.failsBy());
+        assertThat(failure)
+                .as("%s: the engine accepted the damaged image through every stage", c)
+                .isNotNull();
+        assertThat(outcome.stage())
+                .as("%s: stage of the refusal (%s)", c, failure)
+                .isLessThanOrEqualTo(c.failsBy());
         if (c.readOnlyWorks()) {
-            assertThat(outcome.stage()).as("%s: read-only use must work, refused with %s", c, failure)
+            assertThat(outcome.stage())
+                    .as("%s: read-only use must work, refused with %s", c, failure)
                     .isGreaterThanOrEqualTo(Stage.OPEN_WRITABLE);
         }
-        assertThat(Arrays.stream(c.message().split("\\|")).anyMatch(m -> failure.getMessage().toLowerCase(
-                java.util.Locale.ROOT).contains(m.toLowerCase(java.util.Locale.ROOT))))
-                .as("%s: message %s names the problem (%s)", c, failure.getMessage(), c.message()).isTrue();
-        assertThat(failure.kind()).as("%s: kind of %s", c, failure).isIn(BlockErrorKind.INVALID_IMAGE,
-                BlockErrorKind.UNSUPPORTED, BlockErrorKind.READ_ONLY, BlockErrorKind.INVALID_ARGUMENT);
+        assertThat(Arrays.stream(c.message().split("\\|"))
+                        .anyMatch(m -> failure.getMessage()
+                                .toLowerCase(java.util.Locale.ROOT)
+                                .contains(m.toLowerCase(java.util.Locale.ROOT))))
+                .as("%s: message %s names the problem (%s)", c, failure.getMessage(), c.message())
+                .isTrue();
+        assertThat(failure.kind())
+                .as("%s: kind of %s", c, failure)
+                .isIn(
+                        BlockErrorKind.INVALID_IMAGE,
+                        BlockErrorKind.UNSUPPORTED,
+                        BlockErrorKind.READ_ONLY,
+                        BlockErrorKind.INVALID_ARGUMENT);
     }
 
     /**
@@ -407,8 +647,8 @@ class MalformedImageTests {
     static Stream<Arguments> metadataTargets() {
         List<Arguments> out = new ArrayList<>();
         for (Kind kind : List.of(Kind.V3_64K, Kind.V3_512, Kind.V2_512)) {
-            for (RegionKind target : List.of(RegionKind.REFCOUNT_TABLE, RegionKind.REFCOUNT_BLOCK,
-                    RegionKind.L1_TABLE, RegionKind.L2_TABLE)) {
+            for (RegionKind target : List.of(
+                    RegionKind.REFCOUNT_TABLE, RegionKind.REFCOUNT_BLOCK, RegionKind.L1_TABLE, RegionKind.L2_TABLE)) {
                 out.add(Arguments.of(kind, target, false));
             }
             if (kind != Kind.V2_512) {
@@ -455,8 +695,11 @@ class MalformedImageTests {
     }
 
     static Stream<Arguments> offsetZeroEntries() {
-        return Stream.of(Arguments.of("L1", Kind.V3_64K), Arguments.of("L1", Kind.V2_512),
-                Arguments.of("L2", Kind.V3_64K), Arguments.of("L2", Kind.V3_512));
+        return Stream.of(
+                Arguments.of("L1", Kind.V3_64K),
+                Arguments.of("L1", Kind.V2_512),
+                Arguments.of("L2", Kind.V3_64K),
+                Arguments.of("L2", Kind.V3_512));
     }
 
     /**
@@ -466,8 +709,8 @@ class MalformedImageTests {
      */
     @ParameterizedTest(name = "{0}: L2 entry (zero flag: {2}) pointing at the {1}")
     @MethodSource("metadataTargets")
-    void inPlaceWriteToAClusterThatIsReallyMetadataIsRefusedAndLeavesItIntact(Kind kind, RegionKind target,
-                                                                             boolean zeroFlag) {
+    void inPlaceWriteToAClusterThatIsReallyMetadataIsRefusedAndLeavesItIntact(
+            Kind kind, RegionKind target, boolean zeroFlag) {
         Path image = copyOf(kind);
         Layout layout = LAYOUTS.get(kind);
         int cs = layout.clusterSize();
@@ -496,9 +739,12 @@ class MalformedImageTests {
             return new Outcome(null, null, null);
         });
 
-        assertThat(outcome.failure()).as("write into the %s through a hostile L2 entry", target).isNotNull();
+        assertThat(outcome.failure())
+                .as("write into the %s through a hostile L2 entry", target)
+                .isNotNull();
         assertThat(outcome.failure().getMessage()).containsIgnoringCase("overlaps");
-        assertThat(ImageMutations.read(image, host, cs)).as("the %s after the refused write", target)
+        assertThat(ImageMutations.read(image, host, cs))
+                .as("the %s after the refused write", target)
                 .isEqualTo(before);
     }
 
@@ -509,23 +755,30 @@ class MalformedImageTests {
      * finds clean. The refcount of the first data cluster is zeroed to make the staleness real.
      */
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = Kind.class, names = {"V3_64K", "V3_512", "COMPRESSED"})
+    @EnumSource(
+            value = Kind.class,
+            names = {"V3_64K", "V3_512", "COMPRESSED"})
     void dirtyImageReadsAndIsRefusedOrRepairedBeforeAnyWrite(Kind kind) {
         Path image = copyOf(kind);
         Layout layout = LAYOUTS.get(kind);
         ImageMutations.putLong(image, 72, 1L);
-        Region data = layout.regions().stream().filter(r -> r.kind() == RegionKind.DATA
-                || r.kind() == RegionKind.COMPRESSED).findFirst().orElseThrow();
+        Region data = layout.regions().stream()
+                .filter(r -> r.kind() == RegionKind.DATA || r.kind() == RegionKind.COMPRESSED)
+                .findFirst()
+                .orElseThrow();
         Qcow2Surgery.setRefcount(image, data.start(), 0);
 
         Outcome outcome = probe(image, kind);
 
         if (outcome.failure() != null) {
-            assertThat(outcome.stage()).as("refused at %s: %s", outcome.stage(), outcome.failure())
+            assertThat(outcome.stage())
+                    .as("refused at %s: %s", outcome.stage(), outcome.failure())
                     .isEqualTo(Stage.OPEN_WRITABLE);
             assertThat(outcome.failure().getMessage()).containsIgnoringCase("dirty");
         } else {
-            assertThat(ImageMutations.getLong(image, 72) & 1).as("dirty bit after a writable session").isZero();
+            assertThat(ImageMutations.getLong(image, 72) & 1)
+                    .as("dirty bit after a writable session")
+                    .isZero();
             AssertImages.assertCheckClean(image);
         }
         assertThat(outcome.content()).as("guest content read-only").isEqualTo(CONTENT.get(kind));
@@ -573,7 +826,9 @@ class MalformedImageTests {
      * change happens: the engine must refuse, and the L1 cluster must stay as it was.
      */
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = Kind.class, names = {"V3_64K", "V3_512", "V2_512"})
+    @EnumSource(
+            value = Kind.class,
+            names = {"V3_64K", "V3_512", "V2_512"})
     void refcountBlockOverlappingTheL1TableIsNeverWrittenOverIt(Kind kind) {
         Path image = copyOf(kind);
         Layout layout = LAYOUTS.get(kind);
@@ -599,10 +854,16 @@ class MalformedImageTests {
 
         byte[] l1After = ImageMutations.read(image, l1Cluster, cs);
         int first = Arrays.mismatch(l1After, l1Before);
-        assertThat(first).as("first byte of the L1 cluster (also named as refcount block 0) that changed: "
-                + "L1 table is [0x%x, +%d)", layout.header().l1TableOffset() - l1Cluster, layout.header().l1Size() * 8)
+        assertThat(first)
+                .as(
+                        "first byte of the L1 cluster (also named as refcount block 0) that changed: "
+                                + "L1 table is [0x%x, +%d)",
+                        layout.header().l1TableOffset() - l1Cluster,
+                        layout.header().l1Size() * 8)
                 .isEqualTo(-1);
-        assertThat(outcome.failure()).as("writes that update a refcount block lying on the L1 table").isNotNull();
+        assertThat(outcome.failure())
+                .as("writes that update a refcount block lying on the L1 table")
+                .isNotNull();
     }
 
     // ================================================================ huge sizes
@@ -647,14 +908,17 @@ class MalformedImageTests {
         qemu.create(copy, "qcow2", "1P", "-o", "cluster_size=65536");
         qemu.io(copy, "qcow2", "write -P 0x61 0 64k", "write -P 0x62 " + (PIB - 64 * KIB) + " 64k");
 
-        List<dev.blockpull.format.Extent> extents = assertTimeoutPreemptively(PROBE_TIMEOUT, () -> {
-            try (Image img = ImageOpener.open(copy, ImageFormat.QCOW2, true)) {
-                ByteBuffer tail = ByteBuffer.allocate(64 * (int) KIB);
-                img.read(PIB - 64 * KIB, tail);
-                assertThat(tail.get(0)).isEqualTo((byte) 0x62);
-                return img.blockStatus(0, img.virtualSize());
-            }
-        }, () -> "blockStatus of a 1 PiB image did not finish within " + PROBE_TIMEOUT);
+        List<dev.blockpull.format.Extent> extents = assertTimeoutPreemptively(
+                PROBE_TIMEOUT,
+                () -> {
+                    try (Image img = ImageOpener.open(copy, ImageFormat.QCOW2, true)) {
+                        ByteBuffer tail = ByteBuffer.allocate(64 * (int) KIB);
+                        img.read(PIB - 64 * KIB, tail);
+                        assertThat(tail.get(0)).isEqualTo((byte) 0x62);
+                        return img.blockStatus(0, img.virtualSize());
+                    }
+                },
+                () -> "blockStatus of a 1 PiB image did not finish within " + PROBE_TIMEOUT);
 
         assertThat(extents).hasSize(3);
         assertThat(extents.get(2).end()).isEqualTo(PIB);
@@ -667,8 +931,24 @@ class MalformedImageTests {
         for (Kind kind : Kind.values()) {
             Layout layout = ImageMutations.layout(corpusPath(kind));
             int cs = layout.clusterSize();
-            TreeSet<Long> lengths = new TreeSet<>(List.of(0L, 1L, 4L, 8L, 71L, 72L, 100L, 103L, 104L, 111L, 112L,
-                    511L, 512L, cs - 1L, (long) cs, cs + 8L, layout.fileSize() - 1));
+            TreeSet<Long> lengths = new TreeSet<>(List.of(
+                    0L,
+                    1L,
+                    4L,
+                    8L,
+                    71L,
+                    72L,
+                    100L,
+                    103L,
+                    104L,
+                    111L,
+                    112L,
+                    511L,
+                    512L,
+                    cs - 1L,
+                    (long) cs,
+                    cs + 8L,
+                    layout.fileSize() - 1));
             for (Region r : layout.regions()) {
                 lengths.add(r.start());
                 lengths.add(r.start() + 1);
@@ -698,13 +978,16 @@ class MalformedImageTests {
         Layout layout = LAYOUTS.get(kind);
         Path image = copyOf(kind);
         ImageMutations.setLength(image, length);
-        boolean mustFail = layout.regions().stream().anyMatch(r -> r.kind().isMetadata() ? r.end() > length
-                : r.kind() != RegionKind.ZERO_ALLOC && r.start() >= length);
+        boolean mustFail = layout.regions().stream()
+                .anyMatch(r -> r.kind().isMetadata()
+                        ? r.end() > length
+                        : r.kind() != RegionKind.ZERO_ALLOC && r.start() >= length);
 
         Outcome outcome = probe(image, kind);
 
         if (mustFail) {
-            assertThat(outcome.failure()).as("the engine accepted %s cut to %d bytes, %s", kind, length, where)
+            assertThat(outcome.failure())
+                    .as("the engine accepted %s cut to %d bytes, %s", kind, length, where)
                     .isNotNull();
             assertThat(outcome.stage()).as("stage, %s", outcome.failure()).isLessThanOrEqualTo(Stage.READ);
             assertThat(outcome.failure().kind()).isEqualTo(BlockErrorKind.INVALID_IMAGE);
@@ -712,14 +995,23 @@ class MalformedImageTests {
             byte[] expected = CONTENT.get(kind).clone();
             for (Region r : layout.of(RegionKind.DATA)) {
                 if (r.start() < length && length < r.end()) {
-                    Arrays.fill(expected, (int) (r.guest() + (length - r.start())), (int) (r.guest() + (r.end()
-                            - r.start())), (byte) 0);
+                    Arrays.fill(
+                            expected,
+                            (int) (r.guest() + (length - r.start())),
+                            (int) (r.guest() + (r.end() - r.start())),
+                            (byte) 0);
                 }
             }
             int first = Arrays.mismatch(outcome.content(), expected);
-            assertThat(first).as("%s cut to %d bytes (%s): first guest byte read differently (engine %s, expected %s)",
-                    kind, length, where, first < 0 ? "" : String.format("0x%02x", outcome.content()[first]),
-                    first < 0 ? "" : String.format("0x%02x", expected[first])).isEqualTo(-1);
+            assertThat(first)
+                    .as(
+                            "%s cut to %d bytes (%s): first guest byte read differently (engine %s, expected %s)",
+                            kind,
+                            length,
+                            where,
+                            first < 0 ? "" : String.format("0x%02x", outcome.content()[first]),
+                            first < 0 ? "" : String.format("0x%02x", expected[first]))
+                    .isEqualTo(-1);
         }
     }
 
@@ -759,8 +1051,12 @@ class MalformedImageTests {
             }
             ImageMutations.setLength(image, 0);
         }
-        assertThat(problems).as("mutations the engine answered with something else than a BlockException").isEmpty();
-        assertThat(refused).as("mutations refused (the fuzzer must reach the checks)").isPositive();
+        assertThat(problems)
+                .as("mutations the engine answered with something else than a BlockException")
+                .isEmpty();
+        assertThat(refused)
+                .as("mutations refused (the fuzzer must reach the checks)")
+                .isPositive();
     }
 
     /** A position in the header, the extensions or a table of {@code original} (which is not damaged). */
@@ -780,8 +1076,8 @@ class MalformedImageTests {
             return layout.first(RegionKind.REFCOUNT_BLOCK).start() + random.nextInt(64);
         }
         if (roll < 75) {
-            return layout.header().l1TableOffset() + random.nextInt(Math.max(8, Math.min(64,
-                    layout.header().l1Size() * 8)));
+            return layout.header().l1TableOffset()
+                    + random.nextInt(Math.max(8, Math.min(64, layout.header().l1Size() * 8)));
         }
         List<Long> guests = layout.dataGuestOffsets();
         long guest = guests.get(random.nextInt(guests.size()));
@@ -794,8 +1090,8 @@ class MalformedImageTests {
      * What a probe found: the refusal and its stage (both null when the engine accepted
      * everything), and the guest content the read-only stage saw (null unless it read it all).
      */
-    record Outcome(@Nullable BlockException failure, @Nullable Stage stage, byte @Nullable [] content) {
-    }
+    record Outcome(
+            @Nullable BlockException failure, @Nullable Stage stage, byte @Nullable [] content) {}
 
     /**
      * Opens the image read-only, reads its whole guest (up to 8 MiB) and asks for its allocation;
@@ -806,8 +1102,8 @@ class MalformedImageTests {
      */
     private static Outcome probe(Path image, Kind kind) {
         List<Long> targets = LAYOUTS.get(kind).dataGuestOffsets();
-        return assertTimeoutPreemptively(PROBE_TIMEOUT, () -> probeNow(image, targets),
-                () -> "the engine hung on " + image.getFileName());
+        return assertTimeoutPreemptively(
+                PROBE_TIMEOUT, () -> probeNow(image, targets), () -> "the engine hung on " + image.getFileName());
     }
 
     private static Outcome probeNow(Path image, List<Long> targets) {
@@ -856,8 +1152,10 @@ class MalformedImageTests {
         } catch (BlockException e) {
             return new Outcome(e, stage, readAll);
         } catch (Throwable t) {
-            throw new AssertionError("the engine threw " + t + " at stage " + stage + " on " + image.getFileName()
-                    + " instead of a BlockException", t);
+            throw new AssertionError(
+                    "the engine threw " + t + " at stage " + stage + " on " + image.getFileName()
+                            + " instead of a BlockException",
+                    t);
         }
     }
 
@@ -942,8 +1240,8 @@ class MalformedImageTests {
     }
 
     private static Mutation withExtensions(java.util.function.UnaryOperator<List<Extension>> change) {
-        return (p, l) -> ImageMutations.rewriteExtensions(p, change.apply(new ArrayList<>(ImageMutations.extensions(p))),
-                ImageMutations.backingName(p));
+        return (p, l) -> ImageMutations.rewriteExtensions(
+                p, change.apply(new ArrayList<>(ImageMutations.extensions(p))), ImageMutations.backingName(p));
     }
 
     private static Mutation l1Entry(int index, LongUnaryOperator change) {
@@ -954,7 +1252,9 @@ class MalformedImageTests {
     }
 
     private static Mutation l1EntryAt(int index, RegionKind target) {
-        return (p, l) -> ImageMutations.putLong(p, l.header().l1TableOffset() + index * 8L,
+        return (p, l) -> ImageMutations.putLong(
+                p,
+                l.header().l1TableOffset() + index * 8L,
                 COPIED | (l.first(target).start() & -(long) l.clusterSize()));
     }
 

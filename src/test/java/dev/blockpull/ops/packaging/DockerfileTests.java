@@ -1,7 +1,6 @@
 package dev.blockpull.ops.packaging;
 
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -18,8 +17,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 
 /**
  * The Dockerfile follows conventions.md §9. No Docker engine runs in CI, so the rules are checked
@@ -29,11 +28,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 class DockerfileTests {
 
     static final Path DOCKERFILE = Path.of("Dockerfile");
-    static final List<String> LAYERS = List.of("dependencies", "spring-boot-loader", "snapshot-dependencies",
-            "application");
+    static final List<String> LAYERS =
+            List.of("dependencies", "spring-boot-loader", "snapshot-dependencies", "application");
 
-    record Instruction(int stage, String keyword, String args) {
-    }
+    record Instruction(int stage, String keyword, String args) {}
 
     static List<Instruction> parse(Path file) throws IOException {
         List<Instruction> instructions = new ArrayList<>();
@@ -65,7 +63,9 @@ class DockerfileTests {
     }
 
     static List<Instruction> all(String keyword) throws IOException {
-        return parse(DOCKERFILE).stream().filter(i -> i.keyword().equals(keyword)).collect(Collectors.toList());
+        return parse(DOCKERFILE).stream()
+                .filter(i -> i.keyword().equals(keyword))
+                .collect(Collectors.toList());
     }
 
     static List<Instruction> runtime() throws IOException {
@@ -78,16 +78,20 @@ class DockerfileTests {
     void buildsWithTheJdkAndRunsOnTheJre() throws IOException {
         List<Instruction> from = all("FROM");
 
-        assertThat(from).extracting(Instruction::args)
+        assertThat(from)
+                .extracting(Instruction::args)
                 .containsExactly("eclipse-temurin:17-jdk AS build", "eclipse-temurin:17-jre");
     }
 
     @Test
     void buildStagePackagesWithTheWrapperAndExtractsTheLayersWithTheToolsJarMode() throws IOException {
-        String run = parse(DOCKERFILE).stream().filter(i -> i.stage() == 0 && i.keyword().equals("RUN"))
-                .map(Instruction::args).collect(Collectors.joining(" && "));
+        String run = parse(DOCKERFILE).stream()
+                .filter(i -> i.stage() == 0 && i.keyword().equals("RUN"))
+                .map(Instruction::args)
+                .collect(Collectors.joining(" && "));
 
-        assertThat(run).contains("./mvnw -B -q -DskipTests package")
+        assertThat(run)
+                .contains("./mvnw -B -q -DskipTests package")
                 .contains("java -Djarmode=tools -jar app.jar extract --layers --launcher --destination extracted");
         assertThat(run.indexOf("package")).isLessThan(run.indexOf("extract"));
     }
@@ -99,7 +103,9 @@ class DockerfileTests {
         for (Instruction copy : runtime()) {
             if (copy.keyword().equals("COPY") && copy.args().contains("/build/extracted/")) {
                 Matcher m = layer.matcher(copy.args());
-                assertThat(m.matches()).as("runtime COPY copies one extracted layer: %s", copy.args()).isTrue();
+                assertThat(m.matches())
+                        .as("runtime COPY copies one extracted layer: %s", copy.args())
+                        .isTrue();
                 copied.add(m.group(1));
             }
         }
@@ -109,15 +115,22 @@ class DockerfileTests {
 
     @Test
     void theImageHasTheCliOnThePathAfterTheApplicationLayer() throws IOException {
-        List<String> copies = runtime().stream().filter(i -> i.keyword().equals("COPY")).map(Instruction::args)
+        List<String> copies = runtime().stream()
+                .filter(i -> i.keyword().equals("COPY"))
+                .map(Instruction::args)
                 .collect(Collectors.toList());
 
-        assertThat(copies).containsSubsequence("--from=build /build/extracted/application/ ./",
-                "--from=build /build/target/cli/blockpull-cli.jar ./cli/",
-                "src/main/docker/blockpull /usr/local/bin/blockpull");
+        assertThat(copies)
+                .containsSubsequence(
+                        "--from=build /build/extracted/application/ ./",
+                        "--from=build /build/target/cli/blockpull-cli.jar ./cli/",
+                        "src/main/docker/blockpull /usr/local/bin/blockpull");
         Path launcher = Path.of("src/main/docker/blockpull");
-        assertThat(Files.isExecutable(launcher)).as("the launcher keeps its mode in the image").isTrue();
-        assertThat(Files.readString(launcher)).contains("-jar /app/cli/blockpull-cli.jar \"$@\"")
+        assertThat(Files.isExecutable(launcher))
+                .as("the launcher keeps its mode in the image")
+                .isTrue();
+        assertThat(Files.readString(launcher))
+                .contains("-jar /app/cli/blockpull-cli.jar \"$@\"")
                 .contains("env -u JAVA_TOOL_OPTIONS");
     }
 
@@ -126,7 +139,8 @@ class DockerfileTests {
         List<Instruction> entrypoint = all("ENTRYPOINT");
 
         assertThat(entrypoint).hasSize(1);
-        assertThat(entrypoint.get(0).args()).as("exec form, so that java is PID 1 and gets SIGTERM")
+        assertThat(entrypoint.get(0).args())
+                .as("exec form, so that java is PID 1 and gets SIGTERM")
                 .isEqualTo("[\"java\", \"org.springframework.boot.loader.launch.JarLauncher\", "
                         + "\"--blockpull.data-root=/data\"]");
         assertThat(all("CMD")).isEmpty();
@@ -135,14 +149,18 @@ class DockerfileTests {
     @Test
     void runsAsANumericNonRootUser() throws IOException {
         List<Instruction> runtime = runtime();
-        List<Instruction> users = runtime.stream().filter(i -> i.keyword().equals("USER")).collect(Collectors.toList());
+        List<Instruction> users =
+                runtime.stream().filter(i -> i.keyword().equals("USER")).collect(Collectors.toList());
 
         assertThat(users).hasSize(1);
         assertThat(users.get(0).args()).matches("\\d+(:\\d+)?");
-        assertThat(Arrays.stream(users.get(0).args().split(":")).mapToInt(Integer::parseInt)).doesNotContain(0);
+        assertThat(Arrays.stream(users.get(0).args().split(":")).mapToInt(Integer::parseInt))
+                .doesNotContain(0);
         assertThat(users.get(0).args()).isEqualTo("10001:10001").as("the chart's runAsUser/runAsGroup");
-        assertThat(runtime.indexOf(users.get(0))).as("USER comes after the last RUN and before ENTRYPOINT")
-                .isGreaterThan(lastIndexOf(runtime, "RUN")).isLessThan(lastIndexOf(runtime, "ENTRYPOINT"));
+        assertThat(runtime.indexOf(users.get(0)))
+                .as("USER comes after the last RUN and before ENTRYPOINT")
+                .isGreaterThan(lastIndexOf(runtime, "RUN"))
+                .isLessThan(lastIndexOf(runtime, "ENTRYPOINT"));
     }
 
     @Test
@@ -154,7 +172,10 @@ class DockerfileTests {
     void jvmBoundsHeapAndDirectMemoryAndExitsOnOutOfMemory() throws IOException {
         String env = all("ENV").stream().map(Instruction::args).collect(Collectors.joining(" "));
 
-        assertThat(env).contains("JAVA_TOOL_OPTIONS=\"").contains("-Xmx256m").contains("-XX:MaxDirectMemorySize=192m")
+        assertThat(env)
+                .contains("JAVA_TOOL_OPTIONS=\"")
+                .contains("-Xmx256m")
+                .contains("-XX:MaxDirectMemorySize=192m")
                 .contains("-XX:+ExitOnOutOfMemoryError");
     }
 
@@ -162,17 +183,21 @@ class DockerfileTests {
     void jvmLeavesTheOptimizingCompilerToTheServicesOwnPolicy() throws IOException {
         String env = all("ENV").stream().map(Instruction::args).collect(Collectors.joining(" "));
 
-        assertThat(env).as("OptimizingCompilerPolicy keeps C2 off all but TLS and ciphers; TieredStopAtLevel=1 "
-                + "would take it from AES-GCM too").doesNotContain("TieredStopAtLevel");
+        assertThat(env)
+                .as("OptimizingCompilerPolicy keeps C2 off all but TLS and ciphers; TieredStopAtLevel=1 "
+                        + "would take it from AES-GCM too")
+                .doesNotContain("TieredStopAtLevel");
     }
 
     @Test
     void healthCheckAsksTheImagesCliForLivenessOnTheServicesPort() throws IOException {
-        List<Instruction> checks = runtime().stream().filter(i -> i.keyword().equals("HEALTHCHECK"))
+        List<Instruction> checks = runtime().stream()
+                .filter(i -> i.keyword().equals("HEALTHCHECK"))
                 .collect(Collectors.toList());
 
         assertThat(checks).hasSize(1);
-        assertThat(checks.get(0).args()).as("liveness: a busy service (readiness DOWN during a long drain) is not "
+        assertThat(checks.get(0).args())
+                .as("liveness: a busy service (readiness DOWN during a long drain) is not "
                         + "unhealthy, and the health paths need no token")
                 .startsWith("--interval=60s --timeout=10s --retries=3 CMD blockpull ")
                 .contains("--url \"http://127.0.0.1:${SERVER_PORT:-8080}\"")
@@ -191,11 +216,13 @@ class DockerfileTests {
                 }
             }
         }
-        Map<String, String> args = runtime.stream().filter(i -> i.keyword().equals("ARG"))
+        Map<String, String> args = runtime.stream()
+                .filter(i -> i.keyword().equals("ARG"))
                 .map(i -> i.args().split("=", 2))
                 .collect(Collectors.toMap(a -> a[0], a -> a.length > 1 ? a[1].replace("\"", "") : ""));
 
-        assertThat(labels).containsEntry("org.opencontainers.image.version", "${VERSION}")
+        assertThat(labels)
+                .containsEntry("org.opencontainers.image.version", "${VERSION}")
                 .containsEntry("org.opencontainers.image.revision", "${REVISION}")
                 .containsEntry("org.opencontainers.image.created", "${CREATED}")
                 .containsEntry("org.opencontainers.image.licenses", "${LICENSES}")
@@ -203,15 +230,19 @@ class DockerfileTests {
                 .containsKey("org.opencontainers.image.source");
         assertThat(args).containsOnlyKeys("VERSION", "REVISION", "CREATED", "LICENSES");
         assertThat(args.get("VERSION")).as("the default is the POM's version").isEqualTo(PomVersion.read());
-        assertThat(args.get("LICENSES")).as("SPDX for 'not stated'; the build passes the real one")
+        assertThat(args.get("LICENSES"))
+                .as("SPDX for 'not stated'; the build passes the real one")
                 .isEqualTo("NOASSERTION");
-        assertThat(firstIndexOf(runtime, "ARG")).as("ARGs after the last COPY keep the layers cacheable")
+        assertThat(firstIndexOf(runtime, "ARG"))
+                .as("ARGs after the last COPY keep the layers cacheable")
                 .isGreaterThan(lastIndexOf(runtime, "COPY"));
     }
 
     @Test
     void declaresNoVolumeButPreparesTheDataRootForTheUser() throws IOException {
-        String runs = runtime().stream().filter(i -> i.keyword().equals("RUN")).map(Instruction::args)
+        String runs = runtime().stream()
+                .filter(i -> i.keyword().equals("RUN"))
+                .map(Instruction::args)
                 .collect(Collectors.joining(" "));
 
         assertThat(all("VOLUME")).isEmpty();
@@ -220,18 +251,23 @@ class DockerfileTests {
 
     @Test
     void buildContextHoldsOnlyWhatTheBuildCopies() throws IOException {
-        List<String> ignore = Files.readAllLines(Path.of(".dockerignore")).stream().map(String::strip)
-                .filter(l -> !l.isEmpty() && !l.startsWith("#")).collect(Collectors.toList());
+        List<String> ignore = Files.readAllLines(Path.of(".dockerignore")).stream()
+                .map(String::strip)
+                .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+                .collect(Collectors.toList());
         List<String> copiedSources = parse(DOCKERFILE).stream()
                 .filter(i -> i.stage() == 0 && i.keyword().equals("COPY"))
                 .flatMap(i -> {
                     String[] words = i.args().split(" ");
                     return Arrays.stream(words, 0, words.length - 1);
-                }).collect(Collectors.toList());
+                })
+                .collect(Collectors.toList());
 
         assertThat(ignore.get(0)).as("deny everything first, then allow").isEqualTo("*");
         for (String source : copiedSources) {
-            assertThat(ignore).as("%s is allowed into the build context", source).contains("!" + source);
+            assertThat(ignore)
+                    .as("%s is allowed into the build context", source)
+                    .contains("!" + source);
         }
         assertThat(ignore).contains("src/test/ui/node_modules/");
     }
@@ -250,9 +286,11 @@ class DockerfileTests {
             Assumptions.abort(message);
         }
         Process p = new ProcessBuilder(lint.toString(), "--output", "json", DOCKERFILE.toString())
-                .redirectErrorStream(true).start();
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(Duration.ofMinutes(1).toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        assertThat(p.waitFor(Duration.ofMinutes(1).toMillis(), TimeUnit.MILLISECONDS))
+                .isTrue();
 
         assertThat(p.exitValue()).as(out).isZero();
         assertThat(out).contains("\"issues_count\":0");

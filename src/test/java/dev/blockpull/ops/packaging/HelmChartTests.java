@@ -1,5 +1,8 @@
 package dev.blockpull.ops.packaging;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import io.fabric8.kubernetes.api.model.Container;
@@ -16,19 +19,11 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.yaml.snakeyaml.DumperOptions;
-import org.yaml.snakeyaml.Yaml;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
-
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
@@ -45,9 +40,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.yaml.snakeyaml.DumperOptions;
+import org.yaml.snakeyaml.Yaml;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The Helm chart of conventions.md §10, linted and rendered by Helm's own engine (helm-java bundles
@@ -59,9 +57,13 @@ class HelmChartTests {
     static final Path CHART = Path.of("helm", "blockpull");
     static final String RELEASE = "bp";
     static final String FULLNAME = "bp-blockpull";
-    static final List<String> METRICS = List.of("blockpull_job_progress_ratio",
-            "blockpull_job_throughput_bytes_per_second", "blockpull_stream_copied_bytes_total", "blockpull_jobs",
-            "blockpull_node_inflight_requests", "blockpull_drain_in_progress");
+    static final List<String> METRICS = List.of(
+            "blockpull_job_progress_ratio",
+            "blockpull_job_throughput_bytes_per_second",
+            "blockpull_stream_copied_bytes_total",
+            "blockpull_jobs",
+            "blockpull_node_inflight_requests",
+            "blockpull_drain_in_progress");
 
     private static final KubernetesSerialization K8S = new KubernetesSerialization();
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -72,7 +74,9 @@ class HelmChartTests {
     void chartLintsCleanWithDefaultValues() {
         LintResult lint = new Helm(CHART).lint().strict().call();
 
-        assertThat(lint.isFailed()).as("helm lint --strict: %s", lint.getMessages()).isFalse();
+        assertThat(lint.isFailed())
+                .as("helm lint --strict: %s", lint.getMessages())
+                .isFalse();
     }
 
     @Test
@@ -95,7 +99,9 @@ class HelmChartTests {
 
         LintResult lint = new Helm(copy).lint().strict().call();
 
-        assertThat(lint.isFailed()).as("helm lint --strict: %s", lint.getMessages()).isFalse();
+        assertThat(lint.isFailed())
+                .as("helm lint --strict: %s", lint.getMessages())
+                .isFalse();
     }
 
     // ---- default values -------------------------------------------------------------------------
@@ -105,8 +111,9 @@ class HelmChartTests {
         Rendered r = render(Map.of());
 
         // `helm template` through helm-java leaves out hooks, such as the `helm test` pod.
-        assertThat(r.kinds()).containsExactlyInAnyOrder("ServiceAccount", "ConfigMap", "Service",
-                "PersistentVolumeClaim", "Deployment");
+        assertThat(r.kinds())
+                .containsExactlyInAnyOrder(
+                        "ServiceAccount", "ConfigMap", "Service", "PersistentVolumeClaim", "Deployment");
     }
 
     @Test
@@ -115,7 +122,8 @@ class HelmChartTests {
         Path copy = copyChart(dir);
         Path test = copy.resolve("templates/tests/test-connection.yaml");
         Files.writeString(test, Files.readString(test).replaceAll("(?m)^\\s*\"helm\\.sh/hook.*$\\n?", ""));
-        Pod pod = Rendered.of(new Helm(copy).template().withName(RELEASE).call()).one(Pod.class);
+        Pod pod =
+                Rendered.of(new Helm(copy).template().withName(RELEASE).call()).one(Pod.class);
         Container c = pod.getSpec().getContainers().get(0);
 
         assertThat(Files.readString(CHART.resolve("templates/tests/test-connection.yaml")))
@@ -128,15 +136,21 @@ class HelmChartTests {
 
     @Test
     void everyObjectCarriesTheRecommendedLabels() {
-        Rendered r = render(Map.ofEntries(Map.entry("metrics.serviceMonitor.enabled", "true"),
-                Map.entry("metrics.dashboard.enabled", "true"), Map.entry("metrics.prometheusRule.enabled", "true"),
-                Map.entry("security.token.enabled", "true"), Map.entry("security.token.value", "s3cret"),
-                Map.entry("networkPolicy.enabled", "true"), Map.entry("podDisruptionBudget.enabled", "true"),
-                Map.entry("nbd.tls.enabled", "true"), Map.entry("nbd.tls.certManager.issuerRef.name", "ca")));
+        Rendered r = render(Map.ofEntries(
+                Map.entry("metrics.serviceMonitor.enabled", "true"),
+                Map.entry("metrics.dashboard.enabled", "true"),
+                Map.entry("metrics.prometheusRule.enabled", "true"),
+                Map.entry("security.token.enabled", "true"),
+                Map.entry("security.token.value", "s3cret"),
+                Map.entry("networkPolicy.enabled", "true"),
+                Map.entry("podDisruptionBudget.enabled", "true"),
+                Map.entry("nbd.tls.enabled", "true"),
+                Map.entry("nbd.tls.certManager.issuerRef.name", "ca")));
 
         assertThat(r.objects()).hasSize(13);
         for (HasMetadata o : r.objects()) {
-            assertThat(o.getMetadata().getLabels()).as(o.getKind())
+            assertThat(o.getMetadata().getLabels())
+                    .as(o.getKind())
                     .containsEntry("app.kubernetes.io/name", "blockpull")
                     .containsEntry("app.kubernetes.io/instance", RELEASE)
                     .containsEntry("app.kubernetes.io/version", "0.1.0-SNAPSHOT")
@@ -152,12 +166,14 @@ class HelmChartTests {
         assertThat(d.getMetadata().getName()).isEqualTo(FULLNAME);
         assertThat(d.getSpec().getReplicas()).isEqualTo(1);
         assertThat(d.getSpec().getStrategy().getType()).isEqualTo("Recreate");
-        assertThat(d.getSpec().getSelector().getMatchLabels()).containsExactlyInAnyOrderEntriesOf(Map.of(
-                "app.kubernetes.io/name", "blockpull", "app.kubernetes.io/instance", RELEASE));
+        assertThat(d.getSpec().getSelector().getMatchLabels())
+                .containsExactlyInAnyOrderEntriesOf(
+                        Map.of("app.kubernetes.io/name", "blockpull", "app.kubernetes.io/instance", RELEASE));
         assertThat(d.getSpec().getTemplate().getMetadata().getLabels())
                 .containsAllEntriesOf(d.getSpec().getSelector().getMatchLabels());
         assertThat(d.getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds())
-                .as("longer than the two 30 s shutdown phases").isGreaterThan(60);
+                .as("longer than the two 30 s shutdown phases")
+                .isGreaterThan(60);
     }
 
     @Test
@@ -174,7 +190,8 @@ class HelmChartTests {
         Container c = container(render(Map.of()).deployment());
 
         // NBD stays inside the pod until TLS or allowInsecure exposes it (HelmChartOnEveryNodeTests).
-        assertThat(c.getPorts()).extracting(ContainerPort::getName, ContainerPort::getContainerPort)
+        assertThat(c.getPorts())
+                .extracting(ContainerPort::getName, ContainerPort::getContainerPort)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("http", 8080));
         assertThat(env(c)).containsEntry("BLOCKPULL_NBD_PORT", "10809");
     }
@@ -206,7 +223,8 @@ class HelmChartTests {
 
         assertThat(mountPath(pod, "data")).isEqualTo("/data");
         assertThat(volume(pod, "data").getPersistentVolumeClaim().getClaimName())
-                .isEqualTo(pvc.getMetadata().getName()).isEqualTo(FULLNAME + "-data");
+                .isEqualTo(pvc.getMetadata().getName())
+                .isEqualTo(FULLNAME + "-data");
         assertThat(pvc.getSpec().getAccessModes()).containsExactly("ReadWriteOnce");
         assertThat(pvc.getSpec().getResources().getRequests()).containsEntry("storage", new Quantity("20Gi"));
         assertThat(pvc.getMetadata().getAnnotations()).containsEntry("helm.sh/resource-policy", "keep");
@@ -228,7 +246,8 @@ class HelmChartTests {
                 .matcher(Files.readString(Path.of("Dockerfile")));
 
         assertThat(image.find()).as("JAVA_TOOL_OPTIONS in the Dockerfile").isTrue();
-        assertThat(envVar(container(render(Map.of()).deployment()), "JAVA_TOOL_OPTIONS").getValue())
+        assertThat(envVar(container(render(Map.of()).deployment()), "JAVA_TOOL_OPTIONS")
+                        .getValue())
                 .isEqualTo(image.group(1));
     }
 
@@ -246,8 +265,12 @@ class HelmChartTests {
         Service s = r.one(Service.class);
 
         assertThat(s.getSpec().getType()).isEqualTo("ClusterIP");
-        assertThat(s.getSpec().getSelector()).isEqualTo(r.deployment().getSpec().getSelector().getMatchLabels());
-        assertThat(s.getSpec().getPorts()).extracting(ServicePort::getName, ServicePort::getPort,
+        assertThat(s.getSpec().getSelector())
+                .isEqualTo(r.deployment().getSpec().getSelector().getMatchLabels());
+        assertThat(s.getSpec().getPorts())
+                .extracting(
+                        ServicePort::getName,
+                        ServicePort::getPort,
                         p -> p.getTargetPort().getStrVal())
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("http", 8080, "http"));
         assertThat(s.getSpec().getInternalTrafficPolicy()).isNull();
@@ -259,14 +282,20 @@ class HelmChartTests {
         Properties p = configProperties(r);
         Container c = container(r.deployment());
 
-        assertThat(p).containsEntry("blockpull.jobs.history-size", "1000000")
+        assertThat(p)
+                .containsEntry("blockpull.jobs.history-size", "1000000")
                 .containsEntry("blockpull.graph.drain-timeout", "30s")
                 .containsEntry("blockpull.io.direct", "false")
                 .doesNotContainKey("blockpull.data-root");
         assertThat(env(c)).containsEntry("SPRING_CONFIG_ADDITIONAL_LOCATION", "optional:file:/config/");
-        assertThat(mountPath(r.deployment().getSpec().getTemplate().getSpec(), "config")).isEqualTo("/config");
-        assertThat(volume(r.deployment().getSpec().getTemplate().getSpec(), "config").getConfigMap().getName())
-                .isEqualTo(r.one(io.fabric8.kubernetes.api.model.ConfigMap.class).getMetadata().getName());
+        assertThat(mountPath(r.deployment().getSpec().getTemplate().getSpec(), "config"))
+                .isEqualTo("/config");
+        assertThat(volume(r.deployment().getSpec().getTemplate().getSpec(), "config")
+                        .getConfigMap()
+                        .getName())
+                .isEqualTo(r.one(io.fabric8.kubernetes.api.model.ConfigMap.class)
+                        .getMetadata()
+                        .getName());
     }
 
     @Test
@@ -277,7 +306,8 @@ class HelmChartTests {
         put(values, "config", Map.of("blockpull.jobs.history-size", 2000000, "some.ratio", 0.5));
         Files.writeString(copy.resolve("values.yaml"), new Yaml().dump(values));
 
-        Properties p = configProperties(Rendered.of(new Helm(copy).template().withName(RELEASE).call()));
+        Properties p = configProperties(
+                Rendered.of(new Helm(copy).template().withName(RELEASE).call()));
 
         assertThat(p).containsEntry("blockpull.jobs.history-size", "2000000").containsEntry("some.ratio", "0.5");
     }
@@ -303,8 +333,13 @@ class HelmChartTests {
 
     @Test
     void tokenFromAnExistingSecretIsPassedAsEnvironmentVariable() {
-        Rendered r = render(Map.of("security.token.enabled", "true",
-                "security.token.existingSecret", "blockpull-api", "security.token.existingSecretKey", "api-token"));
+        Rendered r = render(Map.of(
+                "security.token.enabled",
+                "true",
+                "security.token.existingSecret",
+                "blockpull-api",
+                "security.token.existingSecretKey",
+                "api-token"));
         EnvVar token = envVar(container(r.deployment()), "BLOCKPULL_SECURITY_TOKEN");
 
         assertThat(r.kinds()).doesNotContain("Secret");
@@ -321,7 +356,8 @@ class HelmChartTests {
 
         assertThat(new String(Base64.getDecoder().decode(secret.getData().get("token")), StandardCharsets.UTF_8))
                 .isEqualTo("s3cret");
-        assertThat(token.getValueFrom().getSecretKeyRef().getName()).isEqualTo(secret.getMetadata().getName());
+        assertThat(token.getValueFrom().getSecretKeyRef().getName())
+                .isEqualTo(secret.getMetadata().getName());
         assertThat(token.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("token");
         assertThat(r.deployment().getSpec().getTemplate().getMetadata().getAnnotations())
                 .containsKey("checksum/secret");
@@ -340,26 +376,39 @@ class HelmChartTests {
 
     @Test
     void serviceMonitorScrapesPrometheusOnTheHttpPort() {
-        Rendered r = render(Map.of("metrics.serviceMonitor.enabled", "true",
-                "metrics.serviceMonitor.labels.release", "kube-prometheus-stack"));
+        Rendered r = render(Map.of(
+                "metrics.serviceMonitor.enabled",
+                "true",
+                "metrics.serviceMonitor.labels.release",
+                "kube-prometheus-stack"));
         GenericKubernetesResource sm = r.generic("ServiceMonitor");
         Map<String, Object> endpoint = endpoint(sm);
 
         assertThat(sm.getApiVersion()).isEqualTo("monitoring.coreos.com/v1");
         assertThat(sm.getMetadata().getLabels()).containsEntry("release", "kube-prometheus-stack");
-        assertThat(endpoint).containsEntry("port", "http").containsEntry("path", "/actuator/prometheus")
-                .containsEntry("interval", "30s").doesNotContainKey("authorization");
+        assertThat(endpoint)
+                .containsEntry("port", "http")
+                .containsEntry("path", "/actuator/prometheus")
+                .containsEntry("interval", "30s")
+                .doesNotContainKey("authorization");
         assertThat(sm.<Map<String, Object>>get("spec", "selector", "matchLabels"))
                 .isEqualTo(Map.of("app.kubernetes.io/name", "blockpull", "app.kubernetes.io/instance", RELEASE));
     }
 
     @Test
     void protectedMetricsAreScrapedWithTheToken() throws IOException {
-        Rendered r = render(Map.of("metrics.serviceMonitor.enabled", "true", "security.protectMetrics", "true",
-                "security.token.enabled", "true", "security.token.existingSecret", "blockpull-api"));
+        Rendered r = render(Map.of(
+                "metrics.serviceMonitor.enabled",
+                "true",
+                "security.protectMetrics",
+                "true",
+                "security.token.enabled",
+                "true",
+                "security.token.existingSecret",
+                "blockpull-api"));
 
-        assertThat(endpoint(r.generic("ServiceMonitor")).get("authorization")).isEqualTo(Map.of("type", "Bearer",
-                "credentials", Map.of("name", "blockpull-api", "key", "token")));
+        assertThat(endpoint(r.generic("ServiceMonitor")).get("authorization"))
+                .isEqualTo(Map.of("type", "Bearer", "credentials", Map.of("name", "blockpull-api", "key", "token")));
         assertThat(configProperties(r)).containsEntry("blockpull.security.protect-metrics", "true");
     }
 
@@ -369,7 +418,8 @@ class HelmChartTests {
         PodSpec pod = r.deployment().getSpec().getTemplate().getSpec();
 
         assertThat(r.kinds()).doesNotContain("PersistentVolumeClaim");
-        assertThat(volume(pod, "data").getPersistentVolumeClaim().getClaimName()).isEqualTo("images");
+        assertThat(volume(pod, "data").getPersistentVolumeClaim().getClaimName())
+                .isEqualTo("images");
     }
 
     @Test
@@ -377,15 +427,23 @@ class HelmChartTests {
         Rendered r = render(Map.of("persistence.enabled", "false"));
 
         assertThat(r.kinds()).doesNotContain("PersistentVolumeClaim");
-        assertThat(volume(r.deployment().getSpec().getTemplate().getSpec(), "data").getEmptyDir()).isNotNull();
+        assertThat(volume(r.deployment().getSpec().getTemplate().getSpec(), "data")
+                        .getEmptyDir())
+                .isNotNull();
     }
 
     @Test
     void storageClassDashMeansNoStorageClass() {
-        assertThat(render(Map.of("persistence.storageClass", "-")).one(PersistentVolumeClaim.class)
-                .getSpec().getStorageClassName()).isEmpty();
-        assertThat(render(Map.of("persistence.storageClass", "fast")).one(PersistentVolumeClaim.class)
-                .getSpec().getStorageClassName()).isEqualTo("fast");
+        assertThat(render(Map.of("persistence.storageClass", "-"))
+                        .one(PersistentVolumeClaim.class)
+                        .getSpec()
+                        .getStorageClassName())
+                .isEmpty();
+        assertThat(render(Map.of("persistence.storageClass", "fast"))
+                        .one(PersistentVolumeClaim.class)
+                        .getSpec()
+                        .getStorageClassName())
+                .isEqualTo("fast");
     }
 
     @Test
@@ -394,7 +452,9 @@ class HelmChartTests {
         Container c = container(r.deployment());
 
         assertThat(c.getPorts()).extracting(ContainerPort::getName).containsExactly("http");
-        assertThat(r.one(Service.class).getSpec().getPorts()).extracting(ServicePort::getName).containsExactly("http");
+        assertThat(r.one(Service.class).getSpec().getPorts())
+                .extracting(ServicePort::getName)
+                .containsExactly("http");
         assertThat(env(c)).containsEntry("BLOCKPULL_NBD_PORT", "0");
         assertThat(configProperties(r).stringPropertyNames()).noneMatch(k -> k.startsWith("blockpull.nbd."));
     }
@@ -405,16 +465,20 @@ class HelmChartTests {
         io.fabric8.kubernetes.api.model.ConfigMap cm = r.objects().stream()
                 .filter(o -> o instanceof io.fabric8.kubernetes.api.model.ConfigMap)
                 .map(io.fabric8.kubernetes.api.model.ConfigMap.class::cast)
-                .filter(o -> o.getMetadata().getName().endsWith("-dashboard")).findFirst().orElseThrow();
+                .filter(o -> o.getMetadata().getName().endsWith("-dashboard"))
+                .findFirst()
+                .orElseThrow();
 
         assertThat(cm.getMetadata().getLabels()).containsEntry("grafana_dashboard", "1");
         assertThat(JSON.readTree(cm.getData().get("blockpull.json")))
-                .isEqualTo(JSON.readTree(CHART.resolve("dashboards/blockpull.json").toFile()));
+                .isEqualTo(
+                        JSON.readTree(CHART.resolve("dashboards/blockpull.json").toFile()));
     }
 
     @Test
     void dashboardPlotsProgressThroughputStatusInflightAndDrains() {
-        JsonNode dashboard = JSON.readTree(CHART.resolve("dashboards/blockpull.json").toFile());
+        JsonNode dashboard =
+                JSON.readTree(CHART.resolve("dashboards/blockpull.json").toFile());
         List<String> exprs = new ArrayList<>();
         for (JsonNode panel : dashboard.get("panels")) {
             for (JsonNode target : panel.get("targets")) {
@@ -431,14 +495,20 @@ class HelmChartTests {
 
     @Test
     void dashboardHasFailurePanels() {
-        JsonNode dashboard = JSON.readTree(CHART.resolve("dashboards/blockpull.json").toFile());
+        JsonNode dashboard =
+                JSON.readTree(CHART.resolve("dashboards/blockpull.json").toFile());
         Map<String, String> exprByTitle = new HashMap<>();
         for (JsonNode panel : dashboard.get("panels")) {
-            exprByTitle.put(panel.get("title").asString(), panel.get("targets").get(0).get("expr").asString());
+            exprByTitle.put(
+                    panel.get("title").asString(),
+                    panel.get("targets").get(0).get("expr").asString());
         }
 
-        assertThat(exprByTitle.get("Jobs failed")).contains("blockpull_jobs_finished_total").contains("result=\"failed\"");
-        assertThat(exprByTitle.get("Job I/O errors by action")).contains("blockpull_job_io_errors_total")
+        assertThat(exprByTitle.get("Jobs failed"))
+                .contains("blockpull_jobs_finished_total")
+                .contains("result=\"failed\"");
+        assertThat(exprByTitle.get("Job I/O errors by action"))
+                .contains("blockpull_job_io_errors_total")
                 .contains("by (action");
         assertThat(exprByTitle.get("Oldest drain wait")).contains("blockpull_drain_longest_wait_seconds");
     }
@@ -448,8 +518,12 @@ class HelmChartTests {
         // Helm allows release names of up to 53 characters; with the name appended, the cut at 63
         // falls right after a '-', which must go too.
         String release = "a".repeat(53);
-        Deployment d = Rendered.of(new Helm(CHART).template().withName(release)
-                .set("nameOverride", "abcdefgh-ijklmnop").call()).deployment();
+        Deployment d = Rendered.of(new Helm(CHART)
+                        .template()
+                        .withName(release)
+                        .set("nameOverride", "abcdefgh-ijklmnop")
+                        .call())
+                .deployment();
 
         assertThat(d.getMetadata().getName()).isEqualTo(release + "-abcdefgh");
     }
@@ -459,7 +533,8 @@ class HelmChartTests {
     @Test
     void schemaRejectsBadValues() {
         assertThatThrownBy(() -> render(Map.of("nbd.port", "70000"))).hasMessageContaining("nbd");
-        assertThatThrownBy(() -> render(Map.of("image.pullPolicy", "Sometimes"))).hasMessageContaining("pullPolicy");
+        assertThatThrownBy(() -> render(Map.of("image.pullPolicy", "Sometimes")))
+                .hasMessageContaining("pullPolicy");
         assertThatThrownBy(() -> render(Map.of("replicaCount", "2"))).hasMessageContaining("replicaCount");
         assertThatThrownBy(() -> render(Map.of("config.blockpull\\.data-root", "/elsewhere")))
                 .hasMessageContaining("blockpull.data-root");
@@ -495,20 +570,41 @@ class HelmChartTests {
 
         assertThat(chart).containsEntry("apiVersion", "v2").containsEntry("name", "blockpull");
         assertThat((String) chart.get("version")).matches("\\d+\\.\\d+\\.\\d+(-[0-9A-Za-z.-]+)?");
-        assertThat(chart.get("appVersion")).as("appVersion = the version in pom.xml").isEqualTo(PomVersion.read());
-        for (String file : List.of("values.yaml", "values.schema.json", ".helmignore", "templates/_helpers.tpl",
-                "templates/deployment.yaml", "templates/daemonset.yaml", "templates/_pod.yaml",
-                "templates/service.yaml", "templates/nbd-service.yaml", "templates/certificate.yaml",
-                "templates/networkpolicy.yaml", "templates/poddisruptionbudget.yaml",
-                "templates/prometheusrule.yaml", "templates/serviceaccount.yaml",
-                "templates/pvc.yaml", "templates/configmap.yaml", "templates/secret.yaml",
-                "templates/servicemonitor.yaml", "templates/NOTES.txt", "templates/tests/test-connection.yaml",
+        assertThat(chart.get("appVersion"))
+                .as("appVersion = the version in pom.xml")
+                .isEqualTo(PomVersion.read());
+        for (String file : List.of(
+                "values.yaml",
+                "values.schema.json",
+                ".helmignore",
+                "templates/_helpers.tpl",
+                "templates/deployment.yaml",
+                "templates/daemonset.yaml",
+                "templates/_pod.yaml",
+                "templates/service.yaml",
+                "templates/nbd-service.yaml",
+                "templates/certificate.yaml",
+                "templates/networkpolicy.yaml",
+                "templates/poddisruptionbudget.yaml",
+                "templates/prometheusrule.yaml",
+                "templates/serviceaccount.yaml",
+                "templates/pvc.yaml",
+                "templates/configmap.yaml",
+                "templates/secret.yaml",
+                "templates/servicemonitor.yaml",
+                "templates/NOTES.txt",
+                "templates/tests/test-connection.yaml",
                 "dashboards/blockpull.json")) {
             assertThat(CHART.resolve(file)).as(file).isRegularFile();
         }
         String helpers = Files.readString(CHART.resolve("templates/_helpers.tpl"));
-        for (String name : List.of("blockpull.name", "blockpull.fullname", "blockpull.chart", "blockpull.labels",
-                "blockpull.selectorLabels", "blockpull.serviceAccountName")) {
+        for (String name : List.of(
+                "blockpull.name",
+                "blockpull.fullname",
+                "blockpull.chart",
+                "blockpull.labels",
+                "blockpull.selectorLabels",
+                "blockpull.serviceAccountName")) {
             assertThat(helpers).contains("define \"" + name + "\"");
         }
     }
@@ -533,7 +629,8 @@ class HelmChartTests {
         }
 
         <T extends HasMetadata> T one(Class<T> type) {
-            List<T> found = objects.stream().filter(type::isInstance).map(type::cast).collect(Collectors.toList());
+            List<T> found =
+                    objects.stream().filter(type::isInstance).map(type::cast).collect(Collectors.toList());
             assertThat(found).as("objects of type %s", type.getSimpleName()).hasSize(1);
             return found.get(0);
         }
@@ -543,8 +640,11 @@ class HelmChartTests {
         }
 
         GenericKubernetesResource generic(String kind) {
-            return objects.stream().filter(o -> kind.equals(o.getKind()))
-                    .map(GenericKubernetesResource.class::cast).findFirst().orElseThrow();
+            return objects.stream()
+                    .filter(o -> kind.equals(o.getKind()))
+                    .map(GenericKubernetesResource.class::cast)
+                    .findFirst()
+                    .orElseThrow();
         }
     }
 
@@ -575,29 +675,43 @@ class HelmChartTests {
     }
 
     static EnvVar envVar(Container c, String name) {
-        return c.getEnv().stream().filter(e -> e.getName().equals(name)).findFirst()
+        return c.getEnv().stream()
+                .filter(e -> e.getName().equals(name))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no env " + name + " in " + c.getEnv()));
     }
 
     static Volume volume(PodSpec pod, String name) {
-        return pod.getVolumes().stream().filter(v -> v.getName().equals(name)).findFirst()
+        return pod.getVolumes().stream()
+                .filter(v -> v.getName().equals(name))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no volume " + name));
     }
 
     static String mountPath(PodSpec pod, String volume) {
-        return pod.getContainers().get(0).getVolumeMounts().stream().filter(m -> m.getName().equals(volume))
-                .map(VolumeMount::getMountPath).findFirst().orElseThrow(() -> new AssertionError("no mount " + volume));
+        return pod.getContainers().get(0).getVolumeMounts().stream()
+                .filter(m -> m.getName().equals(volume))
+                .map(VolumeMount::getMountPath)
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no mount " + volume));
     }
 
     static String checksum(Rendered r) {
-        return r.deployment().getSpec().getTemplate().getMetadata().getAnnotations().get("checksum/config");
+        return r.deployment()
+                .getSpec()
+                .getTemplate()
+                .getMetadata()
+                .getAnnotations()
+                .get("checksum/config");
     }
 
     static Properties configProperties(Rendered r) throws IOException {
         io.fabric8.kubernetes.api.model.ConfigMap cm = r.objects().stream()
                 .filter(o -> o instanceof io.fabric8.kubernetes.api.model.ConfigMap)
                 .map(io.fabric8.kubernetes.api.model.ConfigMap.class::cast)
-                .filter(o -> o.getMetadata().getName().equals(FULLNAME)).findFirst().orElseThrow();
+                .filter(o -> o.getMetadata().getName().equals(FULLNAME))
+                .findFirst()
+                .orElseThrow();
         Properties p = new Properties();
         p.load(new StringReader(cm.getData().get("application.properties")));
         return p;

@@ -1,5 +1,9 @@
 package dev.blockpull.ops.packaging;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -15,11 +19,6 @@ import org.springframework.context.annotation.Configuration;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-import java.util.List;
-import java.util.stream.Collectors;
-
-import static org.assertj.core.api.Assertions.assertThat;
-
 /**
  * Structured JSON logs on demand: the {@code json-logs} profile (or
  * {@code LOGGING_STRUCTURED_FORMAT_CONSOLE}) turns every console line into one JSON object, and
@@ -32,8 +31,7 @@ class JsonLogsTests {
     private static final Logger log = LoggerFactory.getLogger("dev.blockpull.job.StreamJob");
 
     @Configuration(proxyBeanMethods = false)
-    static class NothingElse {
-    }
+    static class NothingElse {}
 
     /**
      * Spring Boot hands the format to Logback through the system property
@@ -74,7 +72,8 @@ class JsonLogsTests {
             log.info("plain line for the test");
         }
 
-        assertThat(linesWith(output, "plain line for the test")).singleElement()
+        assertThat(linesWith(output, "plain line for the test"))
+                .singleElement()
                 .satisfies(l -> assertThat(l).doesNotStartWith("{"));
     }
 
@@ -98,8 +97,10 @@ class JsonLogsTests {
     }
 
     private static ConfigurableApplicationContext start(String... args) {
-        return new SpringApplicationBuilder(NothingElse.class).web(WebApplicationType.NONE)
-                .properties("spring.main.banner-mode=off").run(args);
+        return new SpringApplicationBuilder(NothingElse.class)
+                .web(WebApplicationType.NONE)
+                .properties("spring.main.banner-mode=off")
+                .run(args);
     }
 
     private static List<String> linesWith(CapturedOutput output, String text) {

@@ -1,17 +1,14 @@
 package dev.blockpull.ops.state;
 
+import static dev.blockpull.testsupport.Chains.MIB;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import dev.blockpull.testsupport.Chain;
 import dev.blockpull.testsupport.Chains;
 import dev.blockpull.testsupport.QemuTools;
 import dev.blockpull.testsupport.ServiceProcess;
 import dev.blockpull.testsupport.TestPki;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
-
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -20,10 +17,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-
-import static dev.blockpull.testsupport.Chains.MIB;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Restarts of the real service (the application in a child JVM) on one data root: what users
@@ -67,10 +66,13 @@ class RestartTests {
         Chain chain = chain("vm", 4 * MIB);
         start();
         created(service.post("/nodes", "{\"nodeName\":\"top\",\"driver\":\"qcow2\",\"file\":\"vm/top.qcow2\"}"));
-        created(service.post("/nodes/top/snapshot", "{\"snapshotFile\":\"vm/snap.qcow2\",\"snapshotNodeName\":\"snap\"}"));
+        created(service.post(
+                "/nodes/top/snapshot", "{\"snapshotFile\":\"vm/snap.qcow2\",\"snapshotNodeName\":\"snap\"}"));
         created(service.post("/exports", "{\"id\":\"e1\",\"nodeName\":\"snap\",\"writable\":true}"));
-        created(service.post("/nodes", "{\"nodeName\":\"gone\",\"driver\":\"qcow2\",\"file\":\"vm/mid.qcow2\","
-                + "\"backing\":null,\"readOnly\":true}"));
+        created(service.post(
+                "/nodes",
+                "{\"nodeName\":\"gone\",\"driver\":\"qcow2\",\"file\":\"vm/mid.qcow2\","
+                        + "\"backing\":null,\"readOnly\":true}"));
         assertThat(service.delete("/nodes/gone").statusCode()).isEqualTo(204);
 
         service.kill();
@@ -87,14 +89,18 @@ class RestartTests {
     @Test
     void anExportsClientAllowListComesBackAfterASigkill() throws Exception {
         chain("vm", 4 * MIB);
-        TestPki.ServerFiles tls = TestPki.create(work.resolve("pki"), "restart-ca").server(work.resolve("server"),
-                "blockpull");
-        String[] withTls = {"--blockpull.nbd.tls.certificate=" + tls.certificate(),
-                "--blockpull.nbd.tls.private-key=" + tls.privateKey(), "--blockpull.nbd.tls.ca=" + tls.caCertificate()};
+        TestPki.ServerFiles tls =
+                TestPki.create(work.resolve("pki"), "restart-ca").server(work.resolve("server"), "blockpull");
+        String[] withTls = {
+            "--blockpull.nbd.tls.certificate=" + tls.certificate(),
+            "--blockpull.nbd.tls.private-key=" + tls.privateKey(),
+            "--blockpull.nbd.tls.ca=" + tls.caCertificate()
+        };
         start(withTls);
         created(service.post("/nodes", "{\"nodeName\":\"top\",\"driver\":\"qcow2\",\"file\":\"vm/top.qcow2\"}"));
-        created(service.post("/exports", "{\"id\":\"e1\",\"nodeName\":\"top\","
-                + "\"allowedClientSubjects\":[\"CN=hypervisor-1,O=Example\"]}"));
+        created(service.post(
+                "/exports",
+                "{\"id\":\"e1\",\"nodeName\":\"top\"," + "\"allowedClientSubjects\":[\"CN=hypervisor-1,O=Example\"]}"));
 
         service.kill();
         start(withTls);
@@ -112,12 +118,14 @@ class RestartTests {
         service.kill();
         start();
         String overlay = nodeNamed("vm/snap.qcow2");
-        assertThat(service.delete("/nodes/" + overlay.replace("#", "%23")).statusCode()).isEqualTo(204);
+        assertThat(service.delete("/nodes/" + overlay.replace("#", "%23")).statusCode())
+                .isEqualTo(204);
 
         service.kill();
         start();
 
-        assertThat(json(service.get("/nodes"))).noneMatch(n -> "vm/snap.qcow2".equals(n.get("filename").asString()));
+        assertThat(json(service.get("/nodes")))
+                .noneMatch(n -> "vm/snap.qcow2".equals(n.get("filename").asString()));
         assertThat(json(service.get("/nodes/top")).get("nodeName").asString()).isEqualTo("top");
     }
 
@@ -129,9 +137,11 @@ class RestartTests {
         assertThat(dataRoot.resolve(".blockpull/state.json")).exists();
 
         assertThat(service.get("/images").body()).doesNotContain(".blockpull");
-        assertThat(service.get("/images/info?filename=.blockpull/state.json").statusCode()).isEqualTo(400);
+        assertThat(service.get("/images/info?filename=.blockpull/state.json").statusCode())
+                .isEqualTo(400);
         assertThat(service.post("/nodes", "{\"nodeName\":\"s\",\"driver\":\"raw\",\"file\":\".blockpull/state.json\"}")
-                .statusCode()).isEqualTo(400);
+                        .statusCode())
+                .isEqualTo(400);
     }
 
     @Test
@@ -143,24 +153,37 @@ class RestartTests {
         assertThat(ServiceProcess.startFailing(dataRoot, log, FAST_START, "--blockpull.stream.warm-up=false"))
                 .isNotZero();
 
-        assertThat(Files.readString(log)).contains("The state file " + state + " cannot be read")
+        assertThat(Files.readString(log))
+                .contains("The state file " + state + " cannot be read")
                 .contains("Blockpull did not start");
         assertThat(state).doesNotExist();
         try (var aside = Files.list(state.getParent())) {
-            assertThat(aside.map(p -> p.getFileName().toString())).singleElement().asString()
+            assertThat(aside.map(p -> p.getFileName().toString()))
+                    .singleElement()
+                    .asString()
                     .startsWith("state.json.unreadable-");
         }
         start();
-        assertThat(json(service.get("/nodes")).size()).as("the next start begins empty").isZero();
+        assertThat(json(service.get("/nodes")).size())
+                .as("the next start begins empty")
+                .isZero();
     }
 
     // ---------------------------------------------------------------- jobs
 
     /** Where a stop lands in the job's life. */
-    enum Moment { COPYING, PAUSED, THROTTLED, COMPLETION }
+    enum Moment {
+        COPYING,
+        PAUSED,
+        THROTTLED,
+        COMPLETION
+    }
 
     /** How the service is stopped. */
-    enum Stop { SIGKILL, SIGTERM }
+    enum Stop {
+        SIGKILL,
+        SIGTERM
+    }
 
     @Test
     void aStreamKilledAtTwentyTwoSeededMomentsResumesEachTimeAndFinishesByItself() throws Exception {
@@ -170,12 +193,15 @@ class RestartTests {
     @Test
     void aStreamStoppedWithSigtermAtTwentySeededMomentsIsParkedResumedAndFinishes() throws Exception {
         streamThroughStops(Stop.SIGTERM, 20, 11L, 64 * MIB);
-        assertThat(Files.readString(logs.get(0))).contains("parked for the next start").doesNotContain("did not end");
+        assertThat(Files.readString(logs.get(0)))
+                .contains("parked for the next start")
+                .doesNotContain("did not end");
     }
 
     @Test
     void twoJobsOnDisjointSegmentsOfOneChainBothResumeAndFinish() throws Exception {
-        Chains.Builder b = Chains.in(qemu, createDirectories(dataRoot.resolve("par"))).base("n0.qcow2", "qcow2", 8 * MIB)
+        Chains.Builder b = Chains.in(qemu, createDirectories(dataRoot.resolve("par")))
+                .base("n0.qcow2", "qcow2", 8 * MIB)
                 .write(0, 8 * MIB, 0x10);
         for (int i = 1; i <= 4; i++) {
             b.overlay("n" + i + ".qcow2").write(i * MIB, 2 * MIB, 0x10 + i);
@@ -189,10 +215,14 @@ class RestartTests {
         created(service.post("/nodes", "{\"nodeName\":\"top\",\"driver\":\"qcow2\",\"file\":\"par/n4.qcow2\"}"));
         // Generated names, as a chain opened from its headers has them: found again by file after a restart.
         String n2 = nodeOf("top", "par/n2.qcow2");
-        created(service.post("/jobs/stream", "{\"jobId\":\"low\",\"device\":\"" + n2 + "\",\"bottom\":\""
-                + nodeOf("top", "par/n1.qcow2") + "\",\"speed\":262144}"));
-        created(service.post("/jobs/stream", "{\"jobId\":\"high\",\"device\":\"top\",\"bottom\":\""
-                + nodeOf("top", "par/n3.qcow2") + "\",\"speed\":262144}"));
+        created(service.post(
+                "/jobs/stream",
+                "{\"jobId\":\"low\",\"device\":\"" + n2 + "\",\"bottom\":\"" + nodeOf("top", "par/n1.qcow2")
+                        + "\",\"speed\":262144}"));
+        created(service.post(
+                "/jobs/stream",
+                "{\"jobId\":\"high\",\"device\":\"top\",\"bottom\":\"" + nodeOf("top", "par/n3.qcow2")
+                        + "\",\"speed\":262144}"));
         Random random = new Random(5L);
         for (int i = 0; i < 3; i++) {
             awaitProgress("high", 64 * 1024 + random.nextInt(256 * 1024));
@@ -235,16 +265,22 @@ class RestartTests {
         JsonNode a = job("a");
         assertThat(a.get("status").asString()).isEqualTo("null");
         assertThat(a.get("result").asString()).isEqualTo("failed");
-        assertThat(a.get("error").asString()).startsWith("Not resumed after a restart: ").contains("lost/top.qcow2")
+        assertThat(a.get("error").asString())
+                .startsWith("Not resumed after a restart: ")
+                .contains("lost/top.qcow2")
                 .doesNotContain(dataRoot.toString());
         // A client that follows the events from before the restart sees how each job came back.
-        List<String> data = service.eventLinesUntil(1, line -> line.equals("data:{\"id\":\"b\",\"status\":\"running\"}"))
-                .stream().filter(l -> l.startsWith("data:")).toList();
-        assertThat(data).containsSubsequence("data:{\"id\":\"b\",\"status\":\"created\"}",
-                "data:{\"id\":\"b\",\"status\":\"running\"}");
+        List<String> data =
+                service.eventLinesUntil(1, line -> line.equals("data:{\"id\":\"b\",\"status\":\"running\"}")).stream()
+                        .filter(l -> l.startsWith("data:"))
+                        .toList();
+        assertThat(data)
+                .containsSubsequence(
+                        "data:{\"id\":\"b\",\"status\":\"created\"}", "data:{\"id\":\"b\",\"status\":\"running\"}");
         assertThat(data).anyMatch(l -> l.contains("\"device\":\"a\"") && l.contains("Not resumed after a restart"));
-        assertThat(data).containsSubsequence("data:{\"id\":\"a\",\"status\":\"concluded\"}",
-                "data:{\"id\":\"a\",\"status\":\"null\"}");
+        assertThat(data)
+                .containsSubsequence(
+                        "data:{\"id\":\"a\",\"status\":\"concluded\"}", "data:{\"id\":\"a\",\"status\":\"null\"}");
         assertThat(awaitFinished("b").get("result").asString()).isEqualTo("completed");
         assertThat(backingOf(kept.top())).isNull();
         assertCleanWithContent(kept.top(), reference);
@@ -255,8 +291,9 @@ class RestartTests {
         Chain chain = chain("vm", 8 * MIB);
         start();
         created(service.post("/nodes", "{\"nodeName\":\"top\",\"driver\":\"qcow2\",\"file\":\"vm/top.qcow2\"}"));
-        created(service.post("/jobs/stream", "{\"jobId\":\"s1\",\"device\":\"top\",\"base\":\"vm/base.qcow2\","
-                + "\"speed\":262144}"));
+        created(service.post(
+                "/jobs/stream",
+                "{\"jobId\":\"s1\",\"device\":\"top\",\"base\":\"vm/base.qcow2\"," + "\"speed\":262144}"));
         awaitProgress("s1", 1);
         service.kill();
         // What the completion leaves: the data copied, then the header naming the base.
@@ -300,13 +337,14 @@ class RestartTests {
         qemu.convertToRaw(chain.top(), reference);
         start();
         created(service.post("/nodes", "{\"nodeName\":\"top\",\"driver\":\"qcow2\",\"file\":\"vm/top.qcow2\"}"));
-        JsonNode first = created(service.post("/jobs/stream", "{\"jobId\":\"s1\",\"device\":\"top\","
-                + "\"base\":\"vm/base.qcow2\",\"speed\":524288}"));
+        JsonNode first = created(service.post(
+                "/jobs/stream",
+                "{\"jobId\":\"s1\",\"device\":\"top\"," + "\"base\":\"vm/base.qcow2\",\"speed\":524288}"));
         Random random = new Random(seed);
         int liveStops = 0;
         for (int i = 0; i < moments; i++) {
-            Moment moment = i >= moments - 2 ? Moment.COMPLETION
-                    : Moment.values()[random.nextInt(Moment.COMPLETION.ordinal())];
+            Moment moment =
+                    i >= moments - 2 ? Moment.COMPLETION : Moment.values()[random.nextInt(Moment.COMPLETION.ordinal())];
             JsonNode job = job("s1");
             if (job.get("status").asString().equals("null")) {
                 break;
@@ -319,7 +357,8 @@ class RestartTests {
                 case COPYING -> awaitProgress("s1", 64 * 1024 + random.nextInt(1024 * 1024));
                 case PAUSED -> {
                     service.post("/jobs/stream/s1/pause", "");
-                    await().atMost(FINISH).until(() -> job("s1").get("status").asString().equals("paused"));
+                    await().atMost(FINISH)
+                            .until(() -> job("s1").get("status").asString().equals("paused"));
                 }
                 case THROTTLED -> {
                     service.patch("/jobs/stream/s1", "{\"speed\":65536}");
@@ -342,10 +381,12 @@ class RestartTests {
             JsonNode back = job("s1");
             if (live && !back.get("status").asString().equals("null")) {
                 liveStops++;
-                assertThat(back.get("restarts").asInt()).as("restarts after stop %d (%s)", i, moment)
+                assertThat(back.get("restarts").asInt())
+                        .as("restarts after stop %d (%s)", i, moment)
                         .isEqualTo(liveStops);
                 assertThat(back.get("resumedAt").isNull()).isFalse();
-                assertThat(back.get("status").asString()).as("status after stop %d (%s)", i, moment)
+                assertThat(back.get("status").asString())
+                        .as("status after stop %d (%s)", i, moment)
                         .isEqualTo(moment == Moment.PAUSED ? "paused" : "running");
             }
         }
@@ -356,9 +397,12 @@ class RestartTests {
         JsonNode done = awaitFinished("s1");
 
         assertThat(done.get("result").asString()).isEqualTo("completed");
-        assertThat(done.get("createdAt").asString()).isEqualTo(first.get("createdAt").asString());
+        assertThat(done.get("createdAt").asString())
+                .isEqualTo(first.get("createdAt").asString());
         assertThat(liveStops).as("stops that found the job running or paused").isGreaterThanOrEqualTo(moments - 2);
-        assertThat(json(service.get("/jobs"))).filteredOn(j -> j.get("id").asString().equals("s1")).hasSize(1);
+        assertThat(json(service.get("/jobs")))
+                .filteredOn(j -> j.get("id").asString().equals("s1"))
+                .hasSize(1);
         assertThat(backingOf(chain.top())).isEqualTo("base.qcow2");
         assertCleanWithContent(chain.top(), reference);
     }
@@ -367,7 +411,9 @@ class RestartTests {
         if (stop == Stop.SIGKILL) {
             service.kill();
         } else {
-            assertThat(service.terminate(Duration.ofSeconds(40))).as("exits within the graceful timeout").isTrue();
+            assertThat(service.terminate(Duration.ofSeconds(40)))
+                    .as("exits within the graceful timeout")
+                    .isTrue();
         }
     }
 
@@ -379,7 +425,8 @@ class RestartTests {
         long from = job(id).get("currentProgress").asLong();
         await().atMost(FINISH).until(() -> {
             JsonNode j = job(id);
-            return j.get("currentProgress").asLong() >= from + bytes || j.get("status").asString().equals("null");
+            return j.get("currentProgress").asLong() >= from + bytes
+                    || j.get("status").asString().equals("null");
         });
     }
 
@@ -395,7 +442,8 @@ class RestartTests {
     /** The name of the format node of {@code file}. */
     private String nodeNamed(String file) throws IOException, InterruptedException {
         for (JsonNode n : json(service.get("/nodes"))) {
-            if (file.equals(n.get("filename").asString()) && !n.get("driver").asString().equals("file")) {
+            if (file.equals(n.get("filename").asString())
+                    && !n.get("driver").asString().equals("file")) {
                 return n.get("nodeName").asString();
             }
         }
@@ -405,7 +453,8 @@ class RestartTests {
     /** The (generated) name of the node of {@code file} in the chain of {@code top}. */
     private String nodeOf(String top, String file) throws IOException, InterruptedException {
         for (JsonNode n : json(service.get("/nodes/" + top + "/chain"))) {
-            if (file.equals(n.get("filename").asString()) && !n.get("driver").asString().equals("file")) {
+            if (file.equals(n.get("filename").asString())
+                    && !n.get("driver").asString().equals("file")) {
                 return n.get("nodeName").asString();
             }
         }
@@ -419,16 +468,24 @@ class RestartTests {
 
     private void assertCleanWithContent(Path image, Path reference) {
         assertThat(qemu.check(image).isClean()).as(qemu.check(image).describe()).isTrue();
-        assertThat(qemu.info(image).get("dirty-flag").asBoolean()).as("dirty flag").isFalse();
-        assertThat(qemu.compare(reference, image).exitCode()).as("guest content unchanged").isZero();
+        assertThat(qemu.info(image).get("dirty-flag").asBoolean())
+                .as("dirty flag")
+                .isFalse();
+        assertThat(qemu.compare(reference, image).exitCode())
+                .as("guest content unchanged")
+                .isZero();
     }
 
     // ---------------------------------------------------------------- helpers
 
     private Chain chain(String dir, long size) {
-        return Chains.in(qemu, createDirectories(dataRoot.resolve(dir))).base("base.qcow2", "qcow2", size).write(0, size, 0x11)
-                .overlay("mid.qcow2").write(size / 4, size / 2, 0x22)
-                .overlay("top.qcow2").write(size / 2, MIB, 0x33)
+        return Chains.in(qemu, createDirectories(dataRoot.resolve(dir)))
+                .base("base.qcow2", "qcow2", size)
+                .write(0, size, 0x11)
+                .overlay("mid.qcow2")
+                .write(size / 4, size / 2, 0x22)
+                .overlay("top.qcow2")
+                .write(size / 2, MIB, 0x33)
                 .build();
     }
 

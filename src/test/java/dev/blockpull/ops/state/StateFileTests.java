@@ -1,5 +1,8 @@
 package dev.blockpull.ops.state;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.blockpull.io.FaultInjectingBlockFile;
 import dev.blockpull.io.FileChannelBlockFile;
 import dev.blockpull.io.JournalEntry;
@@ -16,9 +19,6 @@ import dev.blockpull.ops.state.ServiceState.OpenStep;
 import dev.blockpull.ops.state.ServiceState.SnapshotStep;
 import dev.blockpull.stream.StreamOrigin;
 import dev.blockpull.stream.StreamRequest;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -30,9 +30,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class StateFileTests {
 
@@ -55,23 +54,51 @@ class StateFileTests {
     }
 
     static JobView job(String id, JobStatus status, boolean userPaused) {
-        return new JobView(id, "stream", status, "top", 1048576, 8388608, 65536, true, userPaused, IoStatus.OK,
-                false, null, status == JobStatus.NULL ? JobResult.COMPLETED : null, 0, null, T0,
-                status == JobStatus.NULL ? T0 : null, true, true, 12, 1, T0, userPaused);
+        return new JobView(
+                id,
+                "stream",
+                status,
+                "top",
+                1048576,
+                8388608,
+                65536,
+                true,
+                userPaused,
+                IoStatus.OK,
+                false,
+                null,
+                status == JobStatus.NULL ? JobResult.COMPLETED : null,
+                0,
+                null,
+                T0,
+                status == JobStatus.NULL ? T0 : null,
+                true,
+                true,
+                12,
+                1,
+                T0,
+                userPaused);
     }
 
     static ServiceState sample(String topName) {
         NodeRecord mid = new NodeRecord(null, "qcow2", "vm1/mid.qcow2", false, "header", null, null, true);
         NodeRecord top = new NodeRecord(topName, "qcow2", "vm1/top.qcow2", false, "nested", null, mid, false);
-        StreamRequest request = new StreamRequest("s1", topName, null, "#block003", null, null, 65536,
-                OnErrorPolicy.STOP, null, true, false);
-        StreamOrigin origin = new StreamOrigin("vm1/top.qcow2", "vm1/mid.qcow2", "vm1/base.qcow2", "vm1/base.qcow2", null);
-        return new ServiceState(ServiceState.VERSION,
-                List.of(new OpenStep(top), new ExportStep("e1", new NodeRef(topName, null), true,
-                                List.of("CN=hypervisor-1,O=Example")),
-                        new SnapshotStep(new NodeRef(topName, null), "vm1/snap.qcow2", new NodeRef("#block009", "vm1/snap.qcow2"))),
+        StreamRequest request = new StreamRequest(
+                "s1", topName, null, "#block003", null, null, 65536, OnErrorPolicy.STOP, null, true, false);
+        StreamOrigin origin =
+                new StreamOrigin("vm1/top.qcow2", "vm1/mid.qcow2", "vm1/base.qcow2", "vm1/base.qcow2", null);
+        return new ServiceState(
+                ServiceState.VERSION,
+                List.of(
+                        new OpenStep(top),
+                        new ExportStep("e1", new NodeRef(topName, null), true, List.of("CN=hypervisor-1,O=Example")),
+                        new SnapshotStep(
+                                new NodeRef(topName, null),
+                                "vm1/snap.qcow2",
+                                new NodeRef("#block009", "vm1/snap.qcow2"))),
                 List.of(new JobRecord(request, origin, job("s1", JobStatus.PAUSED, true))),
-                List.of(job("old", JobStatus.NULL, false)), 0);
+                List.of(job("old", JobStatus.NULL, false)),
+                0);
     }
 
     @Test
@@ -104,20 +131,27 @@ class StateFileTests {
             assertThat(j.view().status()).isEqualTo(JobStatus.PAUSED);
             assertThat(j.view().userPaused()).isTrue();
         });
-        assertThat(state.history()).singleElement().satisfies(h -> assertThat(h.result()).isEqualTo(JobResult.COMPLETED));
-        assertThat(state.lastEventId()).as("a member the sample predates reads as its default").isZero();
+        assertThat(state.history())
+                .singleElement()
+                .satisfies(h -> assertThat(h.result()).isEqualTo(JobResult.COMPLETED));
+        assertThat(state.lastEventId())
+                .as("a member the sample predates reads as its default")
+                .isZero();
         assertThat(((ExportStep) state.graph().get(1)).allowedClientSubjects())
-                .as("an export the sample predates the allow-list of admits any client").isEmpty();
+                .as("an export the sample predates the allow-list of admits any client")
+                .isEmpty();
     }
 
     @Test
     void aCorruptFileIsAStartUpErrorNamingItAndIsKeptAside() throws IOException {
         Files.writeString(dir.resolve(StateFile.NAME), "{\"version\": 1, \"graph\": [{\"step\": \"op");
 
-        assertThatThrownBy(faultyFile()::read).isInstanceOf(UnreadableStateException.class)
+        assertThatThrownBy(faultyFile()::read)
+                .isInstanceOf(UnreadableStateException.class)
                 .hasMessageContaining(dir.resolve(StateFile.NAME).toString())
                 .hasMessageContaining("state.json.unreadable-20261207T120000Z");
-        assertThat(dir.resolve("state.json.unreadable-20261207T120000Z")).content()
+        assertThat(dir.resolve("state.json.unreadable-20261207T120000Z"))
+                .content()
                 .startsWith("{\"version\": 1, \"graph\"");
         assertThat(dir.resolve(StateFile.NAME)).doesNotExist();
     }
@@ -126,7 +160,8 @@ class StateFileTests {
     void aFileOfAnUnknownVersionIsAStartUpErrorNotAReset() throws IOException {
         Files.writeString(dir.resolve(StateFile.NAME), "{\"version\": 2, \"graph\": []}");
 
-        assertThatThrownBy(faultyFile()::read).isInstanceOf(UnreadableStateException.class)
+        assertThatThrownBy(faultyFile()::read)
+                .isInstanceOf(UnreadableStateException.class)
                 .hasMessageContaining("version 2 is unknown");
         assertThat(dir.resolve("state.json.unreadable-20261207T120000Z")).exists();
     }
@@ -165,7 +200,8 @@ class StateFileTests {
             Files.write(dir.resolve(StateFile.NAME), old);
             Files.write(dir.resolve(StateFile.TEMP), Arrays.copyOf(written, k));
 
-            assertThat(new StateFile(dir).read()).as("killed after %d of %d bytes", k, written.length)
+            assertThat(new StateFile(dir).read())
+                    .as("killed after %d of %d bytes", k, written.length)
                     .contains(sample("old"));
             assertThat(dir.resolve(StateFile.TEMP)).doesNotExist();
         }
