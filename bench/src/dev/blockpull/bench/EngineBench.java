@@ -9,7 +9,6 @@ import dev.blockpull.format.ImageChain;
 import dev.blockpull.format.ImageCreator;
 import dev.blockpull.format.ImageFormat;
 import dev.blockpull.format.ImageOpener;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
@@ -48,8 +47,7 @@ public final class EngineBench {
 
     private static final PrintStream OUT = System.out;
 
-    private EngineBench() {
-    }
+    private EngineBench() {}
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
@@ -101,8 +99,11 @@ public final class EngineBench {
             }
             case "offsets" -> {
                 need(positional, 4);
-                long[] offsets = offsets(parseSize(positional.get(0)), parseSize(positional.get(1)),
-                        (int) parseSize(positional.get(2)), positional.get(3));
+                long[] offsets = offsets(
+                        parseSize(positional.get(0)),
+                        parseSize(positional.get(1)),
+                        (int) parseSize(positional.get(2)),
+                        positional.get(3));
                 StringBuilder sb = new StringBuilder(offsets.length * 12);
                 for (long o : offsets) {
                     sb.append(o).append('\n');
@@ -126,8 +127,11 @@ public final class EngineBench {
     static long readChain(Path top, Path out, boolean sparse, boolean useMap, boolean fsync) throws IOException {
         ImageFormat format = ImageOpener.probe(top);
         try (ImageChain chain = ImageChain.open(top, format, besideTheImage(), MAX_CHAIN_DEPTH, true);
-             FileChannel dst = FileChannel.open(out, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                     StandardOpenOption.TRUNCATE_EXISTING)) {
+                FileChannel dst = FileChannel.open(
+                        out,
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE,
+                        StandardOpenOption.TRUNCATE_EXISTING)) {
             long size = chain.top().virtualSize();
             List<long[]> chunks = new ArrayList<>();
             if (useMap) {
@@ -202,7 +206,8 @@ public final class EngineBench {
 
     /** Backing names are resolved next to the image holding them: enough for a bench's temp dir. */
     static BackingResolver besideTheImage() {
-        return (image, reference) -> image.toAbsolutePath().getParent().resolve(reference.fileName()).normalize();
+        return (image, reference) ->
+                image.toAbsolutePath().getParent().resolve(reference.fileName()).normalize();
     }
 
     // ------------------------------------------------------------------ write-random
@@ -212,8 +217,8 @@ public final class EngineBench {
      * copy is not timed), or, when {@code image} does not exist, a new qcow2 of {@code bytes}
      * made by ImageCreator. The last run's result stays at {@code image}.
      */
-    static void writeRandomRuns(Path image, long bytes, int blockSize, String seed, int warmup, int runs,
-                                boolean sync) throws IOException {
+    static void writeRandomRuns(Path image, long bytes, int blockSize, String seed, int warmup, int runs, boolean sync)
+            throws IOException {
         Path template = null;
         if (Files.exists(image)) {
             template = image.resolveSibling(image.getFileName() + ".template");
@@ -327,8 +332,15 @@ public final class EngineBench {
     private static void report(String mode, int run, long bytes, long nanos) {
         double seconds = nanos / 1e9;
         double mibPerSecond = bytes / (1024.0 * 1024.0) / seconds;
-        OUT.printf(Locale.ROOT, "%s mode=%s run=%d bytes=%d seconds=%.6f mib_per_s=%.1f%n",
-                run <= 0 ? "WARMUP" : "RESULT", mode, run <= 0 ? run + 1 : run, bytes, seconds, mibPerSecond);
+        OUT.printf(
+                Locale.ROOT,
+                "%s mode=%s run=%d bytes=%d seconds=%.6f mib_per_s=%.1f%n",
+                run <= 0 ? "WARMUP" : "RESULT",
+                mode,
+                run <= 0 ? run + 1 : run,
+                bytes,
+                seconds,
+                mibPerSecond);
         OUT.flush();
     }
 
@@ -342,8 +354,7 @@ public final class EngineBench {
             case 'm' -> unit = 1L << 20;
             case 'g' -> unit = 1L << 30;
             case 't' -> unit = 1L << 40;
-            default -> {
-            }
+            default -> {}
         }
         return Long.parseLong(unit == 1 ? t : t.substring(0, t.length() - 1)) * unit;
     }

@@ -73,8 +73,9 @@ final class KeepAliveGet implements AutoCloseable {
             }
         }
         if (chunked) {
-            for (long n = Long.parseLong(line().split(";")[0].trim(), 16); n > 0;
-                 n = Long.parseLong(line().split(";")[0].trim(), 16)) {
+            for (long n = Long.parseLong(line().split(";")[0].trim(), 16);
+                    n > 0;
+                    n = Long.parseLong(line().split(";")[0].trim(), 16)) {
                 skip(n);
                 line();
             }

@@ -1,8 +1,5 @@
 package dev.blockpull.bench;
 
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
-
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -25,6 +22,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The HTTP side of bench/load.sh: stream jobs on chains the script opened, SSE subscribers, and an
@@ -63,6 +62,7 @@ public final class LoadBench {
     private final Latencies listGets = new Latencies();
     /** The same from the moment a client thread sent it: the service's answer time without the client's queue. */
     private final Latencies statusGetsSent = new Latencies();
+
     private final Latencies listGetsSent = new Latencies();
     private final AtomicLong errors = new AtomicLong();
     private final List<String> errorSamples = new ArrayList<>();
@@ -76,8 +76,10 @@ public final class LoadBench {
         sseClients = Integer.parseInt(a[4]);
         minSeconds = Integer.parseInt(a[5]);
         speed = Long.parseLong(a[6]);
-        http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(5)).build();
+        http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5))
+                .build();
         URI uri = URI.create(base);
         connections = ThreadLocal.withInitial(() -> new KeepAliveGet(uri));
     }
@@ -101,9 +103,12 @@ public final class LoadBench {
         }
         for (int i = 0; i < jobs; i++) {
             String body = "{\"jobId\":\"s" + i + "\",\"device\":\"c" + i + "\",\"speed\":" + speed + "}";
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/jobs/stream"))
-                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body))
-                    .build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = http.send(
+                    HttpRequest.newBuilder(URI.create(base + "/jobs/stream"))
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(body))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() != 201) {
                 fail("POST /jobs/stream s" + i + ": " + r.statusCode() + " " + r.body());
             }
@@ -133,8 +138,14 @@ public final class LoadBench {
             sseMissed += jobs - s.completed.size();
             s.close();
         }
-        machine = String.format(Locale.ROOT, "service CPU: %.1f s in %.0f s of load (%.2f cores); machine load "
-                + "average before %s, at the end %s", serviceCpu, loadSeconds, serviceCpu / loadSeconds, loadBefore,
+        machine = String.format(
+                Locale.ROOT,
+                "service CPU: %.1f s in %.0f s of load (%.2f cores); machine load "
+                        + "average before %s, at the end %s",
+                serviceCpu,
+                loadSeconds,
+                serviceCpu / loadSeconds,
+                loadBefore,
                 loadDuring);
         return report(before, after, loadSeconds, sseMissed);
     }
@@ -167,7 +178,8 @@ public final class LoadBench {
             }
             boolean list = i % 5 == 4;
             String path = list ? "/jobs" : "/jobs/stream/s" + (i % jobs);
-            senders.execute(() -> get(path, planned, list ? listGets : statusGets, list ? listGetsSent : statusGetsSent));
+            senders.execute(
+                    () -> get(path, planned, list ? listGets : statusGets, list ? listGetsSent : statusGetsSent));
         }
     }
 
@@ -202,7 +214,8 @@ public final class LoadBench {
     }
 
     private JsonNode job(int i) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/jobs/stream/s" + i)).build(),
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create(base + "/jobs/stream/s" + i)).build(),
                 HttpResponse.BodyHandlers.ofString());
         return JSON.readTree(r.body());
     }
@@ -215,11 +228,21 @@ public final class LoadBench {
     }
 
     private int report(long[] before, long[] after, double loadSeconds, int sseMissed) throws Exception {
-        System.out.printf(Locale.ROOT, "load: %d jobs, %d req/s planned (4/5 GET /jobs/stream/{id}, 1/5 GET /jobs), "
-                + "%d SSE subscribers, %.0f s%n", jobs, rate, sseClients, loadSeconds);
+        System.out.printf(
+                Locale.ROOT,
+                "load: %d jobs, %d req/s planned (4/5 GET /jobs/stream/{id}, 1/5 GET /jobs), "
+                        + "%d SSE subscribers, %.0f s%n",
+                jobs,
+                rate,
+                sseClients,
+                loadSeconds);
         long sent = statusGets.count() + listGets.count();
-        System.out.printf(Locale.ROOT, "requests: %d answered, %.0f req/s achieved, errors %d%n", sent,
-                sent / loadSeconds, errors.get());
+        System.out.printf(
+                Locale.ROOT,
+                "requests: %d answered, %.0f req/s achieved, errors %d%n",
+                sent,
+                sent / loadSeconds,
+                errors.get());
         errorSamples.forEach(e -> System.out.println("  error: " + e));
         System.out.println("latency ms                                 p50     p90     p99   p99.9     max");
         statusGets.print("GET /jobs/stream/{id} (planned)");
@@ -231,17 +254,23 @@ public final class LoadBench {
         double total = 0;
         for (int i = 0; i < jobs; i++) {
             JsonNode j = job(i);
-            String result = j.path("result").isNull() ? j.get("status").asString() : j.get("result").asString();
+            String result = j.path("result").isNull()
+                    ? j.get("status").asString()
+                    : j.get("result").asString();
             double mib = j.get("currentProgress").asLong() / 1048576.0;
-            Instant end = j.get("finishedAt").isNull() ? Instant.now() : Instant.parse(j.get("finishedAt").asString());
-            double secs = Duration.between(Instant.parse(j.get("createdAt").asString()), end).toMillis() / 1000.0;
+            Instant end = j.get("finishedAt").isNull()
+                    ? Instant.now()
+                    : Instant.parse(j.get("finishedAt").asString());
+            double secs = Duration.between(Instant.parse(j.get("createdAt").asString()), end)
+                            .toMillis()
+                    / 1000.0;
             total += mib;
             failedJobs += result.equals("completed") ? 0 : 1;
             System.out.printf(Locale.ROOT, "s%-4d %-9s %6.0f %9.2f %7.1f%n", i, result, mib, secs, mib / secs);
         }
         System.out.printf(Locale.ROOT, "all jobs: %.0f MiB streamed%n", total);
-        System.out.printf(Locale.ROOT, "SSE: %d subscribers, completions missed %d (of %d each)%n", sseClients,
-                sseMissed, jobs);
+        System.out.printf(
+                Locale.ROOT, "SSE: %d subscribers, completions missed %d (of %d each)%n", sseClients, sseMissed, jobs);
         long maxRss = samples.stream().mapToLong(s -> s[1]).max().orElse(0);
         long maxThreads = samples.stream().mapToLong(s -> s[2]).max().orElse(0);
         long[] mid = samples.isEmpty() ? after : samples.get(samples.size() / 2);
@@ -252,8 +281,13 @@ public final class LoadBench {
         System.out.printf(Locale.ROOT, "after            %7d   %7d%n", after[1] / 1024, after[2]);
         double p99 = statusGets.percentile(99) / 1e6;
         System.out.println(machine);
-        System.out.printf(Locale.ROOT, "goals: status GET p99 %.1f ms (<= 20: %s), errors %d (0: %s)%n", p99,
-                p99 <= 20 ? "met" : "MISSED", errors.get(), errors.get() == 0 ? "met" : "MISSED");
+        System.out.printf(
+                Locale.ROOT,
+                "goals: status GET p99 %.1f ms (<= 20: %s), errors %d (0: %s)%n",
+                p99,
+                p99 <= 20 ? "met" : "MISSED",
+                errors.get(),
+                errors.get() == 0 ? "met" : "MISSED");
         return errors.get() == 0 && failedJobs == 0 && sseMissed == 0 ? 0 : 2;
     }
 
@@ -313,8 +347,15 @@ public final class LoadBench {
         }
 
         void print(String name) {
-            System.out.printf(Locale.ROOT, "%-40s %7.1f %7.1f %7.1f %7.1f %7.1f%n", name, percentile(50) / 1e6,
-                    percentile(90) / 1e6, percentile(99) / 1e6, percentile(99.9) / 1e6, percentile(100) / 1e6);
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-40s %7.1f %7.1f %7.1f %7.1f %7.1f%n",
+                    name,
+                    percentile(50) / 1e6,
+                    percentile(90) / 1e6,
+                    percentile(99) / 1e6,
+                    percentile(99.9) / 1e6,
+                    percentile(100) / 1e6);
         }
     }
 
@@ -332,8 +373,11 @@ public final class LoadBench {
         }
 
         static SseSubscriber open(HttpClient http, URI uri) throws Exception {
-            HttpResponse<Stream<String>> r = http.send(HttpRequest.newBuilder(uri).header("Accept", "text/event-stream")
-                    .build(), HttpResponse.BodyHandlers.ofLines());
+            HttpResponse<Stream<String>> r = http.send(
+                    HttpRequest.newBuilder(uri)
+                            .header("Accept", "text/event-stream")
+                            .build(),
+                    HttpResponse.BodyHandlers.ofLines());
             if (r.statusCode() != 200) {
                 throw new IllegalStateException("GET /jobs/events: " + r.statusCode());
             }
@@ -347,7 +391,9 @@ public final class LoadBench {
                     if (line.startsWith("event:")) {
                         event = line.substring(6).trim();
                     } else if (line.startsWith("data:") && "BLOCK_JOB_COMPLETED".equals(event)) {
-                        completed.add(JSON.readTree(line.substring(5).trim()).get("device").asString());
+                        completed.add(JSON.readTree(line.substring(5).trim())
+                                .get("device")
+                                .asString());
                     }
                 }
             } catch (RuntimeException closed) {
