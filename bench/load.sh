@@ -97,7 +97,8 @@ log "$JOBS chains of $SIZE_MIB MiB in $WORK/data"
 HTTP_PORT=$(free_port)
 NBD_PORT=$(free_port)
 BASE="http://127.0.0.1:$HTTP_PORT"
-java -jar "$JAR" --server.port="$HTTP_PORT" --blockpull.data-root="$WORK/data" \
+# the shipped option that puts the data path below the requests (README "Memory"); the rest as a bare java -jar
+java -XX:ThreadPriorityPolicy=1 -jar "$JAR" --server.port="$HTTP_PORT" --blockpull.data-root="$WORK/data" \
   --blockpull.nbd.port="$NBD_PORT" --blockpull.nbd.bind-address=127.0.0.1 >"$WORK/blockpull.log" 2>&1 &
 BP_PID=$!
 for _ in $(seq 240); do

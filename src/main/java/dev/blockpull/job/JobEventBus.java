@@ -1,5 +1,6 @@
 package dev.blockpull.job;
 
+import dev.blockpull.io.DaemonThreads;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -11,10 +12,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,7 +73,7 @@ public final class JobEventBus implements AutoCloseable {
                 30,
                 TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(),
-                daemonThreads("blockpull-events-"));
+                DaemonThreads.named("blockpull-events-"));
         pool.allowCoreThreadTimeOut(true);
         this.delivery = pool;
     }
@@ -274,14 +273,5 @@ public final class JobEventBus implements AutoCloseable {
         } catch (RejectedExecutionException e) {
             log.debug("Event delivery is shut down; dropping a delivery task");
         }
-    }
-
-    static ThreadFactory daemonThreads(String prefix) {
-        AtomicInteger counter = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, prefix + counter.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
     }
 }

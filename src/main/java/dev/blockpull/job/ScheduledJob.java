@@ -1,5 +1,6 @@
 package dev.blockpull.job;
 
+import dev.blockpull.io.DaemonThreads;
 import dev.blockpull.io.Monitor;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +21,7 @@ import org.jspecify.annotations.Nullable;
 final class ScheduledJob implements JobHandle {
 
     static final String THREAD_PREFIX = "blockpull-job-";
+    private static final DaemonThreads JOB_THREADS = DaemonThreads.dataPath(THREAD_PREFIX);
 
     /** Called once when the job reaches {@code null}. */
     interface Retirement {
@@ -88,9 +90,9 @@ final class ScheduledJob implements JobHandle {
             pause.started();
             progress.started();
             state.transition(JobStatus.RUNNING);
-            Thread t = new Thread(new JobThreadMain(job, state, pause, completion, context), THREAD_PREFIX + id());
-            // Daemon: a job stuck in I/O must not keep the JVM alive; shutdown still joins it.
-            t.setDaemon(true);
+            // A daemon (a job stuck in I/O must not keep the JVM alive; shutdown still joins it) of the data path.
+            Thread t = JOB_THREADS.newThread(
+                    new JobThreadMain(job, state, pause, completion, context), THREAD_PREFIX + id());
             context.bindTo(t);
             t.start();
         });

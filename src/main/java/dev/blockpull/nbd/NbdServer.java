@@ -1,6 +1,7 @@
 package dev.blockpull.nbd;
 
 import dev.blockpull.io.BufferPool;
+import dev.blockpull.io.DaemonThreads;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -14,7 +15,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -53,6 +53,8 @@ public final class NbdServer implements AutoCloseable {
     private boolean insecure;
     /** Every thread of this server is named with it, e.g. {@code nbd-1-worker-3}, {@code nbd-1-client-7}. */
     private final String threadPrefix = "nbd-" + INSTANCES.incrementAndGet() + "-";
+    /** A connection's thread reads its requests and answers those at queue depth 1 itself. */
+    private final DaemonThreads clientThreads = DaemonThreads.dataPath(threadPrefix + "client-");
 
     /** A server without TLS. */
     public NbdServer(ExportRegistry registry, NbdServerSettings settings) {
@@ -96,14 +98,14 @@ public final class NbdServer implements AutoCloseable {
                 60,
                 TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(),
-                named(threadPrefix + "worker-"));
+                DaemonThreads.dataPath(threadPrefix + "worker-"));
         workers.prestartAllCoreThreads();
-        timer = new ScheduledThreadPoolExecutor(1, named(threadPrefix + "timer-"));
+        timer = new ScheduledThreadPoolExecutor(1, DaemonThreads.named(threadPrefix + "timer-"));
         timer.setRemoveOnCancelPolicy(true);
         timer.prestartAllCoreThreads();
-        refusals = new NbdRefusals(named(threadPrefix + "refuse-"));
+        refusals = new NbdRefusals(DaemonThreads.named(threadPrefix + "refuse-"));
         running = true;
-        acceptor = named(threadPrefix + "accept-").newThread(this::acceptLoop);
+        acceptor = DaemonThreads.named(threadPrefix + "accept-").newThread(this::acceptLoop);
         acceptor.start();
         log.info(
                 "NBD server listening on {}:{}{}",
@@ -200,8 +202,7 @@ public final class NbdServer implements AutoCloseable {
                     continue;
                 }
                 NbdConnection c = new NbdConnection(ch, tls, this, registry, workers, buffers, settings);
-                Thread t = new Thread(c, threadPrefix + "client-" + c.id());
-                t.setDaemon(true);
+                Thread t = clientThreads.newThread(c, threadPrefix + "client-" + c.id());
                 clients.put(c, client);
                 connections.put(c, t);
                 long timeout = settings.handshakeTimeout().toMillis();
@@ -298,14 +299,5 @@ public final class NbdServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    private static ThreadFactory named(String prefix) {
-        AtomicInteger n = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, prefix + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
     }
 }

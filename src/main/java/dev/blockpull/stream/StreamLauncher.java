@@ -3,6 +3,7 @@ package dev.blockpull.stream;
 import dev.blockpull.graph.BackingChain;
 import dev.blockpull.graph.BlockNode;
 import dev.blockpull.graph.NodeGraph;
+import dev.blockpull.io.DaemonThreads;
 import dev.blockpull.job.JobHandle;
 import dev.blockpull.job.JobResumption;
 import dev.blockpull.job.JobScheduler;
@@ -15,7 +16,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -183,18 +183,13 @@ public final class StreamLauncher {
      * at once overlap fewer copies each instead of starting a thread per copy.
      */
     static ThreadPoolExecutor copierPool(int threads) {
-        AtomicInteger n = new AtomicInteger();
         return new ThreadPoolExecutor(
                 0,
                 threads,
                 60,
                 TimeUnit.SECONDS,
                 new SynchronousQueue<>(),
-                r -> {
-                    Thread t = new Thread(r, "stream-copy-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                },
+                DaemonThreads.dataPath("stream-copy-"),
                 new ThreadPoolExecutor.CallerRunsPolicy());
     }
 }
