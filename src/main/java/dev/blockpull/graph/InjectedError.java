@@ -18,8 +18,7 @@ public record InjectedError(FaultEvent event, Errno errno, long offset, long len
         if (offset < 0 || length < 1) {
             throw new BlockException(
                     BlockErrorKind.INVALID_ARGUMENT,
-                    "An injected error needs offset >= 0 and " + "length >= 1, got offset " + offset + ", length "
-                            + length);
+                    "An injected error needs offset >= 0 and length >= 1, got offset " + offset + ", length " + length);
         }
     }
 

@@ -242,8 +242,7 @@ public final class DataRoot {
             real = existing.toRealPath();
         } catch (NoSuchFileException e) {
             // a dangling symlink: where it leads cannot be checked, and creating the file would follow it
-            throw refuse(
-                    what + " leads through a symbolic link whose target does not exist; " + "name the file directly");
+            throw refuse(what + " leads through a symbolic link whose target does not exist; name the file directly");
         } catch (IOException e) {
             throw new BlockIoException(what + " cannot be checked: " + e.getMessage(), e);
         }

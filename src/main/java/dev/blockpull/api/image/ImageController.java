@@ -50,7 +50,7 @@ class ImageController {
             headers = @Header(name = "Location", description = "/images/info?filename=..."))
     @ApiResponse(
             responseCode = "400",
-            description = "Bad arguments, a name outside the data root, " + "an unknown field or malformed JSON")
+            description = "Bad arguments, a name outside the data root, an unknown field or malformed JSON")
     @ApiResponse(responseCode = "409", description = "The file exists (it is left untouched)")
     @ApiResponse(responseCode = "413", description = "Request body too large")
     @ApiResponse(responseCode = "415", description = "Content-Type is not application/json")

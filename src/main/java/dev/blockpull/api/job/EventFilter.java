@@ -22,8 +22,7 @@ record EventFilter(Set<String> jobIds, Set<String> types) {
             if (!JobEvent.NAMES.contains(name)) {
                 throw new ApiException(
                         ProblemType.INVALID_ARGUMENT,
-                        "Unknown event type '" + name + "' in ?type=; " + "use one of "
-                                + String.join(", ", JobEvent.NAMES));
+                        "Unknown event type '" + name + "' in ?type=; use one of " + String.join(", ", JobEvent.NAMES));
             }
         }
         return new EventFilter(Set.copyOf(JobQueries.split(jobIds)), names);

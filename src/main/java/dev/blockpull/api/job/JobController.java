@@ -45,7 +45,7 @@ class JobController {
             headers = @Header(name = "Link", description = "<...pageToken=...>; rel=\"next\" when more follow"))
     @ApiResponse(
             responseCode = "400",
-            description = "Unknown status, type or query parameter, bad pageSize or " + "pageToken")
+            description = "Unknown status, type or query parameter, bad pageSize or pageToken")
     ResponseEntity<List<JobResponse>> listJobs(
             HttpServletRequest http,
             @Parameter(description = "Only jobs in these statuses (comma-separated or repeated)", example = "running")

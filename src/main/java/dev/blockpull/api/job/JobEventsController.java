@@ -21,7 +21,7 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 @RestController
 @Tag(
         name = "job events",
-        description = "QMP job events (JOB_STATUS_CHANGE, BLOCK_JOB_COMPLETED, ...) as " + "Server-Sent Events")
+        description = "QMP job events (JOB_STATUS_CHANGE, BLOCK_JOB_COMPLETED, ...) as Server-Sent Events")
 class JobEventsController {
 
     static final String LAST_EVENT_ID = "Last-Event-ID";

@@ -26,11 +26,10 @@ record JobPatch(
             if (!name.equals("speed")) {
                 throw new ApiException(
                         ProblemType.UNKNOWN_FIELD,
-                        "Unknown field '" + name + "' in the patch: " + "only 'speed' may change");
+                        "Unknown field '" + name + "' in the patch: only 'speed' may change");
             }
             if (value.isNull()) {
-                throw new ApiException(
-                        ProblemType.INVALID_ARGUMENT, "'speed' cannot be removed; send 0 for no " + "limit");
+                throw new ApiException(ProblemType.INVALID_ARGUMENT, "'speed' cannot be removed; send 0 for no limit");
             }
             if (!value.isIntegralNumber() || !value.canConvertToLong()) {
                 throw new ApiException(

@@ -73,7 +73,7 @@ class JobWaits implements ApplicationListener<ContextClosedEvent> {
         if (parsed == null || parsed.isNegative() || parsed.compareTo(MAX_TIMEOUT) > 0) {
             throw new ApiException(
                     ProblemType.INVALID_ARGUMENT,
-                    "Invalid ?timeout='" + timeout + "': give a duration " + "from 0s to " + MAX_TIMEOUT.toMinutes()
+                    "Invalid ?timeout='" + timeout + "': give a duration from 0s to " + MAX_TIMEOUT.toMinutes()
                             + "m, such as 30s, 500ms or 2m");
         }
         return parsed;

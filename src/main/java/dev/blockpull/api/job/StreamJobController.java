@@ -109,7 +109,7 @@ class StreamJobController {
     @ApiResponse(responseCode = "404", description = "The device or a named node does not exist")
     @ApiResponse(
             responseCode = "409",
-            description = "Job id in use or a node of the chain busy with another job: " + "the start would fail")
+            description = "Job id in use or a node of the chain busy with another job: the start would fail")
     ResponseEntity<StreamPlanResponse> planStreamJob(@Valid @RequestBody StartStreamRequest request) {
         return ResponseEntity.ok(StreamPlanResponse.of(launcher.dryRun(request.toStreamRequest())));
     }
@@ -117,7 +117,7 @@ class StreamJobController {
     @GetMapping
     @Operation(
             operationId = "listStreamJobs",
-            summary = "Stream jobs, running and recently finished " + "(query-block-jobs)",
+            summary = "Stream jobs, running and recently finished (query-block-jobs)",
             description = "In creation order, paged with a cursor: a Link header with rel=\"next\" when more follow. "
                     + "Dismissed jobs stay listed with status 'null' for a while (blockpull.jobs.history-*).")
     @ApiResponse(
@@ -179,7 +179,7 @@ class StreamJobController {
             })
     @ApiResponse(
             responseCode = "400",
-            description = "An unknown status in waitFor, a bad timeout, or a timeout " + "without waitFor")
+            description = "An unknown status in waitFor, a bad timeout, or a timeout without waitFor")
     @ApiResponse(responseCode = "404", description = "No such job")
     ResponseEntity<JobResponse> getStreamJob(
             @PathVariable String id,

@@ -152,7 +152,7 @@ class StreamJobVerbController {
             headers = @Header(name = "ETag", description = "Version of the job"))
     @ApiResponse(
             responseCode = "409",
-            description = "The job is paused (without force) or its status does not " + "accept cancel")
+            description = "The job is paused (without force) or its status does not accept cancel")
     @JobVerbResponses
     ResponseEntity<JobResponse> cancelStreamJob(
             @PathVariable String id,

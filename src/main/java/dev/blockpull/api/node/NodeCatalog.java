@@ -153,7 +153,7 @@ class NodeCatalog {
         if (r.image() != null || r.injectErrors() != null) {
             throw new BlockException(
                     BlockErrorKind.INVALID_ARGUMENT,
-                    "'image' and 'injectErrors' belong to driver " + "'blkdebug'; a " + r.driver()
+                    "'image' and 'injectErrors' belong to driver 'blkdebug'; a " + r.driver()
                             + " node takes 'file' and 'backing'");
         }
         if (!"file".equals(f.driver())) {
@@ -201,7 +201,7 @@ class NodeCatalog {
         } else {
             throw new BlockException(
                     BlockErrorKind.INVALID_ARGUMENT,
-                    "Driver 'blkdebug' needs 'image': the name " + "of an opened node or a qcow2/raw node definition");
+                    "Driver 'blkdebug' needs 'image': the name of an opened node or a qcow2/raw node definition");
         }
         List<InjectErrorRequest> rules = r.injectErrors() == null ? List.of() : r.injectErrors();
         return new FaultFilterDefinition(

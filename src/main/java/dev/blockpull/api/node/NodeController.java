@@ -157,7 +157,7 @@ class NodeController {
     @ApiResponse(responseCode = "404", description = "No such node")
     @ApiResponse(
             responseCode = "409",
-            description = "A job, an export or a parent node uses it, or it is an " + "implicit node")
+            description = "A job, an export or a parent node uses it, or it is an implicit node")
     @ApiResponse(responseCode = "412", description = "If-Match does not match the current ETag")
     ResponseEntity<Void> deleteNode(
             @PathVariable String nodeName,

@@ -152,18 +152,18 @@ final class HeaderParser {
         boolean typeBit = (incompat & FeatureBits.INCOMPAT_COMPRESSION) != 0;
         if (compressionType == 0 && typeBit) {
             throw new InvalidImageException(
-                    "Compression type incompatible feature bit must not be set " + "for the zlib compression type");
+                    "Compression type incompatible feature bit must not be set for the zlib compression type");
         }
         if (compressionType != 0 && !typeBit) {
             throw new InvalidImageException(
-                    "Compression type incompatible feature bit must be set " + "for a non-zlib compression type");
+                    "Compression type incompatible feature bit must be set for a non-zlib compression type");
         }
         if (compressionType > 1) {
             throw new UnsupportedFeatureException("Unknown compression type " + compressionType);
         }
         if ((incompat & FeatureBits.INCOMPAT_EXTENDED_L2) != 0 && clusterBits < 14) {
             throw new InvalidImageException(
-                    "Extended L2 entries are only supported with cluster sizes of at " + "least 16384 bytes");
+                    "Extended L2 entries are only supported with cluster sizes of at least 16384 bytes");
         }
     }
 

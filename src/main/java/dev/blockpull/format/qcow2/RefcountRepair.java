@@ -98,7 +98,7 @@ final class RefcountRepair {
         references.merge(cluster, n, Long::sum);
         if (references.size() > MAX_TRACKED_CLUSTERS) {
             throw new InvalidImageException(
-                    "Image is too large to repair its refcounts here; run " + "'qemu-img check -r all' on it");
+                    "Image is too large to repair its refcounts here; run 'qemu-img check -r all' on it");
         }
     }
 

@@ -171,7 +171,7 @@ final class StateRestorer {
             finish(
                     view,
                     JobResult.CANCELLED,
-                    "Operation canceled: the service restarted and " + "blockpull.jobs.resume-on-start is false");
+                    "Operation canceled: the service restarted and blockpull.jobs.resume-on-start is false");
             return;
         }
         try {

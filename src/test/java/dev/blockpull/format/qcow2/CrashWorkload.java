@@ -165,7 +165,7 @@ final class CrashWorkload {
             for (int i = 0; i < GRANULE; i++) {
                 if (!covered[i] && got[i] != expected[i]) {
                     out.add(String.format(
-                            "guest 0x%x reads 0x%02x, acknowledged content is 0x%02x (%d flushes " + "completed)",
+                            "guest 0x%x reads 0x%02x, acknowledged content is 0x%02x (%d flushes completed)",
                             start + i, got[i], expected[i], completedFlushes));
                     break;
                 }
@@ -187,7 +187,7 @@ final class CrashWorkload {
                 }
                 if (!isOld && !isNew) {
                     out.add(String.format(
-                            "guest [0x%x, 0x%x) of unflushed %s reads neither the old nor the new " + "content",
+                            "guest [0x%x, 0x%x) of unflushed %s reads neither the old nor the new content",
                             pos, segEnd, op));
                 }
                 pos = segEnd;

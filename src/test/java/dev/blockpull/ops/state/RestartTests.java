@@ -100,7 +100,7 @@ class RestartTests {
         created(service.post("/nodes", "{\"nodeName\":\"top\",\"driver\":\"qcow2\",\"file\":\"vm/top.qcow2\"}"));
         created(service.post(
                 "/exports",
-                "{\"id\":\"e1\",\"nodeName\":\"top\"," + "\"allowedClientSubjects\":[\"CN=hypervisor-1,O=Example\"]}"));
+                "{\"id\":\"e1\",\"nodeName\":\"top\",\"allowedClientSubjects\":[\"CN=hypervisor-1,O=Example\"]}"));
 
         service.kill();
         start(withTls);
@@ -292,8 +292,7 @@ class RestartTests {
         start();
         created(service.post("/nodes", "{\"nodeName\":\"top\",\"driver\":\"qcow2\",\"file\":\"vm/top.qcow2\"}"));
         created(service.post(
-                "/jobs/stream",
-                "{\"jobId\":\"s1\",\"device\":\"top\",\"base\":\"vm/base.qcow2\"," + "\"speed\":262144}"));
+                "/jobs/stream", "{\"jobId\":\"s1\",\"device\":\"top\",\"base\":\"vm/base.qcow2\",\"speed\":262144}"));
         awaitProgress("s1", 1);
         service.kill();
         // What the completion leaves: the data copied, then the header naming the base.
@@ -338,8 +337,7 @@ class RestartTests {
         start();
         created(service.post("/nodes", "{\"nodeName\":\"top\",\"driver\":\"qcow2\",\"file\":\"vm/top.qcow2\"}"));
         JsonNode first = created(service.post(
-                "/jobs/stream",
-                "{\"jobId\":\"s1\",\"device\":\"top\"," + "\"base\":\"vm/base.qcow2\",\"speed\":524288}"));
+                "/jobs/stream", "{\"jobId\":\"s1\",\"device\":\"top\",\"base\":\"vm/base.qcow2\",\"speed\":524288}"));
         Random random = new Random(seed);
         int liveStops = 0;
         for (int i = 0; i < moments; i++) {
