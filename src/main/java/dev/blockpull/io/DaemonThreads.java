@@ -1,6 +1,11 @@
 package dev.blockpull.io;
 
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -11,9 +16,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * priority on to Linux as its nice value only with {@code -XX:ThreadPriorityPolicy=1} (in the
  * shipped JVM options; lowering needs no privilege): {@link Thread#MIN_PRIORITY} is nice 4.
  *
- * <p>A thread inherits its creator's nice value and, without privilege, cannot go back down:
- * pools that make threads lazily on other threads' calls take theirs from this factory, so a
- * thread's priority is the one its factory says wherever it is started from.
+ * <p>A thread inherits its creator's nice value and, without privilege, cannot go back down, so a
+ * normal thread that a pool makes lazily on a data-path thread's call (an event, a timer) would
+ * run at the data path's nice. Such a thread is started by a normal-priority starter thread
+ * instead, made when this class is first used (at start-up, by the first pool built): a thread's
+ * priority is the one its factory says wherever it is started from.
  */
 public final class DaemonThreads implements ThreadFactory {
 
@@ -43,9 +50,66 @@ public final class DaemonThreads implements ThreadFactory {
 
     /** A thread of this kind with a name of its own (a job's id, a connection's number). */
     public Thread newThread(Runnable task, String name) {
-        Thread t = new Thread(task, name);
+        Thread t = priority == Thread.MIN_PRIORITY ? new Thread(task, name) : new StartedAboveDataPath(task, name);
         t.setDaemon(true);
         t.setPriority(priority);
         return t;
+    }
+
+    /** Starts itself on {@link #STARTER} when the thread calling {@link #start} runs below it. */
+    private static final class StartedAboveDataPath extends Thread {
+
+        StartedAboveDataPath(Runnable task, String name) {
+            super(task, name);
+        }
+
+        // Not synchronized, unlike Thread.start: the starter thread takes that monitor.
+        @Override
+        public void start() {
+            if (Thread.currentThread().getPriority() >= getPriority()) {
+                super.start();
+            } else {
+                startOnStarter(super::start);
+            }
+        }
+    }
+
+    /** The normal-priority thread that starts normal threads for data-path callers. */
+    private static final ThreadPoolExecutor STARTER = starter();
+
+    private static ThreadPoolExecutor starter() {
+        ThreadPoolExecutor starter =
+                new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), task -> {
+                    Thread t = new Thread(task, "blockpull-thread-starter");
+                    t.setDaemon(true);
+                    return t;
+                });
+        starter.prestartCoreThread();
+        return starter;
+    }
+
+    /** Runs {@code start} on the starter and returns once it has, with whatever it threw. */
+    private static void startOnStarter(Runnable start) {
+        Future<?> started = STARTER.submit(start);
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    started.get();
+                    return;
+                } catch (InterruptedException e) {
+                    interrupted = true; // the thread is being started: wait for it, keep the interrupt
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof RuntimeException runtime) {
+                        throw runtime;
+                    }
+                    throw (Error) e.getCause();
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 }

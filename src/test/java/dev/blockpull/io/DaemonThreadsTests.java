@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -45,15 +46,20 @@ class DaemonThreadsTests {
     }
 
     @Test
-    void withTheShippedThreadPriorityPolicyLinuxRunsDataPathThreadsAtNiceFourAndTheOthersAtZero() throws Exception {
-        Process child = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-XX:ThreadPriorityPolicy=1",
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        NiceProbe.class.getName())
-                .redirectErrorStream(false)
-                .start();
+    void withTheShippedPriorityOptionsDataPathThreadsRunAtNiceTenAndTheOthersAtZeroWhereverStarted() throws Exception {
+        List<String> command = new ArrayList<>();
+        if ("root".equals(System.getProperty("user.name"))) {
+            // the image's user: no CAP_SYS_NICE, so a nice value once raised cannot come down again
+            command.addAll(List.of("setpriv", "--bounding-set=-sys_nice", "--inh-caps=-sys_nice"));
+        }
+        command.addAll(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:ThreadPriorityPolicy=1",
+                "-XX:JavaPriority1_To_OSPriority=10",
+                "-cp",
+                System.getProperty("java.class.path"),
+                NiceProbe.class.getName()));
+        Process child = new ProcessBuilder(command).redirectErrorStream(false).start();
         List<String> out;
         try (var stdout = child.getInputStream()) {
             out = new String(stdout.readAllBytes(), StandardCharsets.UTF_8)
@@ -62,26 +68,41 @@ class DaemonThreadsTests {
         }
 
         assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(out).containsExactly("dataPath 4", "named 0");
+        assertThat(out).containsExactly("dataPath 10", "named 0", "named, started on the data path 0");
     }
 
-    /** Run in a child JVM: prints the Linux nice value of a data-path and of a named thread. */
+    /**
+     * Run in a child JVM: prints the Linux nice value of a data-path thread, of a named thread, and
+     * of a named thread that a data-path thread starts.
+     */
     public static final class NiceProbe {
         public static void main(String[] args) throws Exception {
             System.out.println("dataPath " + niceOf(DaemonThreads.dataPath("probe-data-")));
-            System.out.println("named " + niceOf(DaemonThreads.named("probe-named-")));
+            DaemonThreads named = DaemonThreads.named("probe-named-");
+            System.out.println("named " + niceOf(named));
+            CompletableFuture<String> startedOnDataPath = new CompletableFuture<>();
+            DaemonThreads.dataPath("probe-starter-")
+                    .newThread(() -> {
+                        try {
+                            startedOnDataPath.complete(niceOf(named));
+                        } catch (Exception e) {
+                            startedOnDataPath.completeExceptionally(e);
+                        }
+                    })
+                    .start();
+            System.out.println("named, started on the data path " + startedOnDataPath.get(10, TimeUnit.SECONDS));
         }
 
         private static String niceOf(DaemonThreads threads) throws Exception {
             CompletableFuture<String> nice = new CompletableFuture<>();
-            Thread t = threads.newThread(() -> {
-                try {
-                    nice.complete(ownNice());
-                } catch (IOException e) {
-                    nice.completeExceptionally(e);
-                }
-            });
-            t.start();
+            threads.newThread(() -> {
+                        try {
+                            nice.complete(ownNice());
+                        } catch (IOException e) {
+                            nice.completeExceptionally(e);
+                        }
+                    })
+                    .start();
             return nice.get(10, TimeUnit.SECONDS);
         }
 
