@@ -11,15 +11,16 @@
 #   SSE          /jobs/events subscribers                                                [20]
 #   NBD_CLIENTS  nbdcopy readers, each reading the streamed tops one after another        [4]
 #   MIN_SECONDS  the load runs until every job has finished and this long at least, at most 10x [60]
+#   SERVICE_JVM_OPTIONS  JVM options after the shipped ones (pom.xml's jvmArguments)       []
 #   BUILD        auto (build when no jar or sources are newer) | always | never           [auto]
 #   BENCH_DIR    where the temp dir goes (needs about 2 x JOBS x SIZE_MIB free)          [${TMPDIR:-/tmp}]
 #   --keep       keep the temp dir (chains, service log)
 #
-# One service is started from the jar (127.0.0.1, free ports). The chains are opened and their
-# tops exported read-only over NBD; then, at once: the jobs start, the SSE subscribers listen, the
-# NBD readers copy the tops to null: in a loop, and LoadBench (bench/src) sends the GETs in an open
-# loop at RATE. Printed: GET latency percentiles (measured from each request's planned send time),
-# errors, every job's throughput, SSE completions seen, NBD bytes read, the service's RSS and
+# One service is started from the jar (127.0.0.1, free ports, the JVM options the image ships).
+# The chains are opened and their tops exported read-only over NBD; then, at once: the jobs start,
+# the SSE subscribers listen, the NBD readers copy the tops to null: in a loop, and LoadBench
+# (bench/src) sends the GETs in an open loop at RATE. Printed: GET latency percentiles (measured
+# from each request's planned send time) and the seconds with the slowest ones, errors, every job's throughput, SSE completions seen, NBD bytes read, the service's RSS and
 # thread count before, during and after. After the service has stopped, every top is verified:
 # qemu-img check clean, no backing file left, qemu-img compare equal to the chain it came from.
 # Exit 0 when all of that holds, 2 when something failed (the figures are printed anyway).
@@ -97,8 +98,11 @@ log "$JOBS chains of $SIZE_MIB MiB in $WORK/data"
 HTTP_PORT=$(free_port)
 NBD_PORT=$(free_port)
 BASE="http://127.0.0.1:$HTTP_PORT"
-# the shipped option that puts the data path below the requests (README "Memory"); the rest as a bare java -jar
-java -XX:ThreadPriorityPolicy=1 -jar "$JAR" --server.port="$HTTP_PORT" --blockpull.data-root="$WORK/data" \
+# the JVM options the container image, the chart and spring-boot:run ship (README "Memory")
+read -r -a JVM_OPTIONS <<<"$(sed -n 's:.*<jvmArguments>\(.*\)</jvmArguments>.*:\1:p' "$ROOT/pom.xml")"
+(( ${#JVM_OPTIONS[@]} )) || die "no <jvmArguments> in $ROOT/pom.xml"
+# shellcheck disable=SC2086 # SERVICE_JVM_OPTIONS is a list of options
+java "${JVM_OPTIONS[@]}" ${SERVICE_JVM_OPTIONS:-} -jar "$JAR" --server.port="$HTTP_PORT" --blockpull.data-root="$WORK/data" \
   --blockpull.nbd.port="$NBD_PORT" --blockpull.nbd.bind-address=127.0.0.1 >"$WORK/blockpull.log" 2>&1 &
 BP_PID=$!
 for _ in $(seq 240); do

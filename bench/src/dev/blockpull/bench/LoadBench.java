@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import tools.jackson.databind.JsonNode;
@@ -64,6 +65,10 @@ public final class LoadBench {
     private final Latencies statusGetsSent = new Latencies();
 
     private final Latencies listGetsSent = new Latencies();
+    /** The slowest GET (from its planned time) of every second of the load, to see whether stalls come in bursts. */
+    private final AtomicLongArray worstBySecond = new AtomicLongArray(36_000);
+
+    private volatile long loadStart;
     private final AtomicLong errors = new AtomicLong();
     private final List<String> errorSamples = new ArrayList<>();
     private String machine = "";
@@ -169,6 +174,7 @@ public final class LoadBench {
 
     /** Planned sends at {@code rate} per second: every fifth a GET /jobs, the others a job's GET. */
     private void load(long t0) {
+        loadStart = t0;
         long period = 1_000_000_000L / rate;
         for (long i = 0; !Thread.currentThread().isInterrupted(); i++) {
             long planned = t0 + i * period;
@@ -190,6 +196,7 @@ public final class LoadBench {
             long now = System.nanoTime();
             fromPlanned.add(now - planned);
             fromSent.add(now - sent);
+            noteWorst(planned, now - planned);
             if (status != 200) {
                 fail("GET " + path + ": " + status);
             }
@@ -200,6 +207,11 @@ public final class LoadBench {
             fromSent.add(now - sent);
             fail("GET " + path + ": " + e);
         }
+    }
+
+    private void noteWorst(long planned, long latency) {
+        int second = (int) Math.min(worstBySecond.length() - 1, Math.max(0, (planned - loadStart) / 1_000_000_000L));
+        worstBySecond.accumulateAndGet(second, latency, Math::max);
     }
 
     private boolean allFinished() throws Exception {
@@ -249,6 +261,7 @@ public final class LoadBench {
         statusGetsSent.print("GET /jobs/stream/{id} (sent)");
         listGets.print("GET /jobs (planned)");
         listGetsSent.print("GET /jobs (sent)");
+        printWorstSeconds(loadSeconds);
         System.out.println("job   result      MiB   seconds   MiB/s");
         int failedJobs = 0;
         double total = 0;
@@ -315,6 +328,25 @@ public final class LoadBench {
     private static String loadAverage() throws IOException {
         String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
         return f[0] + " " + f[1] + " " + f[2];
+    }
+
+    /** The five seconds with the slowest GETs, and how many seconds had one slower than 20 ms. */
+    private void printWorstSeconds(double loadSeconds) {
+        int n = (int) Math.min(worstBySecond.length(), Math.ceil(loadSeconds));
+        List<int[]> seconds = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            seconds.add(new int[] {i, (int) (worstBySecond.get(i) / 1_000_000)});
+        }
+        long over = seconds.stream().filter(s -> s[1] > 20).count();
+        seconds.sort((a, b) -> Integer.compare(b[1], a[1]));
+        StringBuilder worst = new StringBuilder();
+        seconds.stream().limit(5).forEach(s -> worst.append(String.format(Locale.ROOT, " t=%ds %d ms,", s[0], s[1])));
+        System.out.printf(
+                Locale.ROOT,
+                "slowest GET by second:%s %d of %d seconds had one over 20 ms%n",
+                worst.toString().replaceAll(",$", ";"),
+                over,
+                n);
     }
 
     private static double seconds(long t0) {

@@ -180,6 +180,30 @@ class DockerfileTests {
     }
 
     @Test
+    void jvmRunsTheDataPathAtNiceTenBelowTheRequests() throws IOException {
+        assertThat(jvmOptions())
+                .as("DaemonThreads' MIN_PRIORITY becomes nice 10 only with both")
+                .contains("-XX:ThreadPriorityPolicy=1", "-XX:JavaPriority1_To_OSPriority=10");
+    }
+
+    @Test
+    void jvmOptionsAreThoseSpringBootRunAndTheLoadBenchUse() throws IOException {
+        Matcher pom =
+                Pattern.compile("<jvmArguments>(.*)</jvmArguments>").matcher(Files.readString(Path.of("pom.xml")));
+
+        assertThat(pom.find()).as("jvmArguments in pom.xml").isTrue();
+        assertThat(List.of(pom.group(1).trim().split("\\s+"))).isEqualTo(jvmOptions());
+    }
+
+    /** The options of the image's JAVA_TOOL_OPTIONS, in order. */
+    private static List<String> jvmOptions() throws IOException {
+        Matcher image = Pattern.compile("JAVA_TOOL_OPTIONS=\"([^\"]*)\"")
+                .matcher(all("ENV").stream().map(Instruction::args).collect(Collectors.joining(" ")));
+        assertThat(image.find()).as("JAVA_TOOL_OPTIONS in the Dockerfile").isTrue();
+        return List.of(image.group(1).trim().split("\\s+"));
+    }
+
+    @Test
     void jvmLeavesTheOptimizingCompilerToTheServicesOwnPolicy() throws IOException {
         String env = all("ENV").stream().map(Instruction::args).collect(Collectors.joining(" "));
 
