@@ -101,6 +101,7 @@ public final class LoadBench {
         warmUp();
         long[] before = sample(0);
         double cpuBefore = cpuSeconds();
+        double[] machineBefore = machineCpuSeconds();
         String loadBefore = loadAverage();
         List<SseSubscriber> subscribers = new ArrayList<>();
         for (int i = 0; i < sseClients; i++) {
@@ -131,6 +132,7 @@ public final class LoadBench {
         }
         double loadSeconds = seconds(t0);
         double serviceCpu = cpuSeconds() - cpuBefore;
+        double[] machineAfter = machineCpuSeconds();
         String loadDuring = loadAverage();
         load.interrupt();
         load.join();
@@ -145,11 +147,13 @@ public final class LoadBench {
         }
         machine = String.format(
                 Locale.ROOT,
-                "service CPU: %.1f s in %.0f s of load (%.2f cores); machine load "
-                        + "average before %s, at the end %s",
+                "service CPU: %.1f s in %.0f s of load (%.2f cores); machine: idle %.0f %%, stolen by the"
+                        + " host %.1f %%, load average before %s, at the end %s",
                 serviceCpu,
                 loadSeconds,
                 serviceCpu / loadSeconds,
+                100 * share(machineBefore, machineAfter, 3),
+                100 * share(machineBefore, machineAfter, 7),
                 loadBefore,
                 loadDuring);
         return report(before, after, loadSeconds, sseMissed);
@@ -323,6 +327,24 @@ public final class LoadBench {
         String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // USER_HZ is 100 on Linux
+    }
+
+    /** The machine's CPU time by kind, the "cpu" line of /proc/stat (proc(5)): user, nice, system, idle, ... steal. */
+    private static double[] machineCpuSeconds() throws IOException {
+        String cpu = Files.readAllLines(Path.of("/proc/stat")).get(0);
+        return Arrays.stream(cpu.trim().split("\\s+"))
+                .skip(1)
+                .mapToDouble(Double::parseDouble)
+                .toArray();
+    }
+
+    /** The share of kind {@code k} in the CPU time between two readings. */
+    private static double share(double[] before, double[] after, int k) {
+        double all = 0;
+        for (int i = 0; i < Math.min(8, after.length); i++) {
+            all += after[i] - before[i];
+        }
+        return all == 0 ? 0 : (after[k] - before[k]) / all;
     }
 
     private static String loadAverage() throws IOException {

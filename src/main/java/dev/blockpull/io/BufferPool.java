@@ -18,6 +18,11 @@ import org.jspecify.annotations.Nullable;
  * deadlock. In a steady state every acquire is served from the stacks; tests prove it with
  * {@link #created()}. Buffers larger than the largest class are made and dropped each time.
  *
+ * <p>Direct memory is bounded ({@code -XX:MaxDirectMemorySize}), and past the bound the JDK
+ * throws OutOfMemoryError. Users that can make do with fewer buffers (a stream's extra copies in
+ * flight) ask {@link #hasRoomFor} first, which keeps a reserve for I/O that cannot wait (NBD
+ * requests, copy-on-read, a stream's first copy).
+ *
  * <p>Every {@link #acquire} must be matched by one {@link #release}. The stacks are plain arrays
  * under a monitor per class: acquire and release allocate nothing.
  */
@@ -28,7 +33,9 @@ public final class BufferPool {
 
     private static final int MIN_SHIFT = 12;
     private static final int MAX_IDLE_PER_CLASS = 1024;
-    private static final BufferPool SHARED = new BufferPool(32 << 20, 64L << 20);
+    private static final BufferPool SHARED = new BufferPool(32 << 20, 64L << 20, DirectMemory.ofJvm());
+    /** The reserve {@link #hasRoomFor} keeps: a quarter of the limit, at least this. */
+    private static final long MIN_RESERVE = 32L << 20;
 
     private final SizeClass[] classes;
     private final int maxBufferSize;
@@ -36,18 +43,27 @@ public final class BufferPool {
     private final AtomicLong idleBytes = new AtomicLong();
     private final AtomicLong created = new AtomicLong();
     private final AtomicInteger outstanding = new AtomicInteger();
+    private final DirectMemory directMemory;
+    private final long reserve;
 
     /**
      * @param maxBufferSize largest pooled size, rounded up to a power of two of at least 4 KiB
      * @param maxIdleBytes  most bytes kept idle in all classes together
      */
     public BufferPool(int maxBufferSize, long maxIdleBytes) {
+        this(maxBufferSize, maxIdleBytes, DirectMemory.ofJvm());
+    }
+
+    /** A pool that weighs {@link #hasRoomFor} against {@code directMemory}. */
+    public BufferPool(int maxBufferSize, long maxIdleBytes, DirectMemory directMemory) {
         if (maxBufferSize < 1 || maxIdleBytes < 0) {
             throw new IllegalArgumentException("maxBufferSize " + maxBufferSize + ", maxIdleBytes " + maxIdleBytes);
         }
         int classCount = Math.max(0, shiftOf(maxBufferSize) - MIN_SHIFT) + 1;
         this.maxBufferSize = 1 << (classCount - 1 + MIN_SHIFT);
         this.maxIdleBytes = maxIdleBytes;
+        this.directMemory = directMemory;
+        this.reserve = Math.max(MIN_RESERVE, directMemory.limit() / 4);
         this.classes = new SizeClass[classCount];
         for (int i = 0; i < classCount; i++) {
             classes[i] = new SizeClass(MAX_IDLE_PER_CLASS);
@@ -99,6 +115,19 @@ public final class BufferPool {
         }
         b.clear().limit(size);
         return b;
+    }
+
+    /**
+     * Whether {@link #acquire} can serve {@code size} from an idle buffer, or make one and still
+     * leave the reserve of direct memory free (a quarter of the limit, at least 32 MiB).
+     */
+    public boolean hasRoomFor(int size) {
+        int cls = classOf(size);
+        if (cls < classes.length && classes[cls].hasIdle()) {
+            return true;
+        }
+        long made = cls < classes.length ? 1L << (cls + MIN_SHIFT) : size;
+        return directMemory.free() - (made + ALIGNMENT) >= reserve;
     }
 
     /** Gives a buffer of {@link #acquire} back; it must not be used afterwards. */
@@ -190,6 +219,10 @@ public final class BufferPool {
 
         SizeClass(int capacity) {
             stack = new ByteBuffer[capacity];
+        }
+
+        synchronized boolean hasIdle() {
+            return size > 0;
         }
 
         synchronized @Nullable ByteBuffer pop() {

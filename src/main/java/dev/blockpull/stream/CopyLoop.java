@@ -1,11 +1,13 @@
 package dev.blockpull.stream;
 
 import dev.blockpull.graph.Attachment;
+import dev.blockpull.io.BlockIoException;
 import dev.blockpull.io.BufferPool;
 import dev.blockpull.job.ErrorAction;
 import dev.blockpull.job.IoOperation;
 import dev.blockpull.job.JobContext;
 import dev.blockpull.job.RateLimiter;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Executor;
 import org.jspecify.annotations.Nullable;
@@ -207,17 +209,23 @@ final class CopyLoop {
         }
         ByteBuffer buffer = takeIdleBuffer();
         if (window == 1 || idle.length == 1) {
-            ByteBuffer own = orFromPool(buffer);
-            slot.copy(own); // QEMU's loop: no one to overlap with
-            giveBack(slot, own);
+            ByteBuffer own = bufferFor(slot, buffer);
+            if (own != null) {
+                slot.copy(own); // QEMU's loop: no one to overlap with
+                giveBack(slot, own);
+            }
         } else {
             slot.begin(buffer);
             copiers.execute(slot);
         }
     }
 
+    /**
+     * An idle buffer, or one more may be taken: the first always, the others while direct memory
+     * has room for them (many jobs at once then keep fewer copies in flight each).
+     */
     private synchronized boolean hasIdleBuffer() {
-        return idleCount > 0 || taken < idle.length;
+        return idleCount > 0 || (taken < idle.length && (taken == 0 || buffers.hasRoomFor(settings.mergedCopySize())));
     }
 
     /** An idle buffer of the loop, or null: the copy takes a new one from the pool itself. */
@@ -231,8 +239,29 @@ final class CopyLoop {
         return b;
     }
 
-    private ByteBuffer orFromPool(@Nullable ByteBuffer b) {
-        return b != null ? b : buffers.acquire(settings.mergedCopySize());
+    /**
+     * {@code given}, or a new buffer from the pool; null when direct memory has none to give:
+     * the segment's copies then fail (ENOMEM, to the on-error policy) instead of leaving the
+     * loop waiting for a copy that never ran.
+     */
+    private @Nullable ByteBuffer bufferFor(Slot slot, @Nullable ByteBuffer given) {
+        if (given != null) {
+            return given;
+        }
+        try {
+            return buffers.acquire(settings.mergedCopySize());
+        } catch (OutOfMemoryError e) {
+            slot.failCopies(new BlockIoException(
+                    "No direct memory for a copy buffer (" + e.getMessage()
+                            + "): raise -XX:MaxDirectMemorySize or lower blockpull.stream.copies-in-flight",
+                    new IOException(e)));
+            synchronized (this) {
+                taken--;
+                slot.done = true;
+                notifyAll();
+            }
+            return null;
+        }
     }
 
     private synchronized void giveBack(Slot slot, ByteBuffer buffer) {
@@ -364,11 +393,20 @@ final class CopyLoop {
                 given = buffer;
                 buffer = null;
             }
-            ByteBuffer b = orFromPool(given); // a fresh one is zeroed here, beside the other copies
+            ByteBuffer b = bufferFor(this, given); // a fresh one is zeroed here, beside the other copies
+            if (b == null) {
+                return;
+            }
             try {
                 copy(b);
             } finally {
                 giveBack(this, b);
+            }
+        }
+
+        void failCopies(BlockIoException error) {
+            for (int i = batch.size - batch.copies; i < batch.size; i++) {
+                batch.errors[i] = error;
             }
         }
 

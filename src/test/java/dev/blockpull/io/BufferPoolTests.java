@@ -3,6 +3,7 @@ package dev.blockpull.io;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 class BufferPoolTests {
@@ -85,5 +86,40 @@ class BufferPoolTests {
 
         assertThat(nbd.outstanding()).isZero();
         assertThat(pool.outstanding()).isEqualTo(1);
+    }
+
+    @Test
+    void hasRoomForANewBufferWhileAQuarterOfDirectMemoryStaysFree() {
+        BufferPool pool = new BufferPool(1 << 20, 8 << 20, new DirectMemory(() -> 100L << 20, 256L << 20));
+
+        assertThat(pool.hasRoomFor(1 << 20)).as("156 MiB free, 64 MiB reserved").isTrue();
+    }
+
+    @Test
+    void hasNoRoomForANewBufferThatWouldTakeFromTheReserve() {
+        BufferPool pool = new BufferPool(1 << 20, 8 << 20, new DirectMemory(() -> 192L << 20, 256L << 20));
+
+        assertThat(pool.hasRoomFor(1 << 20)).as("64 MiB free, 64 MiB reserved").isFalse();
+    }
+
+    @Test
+    void anIdleBufferIsRoomEvenWhenDirectMemoryIsFull() {
+        AtomicLong used = new AtomicLong();
+        BufferPool pool = new BufferPool(1 << 20, 8 << 20, new DirectMemory(used::get, 256L << 20));
+        pool.release(pool.acquire(1 << 20));
+
+        used.set(256L << 20);
+
+        assertThat(pool.hasRoomFor(1 << 20)).as("the idle 1 MiB buffer").isTrue();
+        assertThat(pool.hasRoomFor(512 << 10)).as("a class with nothing idle").isFalse();
+    }
+
+    @Test
+    void theReserveIsAtLeast32MiB() {
+        BufferPool pool = new BufferPool(1 << 20, 8 << 20, new DirectMemory(() -> 32L << 20, 64L << 20));
+
+        assertThat(pool.hasRoomFor(1 << 20))
+                .as("32 MiB free, 32 MiB reserved, not a quarter (16)")
+                .isFalse();
     }
 }

@@ -11,6 +11,7 @@ import dev.blockpull.graph.FormatNode;
 import dev.blockpull.graph.Holder;
 import dev.blockpull.graph.Permission;
 import dev.blockpull.io.BufferPool;
+import dev.blockpull.io.DirectMemory;
 import dev.blockpull.io.FaultInjectingBlockFile;
 import dev.blockpull.job.ErrorAction;
 import dev.blockpull.job.IoOperation;
@@ -141,6 +142,19 @@ class CopyLoopTests {
     }
 
     @Test
+    void withoutDirectMemoryToSpareAJobCopiesWithOneBufferAndCompletes() {
+        DirectMemory full = new DirectMemory(() -> 1L << 30, 1L << 30);
+        BufferPool pool = new BufferPool(32 << 20, 64 << 20, full);
+        Copy copy = prepare(QemuTools.require(), "no-room", StreamSettings.defaults(), 0, pool);
+
+        copy.loop.run(copy.context);
+
+        assertThat(pool.created()).as("buffers made: the first copy's only").isEqualTo(1);
+        assertThat(copy.context.progress).isEqualTo(SIZE);
+        assertSameContentAfterClose(copy);
+    }
+
+    @Test
     void theWriteBehindIntervalFollowsTheSpeedBetween1And64MiB() {
         assertThat(CopyLoop.writeBackEvery(0)).isEqualTo(64 * MIB);
         assertThat(CopyLoop.writeBackEvery(100)).isEqualTo(MIB);
@@ -175,6 +189,10 @@ class CopyLoopTests {
 
     /** A chain whose base holds 96 of 128 MiB in runs of 12 MiB, to be streamed whole through the copy loop. */
     private Copy prepare(QemuTools qemu, String name, StreamSettings settings, long speed) {
+        return prepare(qemu, name, settings, speed, BufferPool.shared());
+    }
+
+    private Copy prepare(QemuTools qemu, String name, StreamSettings settings, long speed, BufferPool pool) {
         Path d = dir.resolve(name);
         try {
             Files.createDirectories(d);
@@ -214,7 +232,7 @@ class CopyLoopTests {
                     tasks.incrementAndGet();
                     copiers.execute(task);
                 },
-                BufferPool.shared(),
+                pool,
                 meters.job);
         return new Copy(chain, expected, loop, attachment, context, meters, fx);
     }
