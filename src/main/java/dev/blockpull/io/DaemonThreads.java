@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * NBD connections and workers) run below everything else, so that on a saturated CPU a status
  * request, an event or a health probe is not queued behind bulk I/O. The JVM passes a thread's
  * priority on to Linux as its nice value only with {@code -XX:ThreadPriorityPolicy=1} (in the
- * shipped JVM options; lowering needs no privilege): {@link Thread#MIN_PRIORITY} is nice 4.
+ * shipped JVM options; lowering needs no privilege): {@link Thread#MIN_PRIORITY} is nice 4, or
+ * nice 10 with the shipped {@code -XX:JavaPriority1_To_OSPriority=10}.
  *
  * <p>A thread inherits its creator's nice value and, without privilege, cannot go back down, so a
  * normal thread that a pool makes lazily on a data-path thread's call (an event, a timer) would

@@ -241,8 +241,8 @@ final class CopyLoop {
 
     /**
      * {@code given}, or a new buffer from the pool; null when direct memory has none to give:
-     * the segment's copies then fail (ENOMEM, to the on-error policy) instead of leaving the
-     * loop waiting for a copy that never ran.
+     * the segment's copies then fail (an I/O error, to the on-error policy) instead of leaving
+     * the loop waiting for a copy that never ran.
      */
     private @Nullable ByteBuffer bufferFor(Slot slot, @Nullable ByteBuffer given) {
         if (given != null) {
