@@ -20,9 +20,11 @@
 # The chains are opened and their tops exported read-only over NBD; then, at once: the jobs start,
 # the SSE subscribers listen, the NBD readers copy the tops to null: in a loop, and LoadBench
 # (bench/src) sends the GETs in an open loop at RATE. Printed: GET latency percentiles (measured
-# from each request's planned send time) and the seconds with the slowest ones, errors, every job's throughput, SSE completions seen, NBD bytes read, the service's RSS and
-# thread count before, during and after. After the service has stopped, every top is verified:
-# qemu-img check clean, no backing file left, qemu-img compare equal to the chain it came from.
+# from each request's planned send time) and the seconds with the slowest ones, errors, every
+# job's throughput, SSE completions seen, NBD bytes read, the service's RSS and thread count
+# before, during and after, the machine's idle and stolen CPU. After the service has stopped,
+# every top is verified: qemu-img check clean, no backing file left, qemu-img compare equal to the
+# chain it came from.
 # Exit 0 when all of that holds, 2 when something failed (the figures are printed anyway).
 set -euo pipefail
 shopt -s inherit_errexit
