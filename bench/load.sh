@@ -43,7 +43,7 @@ BUILD=${BUILD:-auto}
 BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}}
 KEEP=0
 
-usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,/^set -euo pipefail$/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
 for arg in "$@"; do
   case "$arg" in
     --keep) KEEP=1 ;;
