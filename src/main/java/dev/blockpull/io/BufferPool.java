@@ -197,9 +197,11 @@ public final class BufferPool {
      * An aligned direct buffer of exactly {@code size} bytes; zeroed by the JDK, so its pages are
      * touched now rather than on the first I/O.
      */
-    static ByteBuffer allocateAligned(int size) {
+    private ByteBuffer allocateAligned(int size) {
         int whole = (size + ALIGNMENT - 1) & -ALIGNMENT; // alignedSlice keeps whole aligned blocks only
-        return ByteBuffer.allocateDirect(whole + ALIGNMENT)
+        return directMemory
+                .allocate()
+                .apply(whole + ALIGNMENT)
                 .alignedSlice(ALIGNMENT)
                 .slice(0, size);
     }

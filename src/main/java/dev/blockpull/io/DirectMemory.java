@@ -3,6 +3,8 @@ package dev.blockpull.io;
 import com.sun.management.HotSpotDiagnosticMXBean;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.util.function.IntFunction;
 import java.util.function.LongSupplier;
 
 /**
@@ -10,10 +12,16 @@ import java.util.function.LongSupplier;
  * ({@code -XX:MaxDirectMemorySize}, else the heap's maximum). Past the limit the JDK answers an
  * allocation with OutOfMemoryError, after a full collection or several.
  *
- * @param used  bytes held by direct buffers now
- * @param limit the most they may hold
+ * @param used     bytes held by direct buffers now
+ * @param limit    the most they may hold
+ * @param allocate makes a direct buffer of that many bytes (the JDK's, or one that fails as it would)
  */
-public record DirectMemory(LongSupplier used, long limit) {
+public record DirectMemory(LongSupplier used, long limit, IntFunction<ByteBuffer> allocate) {
+
+    /** Direct memory that makes its buffers with the JDK. */
+    public DirectMemory(LongSupplier used, long limit) {
+        this(used, limit, ByteBuffer::allocateDirect);
+    }
 
     /** This JVM's. */
     public static DirectMemory ofJvm() {

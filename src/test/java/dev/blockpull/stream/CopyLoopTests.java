@@ -2,6 +2,7 @@ package dev.blockpull.stream;
 
 import static dev.blockpull.testsupport.AssertImages.assertSameContent;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.blockpull.graph.Attachment;
 import dev.blockpull.graph.BackingChain;
@@ -10,6 +11,7 @@ import dev.blockpull.graph.DrainedSection;
 import dev.blockpull.graph.FormatNode;
 import dev.blockpull.graph.Holder;
 import dev.blockpull.graph.Permission;
+import dev.blockpull.io.BlockIoException;
 import dev.blockpull.io.BufferPool;
 import dev.blockpull.io.DirectMemory;
 import dev.blockpull.io.FaultInjectingBlockFile;
@@ -22,6 +24,7 @@ import dev.blockpull.testsupport.QemuTools;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,8 +34,10 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -155,6 +160,33 @@ class CopyLoopTests {
     }
 
     @Test
+    // the defect this guards against was a loop waiting forever, deaf to interrupts
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aCopyWhoseBufferCannotBeMadeFailsAsAnIoErrorInsteadOfLeavingTheJobWaiting() {
+        AtomicInteger made = new AtomicInteger();
+        DirectMemory oneBufferOnly = new DirectMemory(() -> 0, 1L << 40, size -> {
+            if (made.getAndIncrement() > 0) {
+                throw new OutOfMemoryError("Cannot reserve " + size + " bytes of direct buffer memory");
+            }
+            return ByteBuffer.allocateDirect(size);
+        });
+        Copy copy = prepare(
+                QemuTools.require(),
+                "no-buffer",
+                StreamSettings.defaults(),
+                0,
+                new BufferPool(32 << 20, 64 << 20, oneBufferOnly));
+        copy.context.onError = ErrorAction.REPORT;
+
+        assertThatThrownBy(() -> copy.loop.run(copy.context))
+                .isInstanceOf(BlockIoException.class)
+                .hasMessageContaining("No direct memory for a copy buffer");
+        assertThat(copy.context.errors)
+                .isNotEmpty()
+                .allSatisfy(e -> assertThat(e).isInstanceOf(BlockIoException.class));
+    }
+
+    @Test
     void theWriteBehindIntervalFollowsTheSpeedBetween1And64MiB() {
         assertThat(CopyLoop.writeBackEvery(0)).isEqualTo(64 * MIB);
         assertThat(CopyLoop.writeBackEvery(100)).isEqualTo(MIB);
@@ -261,6 +293,11 @@ class CopyLoopTests {
         private final long speed;
         long progress;
         long accounted;
+        /** What the on-error policy answers; null: an error fails the test. */
+        @Nullable
+        ErrorAction onError;
+
+        final List<Throwable> errors = new ArrayList<>();
 
         ProgressContext(String id, long speed) {
             this.id = id;
@@ -310,7 +347,11 @@ class CopyLoopTests {
 
         @Override
         public ErrorAction handleError(Throwable error, IoOperation operation) {
-            throw new AssertionError("copy failed", error);
+            if (onError == null) {
+                throw new AssertionError("copy failed", error);
+            }
+            errors.add(error);
+            return onError;
         }
 
         @Override
