@@ -129,7 +129,7 @@ reader() {
       i=$(( (k + r * JOBS / NBD_CLIENTS) % JOBS ))
       [[ -e "$WORK/stop-readers" ]] && break
       if nbdcopy "nbd://127.0.0.1:$NBD_PORT/c$i" null: 2>>"$WORK/nbd-errors.log"; then
-        echo "$SIZE" >>"$WORK/nbd-bytes.$r"
+        echo "c$i" >>"$WORK/nbd-copies.$r"
       else
         echo "c$i" >>"$WORK/nbd-failures"
       fi
@@ -151,11 +151,12 @@ touch "$WORK/stop-readers"
 for pid in "${READERS[@]}"; do wait "$pid" 2>/dev/null || true; done
 READERS=()
 secs=$(( $(date +%s) - t0 ))
-nbd_bytes=$(cat "$WORK"/nbd-bytes.* 2>/dev/null | awk '{ s += $1 } END { printf "%d", s }')
+# Every line is one whole top read; summing bytes in awk's printf "%d" stopped at 2 GiB (2^31 - 1).
+nbd_copies=$(cat "$WORK"/nbd-copies.* 2>/dev/null | wc -l)
 nbd_failures=0
 [[ -f "$WORK/nbd-failures" ]] && nbd_failures=$(wc -l <"$WORK/nbd-failures")
-printf 'NBD: %d readers, %d MiB read in %d s (%.0f MiB/s), failed reads %d\n' "$NBD_CLIENTS" \
-  $(( nbd_bytes / 1048576 )) "$secs" "$(awk -v b="$nbd_bytes" -v s="$secs" 'BEGIN { print b / 1048576 / s }')" \
+printf 'NBD: %d readers, %d tops read whole, %d MiB in %d s (%.0f MiB/s), failed reads %d\n' "$NBD_CLIENTS" \
+  "$nbd_copies" $(( nbd_copies * SIZE_MIB )) "$secs" "$(awk -v m=$(( nbd_copies * SIZE_MIB )) -v s="$secs" 'BEGIN { print m / s }')" \
   "$nbd_failures"
 
 # ----------------------------------------------------------------------------- verification

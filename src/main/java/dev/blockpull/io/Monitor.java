@@ -14,6 +14,11 @@ import java.util.function.Supplier;
  * actions deferred to the unlock that releases the last hold, for callbacks that must run with
  * the lock free (they may call back in, or take locks of their own). In {@code io}, the lowest
  * floor, so that the I/O gate and the jobs above share it.
+ * <p>
+ * An owner may also give an action that runs whenever the lock is about to be let go (the last
+ * hold's release, or a wait), still held: there it can publish an immutable snapshot of what the
+ * lock guards, for readers that must not wait for a holder (a low-priority holder that the
+ * scheduler preempts would make them wait as long as it stays off the CPU).
  */
 public final class Monitor {
 
@@ -22,13 +27,41 @@ public final class Monitor {
     /** Guarded by lock: only the holder adds, so they are always the current holder's. */
     private final List<Runnable> afterUnlock = new ArrayList<>();
 
+    private final Runnable beforeRelease;
+
+    public Monitor() {
+        this(() -> {});
+    }
+
+    /** @param beforeRelease runs with the lock held each time it is about to be let go; must not throw */
+    public Monitor(Runnable beforeRelease) {
+        this.beforeRelease = beforeRelease;
+    }
+
     public void lock() {
         lock.lock();
     }
 
+    /** Takes the lock if no other thread holds it, without waiting. */
+    public boolean tryLock() {
+        return lock.tryLock();
+    }
+
     /** Releases one hold; the last one then runs the deferred actions, in order, lock-free. */
     public void unlock() {
-        if (lock.getHoldCount() > 1 || afterUnlock.isEmpty()) {
+        if (lock.getHoldCount() > 1) {
+            lock.unlock();
+            return;
+        }
+        try {
+            beforeRelease.run();
+        } finally {
+            releaseLast();
+        }
+    }
+
+    private void releaseLast() {
+        if (afterUnlock.isEmpty()) {
             lock.unlock();
             return;
         }
@@ -79,16 +112,19 @@ public final class Monitor {
 
     /** Waits for a signal (or a spurious wake-up). Call with the lock held. */
     public void await() throws InterruptedException {
+        beforeRelease.run();
         changed.await();
     }
 
     /** {@link #await()} that does not answer an interrupt (it stays set). Call with the lock held. */
     public void awaitUninterruptibly() {
+        beforeRelease.run();
         changed.awaitUninterruptibly();
     }
 
     /** {@link Condition#awaitNanos}: the nanoseconds left, at most 0 once they are up. */
     public long awaitNanos(long nanos) throws InterruptedException {
+        beforeRelease.run();
         return changed.awaitNanos(nanos);
     }
 
@@ -105,7 +141,7 @@ public final class Monitor {
                 if (nanos <= 0) {
                     return false;
                 }
-                nanos = changed.awaitNanos(nanos);
+                nanos = awaitNanos(nanos);
             }
             return true;
         } finally {

@@ -2,16 +2,24 @@ package dev.blockpull.job;
 
 import dev.blockpull.io.Monitor;
 import dev.blockpull.job.JobEvent.JobStatusChange;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where a scheduled job stands in its life: its status, whether it was started and whether its
  * run has returned, and the version (ETag) that every part of the job bumps. Holds the monitor
  * that guards this and every other part of the job ({@link PauseState}, {@link ProgressState},
- * {@link CompletionSequence}); all methods but {@link #status()} expect it held.
+ * {@link CompletionSequence}); all methods but {@link #status()} and {@link #publishedView()}
+ * expect it held.
+ * <p>
+ * Whenever the monitor is let go after a change that a view shows, the job's view is published:
+ * a reader that finds the monitor held answers that one instead of waiting for the holder, which
+ * is a data-path thread at low priority that a busy machine may keep off the CPU for many
+ * milliseconds.
  */
 final class JobState {
 
-    final Monitor monitor = new Monitor();
+    final Monitor monitor = new Monitor(this::publishViewIfChanged);
     private final String id;
     private final JobEventBus events;
     private JobStatus status = JobStatus.UNDEFINED;
@@ -20,6 +28,12 @@ final class JobState {
     private boolean deferred;
 
     private long version;
+
+    private @Nullable Supplier<JobView> views;
+    /** A field that views show changed since the last view was published. */
+    private boolean viewChanged;
+
+    private volatile @Nullable JobView published;
 
     JobState(String id, JobEventBus events) {
         this.id = id;
@@ -44,7 +58,7 @@ final class JobState {
         JobStatus from = status;
         StatusTransitions.check(from, to);
         status = to;
-        version++;
+        bump();
         monitor.signalAll();
         if (from != to) {
             events.publish(new JobStatusChange(id, to));
@@ -62,6 +76,39 @@ final class JobState {
     /** A stored field changed: the ETag moves. */
     void bump() {
         version++;
+        viewChanged = true;
+    }
+
+    /** A field that views show but that has no version of its own (busy, the initial speed) changed. */
+    void viewChanged() {
+        viewChanged = true;
+    }
+
+    /** Where the views to publish come from; set once, before the monitor is first let go after a change. */
+    void publishViewsOf(Supplier<JobView> viewUnderMonitor) {
+        this.views = viewUnderMonitor;
+    }
+
+    /**
+     * The view published last: every change whose hold has been released is in it, and its
+     * throughput is as of when it was made. Needs no monitor; null before the first change.
+     */
+    @Nullable
+    JobView publishedView() {
+        return published;
+    }
+
+    /** A view made under the monitor is as new as any: publish it, so readers that find the monitor held get it. */
+    void published(JobView fresh) {
+        published = fresh;
+        viewChanged = false;
+    }
+
+    private void publishViewIfChanged() {
+        Supplier<JobView> source = views;
+        if (viewChanged && source != null) {
+            published(source.get());
+        }
     }
 
     boolean started() {

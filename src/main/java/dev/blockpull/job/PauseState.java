@@ -56,6 +56,7 @@ final class PauseState {
     void started() {
         pauseCount--;
         busy = true;
+        state.viewChanged();
     }
 
     /** An internal or user pause: counter +1, and a job not parked yet is hurried to its pause point. */
@@ -191,11 +192,13 @@ final class PauseState {
     /** QEMU's job_exit says the same lie: completion drains nodes, so the job must look idle. */
     void runReturned() {
         busy = false;
+        state.viewChanged();
         quiescenceListeners.announce();
     }
 
     void dismissed() {
         busy = false;
+        state.viewChanged();
     }
 
     void addQuiescenceListener(Runnable listener) {

@@ -44,6 +44,7 @@ final class ProgressState {
         long old = speed;
         limiter.setSpeed(bytesPerSecond);
         speed = bytesPerSecond;
+        state.viewChanged();
         return old;
     }
 

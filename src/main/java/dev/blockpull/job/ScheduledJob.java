@@ -60,6 +60,7 @@ final class ScheduledJob implements JobHandle {
                 views,
                 last -> retirement.retire(this, last, state.started()));
         this.context = new JobThreadContext(job.type(), options.onError(), state, pause, progress);
+        state.publishViewsOf(this::viewLocked);
     }
 
     @Override
@@ -317,12 +318,24 @@ final class ScheduledJob implements JobHandle {
 
     // ---------------------------------------------------------------- views
 
+    /**
+     * The job as it is now; while another thread holds the monitor, as it was when the monitor was
+     * last let go after a change (never a half-made change), so that a request thread never waits
+     * for a preempted data-path thread.
+     */
     @Override
     public JobView view() {
-        return monitor.get(() -> {
-            JobView last = completion.finalView();
-            return last != null ? last : viewLocked();
-        });
+        if (monitor.tryLock()) {
+            try {
+                JobView fresh = viewLocked();
+                state.published(fresh);
+                return fresh;
+            } finally {
+                monitor.unlock();
+            }
+        }
+        JobView published = state.publishedView();
+        return published != null ? published : monitor.get(this::viewLocked);
     }
 
     JobStatus status() {
@@ -330,6 +343,7 @@ final class ScheduledJob implements JobHandle {
     }
 
     private JobView viewLocked() {
-        return views.view(completion);
+        JobView last = completion.finalView();
+        return last != null ? last : views.view(completion);
     }
 }

@@ -6,13 +6,21 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
-/** The monitor's deferred actions and its conditional wait. */
+/** The monitor's deferred actions, its release action, its try-lock and its conditional wait. */
 class MonitorTests {
 
     private final Monitor monitor = new Monitor();
     private final List<String> heard = new ArrayList<>();
+    /** A monitor whose release action records whether it ran with the lock held. */
+    private final Monitor publishing =
+            new Monitor(() -> heard.add(publishingHeld() ? "release, held" : "release, free"));
+
+    private boolean publishingHeld() {
+        return publishing.isHeldByCurrentThread();
+    }
 
     @Test
     void aDeferredActionRunsAfterTheOutermostUnlockWithTheLockFree() {
@@ -52,5 +60,47 @@ class MonitorTests {
     @Test
     void awaitUntilAnswersFalseWhenTheTimeoutPassesFirst() throws InterruptedException {
         assertThat(monitor.awaitUntil(() -> false, Duration.ofMillis(1))).isFalse();
+    }
+
+    @Test
+    void theReleaseActionRunsWithTheLockHeldWhenTheLastHoldIsLetGo() {
+        publishing.lock();
+        publishing.lock();
+        publishing.unlock();
+        assertThat(heard).isEmpty();
+
+        publishing.unlock();
+        assertThat(heard).containsExactly("release, held");
+    }
+
+    @Test
+    void theReleaseActionRunsBeforeTheDeferredActions() {
+        publishing.run(() -> publishing.afterUnlock(() -> heard.add("deferred")));
+
+        assertThat(heard).containsExactly("release, held", "deferred");
+    }
+
+    @Test
+    void theReleaseActionRunsBeforeAWaitLetsTheLockGo() throws InterruptedException {
+        publishing.lock();
+        try {
+            publishing.awaitNanos(1);
+            assertThat(heard).containsExactly("release, held");
+        } finally {
+            publishing.unlock();
+        }
+    }
+
+    @Test
+    void tryLockTakesAFreeLockAndGivesUpOnOneThatAnotherThreadHolds() {
+        assertThat(monitor.tryLock()).isTrue();
+        monitor.unlock();
+
+        monitor.lock();
+        try {
+            assertThat(CompletableFuture.supplyAsync(monitor::tryLock).join()).isFalse();
+        } finally {
+            monitor.unlock();
+        }
     }
 }

@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -62,17 +63,34 @@ class JobSchedulerTests {
         return job;
     }
 
-    /**
-     * The job's view as another thread reads it now. That thread waits for the job's monitor, so a
-     * caller that holds it fails here (after the timeout) instead of passing.
-     */
-    private JobView viewFromAnotherThread(String id) {
+    /** What another thread reads now, or an AssertionError when it is still waiting after the timeout. */
+    private static <T> T fromAnotherThread(String what, Supplier<T> read) {
         try {
-            return CompletableFuture.supplyAsync(() -> scheduler.get(id))
-                    .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            return CompletableFuture.supplyAsync(read).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException | ExecutionException | TimeoutException e) {
-            throw new AssertionError("Another thread could not read job '" + id + "'", e);
+            throw new AssertionError("Another thread could not read " + what, e);
         }
+    }
+
+    private static Thread threadNamed(String name) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals(name))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("No thread named " + name));
+    }
+
+    /** The job's view as another thread reads it now, as a request thread does. */
+    private JobView viewFromAnotherThread(String id) {
+        return fromAnotherThread("the view of job '" + id + "'", () -> scheduler.get(id));
+    }
+
+    /**
+     * The job's status as another thread reads it under the job's monitor. That thread waits for
+     * the monitor, so a caller that holds it fails here (after the timeout) instead of passing.
+     */
+    private JobStatus statusUnderTheMonitorFromAnotherThread(String id) {
+        ScheduledJob job = (ScheduledJob) scheduler.handle(id).orElseThrow();
+        return fromAnotherThread("the status of job '" + id + "' under its monitor", job::status);
     }
 
     private static BlockIoException eio() {
@@ -131,7 +149,7 @@ class JobSchedulerTests {
     void theJobsCancelHookRunsWithTheJobUnlocked() throws Exception {
         FakeJob job = startHeld("s1", 3, JobOptions.of("s1", "top"));
         List<JobStatus> seenByAnotherThread = new CopyOnWriteArrayList<>();
-        job.onCancel(() -> seenByAnotherThread.add(viewFromAnotherThread("s1").status()));
+        job.onCancel(() -> seenByAnotherThread.add(statusUnderTheMonitorFromAnotherThread("s1")));
 
         scheduler.cancel("s1");
 
@@ -774,7 +792,7 @@ class JobSchedulerTests {
         List<JobStatus> seenByAnotherThread = new CopyOnWriteArrayList<>();
         scheduler.handle("a").orElseThrow().addQuiescenceListener(() -> {
             if (heard.getCount() > 0) {
-                seenByAnotherThread.add(viewFromAnotherThread("a").status());
+                seenByAnotherThread.add(statusUnderTheMonitorFromAnotherThread("a"));
                 heard.countDown();
             }
         });
@@ -787,6 +805,41 @@ class JobSchedulerTests {
     }
 
     // ------------------------------------------------------------ subscribers, views, shutdown
+
+    @Test
+    void aViewIsAnsweredWithoutWaitingForAThreadThatHoldsTheJobsMonitor() throws Exception {
+        FakeJob job = startHeld("s1", 1, JobOptions.of("s1", "top"));
+        Thread jobThread = threadNamed(ScheduledJob.THREAD_PREFIX + "s1");
+
+        // Holding the event bus stalls the job thread in its next status change, monitor held,
+        // as a data-path thread that the scheduler keeps off the CPU would be.
+        synchronized (scheduler.events()) {
+            job.gate.open();
+            await().atMost(TIMEOUT).until(() -> jobThread.getState() == Thread.State.BLOCKED);
+
+            assertThat(viewFromAnotherThread("s1").status()).isEqualTo(JobStatus.RUNNING);
+        }
+        assertThat(events.awaitTrailEndingWith("s1", "null")).contains("concluded");
+    }
+
+    @Test
+    void aViewAnsweredWhileTheMonitorIsHeldHasEveryChangeMadeBefore() throws Exception {
+        FakeJob job = startHeld("s1", 2, JobOptions.of("s1", "top"));
+        JobView paused = scheduler.pause("s1");
+        Thread jobThread = threadNamed(ScheduledJob.THREAD_PREFIX + "s1");
+
+        synchronized (scheduler.events()) {
+            job.gate.open();
+            await().atMost(TIMEOUT).until(() -> jobThread.getState() == Thread.State.BLOCKED);
+
+            JobView seen = viewFromAnotherThread("s1");
+            assertThat(seen.paused()).isTrue();
+            assertThat(seen.version()).isGreaterThanOrEqualTo(paused.version());
+        }
+        awaitStatus("s1", JobStatus.PAUSED);
+        scheduler.resume("s1");
+        events.awaitTrailEndingWith("s1", "null");
+    }
 
     @Test
     void aSlowSubscriberDoesNotSlowAJob() {
