@@ -100,19 +100,19 @@ public final class BufferPool {
         if (size < 0) {
             throw new IllegalArgumentException("Negative buffer size " + size);
         }
-        outstanding.incrementAndGet();
         int cls = classOf(size);
+        ByteBuffer b;
         if (cls >= classes.length) {
+            b = allocateAligned(size);
             created.incrementAndGet();
-            return allocateAligned(size);
-        }
-        ByteBuffer b = classes[cls].pop();
-        if (b == null) {
-            created.incrementAndGet();
-            b = allocateAligned(1 << (cls + MIN_SHIFT));
-        } else {
+        } else if ((b = classes[cls].pop()) != null) {
             idleBytes.addAndGet(-b.capacity());
+        } else {
+            b = allocateAligned(1 << (cls + MIN_SHIFT));
+            created.incrementAndGet();
         }
+        // Counted once made: a buffer that could not be made (OutOfMemoryError) is not outstanding.
+        outstanding.incrementAndGet();
         b.clear().limit(size);
         return b;
     }

@@ -9,7 +9,6 @@ import dev.blockpull.io.BlockException;
 import dev.blockpull.io.BufferPool;
 import java.nio.ByteBuffer;
 import java.util.List;
-import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -111,10 +110,15 @@ final class NbdCommands {
                 }
             }
             case CMD_WRITE -> {
+                ByteBuffer data = r.payload();
+                if (data == null) {
+                    replies.error(r, ENOMEM, "no memory for a write of " + r.length() + " bytes now");
+                    return;
+                }
                 if (writeRefused(ex, r, size)) {
                     return;
                 }
-                a.write(r.offset(), Objects.requireNonNull(r.payload()));
+                a.write(r.offset(), data);
                 fuaAndReply(a, r);
             }
             case CMD_FLUSH -> {

@@ -7,7 +7,8 @@ import org.jspecify.annotations.Nullable;
  * One transmission-phase request as read off the wire.
  *
  * @param length  unsigned 32-bit length, widened
- * @param payload a WRITE's data (a pooled buffer the request owns until it is answered), else null
+ * @param payload a WRITE's data (a pooled buffer the request owns until it is answered); null for
+ *                other commands, and for a WRITE whose data had no memory (it was read and dropped)
  */
 record NbdRequest(
         int flags,

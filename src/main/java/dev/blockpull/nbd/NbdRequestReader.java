@@ -60,12 +60,22 @@ final class NbdRequestReader {
         return in.hasRemaining();
     }
 
+    /** The payload in a pooled buffer; null when no buffer could be made (it is read and dropped). */
+    @Nullable
     private ByteBuffer payload(long length) throws IOException, NbdProtocolException {
         if (length > maxRequestSize) {
             // the payload cannot be skipped safely: proto.md allows a hard disconnect
             throw new NbdProtocolException("write of " + length + " bytes, more than the maximum " + maxRequestSize);
         }
-        ByteBuffer payload = buffers.acquire((int) length);
+        ByteBuffer payload;
+        try {
+            payload = buffers.acquire((int) length);
+        } catch (OutOfMemoryError e) {
+            // Out of direct memory for now: the client's data is still on the wire; reading past it
+            // keeps the framing, so this request fails with ENOMEM and the connection lives on.
+            skip(length);
+            return null;
+        }
         try {
             int buffered = Math.min(in.remaining(), payload.remaining());
             if (buffered > 0) {
@@ -80,6 +90,17 @@ final class NbdRequestReader {
             throw e;
         }
         return payload.flip();
+    }
+
+    /** Reads past {@code length} bytes through the read-ahead buffer. */
+    private void skip(long length) throws IOException {
+        long left = length;
+        while (left > 0) {
+            int step = (int) Math.min(left, in.capacity());
+            fill(step);
+            in.position(in.position() + step);
+            left -= step;
+        }
     }
 
     /** Makes at least {@code n} bytes readable, reading ahead what is there. */

@@ -63,10 +63,15 @@ public final class NbdServer implements AutoCloseable {
 
     /** @param tls the credentials clients must start TLS with before anything else; null: no TLS */
     public NbdServer(ExportRegistry registry, NbdServerSettings settings, @Nullable TlsCredentials tls) {
+        this(registry, settings, tls, BufferPool.shared());
+    }
+
+    /** With the buffers of {@code pool} instead of the process's (tests that run short of memory). */
+    NbdServer(ExportRegistry registry, NbdServerSettings settings, @Nullable TlsCredentials tls, BufferPool pool) {
         this.registry = registry;
         this.settings = settings;
         this.tls = tls;
-        this.buffers = BufferPool.shared().account();
+        this.buffers = pool.account();
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.blockpull.io;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLong;
@@ -121,5 +122,17 @@ class BufferPoolTests {
         assertThat(pool.hasRoomFor(1 << 20))
                 .as("32 MiB free, 32 MiB reserved, not a quarter (16)")
                 .isFalse();
+    }
+
+    @Test
+    void aBufferThatCannotBeMadeIsNotCountedAsOut() {
+        BufferPool pool = new BufferPool(1 << 20, 8 << 20, new DirectMemory(() -> 0, 256L << 20, size -> {
+            throw new OutOfMemoryError("Cannot reserve " + size + " bytes of direct buffer memory");
+        }));
+
+        assertThatExceptionOfType(OutOfMemoryError.class).isThrownBy(() -> pool.acquire(4096));
+
+        assertThat(pool.outstanding()).isZero();
+        assertThat(pool.created()).isZero();
     }
 }

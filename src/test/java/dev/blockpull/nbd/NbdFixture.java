@@ -5,6 +5,7 @@ import dev.blockpull.graph.Driver;
 import dev.blockpull.graph.GraphSettings;
 import dev.blockpull.graph.NodeDefinition;
 import dev.blockpull.graph.NodeGraph;
+import dev.blockpull.io.BufferPool;
 import dev.blockpull.io.DataRoot;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,12 +29,17 @@ final class NbdFixture implements AutoCloseable {
 
     /** With {@code tls}, clients must start TLS first. */
     NbdFixture(Path dataRoot, NbdServerSettings settings, @Nullable TlsCredentials tls) {
+        this(dataRoot, settings, tls, BufferPool.shared());
+    }
+
+    /** A server whose buffers come from {@code pool}. */
+    NbdFixture(Path dataRoot, NbdServerSettings settings, @Nullable TlsCredentials tls, BufferPool pool) {
         this.root = dataRoot;
         DataRoot dr = new DataRoot(dataRoot);
         this.graph = new NodeGraph(
                 dr, (image, ref) -> dr.resolveBacking(image, ref.fileName()), new GraphSettings(16, false));
         this.exports = new ExportRegistry(graph);
-        this.server = new NbdServer(exports, settings, tls);
+        this.server = new NbdServer(exports, settings, tls, pool);
         server.start();
     }
 
