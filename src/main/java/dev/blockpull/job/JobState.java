@@ -15,7 +15,8 @@ import org.jspecify.annotations.Nullable;
  * Whenever the monitor is let go after a change that a view shows, the job's view is published:
  * a reader that finds the monitor held answers that one instead of waiting for the holder, which
  * is a data-path thread at low priority that a busy machine may keep off the CPU for many
- * milliseconds.
+ * milliseconds. Unless the holder has published an event since: whoever saw that event must see
+ * the hold's changes too, so then the reader waits for the hold to end, as it always did.
  */
 final class JobState {
 
@@ -34,6 +35,8 @@ final class JobState {
     private boolean viewChanged;
 
     private volatile @Nullable JobView published;
+    /** An event went out in the current hold, after the view was published: that view may predate its cause. */
+    private volatile boolean eventSincePublished;
 
     JobState(String id, JobEventBus events) {
         this.id = id;
@@ -61,11 +64,12 @@ final class JobState {
         bump();
         monitor.signalAll();
         if (from != to) {
-            events.publish(new JobStatusChange(id, to));
+            publish(new JobStatusChange(id, to));
         }
     }
 
     void publish(JobEvent event) {
+        eventSincePublished = true;
         events.publish(event);
     }
 
@@ -91,22 +95,24 @@ final class JobState {
 
     /**
      * The view published last: every change whose hold has been released is in it, and its
-     * throughput is as of when it was made. Needs no monitor; null before the first change.
+     * throughput is as of when it was made. Needs no monitor; null before the first change, and
+     * while the holder has published an event since (the reader must wait for the monitor then).
      */
     @Nullable
     JobView publishedView() {
-        return published;
+        return eventSincePublished ? null : published;
     }
 
     /** A view made under the monitor is as new as any: publish it, so readers that find the monitor held get it. */
     void published(JobView fresh) {
         published = fresh;
         viewChanged = false;
+        eventSincePublished = false; // after the view: a reader that sees false gets the view with the events' causes
     }
 
     private void publishViewIfChanged() {
         Supplier<JobView> source = views;
-        if (viewChanged && source != null) {
+        if ((viewChanged || eventSincePublished) && source != null) {
             published(source.get());
         }
     }

@@ -320,8 +320,8 @@ final class ScheduledJob implements JobHandle {
 
     /**
      * The job as it is now; while another thread holds the monitor, as it was when the monitor was
-     * last let go after a change (never a half-made change), so that a request thread never waits
-     * for a preempted data-path thread.
+     * last let go after a change (never a half-made change), so that a request thread does not wait
+     * for a preempted data-path thread; unless that thread has published an event in its hold.
      */
     @Override
     public JobView view() {

@@ -72,18 +72,6 @@ class JobSchedulerTests {
         }
     }
 
-    private static Thread threadNamed(String name) {
-        return Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.getName().equals(name))
-                .findFirst()
-                .orElseThrow(() -> new AssertionError("No thread named " + name));
-    }
-
-    /** The job's view as another thread reads it now, as a request thread does. */
-    private JobView viewFromAnotherThread(String id) {
-        return fromAnotherThread("the view of job '" + id + "'", () -> scheduler.get(id));
-    }
-
     /**
      * The job's status as another thread reads it under the job's monitor. That thread waits for
      * the monitor, so a caller that holds it fails here (after the timeout) instead of passing.
@@ -805,41 +793,6 @@ class JobSchedulerTests {
     }
 
     // ------------------------------------------------------------ subscribers, views, shutdown
-
-    @Test
-    void aViewIsAnsweredWithoutWaitingForAThreadThatHoldsTheJobsMonitor() throws Exception {
-        FakeJob job = startHeld("s1", 1, JobOptions.of("s1", "top"));
-        Thread jobThread = threadNamed(ScheduledJob.THREAD_PREFIX + "s1");
-
-        // Holding the event bus stalls the job thread in its next status change, monitor held,
-        // as a data-path thread that the scheduler keeps off the CPU would be.
-        synchronized (scheduler.events()) {
-            job.gate.open();
-            await().atMost(TIMEOUT).until(() -> jobThread.getState() == Thread.State.BLOCKED);
-
-            assertThat(viewFromAnotherThread("s1").status()).isEqualTo(JobStatus.RUNNING);
-        }
-        assertThat(events.awaitTrailEndingWith("s1", "null")).contains("concluded");
-    }
-
-    @Test
-    void aViewAnsweredWhileTheMonitorIsHeldHasEveryChangeMadeBefore() throws Exception {
-        FakeJob job = startHeld("s1", 2, JobOptions.of("s1", "top"));
-        JobView paused = scheduler.pause("s1");
-        Thread jobThread = threadNamed(ScheduledJob.THREAD_PREFIX + "s1");
-
-        synchronized (scheduler.events()) {
-            job.gate.open();
-            await().atMost(TIMEOUT).until(() -> jobThread.getState() == Thread.State.BLOCKED);
-
-            JobView seen = viewFromAnotherThread("s1");
-            assertThat(seen.paused()).isTrue();
-            assertThat(seen.version()).isGreaterThanOrEqualTo(paused.version());
-        }
-        awaitStatus("s1", JobStatus.PAUSED);
-        scheduler.resume("s1");
-        events.awaitTrailEndingWith("s1", "null");
-    }
 
     @Test
     void aSlowSubscriberDoesNotSlowAJob() {
