@@ -76,7 +76,7 @@ final class NbdConnection implements Runnable {
     @Override
     public void run() {
         try {
-            NbdHandshake.Negotiated n = new NbdHandshake(socket, tls, registry, this, settings.maxRequestSize()).run();
+            NbdHandshake.Negotiated n = new NbdHandshake(socket, tls, registry, this, settings).run();
             negotiating = false;
             if (n == null) {
                 return;
@@ -117,6 +117,11 @@ final class NbdConnection implements Runnable {
         }
     }
 
+    /** Whether none of this client's requests is in flight. */
+    boolean quiet() {
+        return permits.availablePermits() == settings.maxInFlightPerClient();
+    }
+
     /** Disconnects at once: the reader stops, requests already running finish on their own. */
     void close() {
         closed = true;
@@ -141,7 +146,7 @@ final class NbdConnection implements Runnable {
             // Nothing else in flight and no further request already read: the client waits for
             // this one reply (queue depth 1), so answer it on this thread and spare two handoffs.
             // Otherwise hand it to the workers so that requests run concurrently.
-            boolean inline = !requests.hasReadAhead() && permits.availablePermits() == max;
+            boolean inline = !requests.hasReadAhead() && quiet();
             submit(ex, r, inline, commands);
         }
     }

@@ -50,13 +50,14 @@ final class NbdHandshake {
             @Nullable TlsCredentials tls,
             ExportRegistry registry,
             NbdConnection connection,
-            int maxRequestSize) {
+            NbdServerSettings settings)
+            throws IOException {
         this.socket = socket;
-        this.ch = new PlainChannel(socket);
+        this.ch = new PlainChannel(socket, new BusyPoll(socket, settings.busyPoll(), connection::quiet));
         this.tls = tls;
         this.registry = registry;
         this.connection = connection;
-        this.maxRequestSize = maxRequestSize;
+        this.maxRequestSize = settings.maxRequestSize();
     }
 
     /** Negotiates; null when the client aborted. */

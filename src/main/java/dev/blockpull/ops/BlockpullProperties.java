@@ -8,6 +8,8 @@ import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
 import java.nio.file.Path;
 import java.time.Duration;
+import org.hibernate.validator.constraints.time.DurationMax;
+import org.hibernate.validator.constraints.time.DurationMin;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -53,6 +55,8 @@ public record BlockpullProperties(
      * @param maxConnections NBD connections at once (each holds a thread); more are refused
      * @param maxConnectionsPerClient NBD connections at once from one client address
      * @param handshakeTimeout a client that has not finished negotiating by then is disconnected
+     * @param busyPoll      how long a connection's reader spins on its socket before it blocks, while its
+     *                      client sends quickly (saves the wake-up at queue depth 1); 0 turns it off
      * @param tls           NBD over TLS (NBD_OPT_STARTTLS); off while no file is set
      */
     public record Nbd(
@@ -63,6 +67,10 @@ public record BlockpullProperties(
             @DefaultValue("256") @Min(1) @Max(65536) int maxConnections,
             @DefaultValue("32") @Min(1) @Max(65536) int maxConnectionsPerClient,
             @DefaultValue("5s") @NotNull Duration handshakeTimeout,
+
+            @DefaultValue("50us") @NotNull @DurationMin(nanos = 0) @DurationMax(millis = 1)
+            Duration busyPoll,
+
             @DefaultValue @Valid NbdTls tls) {}
 
     /**

@@ -35,6 +35,7 @@ class NbdConfiguration {
                         .withWorkerThreads(nbd.workerThreads())
                         .withConnectionLimits(nbd.maxConnections(), nbd.maxConnectionsPerClient())
                         .withHandshakeTimeout(nbd.handshakeTimeout())
+                        .withBusyPoll(nbd.busyPoll())
                         .withAllowInsecure(nbd.allowInsecure()),
                 TlsCredentials.of(tls.certificate(), tls.privateKey(), tls.ca()));
         return new NbdServerLifecycle(server);

@@ -53,6 +53,7 @@ class ConfigurationTests {
                         "blockpull.nbd.max-connections=10",
                         "blockpull.nbd.max-connections-per-client=3",
                         "blockpull.nbd.handshake-timeout=2s",
+                        "blockpull.nbd.busy-poll=20us",
                         "blockpull.stream.copier-threads=4",
                         "blockpull.debug.fault-injection=true")
                 .run(context -> {
@@ -67,6 +68,7 @@ class ConfigurationTests {
                     assertThat(p.nbd().maxConnections()).isEqualTo(10);
                     assertThat(p.nbd().maxConnectionsPerClient()).isEqualTo(3);
                     assertThat(p.nbd().handshakeTimeout()).isEqualTo(java.time.Duration.ofSeconds(2));
+                    assertThat(p.nbd().busyPoll()).isEqualTo(java.time.Duration.ofNanos(20_000));
                     assertThat(p.stream().copierThreads()).isEqualTo(4);
                     assertThat(p.debug().faultInjection()).isTrue();
                 });
@@ -108,6 +110,13 @@ class ConfigurationTests {
         runner.withPropertyValues("blockpull.stream.copier-threads=0")
                 .run(context ->
                         assertThat(context).hasFailed().getFailure().rootCause().hasMessageContaining("copierThreads"));
+    }
+
+    @Test
+    void aBusyPollOverAMillisecondStopsStartUp() {
+        runner.withPropertyValues("blockpull.nbd.busy-poll=2ms")
+                .run(context ->
+                        assertThat(context).hasFailed().getFailure().rootCause().hasMessageContaining("busyPoll"));
     }
 
     @Test
