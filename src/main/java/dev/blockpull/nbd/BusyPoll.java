@@ -16,12 +16,13 @@ import java.util.function.LongSupplier;
  * vCPUs: 4 KiB reads at depth 1 go from ~47 to ~90 MiB/s with a 50 µs window).
  *
  * <p>The spin costs a CPU while it lasts, so it is only for a reader with nothing of its client in
- * flight (the client then sends its next request as soon as it has read the last reply; with
- * requests in flight it waits for their replies, and the workers making them need the CPU: on 2
- * vCPUs a spin there cost a third of the 4 KiB throughput at depth 16), and it is kept for clients that are quick: it stops
- * after a wait longer than {@link #KEEP_WINDOWS} windows (an idle or slow client: a connection
- * that waits for seconds spins once, for one window), and starts again after a wait shorter
- * than that (measured including the blocking read's wake-up, which the spin saves).
+ * flight: the client then sends its next request as soon as it has read the last reply, whereas
+ * with requests in flight it waits for their replies, and the workers making them need the CPU (on
+ * 2 vCPUs a spin there cost a third of the 4 KiB throughput at depth 16). And it is kept for
+ * clients that are quick: it stops after a wait longer than {@link #KEEP_WINDOWS} windows (an idle
+ * or slow client: a connection that waits for seconds spins once, for one window), and starts
+ * again after a wait that short (measured including the blocking read's wake-up, which the spin
+ * saves). Plain connections only: over TLS, {@code available()} counts decrypted bytes alone.
  * One per connection, used by its reader thread only.
  */
 final class BusyPoll {

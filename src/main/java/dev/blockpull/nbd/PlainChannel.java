@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 
-/** A client without TLS: reads (busy-polled, see {@link BusyPoll}) and gathering writes straight on the socket, no copies. */
+/**
+ * A client without TLS: reads (busy-polled, see {@link BusyPoll}) and gathering writes straight on
+ * the socket, no copies.
+ */
 record PlainChannel(SocketChannel socket, BusyPoll reads) implements NbdChannel {
 
     @Override
