@@ -85,17 +85,18 @@ final class ClusterPlanner {
                 pos = rangeEnd;
                 continue;
             }
-            Qcow2Metadata.Mapping m = meta.lookup(gc);
+            long entry = meta.entry(gc);
+            long bitmap = meta.bitmap(gc);
             long clusterStart = gc << bits;
             long clusterEnd = Math.min(end, clusterStart + cs);
             while (pos < clusterEnd) {
                 int sc = (int) ((pos - clusterStart) >>> subBits);
                 long subEnd = Math.min(clusterEnd, clusterStart + ((long) (sc + 1) << subBits));
-                ClusterType type = meta.type(m, sc);
+                ClusterType type = meta.type(entry, bitmap, sc);
                 long host = switch (type) {
-                    case NORMAL -> meta.dataCluster(m.entry()) + (pos - clusterStart);
-                    case ZERO_ALLOC, UNALLOCATED_ALLOC -> L2Entry.hostOffset(m.entry()) + (pos - clusterStart);
-                    case COMPRESSED -> m.entry();
+                    case NORMAL -> meta.dataCluster(entry) + (pos - clusterStart);
+                    case ZERO_ALLOC, UNALLOCATED_ALLOC -> L2Entry.hostOffset(entry) + (pos - clusterStart);
+                    case COMPRESSED -> entry;
                     default -> 0;
                 };
                 append(out, new Piece(pos, subEnd - pos, type, host));
@@ -123,12 +124,13 @@ final class ClusterPlanner {
                 pos = Math.min(end, (pos / l2Span + 1) * l2Span);
                 continue;
             }
-            Qcow2Metadata.Mapping m = meta.lookup(gc);
+            long entry = meta.entry(gc);
+            long bitmap = meta.bitmap(gc);
             long clusterStart = gc << bits;
             long clusterEnd = Math.min(end, clusterStart + cs);
             while (pos < clusterEnd) {
                 int sc = (int) ((pos - clusterStart) >>> subBits);
-                if (isAllocated(meta.type(m, sc)) != allocated) {
+                if (isAllocated(meta.type(entry, bitmap, sc)) != allocated) {
                     return new AllocationRun(allocated, pos - offset);
                 }
                 pos = Math.min(clusterEnd, clusterStart + ((long) (sc + 1) << subBits));
@@ -143,7 +145,7 @@ final class ClusterPlanner {
             return false;
         }
         int sc = (int) ((pos - (gc << bits)) >>> subBits);
-        return isAllocated(meta.type(meta.lookup(gc), sc));
+        return isAllocated(meta.type(meta.entry(gc), meta.bitmap(gc), sc));
     }
 
     private static boolean isAllocated(ClusterType type) {
@@ -177,7 +179,7 @@ final class ClusterPlanner {
         long last = (offset + length - 1) >>> bits;
         List<ClusterWrite> plan = new ArrayList<>((int) (last - first + 1));
         for (long gc = first; gc <= last; gc++) {
-            long entry = meta.lookup(gc).entry();
+            long entry = meta.entry(gc);
             ClusterType type = L2Entry.type(entry, meta.header().isV3());
             boolean copied = L2Entry.isCopied(entry);
             if (type == ClusterType.NORMAL && copied) {
@@ -294,7 +296,7 @@ final class ClusterPlanner {
     /** Makes whole clusters read as zeros with the v3 zero flag. */
     void zeroClusters(long first, long last, boolean mayUnmap) {
         for (long gc = first; gc <= last; gc++) {
-            long entry = meta.lookup(gc).entry();
+            long entry = meta.entry(gc);
             ClusterType type = L2Entry.type(entry, true);
             switch (type) {
                 case ZERO_PLAIN -> {}

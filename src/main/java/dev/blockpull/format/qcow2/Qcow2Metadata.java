@@ -16,11 +16,8 @@ import org.jspecify.annotations.Nullable;
 final class Qcow2Metadata {
 
     /** A guest cluster's L2 entry as read: the standard word and, for extended L2, the bitmap. */
-    record Mapping(long entry, long bitmap) {
-        static final Mapping UNALLOCATED = new Mapping(0, 0);
-    }
-
     private final MetadataIo io;
+
     private volatile Qcow2Header header;
     private final int clusterBits;
     private final int l2Bits;
@@ -98,18 +95,33 @@ final class Qcow2Metadata {
 
     // ---------------------------------------------------------------- lookups
 
-    Mapping lookup(long guestCluster) {
+    /**
+     * The L2 entry of a guest cluster, 0 where it has no L2 table. Two primitive lookups instead of
+     * an (entry, bitmap) pair: the planners ask per cluster, and a pair per cluster was a third of
+     * a stream's garbage (JFR, 4 GiB chain). A table is changed in place, word by word, so the
+     * pair was never read atomically either.
+     */
+    long entry(long guestCluster) {
         L2Table t = l2ForRead(guestCluster);
-        if (t == null) {
-            return Mapping.UNALLOCATED;
+        return t == null ? 0 : t.entry(l2Index(guestCluster));
+    }
+
+    /** The subcluster bitmap of a guest cluster of an extended-L2 image; 0 in a standard image. */
+    long bitmap(long guestCluster) {
+        if (!extended) {
+            return 0;
         }
-        int i = (int) (guestCluster & (l2Entries() - 1));
-        return new Mapping(t.entry(i), t.bitmap(i));
+        L2Table t = l2ForRead(guestCluster);
+        return t == null ? 0 : t.bitmap(l2Index(guestCluster));
+    }
+
+    private int l2Index(long guestCluster) {
+        return (int) (guestCluster & (l2Entries() - 1));
     }
 
     /** Type of a standard entry, or of subcluster {@code sc} of an extended one. */
-    ClusterType type(Mapping m, int sc) {
-        return extended ? L2Entry.subclusterType(m.entry(), m.bitmap(), sc) : L2Entry.type(m.entry(), header.isV3());
+    ClusterType type(long entry, long bitmap, int sc) {
+        return extended ? L2Entry.subclusterType(entry, bitmap, sc) : L2Entry.type(entry, header.isV3());
     }
 
     /** Validates a data cluster's host offset before it is read or written in place. */
