@@ -169,7 +169,7 @@ final class Qcow2Metadata {
      */
     void setEntry(long guestCluster, long entry, boolean releaseOld) {
         L2Table t = l2ForWrite(guestCluster);
-        int i = (int) (guestCluster & (l2Entries() - 1));
+        int i = l2Index(guestCluster);
         long old = t.entry(i);
         t.setEntry(i, entry);
         if (releaseOld) {
