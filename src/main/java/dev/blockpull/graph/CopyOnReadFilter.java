@@ -1,6 +1,6 @@
 package dev.blockpull.graph;
 
-import dev.blockpull.format.Extent;
+import dev.blockpull.format.AllocationRun;
 import dev.blockpull.io.BufferPool;
 import dev.blockpull.io.ReadHint;
 import java.nio.ByteBuffer;
@@ -73,10 +73,15 @@ public final class CopyOnReadFilter extends FilterNode {
         ByteBuffer buf =
                 scratch != null ? scratch : BufferPool.shared().acquire((int) Math.min(end - start, MAX_BOUNCE));
         try (RangeLocks.Range lock = top.lockClusters(start, end - start)) {
-            for (Extent e : top.allocation(start, end - start)) {
-                if (!e.kind().isAllocated()) {
-                    copyUnallocated(top, cs, e.offset(), e.end(), buf);
+            for (long pos = start; pos < end; ) {
+                AllocationRun run = top.allocation(pos, end - pos);
+                if (run.length() == 0) {
+                    break;
                 }
+                if (!run.allocated()) {
+                    copyUnallocated(top, cs, pos, pos + run.length(), buf);
+                }
+                pos += run.length();
             }
         } finally {
             if (scratch == null) {

@@ -156,14 +156,20 @@ public final class FormatNode extends BlockNode {
             return;
         }
         int limit = dst.limit();
-        for (Extent e : img.blockStatus(offset, dst.remaining())) {
-            dst.limit(dst.position() + (int) e.length());
-            if (e.kind().isAllocated()) {
-                imageRead(img, e.offset(), dst, hint);
+        long pos = offset;
+        while (dst.hasRemaining()) {
+            AllocationRun run = img.allocationRun(pos, dst.remaining());
+            if (run.length() == 0) {
+                break; // past the end of the image
+            }
+            dst.limit(dst.position() + (int) run.length());
+            if (run.allocated()) {
+                imageRead(img, pos, dst, hint);
             } else {
-                below.read(e.offset(), dst, hint);
+                below.read(pos, dst, hint);
             }
             dst.limit(limit);
+            pos += run.length();
         }
         Zeros.fill(dst);
     }
@@ -261,19 +267,18 @@ public final class FormatNode extends BlockNode {
 
     // ------------------------------------------------------------------ copy-on-read support
 
-    /** This image's own allocation of the range (no request is counted: the caller's request covers it). */
-    List<Extent> allocation(long offset, long length) {
-        return image.blockStatus(offset, length);
+    /**
+     * This image's own allocation from {@code offset}: the first run of one answer (no request is
+     * counted: the caller's request covers it).
+     */
+    AllocationRun allocation(long offset, long length) {
+        return image.allocationRun(offset, length);
     }
 
     /** Whether this image itself holds every byte of the range (data or zero clusters). */
     boolean holdsAll(long offset, long length) {
-        for (Extent e : image.blockStatus(offset, length)) {
-            if (!e.kind().isAllocated()) {
-                return false;
-            }
-        }
-        return true;
+        AllocationRun run = image.allocationRun(offset, length);
+        return run.allocated() && run.length() >= length;
     }
 
     /**

@@ -160,7 +160,7 @@ class CopyOnReadFilterTests {
 
         filter.prefetch(0, 192 * KIB, ByteBuffer.allocateDirect(1 << 20));
 
-        assertThat(top.allocation(0, 192 * KIB))
+        assertThat(top.imageForInspection().blockStatus(0, 192 * KIB))
                 .extracting(e -> e.kind().name(), e -> e.length())
                 .containsExactly(tuple("DATA", 64 * KIB), tuple("ZERO", 64 * KIB), tuple("DATA", 64 * KIB));
         assertThat(GraphFixture.readAll(top)).isEqualTo(chain.expected());

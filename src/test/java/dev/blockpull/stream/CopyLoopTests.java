@@ -53,7 +53,7 @@ class CopyLoopTests {
     static final long MIB = StreamFixture.MIB;
     static final long SIZE = 128 * MIB;
     /** Heap bytes per copied MiB the loop may allocate: far below the 1 MiB a fresh bounce per MiB would cost. */
-    static final long MAX_HEAP_BYTES_PER_MIB = 16 * 1024;
+    static final long MAX_HEAP_BYTES_PER_MIB = 6 * 1024;
 
     @TempDir
     Path dir;

@@ -67,43 +67,113 @@ final class ClusterPlanner {
 
     // ---------------------------------------------------------------- reading
 
+    /** The runs of one type each that {@code [offset, offset + length)} is made of, in order. */
     List<Piece> pieces(long offset, long length) {
         List<Piece> out = new ArrayList<>();
-        int bits = meta.clusterBits();
-        int cs = 1 << bits;
-        int subBits = meta.isExtended() ? bits - 5 : bits;
         long end = offset + length;
-        long pos = offset;
+        for (long pos = offset; pos < end; ) {
+            Piece p = piece(pos, end - pos);
+            out.add(p);
+            pos = p.end();
+        }
+        return out;
+    }
+
+    /**
+     * The first run of {@link #pieces}: the longest run of one type (and, where it has a host
+     * offset, contiguous on the host) starting at {@code offset}, found without building the
+     * per-cluster pieces, so a read or a status query costs one object per run, not per cluster.
+     */
+    Piece piece(long offset, long length) {
+        int bits = meta.clusterBits();
+        long end = offset + length;
+        long gc = offset >>> bits;
+        if (!meta.hasL2Table(gc)) {
+            return new Piece(offset, unallocatedEnd(offset, end) - offset, ClusterType.UNALLOCATED_PLAIN, 0);
+        }
+        long entry = meta.entry(gc);
+        ClusterType type = meta.type(entry, meta.bitmap(gc), subcluster(offset));
+        if (type == ClusterType.UNALLOCATED_PLAIN) {
+            return new Piece(offset, unallocatedEnd(offset, end) - offset, type, 0);
+        }
+        if (type == ClusterType.COMPRESSED) {
+            return new Piece(offset, subclusterEnd(offset, end) - offset, type, entry);
+        }
+        long host = hasHost(type) ? clusterHost(entry, type) + (offset - (gc << bits)) : 0;
+        return new Piece(offset, runEnd(type, host - offset, subclusterEnd(offset, end), end) - offset, type, host);
+    }
+
+    /**
+     * Where a run of {@code type} that reaches {@code pos} ends: subclusters of the same type
+     * follow, and where the type has a host offset, at {@code guest + hostMinusGuest} on the host.
+     */
+    private long runEnd(ClusterType type, long hostMinusGuest, long pos, long end) {
+        int bits = meta.clusterBits();
+        boolean hosted = hasHost(type);
         while (pos < end) {
             long gc = pos >>> bits;
             if (!meta.hasL2Table(gc)) {
-                // No L2 table: the whole range it would map is unallocated. One step, not one per
-                // cluster, so a huge sparse guest costs time in proportion to its L1 (§11).
-                long l2Span = meta.l2Entries() << bits;
-                long rangeEnd = Math.min(end, (pos / l2Span + 1) * l2Span);
-                append(out, new Piece(pos, rangeEnd - pos, ClusterType.UNALLOCATED_PLAIN, 0));
-                pos = rangeEnd;
-                continue;
+                return pos;
             }
             long entry = meta.entry(gc);
             long bitmap = meta.bitmap(gc);
             long clusterStart = gc << bits;
-            long clusterEnd = Math.min(end, clusterStart + cs);
+            long clusterEnd = Math.min(end, clusterStart + (1L << bits));
+            boolean hostChecked = !hosted;
             while (pos < clusterEnd) {
-                int sc = (int) ((pos - clusterStart) >>> subBits);
-                long subEnd = Math.min(clusterEnd, clusterStart + ((long) (sc + 1) << subBits));
-                ClusterType type = meta.type(entry, bitmap, sc);
-                long host = switch (type) {
-                    case NORMAL -> meta.dataCluster(entry) + (pos - clusterStart);
-                    case ZERO_ALLOC, UNALLOCATED_ALLOC -> L2Entry.hostOffset(entry) + (pos - clusterStart);
-                    case COMPRESSED -> entry;
-                    default -> 0;
-                };
-                append(out, new Piece(pos, subEnd - pos, type, host));
-                pos = subEnd;
+                if (meta.type(entry, bitmap, subcluster(pos)) != type) {
+                    return pos;
+                }
+                if (!hostChecked) {
+                    if (clusterHost(entry, type) - clusterStart != hostMinusGuest) {
+                        return pos;
+                    }
+                    hostChecked = true;
+                }
+                pos = subclusterEnd(pos, end);
             }
         }
-        return out;
+        return pos;
+    }
+
+    /** Where a run of plain-unallocated bytes from {@code pos} ends: whole tables missing, or entries. */
+    private long unallocatedEnd(long pos, long end) {
+        int bits = meta.clusterBits();
+        long l2Span = meta.l2Entries() << bits;
+        while (pos < end) {
+            long gc = pos >>> bits;
+            if (!meta.hasL2Table(gc)) {
+                // No L2 table: the whole range it would map is unallocated. One step per table, not
+                // per cluster, so a huge sparse guest costs time in proportion to its L1 (§11).
+                pos = Math.min(end, (pos / l2Span + 1) * l2Span);
+            } else if (meta.type(meta.entry(gc), meta.bitmap(gc), subcluster(pos)) == ClusterType.UNALLOCATED_PLAIN) {
+                pos = subclusterEnd(pos, end);
+            } else {
+                return pos;
+            }
+        }
+        return pos;
+    }
+
+    private static boolean hasHost(ClusterType type) {
+        return type == ClusterType.NORMAL || type == ClusterType.ZERO_ALLOC || type == ClusterType.UNALLOCATED_ALLOC;
+    }
+
+    /** The host offset of a cluster of a type that has one ({@link #hasHost}). */
+    private long clusterHost(long entry, ClusterType type) {
+        return type == ClusterType.NORMAL ? meta.dataCluster(entry) : L2Entry.hostOffset(entry);
+    }
+
+    private int subcluster(long pos) {
+        int bits = meta.clusterBits();
+        int subBits = meta.isExtended() ? bits - 5 : bits;
+        return (int) ((pos & ((1L << bits) - 1)) >>> subBits);
+    }
+
+    /** The end of the subcluster holding {@code pos}, at most {@code end}. */
+    private long subclusterEnd(long pos, long end) {
+        int subBits = meta.isExtended() ? meta.clusterBits() - 5 : meta.clusterBits();
+        return Math.min(end, ((pos >>> subBits) + 1) << subBits);
     }
 
     /** The first run of {@link #pieces} by allocation alone, found without building the pieces. */
@@ -152,73 +222,60 @@ final class ClusterPlanner {
         return type != ClusterType.UNALLOCATED_PLAIN && type != ClusterType.UNALLOCATED_ALLOC;
     }
 
-    private static void append(List<Piece> out, Piece p) {
-        if (!out.isEmpty()) {
-            Piece prev = out.get(out.size() - 1);
-            boolean mergeable = prev.type() == p.type()
-                    && prev.end() == p.offset()
-                    && switch (p.type()) {
-                        case NORMAL, ZERO_ALLOC, UNALLOCATED_ALLOC -> prev.host() + prev.length() == p.host();
-                        case COMPRESSED -> false;
-                        default -> true;
-                    };
-            if (mergeable) {
-                out.set(out.size() - 1, new Piece(prev.offset(), prev.length() + p.length(), p.type(), prev.host()));
-                return;
-            }
-        }
-        out.add(p);
-    }
-
     // ---------------------------------------------------------------- writing
 
-    /** Decides per cluster, and allocates host clusters for those that need one, in contiguous runs. */
+    /**
+     * Decides per cluster, and allocates host clusters for those that need one, in contiguous
+     * runs. Every in-place target is checked before anything is allocated, so a refused write
+     * leaks no cluster; each cluster then gets one record.
+     */
     List<ClusterWrite> planWrite(long offset, int length) {
         int bits = meta.clusterBits();
         long first = offset >>> bits;
         long last = (offset + length - 1) >>> bits;
-        List<ClusterWrite> plan = new ArrayList<>((int) (last - first + 1));
         for (long gc = first; gc <= last; gc++) {
             long entry = meta.entry(gc);
-            ClusterType type = L2Entry.type(entry, meta.header().isV3());
-            boolean copied = L2Entry.isCopied(entry);
-            if (type == ClusterType.NORMAL && copied) {
-                long host = meta.dataCluster(entry);
-                meta.guard().checkDataWrite(host);
-                plan.add(new ClusterWrite(gc, type, entry, host, false, false));
-            } else if (type == ClusterType.ZERO_ALLOC && copied) {
-                long host = meta.dataCluster(entry);
-                meta.guard().checkDataWrite(host);
-                plan.add(new ClusterWrite(gc, type, entry, host, true, true));
-            } else {
-                plan.add(new ClusterWrite(gc, type, entry, -1, true, false));
+            if (overwritesInPlace(entry)) {
+                meta.guard().checkDataWrite(meta.dataCluster(entry));
             }
         }
-        allocateRuns(plan);
+        List<ClusterWrite> plan = new ArrayList<>((int) (last - first + 1));
+        long runStart = -1;
+        for (long gc = first; gc <= last; gc++) {
+            long entry = meta.entry(gc);
+            if (!overwritesInPlace(entry)) {
+                runStart = runStart < 0 ? gc : runStart;
+                continue;
+            }
+            if (runStart >= 0) {
+                addAllocatedRun(plan, runStart, gc);
+                runStart = -1;
+            }
+            ClusterType type = L2Entry.type(entry, meta.header().isV3());
+            // a preallocated zero cluster is filled in place, like a new one (its old content is zeros)
+            boolean zeroAlloc = type == ClusterType.ZERO_ALLOC;
+            plan.add(new ClusterWrite(gc, type, entry, meta.dataCluster(entry), zeroAlloc, zeroAlloc));
+        }
+        if (runStart >= 0) {
+            addAllocatedRun(plan, runStart, last + 1);
+        }
         return plan;
     }
 
-    private void allocateRuns(List<ClusterWrite> plan) {
+    /** A cluster this image owns alone (COPIED) whose host cluster a write fills in place. */
+    private boolean overwritesInPlace(long entry) {
+        ClusterType type = L2Entry.type(entry, meta.header().isV3());
+        return (type == ClusterType.NORMAL || type == ClusterType.ZERO_ALLOC) && L2Entry.isCopied(entry);
+    }
+
+    /** Allocates host clusters for guest clusters {@code [from, to)} in one contiguous run. */
+    private void addAllocatedRun(List<ClusterWrite> plan, long from, long to) {
+        long host = meta.allocate((int) (to - from));
         int cs = meta.clusterSize();
-        int i = 0;
-        while (i < plan.size()) {
-            if (plan.get(i).host() >= 0) {
-                i++;
-                continue;
-            }
-            int j = i;
-            while (j < plan.size() && plan.get(j).host() < 0) {
-                j++;
-            }
-            long host = meta.allocate(j - i);
-            for (int k = i; k < j; k++) {
-                ClusterWrite w = plan.get(k);
-                plan.set(
-                        k,
-                        new ClusterWrite(
-                                w.guestCluster(), w.oldType(), w.oldEntry(), host + (long) (k - i) * cs, true, false));
-            }
-            i = j;
+        for (long gc = from; gc < to; gc++) {
+            long entry = meta.entry(gc);
+            ClusterType type = L2Entry.type(entry, meta.header().isV3());
+            plan.add(new ClusterWrite(gc, type, entry, host + (gc - from) * cs, true, false));
         }
     }
 

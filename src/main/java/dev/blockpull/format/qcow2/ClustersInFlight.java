@@ -1,19 +1,19 @@
 package dev.blockpull.format.qcow2;
 
-import java.util.HashSet;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Guest clusters whose new host cluster is being written outside the image's lock: an
  * overlapping write or zeroing waits until their L2 entries are set, instead of allocating them
- * twice. Every method runs with the image's lock held.
+ * twice. Every method runs with the image's lock held. The plans themselves are kept (a few, one
+ * per write in flight), not a set of cluster numbers, so tracking costs no object per cluster.
  */
 final class ClustersInFlight {
 
-    private final Set<Long> clusters = new HashSet<>();
+    private final List<List<ClusterPlanner.ClusterWrite>> plans = new ArrayList<>();
     private final Condition changed;
 
     ClustersInFlight(ReentrantLock imageLock) {
@@ -21,18 +21,15 @@ final class ClustersInFlight {
     }
 
     void addAllocated(List<ClusterPlanner.ClusterWrite> plan) {
-        for (ClusterPlanner.ClusterWrite w : plan) {
-            if (w.allocates()) {
-                clusters.add(w.guestCluster());
-            }
-        }
+        plans.add(plan);
     }
 
     /** After the write's L2 entries are set (or its data failed): waiters look again. */
     void removeAllocated(List<ClusterPlanner.ClusterWrite> plan) {
-        for (ClusterPlanner.ClusterWrite w : plan) {
-            if (w.allocates()) {
-                clusters.remove(w.guestCluster());
+        for (int i = plans.size() - 1; i >= 0; i--) {
+            if (plans.get(i) == plan) {
+                plans.remove(i);
+                break;
             }
         }
         changed.signalAll();
@@ -46,17 +43,18 @@ final class ClustersInFlight {
     }
 
     private boolean overlaps(long first, long last) {
-        if (clusters.isEmpty()) {
-            return false;
-        }
-        if (last - first < clusters.size()) {
-            for (long c = first; c <= last; c++) {
-                if (clusters.contains(c)) {
+        for (List<ClusterPlanner.ClusterWrite> plan : plans) {
+            // a plan covers consecutive guest clusters: skip it whole when its span misses
+            if (plan.get(0).guestCluster() > last || plan.get(plan.size() - 1).guestCluster() < first) {
+                continue;
+            }
+            for (ClusterPlanner.ClusterWrite w : plan) {
+                long c = w.guestCluster();
+                if (w.allocates() && c >= first && c <= last) {
                     return true;
                 }
             }
-            return false;
         }
-        return clusters.stream().anyMatch(c -> c >= first && c <= last);
+        return false;
     }
 }

@@ -189,6 +189,16 @@ public final class Qcow2Image implements Image {
         }
     }
 
+    private ClusterPlanner.Piece piece(long offset, long length) {
+        lock.lock();
+        try {
+            checkOpen();
+            return planner.piece(offset, length);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     @Override
     public void read(long offset, ByteBuffer dst, ReadHint hint) {
         if (offset < 0) {
@@ -196,12 +206,12 @@ public final class Qcow2Image implements Image {
         }
         long inside = Math.max(0, Math.min(dst.remaining(), virtualSize() - offset));
         int limit = dst.limit();
-        if (inside > 0) {
-            for (ClusterPlanner.Piece p : pieces(offset, inside)) {
-                dst.limit(dst.position() + (int) p.length());
-                readPiece(p, dst, hint);
-                dst.limit(limit);
-            }
+        for (long pos = offset; pos < offset + inside; ) {
+            ClusterPlanner.Piece p = piece(pos, offset + inside - pos);
+            dst.limit(dst.position() + (int) p.length());
+            readPiece(p, dst, hint);
+            dst.limit(limit);
+            pos = p.end();
         }
         Zeros.fill(dst);
     }

@@ -7,6 +7,7 @@ import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The refcount table and a bounded cache of refcount blocks (qcow2-notes §6). Refcounts only
@@ -38,8 +39,10 @@ final class RefcountStore {
     private long tableOffset;
     private final BitSet dirtyTableEntries = new BitSet();
     private final Map<Long, RefcountBlock> blocks = new LinkedHashMap<>(16, 0.75f, true);
+    /** The most recently used block: always in {@link #blocks}, as the eviction never takes it. */
+    private @Nullable RefcountBlock lastBlock;
     /** Set when relocating the table failed half-way; nothing may be written after that. */
-    private @org.jspecify.annotations.Nullable RuntimeException broken;
+    private @Nullable RuntimeException broken;
 
     RefcountStore(MetadataIo io, Qcow2Header header, MetadataGuard guard) {
         this.io = io;
@@ -205,11 +208,16 @@ final class RefcountStore {
     }
 
     private RefcountBlock block(long offset) {
-        RefcountBlock b = blocks.get(offset);
+        RefcountBlock b = lastBlock;
+        if (b != null && b.offset() == offset) {
+            return b; // allocation runs stay in one block for long: no boxed key, no LRU reordering
+        }
+        b = blocks.get(offset);
         if (b == null) {
             b = new RefcountBlock(offset, io.readFully(offset, clusterSize(), "Refcount block"), order);
             cache(b);
         }
+        lastBlock = b;
         return b;
     }
 
