@@ -35,7 +35,14 @@ class JobConfiguration {
 
     @Bean
     StreamLauncher streamLauncher(NodeGraph graph, JobScheduler scheduler, BlockpullProperties properties) {
-        BlockpullProperties.Stream stream = properties.stream();
+        return new StreamLauncher(
+                graph,
+                scheduler,
+                streamSettings(properties.stream()),
+                properties.stream().copierThreads());
+    }
+
+    private static StreamSettings streamSettings(BlockpullProperties.Stream stream) {
         long maxCopy = stream.maxCopySize().toBytes();
         if (maxCopy < StreamSettings.QEMU_CHUNK
                 || maxCopy > StreamSettings.MAX_MERGED_COPY
@@ -44,11 +51,7 @@ class JobConfiguration {
                     "blockpull.stream.max-copy-size must be a multiple of 512KB from 512KB to 32MB: "
                             + stream.maxCopySize());
         }
-        return new StreamLauncher(
-                graph,
-                scheduler,
-                StreamSettings.defaults().withCopies(stream.copiesInFlight(), (int) maxCopy),
-                stream.copierThreads());
+        return StreamSettings.defaults().withCopies(stream.copiesInFlight(), (int) maxCopy);
     }
 
     /**
@@ -61,7 +64,8 @@ class JobConfiguration {
             if (properties.stream().warmUp()) {
                 CopyPathWarmUp.run(
                         Path.of(System.getProperty("java.io.tmpdir")),
-                        properties.io().direct());
+                        properties.io().direct(),
+                        streamSettings(properties.stream()));
             }
         };
     }

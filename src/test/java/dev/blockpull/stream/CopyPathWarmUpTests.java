@@ -17,21 +17,22 @@ class CopyPathWarmUpTests {
 
     @Test
     void theWarmUpStreamsItsChainAndLeavesNothingBehind() throws IOException {
-        assertThat(CopyPathWarmUp.run(tmp, false)).isPresent();
+        assertThat(CopyPathWarmUp.run(tmp, false, StreamSettings.defaults())).isPresent();
 
         assertThat(entries(tmp)).as("entries left in the temporary directory").isZero();
     }
 
     @Test
     void theWarmUpRunsWithDirectIoToo() throws IOException {
-        assertThat(CopyPathWarmUp.run(tmp, true)).isPresent();
+        assertThat(CopyPathWarmUp.run(tmp, true, StreamSettings.defaults())).isPresent();
 
         assertThat(entries(tmp)).as("entries left in the temporary directory").isZero();
     }
 
     @Test
     void aWarmUpWithoutAUsableDirectoryIsSkippedNotThrown() {
-        assertThat(CopyPathWarmUp.run(tmp.resolve("missing"), false)).isEmpty();
+        assertThat(CopyPathWarmUp.run(tmp.resolve("missing"), false, StreamSettings.defaults()))
+                .isEmpty();
     }
 
     private static long entries(Path dir) throws IOException {
