@@ -45,7 +45,7 @@ EXPOSE 8080 10809
 # keeps at most blockpull.io.buffer-pool-size of it) and small code and class caches keep an
 # idle service under 200 MiB RSS. On OutOfMemoryError the JVM exits, and the orchestrator
 # restarts it, instead of limping on with half-dead threads.
-ENV JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -Xms8m -Xmx256m -XX:MaxHeapFreeRatio=70 -XX:MinHeapFreeRatio=40 -XX:MaxDirectMemorySize=192m -XX:ReservedCodeCacheSize=40m -XX:MaxMetaspaceSize=160m -Xss512k -XX:ThreadPriorityPolicy=1 -XX:JavaPriority1_To_OSPriority=10 -XX:+ExitOnOutOfMemoryError"
+ENV JAVA_TOOL_OPTIONS="--add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED -XX:+UseSerialGC -Xms8m -Xmx256m -XX:MaxHeapFreeRatio=70 -XX:MinHeapFreeRatio=40 -XX:MaxDirectMemorySize=192m -XX:ReservedCodeCacheSize=40m -XX:MaxMetaspaceSize=160m -Xss512k -XX:ThreadPriorityPolicy=1 -XX:JavaPriority1_To_OSPriority=10 -XX:+ExitOnOutOfMemoryError"
 # Docker's own health state (docker ps, compose's depends_on: service_healthy; Kubernetes ignores
 # it and uses the chart's probes): the image's CLI asks the liveness group, which turns DOWN only
 # when the job scheduler is stuck, so a merely busy service is never called unhealthy. The CLI

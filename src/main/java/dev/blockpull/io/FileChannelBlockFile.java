@@ -15,6 +15,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
@@ -32,6 +33,9 @@ import org.jspecify.annotations.Nullable;
  */
 public final class FileChannelBlockFile implements BlockFile {
 
+    /** How far ahead of an O_DIRECT file's end space is reserved at a time. */
+    static final long RESERVE_STEP = 64L << 20;
+
     private final Path path;
     private final FileChannel channel;
     private final boolean readOnly;
@@ -43,15 +47,33 @@ public final class FileChannelBlockFile implements BlockFile {
     private final FileOpener opener;
     /** The O_DIRECT reader of a buffered file's read-once requests, once opened (or refused). */
     private volatile @Nullable ReadAround readAround;
+    /**
+     * Space reserved ahead of O_DIRECT writes that grow the file (see {@link FileSpace}); null for
+     * buffered or read-only files and where reservation is not available.
+     */
+    private final @Nullable FileSpace space;
+    /** With {@link #space}: whether it still reserves (the file system may refuse). */
+    private volatile boolean reserving;
+    /** With {@link #space}: the file's length on disk, reserved space included. */
+    private volatile long reservedSize;
+    /** With {@link #space}: the length the writes and truncations made, which {@link #size} reports. */
+    private final AtomicLong writtenSize = new AtomicLong();
 
     private FileChannelBlockFile(
-            Path path, FileChannel channel, boolean readOnly, @Nullable DirectIo directIo, FileOpener opener) {
+            Path path, FileChannel channel, boolean readOnly, @Nullable DirectIo directIo, FileOpener opener)
+            throws IOException {
         this.path = path;
         this.channel = channel;
         this.readOnly = readOnly;
         this.directIo = directIo;
         this.opener = opener;
         this.lengthLock = directIo != null ? directIo.exclusive() : new ReentrantLock();
+        this.space = directIo != null && !readOnly ? FileSpace.of(channel) : null;
+        this.reserving = space != null;
+        if (space != null) {
+            reservedSize = channel.size();
+            writtenSize.set(reservedSize);
+        }
     }
 
     /**
@@ -117,6 +139,9 @@ public final class FileChannelBlockFile implements BlockFile {
     @Override
     public int read(ByteBuffer dst, long position) throws IOException {
         checkOffset(position);
+        if (space != null) {
+            return readWritten(dst, position);
+        }
         if (directIo != null) {
             return directIo.read(dst, position);
         }
@@ -129,6 +154,24 @@ public final class FileChannelBlockFile implements BlockFile {
             total += n;
         }
         return total;
+    }
+
+    /** A read that ends at the written length, as at the end of the file: the reserve past it is not content. */
+    private int readWritten(ByteBuffer dst, long position) throws IOException {
+        long written = writtenSize.get();
+        if (position >= written) {
+            return 0;
+        }
+        if (dst.remaining() <= written - position) {
+            return directIo.read(dst, position);
+        }
+        int limit = dst.limit();
+        dst.limit(dst.position() + (int) (written - position));
+        try {
+            return directIo.read(dst, position);
+        } finally {
+            dst.limit(limit);
+        }
     }
 
     @Override
@@ -209,7 +252,14 @@ public final class FileChannelBlockFile implements BlockFile {
         checkWritable("write to");
         checkOffset(position);
         if (directIo != null) {
+            long end = position + src.remaining();
+            if (space != null) {
+                reserveFor(position, end);
+            }
             directIo.write(src, position);
+            if (space != null) {
+                writtenSize.accumulateAndGet(end, Math::max);
+            }
             return;
         }
         long pos = position;
@@ -223,8 +273,37 @@ public final class FileChannelBlockFile implements BlockFile {
         channel.force(metadata);
     }
 
+    /**
+     * Reserves space up to the next multiple of {@link #RESERVE_STEP} past {@code end} when a
+     * write would grow the file from at most one step beyond its end (a file that grows by
+     * appending, as images do; a write far past the end of a sparse file reserves nothing).
+     */
+    private void reserveFor(long position, long end) {
+        if (end <= reservedSize || !reserving || position > reservedSize + RESERVE_STEP) {
+            return;
+        }
+        lengthLock.lock();
+        try {
+            long reserved = reservedSize;
+            if (end <= reserved || !reserving) {
+                return;
+            }
+            long target = (end / RESERVE_STEP + 1) * RESERVE_STEP;
+            if (space != null && space.reserve(reserved, target - reserved)) {
+                reservedSize = target;
+            } else {
+                reserving = false;
+            }
+        } finally {
+            lengthLock.unlock();
+        }
+    }
+
     @Override
     public long size() throws IOException {
+        if (space != null) {
+            return writtenSize.get();
+        }
         return directIo != null ? directIo.size() : channel.size();
     }
 
@@ -235,11 +314,17 @@ public final class FileChannelBlockFile implements BlockFile {
         lengthLock.lock();
         try {
             long current = channel.size();
+            if (space != null && size >= writtenSize.get() && size <= current) {
+                writtenSize.set(size); // inside the reserved space, which reads as zeros
+                return;
+            }
             if (size < current) {
                 channel.truncate(size);
             } else if (size > current) {
                 grow(size);
             }
+            reservedSize = size;
+            writtenSize.set(size);
         } finally {
             lengthLock.unlock();
         }
@@ -255,11 +340,29 @@ public final class FileChannelBlockFile implements BlockFile {
         return path;
     }
 
+    /** Closes the file; space reserved and not written is given back first. */
     @Override
     public void close() throws IOException {
         ReadAround r = readAround;
-        try (FileChannel around = r == null ? null : r.channel()) {
-            channel.close();
+        try (FileChannel around = r == null ? null : r.channel();
+                FileChannel own = channel) {
+            giveBackReserve();
+        }
+    }
+
+    private void giveBackReserve() throws IOException {
+        if (space == null) {
+            return;
+        }
+        lengthLock.lock();
+        try {
+            reserving = false; // the descriptor's number is not to be used past this point
+            long written = writtenSize.get();
+            if (channel.isOpen() && channel.size() > written) {
+                channel.truncate(written);
+            }
+        } finally {
+            lengthLock.unlock();
         }
     }
 

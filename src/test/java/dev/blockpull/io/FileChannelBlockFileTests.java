@@ -295,6 +295,67 @@ class FileChannelBlockFileTests {
     }
 
     @Test
+    void aDirectFileThatGrowsReservesSpaceAheadYetReportsTheLengthItsWritesMade() throws IOException {
+        Path path = file("a.img", new byte[0]);
+        try (FileChannelBlockFile file = openDirect(path)) {
+            file.write(aligned(64 * 1024), 0);
+
+            assertThat(Files.size(path)).as("length on disk").isEqualTo(FileChannelBlockFile.RESERVE_STEP);
+            assertThat(file.size()).isEqualTo(64 * 1024);
+            assertThat(file.read(aligned(8192), 60 * 1024))
+                    .as("a read across the written end")
+                    .isEqualTo(4096);
+            assertThat(file.read(aligned(4096), 64 * 1024))
+                    .as("a read at the written end")
+                    .isZero();
+        }
+    }
+
+    @Test
+    void closingADirectFileGivesTheUnwrittenReserveBack() throws IOException {
+        Path path = file("a.img", new byte[0]);
+        try (FileChannelBlockFile file = openDirect(path)) {
+            file.write(
+                    aligned(2 * 4096)
+                            .put(new byte[4096])
+                            .put(randomBytes(4096, 9))
+                            .flip(),
+                    0);
+        }
+
+        assertThat(Files.size(path)).isEqualTo(8192);
+        assertThat(Arrays.copyOfRange(Files.readAllBytes(path), 4096, 8192)).isEqualTo(randomBytes(4096, 9));
+    }
+
+    @Test
+    void aDirectWriteFarPastTheEndReservesNothing() throws IOException {
+        Path path = file("a.img", new byte[0]);
+        long far = 4 * FileChannelBlockFile.RESERVE_STEP;
+        try (FileChannelBlockFile file = openDirect(path)) {
+            file.write(aligned(4096), far);
+
+            assertThat(Files.size(path)).isEqualTo(far + 4096);
+            assertThat(allocatedBytes(path)).as("allocated on disk").isLessThan(FileChannelBlockFile.RESERVE_STEP);
+        }
+    }
+
+    @Test
+    void aDirectFileTruncatedInsideItsReserveReadsZerosUpToTheNewLength() throws IOException {
+        Path path = file("a.img", new byte[0]);
+        try (FileChannelBlockFile file = openDirect(path)) {
+            file.write(aligned(4096).put(randomBytes(4096, 4)).flip(), 0);
+
+            file.truncate(3 * 4096);
+
+            assertThat(file.size()).isEqualTo(3 * 4096);
+            ByteBuffer tail = aligned(2 * 4096);
+            assertThat(file.read(tail, 4096)).isEqualTo(2 * 4096);
+            assertThat(contentOf(tail)).isEqualTo(new byte[2 * 4096]);
+        }
+        assertThat(Files.size(path)).isEqualTo(3 * 4096);
+    }
+
+    @Test
     void aReadOnceOfAnAlignedRangeIsFetchedFromStorageNotFromThePageCache() throws IOException {
         Path path = file("a.img", randomBytes(1 << 20, 7)); // just written: every page is cached
         try (FileChannelBlockFile file = FileChannelBlockFile.open(path, true, false)) {
