@@ -179,11 +179,9 @@ final class ClusterPlanner {
     /** The first run of {@link #pieces} by allocation alone, found without building the pieces. */
     AllocationRun allocationRun(long offset, long length) {
         int bits = meta.clusterBits();
-        int cs = 1 << bits;
-        int subBits = meta.isExtended() ? bits - 5 : bits;
         long end = offset + length;
         long pos = offset;
-        boolean allocated = isAllocatedAt(pos, bits, subBits);
+        boolean allocated = isAllocatedAt(pos);
         while (pos < end) {
             long gc = pos >>> bits;
             if (!meta.hasL2Table(gc)) {
@@ -196,26 +194,20 @@ final class ClusterPlanner {
             }
             long entry = meta.entry(gc);
             long bitmap = meta.bitmap(gc);
-            long clusterStart = gc << bits;
-            long clusterEnd = Math.min(end, clusterStart + cs);
+            long clusterEnd = Math.min(end, (gc + 1) << bits);
             while (pos < clusterEnd) {
-                int sc = (int) ((pos - clusterStart) >>> subBits);
-                if (isAllocated(meta.type(entry, bitmap, sc)) != allocated) {
+                if (isAllocated(meta.type(entry, bitmap, subcluster(pos))) != allocated) {
                     return new AllocationRun(allocated, pos - offset);
                 }
-                pos = Math.min(clusterEnd, clusterStart + ((long) (sc + 1) << subBits));
+                pos = subclusterEnd(pos, clusterEnd);
             }
         }
         return new AllocationRun(allocated, pos - offset);
     }
 
-    private boolean isAllocatedAt(long pos, int bits, int subBits) {
-        long gc = pos >>> bits;
-        if (!meta.hasL2Table(gc)) {
-            return false;
-        }
-        int sc = (int) ((pos - (gc << bits)) >>> subBits);
-        return isAllocated(meta.type(meta.entry(gc), meta.bitmap(gc), sc));
+    private boolean isAllocatedAt(long pos) {
+        long gc = pos >>> meta.clusterBits();
+        return meta.hasL2Table(gc) && isAllocated(meta.type(meta.entry(gc), meta.bitmap(gc), subcluster(pos)));
     }
 
     private static boolean isAllocated(ClusterType type) {
