@@ -3,7 +3,8 @@ package dev.blockpull.job;
 import java.util.function.LongSupplier;
 
 /**
- * QEMU's RateLimit (include/qemu/ratelimit.h) in bytes with 100 ms slices. Accounting happens
+ * QEMU's RateLimit (include/qemu/ratelimit.h) in bytes with 100 ms slices, except that a slice
+ * follows on from the end of the last one when that ended less than a slice ago. Accounting happens
  * after each request and returns the delay before the next one, so the first request is never
  * delayed and a request larger than a slice's quota pays with a proportionally longer,
  * multi-slice wait. Thread-safe: set-speed comes from request threads.
@@ -48,9 +49,14 @@ public final class RateLimiter {
         long now = nanoTime.getAsLong();
         // Compared by difference: System.nanoTime may be negative and may wrap.
         if (!sliceOpen || sliceEnd - now < 0) {
+            // A slice that ended less than a slice ago is followed from its end, not from now:
+            // QEMU restarts at now and so loses every late wake-up (and the copy made after it),
+            // ~1 % of the speed at 200 MiB/s. After a longer pause the job starts afresh, with no
+            // credit for the time it did not copy.
+            boolean followOn = sliceOpen && now - sliceEnd < SLICE_NANOS;
+            sliceStart = followOn ? sliceEnd : now;
+            sliceEnd = sliceStart + SLICE_NANOS;
             sliceOpen = true;
-            sliceStart = now;
-            sliceEnd = now + SLICE_NANOS;
             dispatched = 0;
         }
         dispatched += bytes;

@@ -136,6 +136,32 @@ class RateLimiterTests {
     }
 
     @Test
+    void lateWakeUpsDoNotSlowTheAverageDown() {
+        long speed = 200 * MIB;
+        limiter.setSpeed(speed);
+        long start = now.get();
+        long sent = 0;
+        for (int i = 0; i < 1000; i++) {
+            long delay = limiter.account(0);
+            now.addAndGet(delay + 2 * MS); // every sleep ends 2 ms late, and the copy takes 2 ms
+            limiter.account(2 * MIB);
+            sent += 2 * MIB;
+        }
+        now.addAndGet(limiter.account(0));
+        double seconds = (now.get() - start) / 1e9;
+        assertThat(sent / seconds).isBetween(speed * 0.995, speed * 1.005);
+    }
+
+    @Test
+    void aPauseLongerThanASliceEarnsNoBurst() {
+        limiter.setSpeed(MIB);
+        limiter.account(limiter.quota());
+        now.addAndGet(5 * 100 * MS);
+
+        assertThat(limiter.account(limiter.quota())).isEqualTo(100 * MS);
+    }
+
+    @Test
     void negativeSpeedIsRefusedWithQemusMessage() {
         assertThatExceptionOfType(InvalidSpeedException.class)
                 .isThrownBy(() -> limiter.setSpeed(-1))
